@@ -1,0 +1,29 @@
+# facefx — the two set-up commands are `make demo` and `make test` (see README).
+SWIFT ?= swift
+DEMO_IN ?= samples/face.mp4
+DEMO_OUT ?= out/face-demo.mp4
+
+.PHONY: deps build release demo test clean
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+# Runs the main job on the sample clip: installs missing packages, builds in release mode, renders.
+demo: release
+	@mkdir -p out
+	.build/release/facefx $(DEMO_IN) $(DEMO_OUT) --overwrite
+	@echo "wrote $(DEMO_OUT)"
+
+# The whole test suite (CI calls this through .ci/run).
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+clean:
+	rm -rf .build out

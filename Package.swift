@@ -1,0 +1,49 @@
+// swift-tools-version: 6.1
+// facefx: offline face filter / analysis pipeline. Layout follows DESIGN.md (see README "Architecture").
+import PackageDescription
+
+let package = Package(
+    name: "facefx",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "facefx", targets: ["facefx"]),
+        .executable(name: "facefx-gpubench", targets: ["facefx-gpubench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Thin C shims over system libraries (pkg-config names).
+        .systemLibrary(name: "CFFmpeg", path: "Sources/CFFmpeg",
+                       pkgConfig: "libavformat libavcodec libswscale libswresample libavutil",
+                       providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libswresample-dev", "libavutil-dev"])]),
+        .systemLibrary(name: "CGLES", path: "Sources/CGLES",
+                       pkgConfig: "egl glesv2",
+                       providers: [.apt(["libegl-dev", "libgles-dev"])]),
+
+        // GLSL sources embedded into the binary at build time (Shaders/**.glsl -> Swift string table).
+        .executableTarget(name: "EmbedShadersTool", path: "Sources/EmbedShadersTool"),
+        .plugin(name: "EmbedShaders", capability: .buildTool(), dependencies: ["EmbedShadersTool"],
+                path: "Plugins/EmbedShaders"),
+        .target(name: "FaceFXShaders", path: "Shaders", exclude: ["color", "nn", "overlay"],
+                plugins: ["EmbedShaders"]),
+
+        .target(name: "FaceFXMedia", dependencies: ["CFFmpeg"]),
+        .target(name: "FaceFXGPU", dependencies: ["CGLES", "FaceFXShaders"]),
+        .target(name: "FaceFXNeural", dependencies: ["FaceFXGPU"]),
+        .target(name: "FaceFXFace", dependencies: ["FaceFXNeural"]),
+        .target(name: "FaceFXOverlay", dependencies: ["FaceFXGPU", "FaceFXFace"]),
+        .target(name: "FaceFXPipeline", dependencies: ["FaceFXMedia", "FaceFXGPU", "FaceFXNeural", "FaceFXFace", "FaceFXOverlay"]),
+        .executableTarget(name: "facefx", dependencies: [
+            "FaceFXPipeline",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // GPU-only benchmark: links EGL/GLES but not FFmpeg, so it runs on the GPU machine without FFmpeg installed.
+        .executableTarget(name: "facefx-gpubench", dependencies: ["FaceFXGPU", "FaceFXNeural", "FaceFXFace"]),
+
+        .testTarget(name: "FaceFXMediaTests", dependencies: ["FaceFXMedia"]),
+        .testTarget(name: "FaceFXGPUTests", dependencies: ["FaceFXGPU"]),
+        .testTarget(name: "FaceFXNeuralTests", dependencies: ["FaceFXNeural"]),
+        .testTarget(name: "FaceFXPipelineTests", dependencies: ["FaceFXPipeline", "FaceFXMedia"]),
+    ]
+)

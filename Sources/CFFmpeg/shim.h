@@ -1,0 +1,29 @@
+// Thin shim over FFmpeg 5.1: the headers Swift needs, plus inline stand-ins for macros
+// that do not import into Swift (AVERROR(...), AVERROR_EOF, AV_NOPTS_VALUE, av_err2str).
+#ifndef CFFMPEG_SHIM_H
+#define CFFMPEG_SHIM_H
+#include <errno.h>
+#include <libavformat/avformat.h>
+#include <libavcodec/avcodec.h>
+#include <libavcodec/bsf.h>
+#include <libavutil/avutil.h>
+#include <libavutil/audio_fifo.h>
+#include <libavutil/channel_layout.h>
+#include <libavutil/display.h>
+#include <libavutil/error.h>
+#include <libavutil/imgutils.h>
+#include <libavutil/opt.h>
+#include <libavutil/pixdesc.h>
+#include <libavutil/samplefmt.h>
+#include <libswscale/swscale.h>
+#include <libswresample/swresample.h>
+
+static inline int cffmpeg_averror(int e) { return AVERROR(e); }
+static inline int cffmpeg_eagain(void) { return AVERROR(EAGAIN); }
+static inline int cffmpeg_eof(void) { return AVERROR_EOF; }
+static inline int cffmpeg_enomem(void) { return AVERROR(ENOMEM); }
+static inline int64_t cffmpeg_nopts(void) { return AV_NOPTS_VALUE; }
+static inline int cffmpeg_time_base(void) { return AV_TIME_BASE; }
+static inline AVRational cffmpeg_time_base_q(void) { return AV_TIME_BASE_Q; }
+static inline int cffmpeg_strerror(int err, char *buf, size_t size) { return av_strerror(err, buf, size); }
+#endif

@@ -1,0 +1,2 @@
+import XCTest
+final class FaceFXMediaTestsPlaceholder: XCTestCase { func testBuilds() {} }

@@ -1,0 +1,2 @@
+import XCTest
+final class FaceFXNeuralTestsPlaceholder: XCTestCase { func testBuilds() {} }

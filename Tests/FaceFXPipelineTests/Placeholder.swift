@@ -1,0 +1,2 @@
+import XCTest
+final class FaceFXPipelineTestsPlaceholder: XCTestCase { func testBuilds() {} }
