@@ -1,1 +1,138 @@
-print("facefx")
+// facefx command line: parsing, messages and exit codes only; the work lives in FaceFXPipeline.
+// Exit codes: 0 success, 1 processing error (bad media, I/O, GPU), 2 usage error (arguments,
+// missing input, existing output, unknown codec/extension/filter).
+import ArgumentParser
+import FaceFXPipeline
+import Foundation
+
+@main
+struct FaceFXMain {
+    static func main() {
+        setvbuf(stdout, nil, _IOLBF, 0)
+        do {
+            var command = try FaceFX.parseAsRoot()
+            try command.run()
+        } catch let error as CLIError {
+            report(error.message)
+            exit(error.exitCode)
+        } catch let error as PipelineError {
+            report(error.description)
+            exit(error.isUsage ? 2 : 1)
+        } catch {
+            let code = FaceFX.exitCode(for: error)
+            if code == .success {
+                FaceFX.exit(withError: error) // --help, --version
+            }
+            // ArgumentParser's own validation errors exit 64; facefx promises 2 for every usage error.
+            let message = FaceFX.fullMessage(for: error)
+            if code == .validationFailure {
+                FileHandle.standardError.write((message + "\n").data(using: .utf8)!)
+                exit(2)
+            }
+            report(message.isEmpty ? String(describing: error) : message)
+            exit(code.rawValue == 0 ? 1 : code.rawValue)
+        }
+    }
+
+    static func report(_ message: String) {
+        let oneLine = message.split(whereSeparator: \.isNewline).joined(separator: " ")
+        FileHandle.standardError.write("facefx: error: \(oneLine)\n".data(using: .utf8)!)
+    }
+}
+
+struct CLIError: Error {
+    var message: String
+    var exitCode: Int32
+}
+
+struct FaceFX: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "facefx",
+        abstract: "Offline face filters and face analysis for video files, on a headless GPU.",
+        discussion: "With no subcommand, renders INPUT to OUTPUT: `facefx in.mp4 out.mp4`.",
+        version: FaceFXVersion.string,
+        subcommands: [Render.self, Info.self],
+        defaultSubcommand: Render.self
+    )
+}
+
+/// Options shared by every command that touches the GPU.
+struct GPUOptions: ParsableArguments {
+    @Option(name: .long, help: "GPU to use: auto (hardware EGL device if present, else Mesa llvmpipe), cpu (llvmpipe), or a device index from `facefx info`.")
+    var gpu: String = "auto"
+
+    func selection() throws -> GPUChoice {
+        switch gpu.lowercased() {
+        case "auto": return .auto
+        case "cpu": return .cpu
+        default:
+            guard let i = Int(gpu), i >= 0 else {
+                throw CLIError(message: "--gpu: expected auto, cpu or a device index, got '\(gpu)'", exitCode: 2)
+            }
+            return .index(i)
+        }
+    }
+}
+
+struct Render: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Render INPUT to OUTPUT through the GPU pipeline (filters applied), audio kept.")
+
+    @Argument(help: "Input video (anything FFmpeg demuxes: mp4, mov, mkv, webm, avi, ...).")
+    var input: String
+
+    @Argument(help: "Output video; the container follows the extension (.mp4, .mov, .mkv, .webm).")
+    var output: String
+
+    @Option(name: .long, help: "Filter to apply (repeatable, applied in order).")
+    var filter: [String] = []
+
+    @Option(name: .long, help: "Constant rate factor (quality; lower is better).")
+    var crf: Int = 18
+
+    @Option(name: .long, help: "Encoder preset (x264/x265: ultrafast ... medium ... veryslow).")
+    var preset: String = "medium"
+
+    @Option(name: .long, help: "Video codec: h264, h265 or vp9.")
+    var codec: String = "h264"
+
+    @Flag(name: .long, help: "Replace OUTPUT if it exists.")
+    var overwrite = false
+
+    @Flag(name: .long, help: "No progress output; errors and the summary line only.")
+    var quiet = false
+
+    @OptionGroup var gpuOptions: GPUOptions
+
+    func validate() throws {
+        guard (0...63).contains(crf) else { throw ValidationError("--crf must be between 0 and 63, got \(crf)") }
+    }
+
+    func run() throws {
+        guard let videoCodec = VideoCodecChoice(rawValue: codec.lowercased()) else {
+            throw CLIError(message: "--codec: unknown codec '\(codec)' (expected h264, h265 or vp9)", exitCode: 2)
+        }
+        if !filter.isEmpty {
+            throw CLIError(message: "--filter \(filter[0]): no filters are installed yet", exitCode: 2)
+        }
+        let options = RenderOptions(
+            input: input, output: output, codec: videoCodec, crf: crf, preset: preset,
+            overwrite: overwrite, gpu: try gpuOptions.selection(),
+            progress: quiet ? .quiet : .auto)
+        let summary = try RenderJob(options: options).run()
+        if !quiet {
+            FileHandle.standardError.write((summary.line + "\n").data(using: .utf8)!)
+        }
+    }
+}
+
+struct Info: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show FFmpeg, EGL devices and the OpenGL ES renderer facefx would use.")
+
+    @OptionGroup var gpuOptions: GPUOptions
+
+    func run() throws {
+        print(try SystemInfo.report(gpu: try gpuOptions.selection()))
+    }
+}
