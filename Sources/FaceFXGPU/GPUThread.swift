@@ -59,16 +59,22 @@ public final class GPUThread {
     /// nested calls (a wrapper calling another wrapper) never deadlock.
     public func sync<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
         if isCurrent { return try body() }
-        var result: Result<T, E>?
+        let slot = SyncSlot<T, E>()
         let done = DispatchSemaphore(value: 0)
         withoutActuallyEscaping(body) { escaping in
+            // The queued job reaches the body only through the slot, which is emptied before
+            // the caller resumes: the non-escaping closure never outlives this call.
+            slot.body = escaping
             let queued = enqueue {
-                do throws(E) { result = .success(try escaping()) } catch { result = .failure(error) }
+                if let f = slot.body {
+                    do throws(E) { slot.result = .success(try f()) } catch { slot.result = .failure(error) }
+                }
+                slot.body = nil
                 done.signal()
             }
-            if queued { done.wait() }
+            if queued { done.wait() } else { slot.body = nil }
         }
-        guard let r = result else { fatalError("GPUThread.sync called after stop()") }
+        guard let r = slot.result else { fatalError("GPUThread.sync called after stop()") }
         return try r.get()
     }
 
@@ -97,4 +103,9 @@ public final class GPUThread {
         w.condition.signal()
         return true
     }
+}
+
+private final class SyncSlot<T, E: Error> {
+    var body: (() throws(E) -> T)?
+    var result: Result<T, E>?
 }
