@@ -26,4 +26,10 @@ static inline int64_t cffmpeg_nopts(void) { return AV_NOPTS_VALUE; }
 static inline int cffmpeg_time_base(void) { return AV_TIME_BASE; }
 static inline AVRational cffmpeg_time_base_q(void) { return AV_TIME_BASE_Q; }
 static inline int cffmpeg_strerror(int err, char *buf, size_t size) { return av_strerror(err, buf, size); }
+static inline int cffmpeg_error_invaliddata(void) { return AVERROR_INVALIDDATA; }
+static inline int cffmpeg_error_stream_not_found(void) { return AVERROR_STREAM_NOT_FOUND; }
+static inline int cffmpeg_error_decoder_not_found(void) { return AVERROR_DECODER_NOT_FOUND; }
+static inline int cffmpeg_error_exit(void) { return AVERROR_EXIT; }
+/* Chroma plane size rounds up (AV_CEIL_RSHIFT is a macro). */
+static inline int cffmpeg_ceil_rshift(int a, int b) { return -((-a) >> b); }
 #endif

@@ -1,2 +1,0 @@
-import XCTest
-final class FaceFXMediaTestsPlaceholder: XCTestCase { func testBuilds() {} }
