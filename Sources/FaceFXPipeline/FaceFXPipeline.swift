@@ -1,3 +1,5 @@
+import FaceFXGPU
+import FaceFXMedia
 import Foundation
 
 public enum FaceFXVersion {
@@ -15,41 +17,58 @@ public enum PipelineError: Error, CustomStringConvertible {
         case .usage(let m), .processing(let m): return m
         }
     }
-}
 
-public enum GPUChoice: Equatable { case auto, cpu, index(Int) }
-
-public enum VideoCodecChoice: String { case h264, h265, vp9 }
-
-public struct RenderOptions {
-    public var input: String
-    public var output: String
-    public var codec: VideoCodecChoice
-    public var crf: Int
-    public var preset: String
-    public var overwrite: Bool
-    public var gpu: GPUChoice
-    public var progress: ProgressReporter.Mode
-
-    public init(input: String, output: String, codec: VideoCodecChoice, crf: Int, preset: String,
-                overwrite: Bool, gpu: GPUChoice, progress: ProgressReporter.Mode) {
-        self.input = input; self.output = output; self.codec = codec; self.crf = crf; self.preset = preset
-        self.overwrite = overwrite; self.gpu = gpu; self.progress = progress
+    /// Sorts lower-level errors into usage and processing errors, keeping their one-line text.
+    public static func from(_ error: Error) -> PipelineError {
+        switch error {
+        case let e as PipelineError: return e
+        case let e as MediaError:
+            switch e {
+            case .fileNotFound, .unsupportedContainer, .unsupportedCodec: return .usage(e.description)
+            default: return .processing(e.description)
+            }
+        case let e as GPUError: return .processing("GPU: \(e.description)")
+        default: return .processing(String(describing: error))
+        }
     }
 }
 
-public struct RenderSummary {
-    public var line: String
-}
+public enum VideoCodecChoice: String, CaseIterable {
+    case h264, h265, vp9
 
-public final class RenderJob {
-    let options: RenderOptions
-    public init(options: RenderOptions) { self.options = options }
-    public func run() throws -> RenderSummary {
-        throw PipelineError.processing("rendering is being wired up")
+    var media: EncodeOptions.Codec {
+        switch self {
+        case .h264: return .h264
+        case .h265: return .h265
+        case .vp9: return .vp9
+        }
     }
 }
 
-public enum SystemInfo {
-    public static func report(gpu: GPUChoice) throws -> String { "facefx \(FaceFXVersion.string)" }
+extension YUVMatrix {
+    init(_ m: ColorDescription.Matrix) {
+        switch m {
+        case .bt601: self = .bt601
+        case .bt709: self = .bt709
+        case .bt2020: self = .bt2020
+        }
+    }
 }
+
+extension VideoFrame {
+    /// How the GPU colour stage must read this frame's planes.
+    var gpuFormat: YUVFrameFormat {
+        // AVCHROMA_LOC_CENTER = 2 (JPEG/MPEG-1); everything else is treated as MPEG-2/H.264 "left".
+        YUVFrameFormat(bitDepth: bitDepth, chromaShiftX: chromaShiftX, chromaShiftY: chromaShiftY,
+                       matrix: YUVMatrix(color.matrix), fullRange: color.fullRange,
+                       chromaLocation: color.chromaLocation == 2 ? .center : .left)
+    }
+
+    func gpuPlanes() -> (YUVPlane, YUVPlane, YUVPlane) {
+        let p = planes.map { YUVPlane(base: $0.base, bytesPerRow: $0.stride, width: $0.width, height: $0.height) }
+        return (p[0], p[1], p[2])
+    }
+}
+
+/// The CLI names GPU choices without importing FaceFXGPU.
+public typealias GPUChoice = GPUDeviceSelection

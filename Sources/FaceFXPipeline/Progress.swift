@@ -22,6 +22,8 @@ public final class ProgressReporter {
         self.label = label
         self.total = (totalFrames ?? 0) > 0 ? totalFrames : nil
         self.lineInterval = lineInterval
+        // Log lines start after one interval; the bar draws at once.
+        lastDraw = self.mode == .lines ? start : .distantPast
     }
 
     public var elapsed: TimeInterval { Date().timeIntervalSince(start) }

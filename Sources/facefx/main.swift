@@ -24,14 +24,19 @@ struct FaceFXMain {
                 FaceFX.exit(withError: error) // --help, --version
             }
             // ArgumentParser's own validation errors exit 64; facefx promises 2 for every usage error.
-            let message = FaceFX.fullMessage(for: error)
+            let message = FaceFX.message(for: error)
             if code == .validationFailure {
-                FileHandle.standardError.write((message + "\n").data(using: .utf8)!)
+                report(message + " (see facefx --help)")
                 exit(2)
             }
             report(message.isEmpty ? String(describing: error) : message)
             exit(code.rawValue == 0 ? 1 : code.rawValue)
         }
+    }
+
+    static func warn(_ message: String) {
+        let oneLine = message.split(whereSeparator: \.isNewline).joined(separator: " ")
+        FileHandle.standardError.write("facefx: warning: \(oneLine)\n".data(using: .utf8)!)
     }
 
     static func report(_ message: String) {
@@ -62,15 +67,10 @@ struct GPUOptions: ParsableArguments {
     var gpu: String = "auto"
 
     func selection() throws -> GPUChoice {
-        switch gpu.lowercased() {
-        case "auto": return .auto
-        case "cpu": return .cpu
-        default:
-            guard let i = Int(gpu), i >= 0 else {
-                throw CLIError(message: "--gpu: expected auto, cpu or a device index, got '\(gpu)'", exitCode: 2)
-            }
-            return .index(i)
+        guard let choice = GPUChoice(argument: gpu) else {
+            throw CLIError(message: "--gpu: expected auto, cpu or a device index, got '\(gpu)'", exitCode: 2)
         }
+        return choice
     }
 }
 
@@ -119,7 +119,9 @@ struct Render: ParsableCommand {
             input: input, output: output, codec: videoCodec, crf: crf, preset: preset,
             overwrite: overwrite, gpu: try gpuOptions.selection(),
             progress: quiet ? .quiet : .auto)
-        let summary = try RenderJob(options: options).run()
+        let job = RenderJob(options: options)
+        job.onWarning = { FaceFXMain.warn($0) }
+        let summary = try job.run()
         if !quiet {
             FileHandle.standardError.write((summary.line + "\n").data(using: .utf8)!)
         }
