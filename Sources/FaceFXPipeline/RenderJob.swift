@@ -116,7 +116,14 @@ public final class RenderJob {
             rendered.cancel()
         }
 
-        let decodeThread = Thread {
+        // Stage threads capture the reader, GPU objects and writer unowned: this function keeps them alive and
+        // joins the threads before returning, so every FFmpeg/EGL object is released here, on this thread,
+        // never late on a stage thread racing with process exit.
+        let stages = DispatchGroup()
+        stages.enter(); stages.enter()
+        defer { stages.wait() }
+        let decodeThread = Thread { [unowned reader] in
+            defer { stages.leave() }
             do {
                 while let frame = try reader.nextFrame() {
                     if !decoded.push(frame) { break }
@@ -125,7 +132,8 @@ public final class RenderJob {
             } catch { abort(error) }
         }
         decodeThread.name = "facefx.decode"
-        let gpuThread = Thread {
+        let gpuThread = Thread { [unowned gpu, unowned colour, unowned writer] in
+            defer { stages.leave() }
             do {
                 while let frame = decoded.pop() {
                     let buffer = writer.makeFrameBuffer()
@@ -158,14 +166,18 @@ public final class RenderJob {
             try writer.finish()
         } catch {
             abort(error)
+            stages.wait()
             writer.cancel()
             progress.finish()
             throw failure.error ?? error
         }
+        stages.wait()
         progress.finish()
-        return RenderSummary(output: o.output, frames: frames, corruptPackets: reader.corruptPackets,
-                             seconds: Date().timeIntervalSince(started), renderer: gpu.renderer,
-                             warnings: warnings.all)
+        let summary = RenderSummary(output: o.output, frames: frames, corruptPackets: reader.corruptPackets,
+                                    seconds: Date().timeIntervalSince(started), renderer: gpu.renderer,
+                                    warnings: warnings.all)
+        withExtendedLifetime((reader, writer, gpu, colour)) {}
+        return summary
     }
 }
 
