@@ -41,6 +41,8 @@ public struct Graph: Sendable {
 
     /// Largest tensor facefx accepts (elements); protects against absurd shapes in corrupt files.
     public static let maxElements = 1 << 26
+    /// Highest tensor rank accepted (TFLite's builtin kernels stop at 5 or 6).
+    public static let maxRank = 8
 
     public init(contentsOf url: URL) throws {
         try self.init(model: try TFLiteModel(contentsOf: url))
@@ -130,6 +132,7 @@ struct GraphLoader {
     func invalid(_ m: String) -> TFLiteError { .invalid(model: name, m) }
 
     func elementCount(_ shape: [Int], _ what: String) throws -> Int {
+        guard shape.count <= Graph.maxRank else { throw invalid("\(what) has rank \(shape.count)") }
         var n = 1
         for d in shape {
             guard d >= 0 else { throw invalid("\(what) has negative dimension in shape \(shape)") }

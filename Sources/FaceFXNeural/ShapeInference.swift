@@ -141,7 +141,9 @@ extension Graph {
                 let unknown = target.indices.filter { target[$0] == -1 }
                 guard unknown.count <= 1, !target.contains(where: { $0 < -1 }) else { throw invalid(op, "bad target shape \(target)") }
                 if let u = unknown.first {
-                    let known = target.enumerated().filter { $0.offset != u }.reduce(1) { $0 * $1.element }
+                    var rest = target
+                    rest.remove(at: u)
+                    let known = try count(rest, op)
                     guard known > 0, total % known == 0 else { throw invalid(op, "cannot reshape \(x) to \(target)") }
                     target[u] = total / known
                 }
@@ -192,6 +194,7 @@ extension Graph {
                 }
             case let .resizeBilinear(o):
                 try rank(x, 4, "input")
+                guard x[1] > 0, x[2] > 0 else { throw invalid(op, "empty input \(x)") }
                 out = [x[0], o.outHeight, o.outWidth, x[3]]
             case let .depthToSpace(o):
                 try rank(x, 4, "input")
@@ -200,6 +203,7 @@ extension Graph {
                 out = [x[0], x[1] * b, x[2] * b, x[3] / (b * b)]
             }
             _ = try count(out, op)
+            guard out.count <= Graph.maxRank else { throw invalid(op, "output rank \(out.count) exceeds \(Graph.maxRank)") }
             let o = op.outputs[0]
             if let file = fileShapes, !file[o].isEmpty || out.isEmpty {
                 guard file[o] == out else {

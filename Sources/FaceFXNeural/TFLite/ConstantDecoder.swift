@@ -111,7 +111,7 @@ enum ConstantDecoder {
         let n = shape.count
         let levels = s.traversalOrder.count
         let k = s.blockMap.count
-        guard levels == n + k, s.dimMetadata.count == levels, Set(s.traversalOrder) == Set(0..<levels) else {
+        guard k <= n, Set(s.blockMap).count == k, levels == n + k, s.dimMetadata.count == levels, Set(s.traversalOrder) == Set(0..<levels) else {
             throw bad("traversal order \(s.traversalOrder) does not match rank \(n) with \(k) block dims")
         }
         for b in s.blockMap where b < 0 || b >= n { throw bad("block map \(s.blockMap) out of range") }
