@@ -86,9 +86,10 @@ public struct FaceSettings: Sendable {
         public var maxFaces: Int = 8
         /// A lost track stays parked this long (seconds) waiting for its face to come back.
         public var reidWindow: Double = 2.0
-        /// Re-identification: centre distance (in lost face sizes) and size ratio limits.
+        /// Re-identification: centre distance (in lost face sizes) and size ratio limits. The size
+        /// ratio compares a detector box with a landmark box (≈ 1.2–1.4× larger), hence 2.
         public var reidMaxCenterDistance: Double = 1.5
-        public var reidMaxSizeRatio: Double = 1.6
+        public var reidMaxSizeRatio: Double = 2.0
         /// Max landmark-shape descriptor distance (normalised by IOD) when both faces have landmarks.
         public var reidMaxShapeDistance: Double = 0.12
         /// Run the detector every N frames (1 = every frame; offline quality prefers 1).
