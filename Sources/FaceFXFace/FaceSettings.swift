@@ -58,6 +58,9 @@ public struct FaceSettings: Sendable {
         /// times the robust noise variance, the model is locally wrong (blink, sudden turn): the
         /// second pass raises the process noise there so fast events are not flattened.
         public var offlineAdaptThreshold: Double = 3.0
+        /// Same for the residual ratio pooled over all landmarks of the face (rigid motion). Pure noise
+        /// gives ≈ 0.86 there (1 − 2h₀ + Σh² of the smoother), with tiny spread.
+        public var offlinePooledAdaptThreshold: Double = 1.2
         /// How strongly process noise grows with the excess residual ratio.
         public var offlineAdaptGain: Double = 4.0
         /// Floor for the robust noise estimate, in IOD (landmarks) — clean data must not divide by 0.

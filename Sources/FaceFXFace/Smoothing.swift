@@ -132,12 +132,14 @@ public struct OfflineSmoother: Sendable {
         var noise: [Double] = []
         var ratio: [[Double]] = []   // local residual energy / noise variance, per series and frame
         for y in series {
-            // Robust noise level (in units) from second differences: var(Δ²y) = 6σ² for white noise,
-            // and smooth motion contributes almost nothing to Δ².
-            var d2: [Double] = []
-            d2.reserveCapacity(n)
-            for f in 1..<(n - 1) { d2.append(abs(y[f + 1] - 2 * y[f] + y[f - 1]) / unit[f]) }
-            let sigma = max(Self.median(d2) / 0.6745 / sqrt(6), noiseFloor)
+            // Robust noise level (in units) from third differences: var(Δ³y) = 20σ² for white noise,
+            // while smooth motion (even a 1 Hz swing) contributes almost nothing to Δ³.
+            var d3: [Double] = []
+            d3.reserveCapacity(n)
+            if n >= 4 {
+                for f in 1..<(n - 2) { d3.append(abs(y[f + 2] - 3 * y[f + 1] + 3 * y[f] - y[f - 1]) / unit[f]) }
+            }
+            let sigma = max(Self.median(d3) / 0.6745 / sqrt(20), noiseFloor)
             noise.append(sigma)
             let r = unit.map { ($0 * sigma) * ($0 * sigma) }
             let q = unit.map { ($0 * sigma) * ($0 * sigma) * qUnit }
@@ -145,13 +147,16 @@ public struct OfflineSmoother: Sendable {
             first.append(s)
             var e2 = [Double](repeating: 0, count: n)
             for f in 0..<n { let e = (y[f] - s[f]) / (unit[f] * sigma); e2[f] = e * e }
-            ratio.append(Self.windowMean(e2, radius: 2))
+            // Mean over ±2 frames, then max over ±5 so the boost also covers the zero crossings of
+            // an oscillating bias (otherwise those stiff islands keep part of the lag).
+            ratio.append(Self.windowMax(Self.windowMean(e2, radius: 2), radius: 5))
         }
         // Whole-face (pooled) residual ratio catches rigid motion that each series sees only weakly.
         var pooled = [Double](repeating: 0, count: n)
         for r in ratio { for f in 0..<n { pooled[f] += r[f] } }
         for f in 0..<n { pooled[f] /= Double(ratio.count) }
 
+        let usePooled = series.count >= 30
         var out: [[Double]] = []
         out.reserveCapacity(series.count)
         for (k, y) in series.enumerated() {
@@ -159,8 +164,10 @@ public struct OfflineSmoother: Sendable {
             var boosted = false
             var q = [Double](repeating: 0, count: n)
             for f in 0..<n {
-                let rho = max(ratio[k][f], pooled[f])
-                let excess = max(0, rho - settings.offlineAdaptThreshold)
+                // The pooled ratio averages ~1000 series, so a much smaller excess is significant there.
+                // (Only with many series: for a few blendshape channels "pooled" is just noise.)
+                let pooledExcess = usePooled ? (pooled[f] - settings.offlinePooledAdaptThreshold) * settings.offlineAdaptThreshold : 0
+                let excess = max(0, ratio[k][f] - settings.offlineAdaptThreshold, pooledExcess)
                 if excess > 0 { boosted = true }
                 let u = unit[f] * sigma
                 q[f] = u * u * qUnit * (1 + settings.offlineAdaptGain * excess * excess)
@@ -230,6 +237,10 @@ public struct OfflineSmoother: Sendable {
 
     static func runningMedian(_ v: [Double], radius: Int) -> [Double] {
         v.indices.map { i in median(Array(v[max(0, i - radius)...min(v.count - 1, i + radius)])) }
+    }
+
+    static func windowMax(_ v: [Double], radius: Int) -> [Double] {
+        v.indices.map { i in v[max(0, i - radius)...min(v.count - 1, i + radius)].max()! }
     }
 
     static func windowMean(_ v: [Double], radius: Int) -> [Double] {
