@@ -92,7 +92,11 @@ public final class FaceTracker {
         pending = []
         var claimedBoxes = active.map(\.box)
         var usedParked = Set<Int>()
-        for d in detections.sorted(by: { $0.score > $1.score }) {
+        // Best score first; ties left-to-right, top-to-bottom so ids are reproducible.
+        let ordered = detections.sorted {
+            $0.score != $1.score ? $0.score > $1.score : ($0.box.minX != $1.box.minX ? $0.box.minX < $1.box.minX : $0.box.minY < $1.box.minY)
+        }
+        for d in ordered {
             if out.count >= settings.maxFaces { break }
             // Already tracked (or a duplicate of a face added this frame): the tracker's own ROI wins.
             if claimedBoxes.contains(where: { Self.sameFace($0, d.box, iou: settings.matchIoU) }) { continue }
