@@ -44,6 +44,7 @@ let package = Package(
         .testTarget(name: "FaceFXMediaTests", dependencies: ["FaceFXMedia"]),
         .testTarget(name: "FaceFXGPUTests", dependencies: ["FaceFXGPU"]),
         .testTarget(name: "FaceFXNeuralTests", dependencies: ["FaceFXNeural"]),
+        .testTarget(name: "FaceFXFaceTests", dependencies: ["FaceFXFace"]),
         .testTarget(name: "FaceFXPipelineTests", dependencies: ["FaceFXPipeline", "FaceFXMedia"]),
     ],
     // Swift 5 mode: the GL and FFmpeg wrappers hand raw C pointers between dedicated threads,

@@ -1,0 +1,111 @@
+// Every tuning value of the face module, in one place, with where it comes from.
+
+import Foundation
+
+public struct FaceSettings: Sendable {
+    public struct Detector: Sendable {
+        /// Sigmoid score threshold. face_detection_short_range_common.pbtxt: min_score_thresh 0.5
+        /// (full range: 0.6).
+        public var minScore: Double = 0.5
+        /// Raw logits are clipped to ±this before the sigmoid (score_clipping_thresh: 100.0).
+        public var scoreClip: Double = 100
+        /// Weighted NMS IoU threshold (NonMaxSuppressionCalculator min_suppression_threshold: 0.3).
+        public var nmsIoU: Double = 0.3
+        /// IoU threshold for merging the same face found in several tiles (frame pixels).
+        /// Looser than nmsIoU because a face cut by a tile edge yields a partial box.
+        public var crossTileIoU: Double = 0.3
+        /// Tiles: the smallest face (px) a tile should still see at `minFaceInInput` px in the 128 input.
+        /// BlazeFace short range is trained on faces ≳ 20 % of its input; 20 px of 128 is the floor we aim for.
+        public var minFaceInInput: Double = 20
+        /// Overlap between neighbouring tiles, as a fraction of the tile side, so a face cut by one
+        /// tile edge is whole in the next (≥ the largest face the finer level has to catch).
+        public var tileOverlap: Double = 0.25
+        public init() {}
+    }
+
+    public struct ROI: Sendable {
+        /// face_detector_graph.cc (tasks) ConfigureRectTransformationCalculator: scale 1.5.
+        public var detectionScale: Double = 1.5
+        /// face_landmarks_detector_graph.cc ConfigureFaceRectTransformationCalculator: scale 1.5, square_long.
+        public var landmarksScale: Double = 1.5
+        /// MediaPipe takes the axis-aligned box of the landmarks, then rotates it. `true` measures the
+        /// box in the eye-aligned frame instead (tighter for tilted heads). Default matches MediaPipe.
+        public var landmarkBoxInRotatedFrame: Bool = false
+        /// Landmark net input side (face_landmarks_detector.tflite: 256×256).
+        public var cropSize: Double = 256
+        public init() {}
+    }
+
+    public struct Smoothing: Sendable {
+        // Online One Euro (Casiez et al. 2012). Values are in inter-ocular distances (IOD) and seconds,
+        // so the filter behaves the same for a 40 px and a 400 px face.
+        /// Cutoff (Hz) when still. MediaPipe uses 0.05 on landmarks in *normalised image* units
+        /// (face_landmarks_detector_graph.cc); in IOD units a stronger per-second cutoff is comparable.
+        public var oneEuroMinCutoff: Double = 0.5
+        /// Speed coefficient (1/IOD): higher = less lag when moving.
+        public var oneEuroBeta: Double = 5.0
+        /// Derivative cutoff (Hz): MediaPipe and the paper use 1.0.
+        public var oneEuroDCutoff: Double = 1.0
+
+        // Offline (zero-lag) smoother: Rauch–Tung–Striebel smoother of a constant-velocity model.
+        // Its steady state is a cubic smoothing spline: gain 1/(1+(f/fc)^4), no lag at any speed,
+        // reproduces constant-velocity motion exactly.
+        /// -3 dB-ish cutoff (Hz) for landmarks on a still/slow face.
+        public var offlineCutoffHz: Double = 1.5
+        /// Same for blendshape / scalar series.
+        public var offlineScalarCutoffHz: Double = 1.5
+        /// Local adaptivity: where the first pass's residual energy (±2 frames) exceeds this many
+        /// times the robust noise variance, the model is locally wrong (blink, sudden turn): the
+        /// second pass raises the process noise there so fast events are not flattened.
+        public var offlineAdaptThreshold: Double = 3.0
+        /// Same for the residual ratio pooled over all landmarks of the face (rigid motion). Pure noise
+        /// gives ≈ 0.86 there (1 − 2h₀ + Σh² of the smoother), with tiny spread.
+        public var offlinePooledAdaptThreshold: Double = 1.2
+        /// How strongly process noise grows with the excess residual ratio.
+        public var offlineAdaptGain: Double = 4.0
+        /// Floor for the robust noise estimate, in IOD (landmarks) — clean data must not divide by 0.
+        public var offlineNoiseFloorIOD: Double = 0.001
+        /// Floor for the scalar noise estimate (blendshape units).
+        public var offlineNoiseFloorScalar: Double = 0.001
+        public init() {}
+    }
+
+    public struct Pose: Sendable {
+        /// Vertical field of view (degrees) of the assumed camera. MediaPipe's geometry pipeline
+        /// (face_geometry, geometry_pipeline_calculator perspective_camera) uses 63°.
+        public var verticalFOVDegrees: Double = 63
+        /// Rounds of (fit scale → unproject with depth → refit). Converges in 2 on exact data.
+        public var iterations: Int = 3
+        public init() {}
+    }
+
+    public struct Tracker: Sendable {
+        /// Landmark presence needed to keep a track on its own landmarks (MediaPipe face landmarker
+        /// min_tracking_confidence default 0.5).
+        public var minPresence: Double = 0.5
+        /// IoU between a detection and a track's face box for them to be the same face.
+        public var matchIoU: Double = 0.3
+        /// Maximum simultaneous faces.
+        public var maxFaces: Int = 8
+        /// A lost track stays parked this long (seconds) waiting for its face to come back.
+        public var reidWindow: Double = 2.0
+        /// Re-identification: centre distance (in lost face sizes) and size ratio limits. The size
+        /// ratio compares a detector box with a landmark box (≈ 1.2–1.4× larger), hence 2.
+        public var reidMaxCenterDistance: Double = 1.5
+        public var reidMaxSizeRatio: Double = 2.0
+        /// Max landmark-shape descriptor distance (normalised by IOD) when both faces have landmarks.
+        public var reidMaxShapeDistance: Double = 0.12
+        /// Run the detector every N frames (1 = every frame; offline quality prefers 1).
+        public var detectEvery: Int = 1
+        /// First id handed out.
+        public var firstID: Int = 1
+        public init() {}
+    }
+
+    public var detector = Detector()
+    public var roi = ROI()
+    public var smoothing = Smoothing()
+    public var pose = Pose()
+    public var tracker = Tracker()
+    public init() {}
+}
