@@ -12,6 +12,10 @@ public final class VideoWriter {
     /// What happens to the input's audio: "none", "copy aac", "transcode pcm_s16le → aac".
     public private(set) var audioDescription = "none"
     public private(set) var framesWritten = 0
+    /// Encoded picture size: the input's, except that H.264/H.265 4:2:0 cannot code odd sizes, so an odd
+    /// width/height loses its last column/row there (VP9 keeps odd sizes). Buffers are always input-sized.
+    public let encodedWidth: Int
+    public let encodedHeight: Int
     /// Non-fatal problems as one-line messages (also those found during init, if passed to init).
     public var onWarning: ((String) -> Void)?
 
@@ -40,6 +44,9 @@ public final class VideoWriter {
         self.options = options
         self.onWarning = onWarning
         width = input.width; height = input.height
+        let evenOnly = options.codec != .vp9
+        encodedWidth = evenOnly ? input.width & ~1 : input.width
+        encodedHeight = evenOnly ? input.height & ~1 : input.height
         color = input.color
         sar = input.sampleAspectRatio.av
         pool = I420BufferPool(width: input.width, height: input.height)
@@ -48,14 +55,13 @@ public final class VideoWriter {
         let dir = url.deletingLastPathComponent().path
         let name = url.lastPathComponent
         temporaryPath = "\(dir)/.\(name).facefx-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).tmp"
-        // From here on every stored property is set: a throw below runs deinit, which cancels (deletes the temp file).
 
         let ext = url.pathExtension.lowercased()
         guard !ext.isEmpty, let ofmt = av_guess_format(nil, name, nil), VideoWriter.canHoldVideo(ofmt) else {
             throw MediaError.unsupportedContainer(path: path, ext: ext)
         }
         try VideoWriter.checkFolder(dir, target: path)
-        guard input.width > 0, input.height > 0 else {
+        guard encodedWidth > 0, encodedHeight > 0 else {
             throw MediaError.encoder(path: path, reason: "input has no frame size")
         }
 
@@ -70,6 +76,20 @@ public final class VideoWriter {
         if options.codec != .vp9 && !EncodeOptions.x26xPresets.contains(options.preset) {
             throw MediaError.encoder(path: path, reason: "unknown preset \(options.preset)")
         }
+        let maxCRF = options.codec == .vp9 ? 63 : 51
+        guard (0...maxCRF).contains(options.crf) else {
+            throw MediaError.encoder(path: path, reason: "crf \(options.crf) is outside 0...\(maxCRF) for \(options.codec.rawValue)")
+        }
+        do {
+            try open(ofmt: ofmt, codec: codec, input: input, inputPath: inputPath)
+        } catch {
+            cancel()      // explicit, not left to deinit: the temporary file must go now
+            throw error
+        }
+    }
+
+    private func open(ofmt: UnsafePointer<AVOutputFormat>, codec: UnsafePointer<AVCodec>, input: VideoStreamInfo,
+                      inputPath: String) throws {
 
         var ctx: UnsafeMutablePointer<AVFormatContext>?
         var r = avformat_alloc_output_context2(&ctx, ofmt, nil, temporaryPath)
@@ -95,7 +115,13 @@ public final class VideoWriter {
         var opts: OpaquePointer?
         defer { av_dict_free(&opts) }
         let fmtName = String(cString: ofmt.pointee.name)
-        if fmtName == "mp4" || fmtName == "mov" { av_dict_set(&opts, "movflags", "+faststart", 0) }
+        if fmtName == "mp4" || fmtName == "mov" {
+            av_dict_set(&opts, "movflags", "+faststart", 0)
+            // The muxer would otherwise scale a small timescale (e.g. 1000) up to ≥ 10000: keep the input's numbers.
+            if let st = videoStream, st.pointee.time_base.num == 1 {
+                av_dict_set(&opts, "video_track_timescale", String(st.pointee.time_base.den), 0)
+            }
+        }
         r = avformat_write_header(ctx, &opts)
         guard r >= 0 else { throw MediaError.encoder(path: path, reason: "cannot start the \(fmtName) file: \(ffError(r))") }
         headerWritten = true
@@ -139,8 +165,8 @@ public final class VideoWriter {
         f.pointee.linesize.1 = Int32(buffer.uvStride)
         f.pointee.linesize.2 = Int32(buffer.uvStride)
         f.pointee.format = AV_PIX_FMT_YUV420P.rawValue
-        f.pointee.width = Int32(width)
-        f.pointee.height = Int32(height)
+        f.pointee.width = Int32(encodedWidth)         // same strides: cropping an odd edge costs nothing
+        f.pointee.height = Int32(encodedHeight)
         f.pointee.pts = pts
         f.pointee.sample_aspect_ratio = sar
         f.pointee.color_range = enc.pointee.color_range
@@ -224,8 +250,11 @@ public final class VideoWriter {
         videoStream = st
         encoder = enc
         let tb = input.timeBase.num > 0 && input.timeBase.den > 0 ? input.timeBase.av : AVRational(num: 1, den: 25)
-        enc.pointee.width = Int32(width)
-        enc.pointee.height = Int32(height)
+        enc.pointee.width = Int32(encodedWidth)
+        enc.pointee.height = Int32(encodedHeight)
+        if encodedWidth != width || encodedHeight != height {
+            onWarning?("\(path): \(options.codec.rawValue) cannot code an odd size; writing \(encodedWidth)×\(encodedHeight) instead of \(width)×\(height)")
+        }
         enc.pointee.pix_fmt = AV_PIX_FMT_YUV420P
         enc.pointee.time_base = tb
         let fr = input.averageFrameRate
