@@ -91,8 +91,9 @@ public final class VideoReader {
                 continue
             }
             if draining {
-                // EAGAIN while draining should not happen; treat as end rather than spin.
+                // EAGAIN while draining should not happen; treat it as the end rather than spin.
                 finished = true
+                if framesDelivered == 0 { throw MediaError.corrupt(path: info.path, reason: "no decodable video frame") }
                 return nil
             }
             if !packetPending {

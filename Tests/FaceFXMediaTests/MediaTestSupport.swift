@@ -168,11 +168,12 @@ func psnr(_ a: [UInt8], _ b: [UInt8]) -> Double {
     return 10 * log10(255 * 255 / mse)
 }
 
-/// (pts, md5) of every audio packet, via ffprobe.
+/// MD5 of every audio packet's payload, in file order, via ffprobe.
 func audioPacketHashes(_ path: String) throws -> [String] {
     let out = try Fixtures.ffprobe(["-select_streams", "a:0", "-show_packets", "-show_data_hash", "md5",
                                     "-show_entries", "packet=data_hash", "-of", "csv=p=0", path])
-    return out.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
+    // Side-data rows (e.g. "Skip Samples,...") may be interleaved: keep only the hashes.
+    return out.split(whereSeparator: { $0 == "\n" || $0 == "," }).map(String.init).filter { $0.hasPrefix("MD5:") }
 }
 
 func streamField(_ path: String, stream: String, _ entries: String) throws -> String {

@@ -210,3 +210,31 @@ final class VideoWriterTests: XCTestCase {
         XCTAssertLessThan(seen.count, 40, "buffers come back from the encoder and are reused")
     }
 }
+
+final class MediaExtraTests: XCTestCase {
+    func testMP3InMKVIsCopiedIntoMP4AndH265Works() throws {
+        let input = try Fixtures.fixture("mp3.mkv") { p in
+            try Fixtures.ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=128x96:rate=25:duration=0.4",
+                                 "-f", "lavfi", "-i", "sine=duration=0.4:sample_rate=44100",
+                                 "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "libmp3lame", p])
+        }
+        let out = Fixtures.tempPath("hevc.mp4")
+        let w = try transcode(input, to: out, options: EncodeOptions(codec: .h265, crf: 28, preset: "ultrafast"))
+        XCTAssertEqual(w.audioDescription, "copy mp3")
+        XCTAssertEqual(try audioPacketHashes(input), try audioPacketHashes(out))
+        XCTAssertEqual(try streamField(out, stream: "v:0", "codec_name,codec_tag_string"), "hevc,hvc1")
+        XCTAssertEqual(try decodeAll(out).pts, try decodeAll(input).pts)
+    }
+
+    func testSampleClipIsUsable() throws {
+        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let sample = repo.appendingPathComponent("samples/face.mp4").path
+        guard FileManager.default.fileExists(atPath: sample) else { throw XCTSkip("samples/face.mp4 not present") }
+        let info = try VideoReader.probe(path: sample)
+        XCTAssertEqual(info.width, 1280)
+        XCTAssertEqual(info.height, 720)
+        XCTAssertEqual(info.estimatedFrameCount, 120)
+        XCTAssertEqual(info.color.matrix, .bt709)
+        XCTAssertEqual(info.audioCodecName, "aac")
+    }
+}
