@@ -84,8 +84,7 @@ final class AudioCarrier {
             if r < 0 { throw MediaError.io(path: outputPath, reason: "audio parameters: \(ffError(r))") }
             st.pointee.codecpar.pointee.codec_tag = 0          // let the muxer pick its own tag for this codec
             st.pointee.time_base = inTimeBase
-            r = av_dict_copy(&st.pointee.metadata, inStream.pointee.metadata, 0)
-            _ = r
+            _ = av_dict_copy(&st.pointee.metadata, inStream.pointee.metadata, 0)   // language, title
             return
         }
         try openTranscoder(encoderName: encoderName!, inStream: inStream)
@@ -289,11 +288,8 @@ final class AudioCarrier {
         }
         let outCount = swr_get_out_samples(resampler, f.nb_samples)
         try ensureConvCapacity(outCount)
-        let n = withUnsafePointer(to: frame.pointee.extended_data) { _ in
-            swr_convert(resampler, convBuffer, outCount,
-                        UnsafeMutableRawPointer(frame.pointee.extended_data).assumingMemoryBound(to: UnsafePointer<UInt8>?.self),
-                        f.nb_samples)
-        }
+        let input = UnsafeMutableRawPointer(frame.pointee.extended_data).assumingMemoryBound(to: UnsafePointer<UInt8>?.self)
+        let n = swr_convert(resampler, convBuffer, outCount, input, f.nb_samples)
         if n < 0 { throw MediaError.encoder(path: outputPath, reason: "audio resampling: \(ffError(n))") }
         if n > 0 { try fifoWrite(n) }
     }

@@ -123,6 +123,14 @@ func lumaBytes(_ f: VideoFrame) -> [UInt8] {
 
 /// CPU stand-in for the GPU stage: copies a decoded frame into an I420 buffer (4:2:0 by point-sampling chroma).
 func fill(_ buf: I420Buffer, from f: VideoFrame) {
+    if f.bitDepth == 8 && f.chromaShiftX == 1 && f.chromaShiftY == 1 {
+        // Fast path (row copies), the common case; the sampling loop below is slow in debug builds.
+        for (i, (dst, stride)) in [(buf.y, buf.yStride), (buf.u, buf.uvStride), (buf.v, buf.uvStride)].enumerated() {
+            let p = f.planes[i]
+            for y in 0..<p.height { (dst + y * stride).update(from: (p.base + y * p.stride).assumingMemoryBound(to: UInt8.self), count: p.width) }
+        }
+        return
+    }
     let shift = max(0, f.bitDepth - 8)
     func sample(_ plane: VideoFrame.Plane, _ x: Int, _ y: Int) -> UInt8 {
         let row = plane.base + min(y, plane.height - 1) * plane.stride

@@ -99,25 +99,32 @@ final class VideoReaderTests: XCTestCase {
         let d = try decodeAll(cut)
         XCTAssertGreaterThan(d.pts.count, 5)
         XCTAssertLessThan(d.pts.count, 60)
+        XCTAssertTrue(d.warnings.contains { $0.contains("ends early") }, "\(d.warnings)")
     }
 
     func testCorruptPacketsAreSkippedAndCounted() throws {
-        // Garbage over the middle of an MPEG-TS H.264 stream: the demuxer continues, the decoder complains.
-        let ts = try Fixtures.fixture("basic.ts") { p in
-            try Fixtures.ffmpeg(["-i", try Fixtures.basicMP4(), "-c", "copy", "-an", p])
+        // PNG frames in Matroska: scrambling inside two frames keeps the container intact but makes
+        // those packets undecodable (zlib errors), which the reader must skip, count and report once.
+        let mkv = try Fixtures.fixture("png.mkv") { p in
+            try Fixtures.ffmpeg(["-f", "lavfi", "-i", "testsrc=size=64x48:rate=10:duration=1", "-c:v", "png", p])
         }
-        let bad = Fixtures.dir + "/damaged.ts"
-        var data = try Data(contentsOf: URL(fileURLWithPath: ts))
-        var rng = SystemRandomNumberGenerator()
-        let start = data.count / 3
-        for i in stride(from: start, to: start + data.count / 4, by: 188) {
-            // Keep the TS sync byte, scramble the payload.
-            for j in 4..<188 where i + j < data.count { data[i + j] = UInt8.random(in: 0...255, using: &rng) }
+        var data = try Data(contentsOf: URL(fileURLWithPath: mkv))
+        var starts: [Int] = []
+        var from = data.startIndex
+        let signature = Data([0x89, 0x50, 0x4E, 0x47])
+        while let r = data.range(of: signature, in: from..<data.endIndex) { starts.append(r.lowerBound); from = r.upperBound }
+        XCTAssertEqual(starts.count, 10)
+        for k in [3, 6] {
+            // Past the IHDR chunk, into IDAT's compressed data.
+            for i in (starts[k] + 60)..<(starts[k] + 200) { data[i] = UInt8(truncatingIfNeeded: i &* 37) }
         }
+        let bad = Fixtures.dir + "/damaged.mkv"
         try data.write(to: URL(fileURLWithPath: bad))
         let d = try decodeAll(bad)
-        XCTAssertGreaterThan(d.pts.count, 10, "frames before and after the damage still decode")
-        XCTAssertLessThanOrEqual(d.warnings.count, 3, "warnings are reported once, not per packet")
+        XCTAssertEqual(d.corrupt, 2)
+        XCTAssertEqual(d.pts.count, 8)
+        XCTAssertEqual(d.warnings.count, 1, "reported once: \(d.warnings)")
+        XCTAssertTrue(d.warnings.first?.hasPrefix(bad + ": ") ?? false)
     }
 }
 

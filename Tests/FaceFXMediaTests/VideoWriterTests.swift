@@ -238,3 +238,22 @@ final class MediaExtraTests: XCTestCase {
         XCTAssertEqual(info.audioCodecName, "aac")
     }
 }
+
+/// Opt-in throughput check on the sample clip: FACEFX_MEDIA_BENCH=1 swift test --filter MediaBench
+final class MediaBench: XCTestCase {
+    func testSampleClipThroughput() throws {
+        guard ProcessInfo.processInfo.environment["FACEFX_MEDIA_BENCH"] == "1" else { throw XCTSkip("set FACEFX_MEDIA_BENCH=1") }
+        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let sample = repo.appendingPathComponent("samples/face.mp4").path
+        var t0 = Date()
+        let d = try decodeAll(sample)
+        let decodeS = Date().timeIntervalSince(t0)
+        for preset in ["veryfast", "medium"] {
+            t0 = Date()
+            try transcode(sample, to: Fixtures.tempPath("bench-\(preset).mp4"), options: EncodeOptions(preset: preset))
+            let all = Date().timeIntervalSince(t0)
+            print(String(format: "BENCH decode %d frames: %.2f s (%.0f fps); decode+cpu copy+encode %@: %.2f s (%.1f fps)",
+                         d.pts.count, decodeS, Double(d.pts.count) / decodeS, preset, all, Double(d.pts.count) / all))
+        }
+    }
+}
