@@ -44,7 +44,7 @@ final class AudioCarrier {
         let par = input.stream(idx).pointee.codecpar!
         let ofmt = output.pointee.oformat!
         let codecName = String(cString: avcodec_get_name(par.pointee.codec_id))
-        if avformat_query_codec(ofmt, par.pointee.codec_id, FF_COMPLIANCE_NORMAL) == 1 {
+        if avformat_query_codec(ofmt, par.pointee.codec_id, FF_COMPLIANCE_NORMAL) == 1 && hasTag(ofmt, par.pointee.codec_id) {
             return try AudioCarrier(input: input, index: idx, out: output, outputPath: outputPath, encoderName: nil, warn: warn)
         }
         // Re-encode into the first codec the container takes.
@@ -62,6 +62,13 @@ final class AudioCarrier {
             return nil
         }
         return try AudioCarrier(input: input, index: idx, out: output, outputPath: outputPath, encoderName: encName, warn: warn)
+    }
+
+    /// Containers with tag tables (mp4, mov, avi...) must know a tag for the codec, or the header write fails.
+    private static func hasTag(_ ofmt: UnsafePointer<AVOutputFormat>, _ id: AVCodecID) -> Bool {
+        guard let tags = ofmt.pointee.codec_tag else { return true }
+        var tag: UInt32 = 0
+        return av_codec_get_tag2(tags, id, &tag) != 0
     }
 
     private init(input: InputFile, index: Int32, out: UnsafeMutablePointer<AVFormatContext>, outputPath: String,

@@ -31,6 +31,10 @@ public final class VideoWriter {
     private var packet: UnsafeMutablePointer<AVPacket>?
     private let pool: I420BufferPool
     private var lastPts: Int64?
+    /// AVI has no timestamps, only a frame rate: there pts are mapped onto a 1/fps clock (nil elsewhere: pass-through).
+    private var ptsMapping: (from: AVRational, to: AVRational)?
+    private var lastEncodedPts: Int64?
+    private var warned = OnceSet()
     private var closed = false
     private var headerWritten = false
 
@@ -167,7 +171,16 @@ public final class VideoWriter {
         f.pointee.format = AV_PIX_FMT_YUV420P.rawValue
         f.pointee.width = Int32(encodedWidth)         // same strides: cropping an odd edge costs nothing
         f.pointee.height = Int32(encodedHeight)
-        f.pointee.pts = pts
+        var encodedPts = pts
+        if let m = ptsMapping {
+            encodedPts = av_rescale_q(pts, m.from, m.to)
+            if let last = lastEncodedPts, encodedPts <= last {
+                encodedPts = last + 1
+                if warned.first("cfr") { onWarning?("\(path): AVI is constant-frame-rate; irregular timestamps were evened out") }
+            }
+        }
+        lastEncodedPts = encodedPts
+        f.pointee.pts = encodedPts
         f.pointee.sample_aspect_ratio = sar
         f.pointee.color_range = enc.pointee.color_range
         f.pointee.color_primaries = enc.pointee.color_primaries
@@ -249,7 +262,13 @@ public final class VideoWriter {
         }
         videoStream = st
         encoder = enc
-        let tb = input.timeBase.num > 0 && input.timeBase.den > 0 ? input.timeBase.av : AVRational(num: 1, den: 25)
+        var tb = input.timeBase.num > 0 && input.timeBase.den > 0 ? input.timeBase.av : AVRational(num: 1, den: 25)
+        let fmtName = String(cString: ofmt.pointee.name)
+        if fmtName == "avi", input.averageFrameRate.num > 0, input.averageFrameRate.den > 0 {
+            let clock = AVRational(num: input.averageFrameRate.den, den: input.averageFrameRate.num)
+            ptsMapping = (tb, clock)
+            tb = clock
+        }
         enc.pointee.width = Int32(encodedWidth)
         enc.pointee.height = Int32(encodedHeight)
         if encodedWidth != width || encodedHeight != height {
@@ -291,7 +310,6 @@ public final class VideoWriter {
         }
         r = avcodec_parameters_from_context(st.pointee.codecpar, enc)
         guard r >= 0 else { throw MediaError.encoder(path: path, reason: ffError(r)) }
-        let fmtName = String(cString: ofmt.pointee.name)
         if options.codec == .h265 && (fmtName == "mp4" || fmtName == "mov") {
             // 'hvc1' rather than 'hev1': the tag Apple players require.
             st.pointee.codecpar.pointee.codec_tag = fourCC("hvc1")
@@ -317,7 +335,7 @@ public final class VideoWriter {
     private static func canHoldVideo(_ f: UnsafePointer<AVOutputFormat>) -> Bool {
         let name = String(cString: f.pointee.name)
         if f.pointee.video_codec == AV_CODEC_ID_NONE { return false }
-        if f.pointee.flags & AVFMT_NOFILE != 0 { return false }
+        if f.pointee.flags & (AVFMT_NOFILE | AVFMT_NOTIMESTAMPS) != 0 { return false }   // devices, raw elementary streams
         return !["image2", "image2pipe", "apng", "gif", "webp", "null", "rawvideo", "yuv4mpegpipe", "framecrc", "framemd5",
                  "md5", "crc", "hash", "framehash", "streamhash", "ico", "smjpeg", "mjpeg"].contains(name)
     }

@@ -68,6 +68,16 @@ final class VideoReaderTests: XCTestCase {
         XCTAssertEqual(reader.info.sourcePixelFormat, "nv12")
     }
 
+    func testElementaryStreamWithoutTimestampsGetsIncreasingPts() throws {
+        let raw = try Fixtures.fixture("raw.h264") { p in
+            try Fixtures.ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=64x48:rate=25:duration=0.8",
+                                 "-c:v", "libx264", "-preset", "ultrafast", "-bsf:v", "h264_mp4toannexb", "-f", "h264", p])
+        }
+        let d = try decodeAll(raw)
+        XCTAssertEqual(d.pts.count, 20)
+        XCTAssertTrue(zip(d.pts.dropFirst(), d.pts).allSatisfy { $0 > $1 }, "\(d.pts)")
+    }
+
     func testTenBitPassThrough() throws {
         let mkv = try tenBitMKV()
         let reader = try VideoReader(path: mkv)

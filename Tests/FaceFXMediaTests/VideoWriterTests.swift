@@ -226,6 +226,23 @@ final class MediaExtraTests: XCTestCase {
         XCTAssertEqual(try decodeAll(out).pts, try decodeAll(input).pts)
     }
 
+    func testAVIOutputAndRawStreamRejected() throws {
+        let input = try Fixtures.fixture("short.mp4") { p in
+            try Fixtures.ffmpeg(["-i", try Fixtures.basicMP4(), "-t", "0.5", "-c:v", "libx264", "-preset", "ultrafast",
+                                 "-c:a", "copy", p])
+        }
+        let avi = Fixtures.tempPath("out.avi")
+        try transcode(input, to: avi, options: EncodeOptions(preset: "ultrafast"))
+        let a = try decodeAll(input), b = try decodeAll(avi)
+        XCTAssertEqual(b.pts.count, a.pts.count)
+        XCTAssertEqual(b.info.averageFrameRate.doubleValue, 30, accuracy: 0.01)
+        XCTAssertTrue(b.info.hasAudio)
+        let raw = Fixtures.dir + "/out.h264"
+        XCTAssertThrowsError(try VideoWriter(path: raw, input: a.info, inputPath: input)) { e in
+            guard case MediaError.unsupportedContainer = e else { return XCTFail("\(e)") }
+        }
+    }
+
     func testSampleClipIsUsable() throws {
         let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let sample = repo.appendingPathComponent("samples/face.mp4").path
