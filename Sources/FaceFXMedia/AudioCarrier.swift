@@ -196,7 +196,7 @@ final class AudioCarrier {
         guard let pkt = packet else { return }
         while !exhausted {
             if !pending {
-                input.guardian.arm()
+                input.guardian.arm(seconds: input.budget)
                 let r = av_read_frame(input.ctx, pkt)
                 input.guardian.disarm()
                 if r == cffmpeg_eagain() { usleep(1000); continue }

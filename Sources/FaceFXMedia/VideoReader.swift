@@ -98,7 +98,7 @@ public final class VideoReader {
                 return nil
             }
             if !packetPending {
-                input.guardian.arm()
+                input.guardian.arm(seconds: input.budget)
                 let rr = av_read_frame(input.ctx, pkt)
                 input.guardian.disarm()
                 if rr == cffmpeg_eagain() {

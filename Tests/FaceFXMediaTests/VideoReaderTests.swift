@@ -57,6 +57,26 @@ final class VideoReaderTests: XCTestCase {
         XCTAssertEqual(Int(rgba[2]), 0, accuracy: 3)
     }
 
+    func testJPEGStillPassesThroughAsFullRange() throws {
+        let jpg = try Fixtures.fixture("still.jpg") { p in
+            try Fixtures.ffmpeg(["-f", "lavfi", "-i", "testsrc=size=64x48", "-frames:v", "1", p])
+        }
+        let reader = try VideoReader(path: jpg)
+        let f = try XCTUnwrap(try reader.nextFrame())
+        XCTAssertTrue(f.pixelFormatName.hasPrefix("yuvj"), f.pixelFormatName)
+        XCTAssertTrue(f.color.fullRange)
+        XCTAssertTrue(reader.info.color.fullRange)
+        XCTAssertNil(try reader.nextFrame())
+    }
+
+    func testInterruptGuardStopsABlockingOpen() throws {
+        // A zero budget makes FFmpeg's I/O layer abort at its first check, as it would on a stuck file.
+        XCTAssertThrowsError(try InputFile(path: try Fixtures.basicMP4(), budget: 0)) { e in
+            guard case MediaError.corrupt(_, let reason) = e else { return XCTFail("\(e)") }
+            XCTAssertTrue(reason.contains("too long"), reason)
+        }
+    }
+
     func testNV12SourceIsConvertedTo420p() throws {
         let mkv = try Fixtures.fixture("nv12.mkv") { p in
             try Fixtures.ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10:duration=0.5",
