@@ -44,7 +44,8 @@ final class AudioCarrier {
         let par = input.stream(idx).pointee.codecpar!
         let ofmt = output.pointee.oformat!
         let codecName = String(cString: avcodec_get_name(par.pointee.codec_id))
-        if avformat_query_codec(ofmt, par.pointee.codec_id, FF_COMPLIANCE_NORMAL) == 1 && hasTag(ofmt, par.pointee.codec_id) {
+        if avformat_query_codec(ofmt, par.pointee.codec_id, FF_COMPLIANCE_NORMAL) == 1 && hasTag(ofmt, par.pointee.codec_id)
+            && !copyRefused(format: String(cString: ofmt.pointee.name), codec: codecName) {
             return try AudioCarrier(input: input, index: idx, out: output, outputPath: outputPath, encoderName: nil, warn: warn)
         }
         // Re-encode into the first codec the container takes.
@@ -62,6 +63,16 @@ final class AudioCarrier {
             return nil
         }
         return try AudioCarrier(input: input, index: idx, out: output, outputPath: outputPath, encoderName: encName, warn: warn)
+    }
+
+    /// Pairs FFmpeg 5.1 lists as supported but refuses at write_header (flac in MP4 is "experimental", opus is
+    /// MP4-only) or that players rarely handle (vorbis in MP4): re-encode those instead of copying.
+    static func copyRefused(format: String, codec: String) -> Bool {
+        switch format {
+        case "mp4", "ipod", "3gp", "3g2", "ismv", "f4v", "psp": return ["flac", "truehd", "vorbis"].contains(codec)
+        case "mov": return ["flac", "truehd", "opus", "vorbis"].contains(codec)
+        default: return false
+        }
     }
 
     /// Containers with tag tables (mp4, mov, avi...) must know a tag for the codec, or the header write fails.

@@ -129,6 +129,24 @@ final class VideoWriterTests: XCTestCase {
         XCTAssertEqual(dur, 1.0, accuracy: 0.05)
     }
 
+    func testSurroundAudioIsTranscodedWithItsChannels() throws {
+        let input = try Fixtures.fixture("surround.mkv") { p in
+            try Fixtures.ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=96x64:rate=25:duration=0.6",
+                                 "-f", "lavfi", "-i", "sine=duration=0.6:sample_rate=44100",
+                                 "-filter_complex", "[1:a]pan=5.1|c0=c0|c1=c0|c2=c0|c3=c0|c4=c0|c5=c0[a]",
+                                 "-map", "0:v", "-map", "[a]", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "flac", p])
+        }
+        let mp4 = Fixtures.tempPath("surround.mp4")
+        XCTAssertEqual(try transcode(input, to: mp4, options: EncodeOptions(preset: "ultrafast")).audioDescription, "transcode flac → aac")
+        XCTAssertEqual(try streamField(mp4, stream: "a:0", "codec_name,channels"), "aac,6")
+        let webm = Fixtures.tempPath("surround.webm")
+        var warnings: [String] = []
+        try transcode(input, to: webm, options: EncodeOptions(codec: .vp9, crf: 40, preset: "ultrafast"), warnings: &warnings)
+        let ch = try streamField(webm, stream: "a:0", "codec_name,channels")
+        XCTAssertTrue(ch == "opus,6" || ch == "opus,2" || ch == "vorbis,6", ch)
+        XCTAssertEqual(Double(try streamField(webm, stream: "a:0", "duration")) ?? 0.6, 0.6, accuracy: 0.1)
+    }
+
     func testMKVAndWebMOutputs() throws {
         let input = try Fixtures.fixture("short.mp4") { p in
             try Fixtures.ffmpeg(["-i", try Fixtures.basicMP4(), "-t", "0.5", "-c:v", "libx264", "-preset", "ultrafast",
