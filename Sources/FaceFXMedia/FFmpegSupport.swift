@@ -129,7 +129,7 @@ final class InputFile {
     }
 }
 
-/// Thread-safe counter for "say it once" warnings.
+/// Remembers which warnings were already given, so each is said once (not thread-safe, like its owners).
 struct OnceSet {
     private var said = Set<String>()
     mutating func first(_ key: String) -> Bool { said.insert(key).inserted }

@@ -36,7 +36,6 @@ public final class VideoWriter {
     private var lastEncodedPts: Int64?
     private var warned = OnceSet()
     private var closed = false
-    private var headerWritten = false
 
     /// - Parameters:
     ///   - input: the video stream the frames come from (size, time base, rotation, colour...).
@@ -128,7 +127,6 @@ public final class VideoWriter {
         }
         r = avformat_write_header(ctx, &opts)
         guard r >= 0 else { throw MediaError.encoder(path: path, reason: "cannot start the \(fmtName) file: \(ffError(r))") }
-        headerWritten = true
         frame = av_frame_alloc()
         packet = av_packet_alloc()
         guard frame != nil, packet != nil else { throw MediaError.io(path: path, reason: "out of memory") }
