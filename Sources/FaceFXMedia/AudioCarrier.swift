@@ -44,7 +44,8 @@ final class AudioCarrier {
         let par = input.stream(idx).pointee.codecpar!
         let ofmt = output.pointee.oformat!
         let codecName = String(cString: avcodec_get_name(par.pointee.codec_id))
-        if avformat_query_codec(ofmt, par.pointee.codec_id, FF_COMPLIANCE_NORMAL) == 1 {
+        if avformat_query_codec(ofmt, par.pointee.codec_id, FF_COMPLIANCE_NORMAL) == 1 && hasTag(ofmt, par.pointee.codec_id)
+            && !copyRefused(format: String(cString: ofmt.pointee.name), codec: codecName) {
             return try AudioCarrier(input: input, index: idx, out: output, outputPath: outputPath, encoderName: nil, warn: warn)
         }
         // Re-encode into the first codec the container takes.
@@ -62,6 +63,23 @@ final class AudioCarrier {
             return nil
         }
         return try AudioCarrier(input: input, index: idx, out: output, outputPath: outputPath, encoderName: encName, warn: warn)
+    }
+
+    /// Pairs FFmpeg 5.1 lists as supported but refuses at write_header (flac in MP4 is "experimental", opus is
+    /// MP4-only) or that players rarely handle (vorbis in MP4): re-encode those instead of copying.
+    static func copyRefused(format: String, codec: String) -> Bool {
+        switch format {
+        case "mp4", "ipod", "3gp", "3g2", "ismv", "f4v", "psp": return ["flac", "truehd", "vorbis"].contains(codec)
+        case "mov": return ["flac", "truehd", "opus", "vorbis"].contains(codec)
+        default: return false
+        }
+    }
+
+    /// Containers with tag tables (mp4, mov, avi...) must know a tag for the codec, or the header write fails.
+    private static func hasTag(_ ofmt: UnsafePointer<AVOutputFormat>, _ id: AVCodecID) -> Bool {
+        guard let tags = ofmt.pointee.codec_tag else { return true }
+        var tag: UInt32 = 0
+        return av_codec_get_tag2(tags, id, &tag) != 0
     }
 
     private init(input: InputFile, index: Int32, out: UnsafeMutablePointer<AVFormatContext>, outputPath: String,
@@ -84,8 +102,7 @@ final class AudioCarrier {
             if r < 0 { throw MediaError.io(path: outputPath, reason: "audio parameters: \(ffError(r))") }
             st.pointee.codecpar.pointee.codec_tag = 0          // let the muxer pick its own tag for this codec
             st.pointee.time_base = inTimeBase
-            r = av_dict_copy(&st.pointee.metadata, inStream.pointee.metadata, 0)
-            _ = r
+            _ = av_dict_copy(&st.pointee.metadata, inStream.pointee.metadata, 0)   // language, title
             return
         }
         try openTranscoder(encoderName: encoderName!, inStream: inStream)
@@ -190,7 +207,7 @@ final class AudioCarrier {
         guard let pkt = packet else { return }
         while !exhausted {
             if !pending {
-                input.guardian.arm()
+                input.guardian.arm(seconds: input.budget)
                 let r = av_read_frame(input.ctx, pkt)
                 input.guardian.disarm()
                 if r == cffmpeg_eagain() { usleep(1000); continue }
@@ -289,11 +306,8 @@ final class AudioCarrier {
         }
         let outCount = swr_get_out_samples(resampler, f.nb_samples)
         try ensureConvCapacity(outCount)
-        let n = withUnsafePointer(to: frame.pointee.extended_data) { _ in
-            swr_convert(resampler, convBuffer, outCount,
-                        UnsafeMutableRawPointer(frame.pointee.extended_data).assumingMemoryBound(to: UnsafePointer<UInt8>?.self),
-                        f.nb_samples)
-        }
+        let input = UnsafeMutableRawPointer(frame.pointee.extended_data).assumingMemoryBound(to: UnsafePointer<UInt8>?.self)
+        let n = swr_convert(resampler, convBuffer, outCount, input, f.nb_samples)
         if n < 0 { throw MediaError.encoder(path: outputPath, reason: "audio resampling: \(ffError(n))") }
         if n > 0 { try fifoWrite(n) }
     }

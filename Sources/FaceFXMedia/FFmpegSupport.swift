@@ -51,8 +51,12 @@ final class InputFile {
     var ctx: UnsafeMutablePointer<AVFormatContext>?
     let guardian = InterruptGuard()
 
+    /// Seconds each blocking demuxer call may take before it is abandoned.
+    let budget: Double
+
     /// Opens and probes `path`, mapping failures to the errors a user can act on.
-    init(path: String) throws {
+    init(path: String, budget: Double = InterruptGuard.defaultBudget) throws {
+        self.budget = budget
         FFmpegLogging.ensureQuiet()
         self.path = path
         var st = stat()
@@ -69,7 +73,7 @@ final class InputFile {
         var c = avformat_alloc_context()
         guard c != nil else { throw MediaError.io(path: path, reason: "out of memory") }
         c!.pointee.interrupt_callback = guardian.callback
-        guardian.arm()
+        guardian.arm(seconds: budget)
         var r = avformat_open_input(&c, path, nil, nil)   // frees c on failure
         guardian.disarm()
         if r < 0 {
@@ -81,7 +85,7 @@ final class InputFile {
             throw MediaError.notMedia(path: path, reason: ffError(r))
         }
         ctx = c
-        guardian.arm()
+        guardian.arm(seconds: budget)
         r = avformat_find_stream_info(c, nil)
         guardian.disarm()
         if r < 0 {
@@ -125,7 +129,7 @@ final class InputFile {
     }
 }
 
-/// Thread-safe counter for "say it once" warnings.
+/// Remembers which warnings were already given, so each is said once (not thread-safe, like its owners).
 struct OnceSet {
     private var said = Set<String>()
     mutating func first(_ key: String) -> Bool { said.insert(key).inserted }

@@ -2,7 +2,8 @@ import CFFmpeg
 
 /// One decoded picture in planar YUV (3 planes), ready for GPU upload as three textures.
 /// It owns its AVFrame, so the planes stay valid for the lifetime of this object and no longer.
-public final class VideoFrame {
+/// Immutable after creation, so it may be handed to the GPU thread (FFmpeg's buffer refcounts are atomic).
+public final class VideoFrame: @unchecked Sendable {
     /// One plane: samples are bytes (bitDepth 8) or little-endian UInt16 (bitDepth > 8).
     public struct Plane {
         public let base: UnsafeRawPointer

@@ -81,6 +81,7 @@ public final class VideoReader {
                 if framesDelivered == 0 {
                     throw MediaError.corrupt(path: info.path, reason: "no decodable video frame")
                 }
+                warnIfShort()
                 return nil
             }
             if r != cffmpeg_eagain() {
@@ -91,12 +92,13 @@ public final class VideoReader {
                 continue
             }
             if draining {
-                // EAGAIN while draining should not happen; treat as end rather than spin.
+                // EAGAIN while draining should not happen; treat it as the end rather than spin.
                 finished = true
+                if framesDelivered == 0 { throw MediaError.corrupt(path: info.path, reason: "no decodable video frame") }
                 return nil
             }
             if !packetPending {
-                input.guardian.arm()
+                input.guardian.arm(seconds: input.budget)
                 let rr = av_read_frame(input.ctx, pkt)
                 input.guardian.disarm()
                 if rr == cffmpeg_eagain() {
@@ -131,6 +133,17 @@ public final class VideoReader {
         draining = true
         if packetPending { av_packet_unref(packet); packetPending = false }
         _ = avcodec_send_packet(decoder, nil)
+    }
+
+    /// Some demuxers (mov) end a truncated file with a plain EOF: compare with the duration the header declared.
+    private func warnIfShort() {
+        guard let declared = info.durationSeconds, let last = lastPts else { return }
+        let st = input.stream(streamIndex).pointee
+        let start = st.start_time == cffmpeg_nopts() ? 0 : st.start_time
+        let reached = Double(last - start) * av_q2d(timeBase)
+        if reached < declared - max(0.5, declared * 0.05) {
+            warn(String(format: "video ends at %.2f s of %.2f s declared; file truncated? stream ends early", reached, declared))
+        }
     }
 
     private func warn(_ message: String) {

@@ -18,7 +18,8 @@ public struct VideoStreamInfo: Sendable {
     public var averageFrameRate: Rational
     public var durationSeconds: Double?
     public var estimatedFrameCount: Int?
-    /// Clockwise rotation a player applies for display (0, 90, 180, 270; from the display matrix).
+    /// Clockwise degrees to rotate decoded pictures for display, as FFmpeg's own autorotate does, in [0, 360)
+    /// (from the display matrix). Beware: FFmpeg 5.1's `-metadata:s:v rotate=90` produces a matrix that reads 270 here.
     public var rotationDegrees: Double
     /// The raw 3×3 display matrix (9 × Int32, 16.16 / 2.30 fixed point) so the writer can copy it verbatim.
     public var displayMatrix: [Int32]?

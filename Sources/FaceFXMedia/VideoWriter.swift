@@ -12,6 +12,10 @@ public final class VideoWriter {
     /// What happens to the input's audio: "none", "copy aac", "transcode pcm_s16le → aac".
     public private(set) var audioDescription = "none"
     public private(set) var framesWritten = 0
+    /// Encoded picture size: the input's, except that H.264/H.265 4:2:0 cannot code odd sizes, so an odd
+    /// width/height loses its last column/row there (VP9 keeps odd sizes). Buffers are always input-sized.
+    public let encodedWidth: Int
+    public let encodedHeight: Int
     /// Non-fatal problems as one-line messages (also those found during init, if passed to init).
     public var onWarning: ((String) -> Void)?
 
@@ -27,8 +31,11 @@ public final class VideoWriter {
     private var packet: UnsafeMutablePointer<AVPacket>?
     private let pool: I420BufferPool
     private var lastPts: Int64?
+    /// AVI has no timestamps, only a frame rate: there pts are mapped onto a 1/fps clock (nil elsewhere: pass-through).
+    private var ptsMapping: (from: AVRational, to: AVRational)?
+    private var lastEncodedPts: Int64?
+    private var warned = OnceSet()
     private var closed = false
-    private var headerWritten = false
 
     /// - Parameters:
     ///   - input: the video stream the frames come from (size, time base, rotation, colour...).
@@ -40,6 +47,9 @@ public final class VideoWriter {
         self.options = options
         self.onWarning = onWarning
         width = input.width; height = input.height
+        let evenOnly = options.codec != .vp9
+        encodedWidth = evenOnly ? input.width & ~1 : input.width
+        encodedHeight = evenOnly ? input.height & ~1 : input.height
         color = input.color
         sar = input.sampleAspectRatio.av
         pool = I420BufferPool(width: input.width, height: input.height)
@@ -48,14 +58,13 @@ public final class VideoWriter {
         let dir = url.deletingLastPathComponent().path
         let name = url.lastPathComponent
         temporaryPath = "\(dir)/.\(name).facefx-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).tmp"
-        // From here on every stored property is set: a throw below runs deinit, which cancels (deletes the temp file).
 
         let ext = url.pathExtension.lowercased()
         guard !ext.isEmpty, let ofmt = av_guess_format(nil, name, nil), VideoWriter.canHoldVideo(ofmt) else {
             throw MediaError.unsupportedContainer(path: path, ext: ext)
         }
         try VideoWriter.checkFolder(dir, target: path)
-        guard input.width > 0, input.height > 0 else {
+        guard encodedWidth > 0, encodedHeight > 0 else {
             throw MediaError.encoder(path: path, reason: "input has no frame size")
         }
 
@@ -70,6 +79,20 @@ public final class VideoWriter {
         if options.codec != .vp9 && !EncodeOptions.x26xPresets.contains(options.preset) {
             throw MediaError.encoder(path: path, reason: "unknown preset \(options.preset)")
         }
+        let maxCRF = options.codec == .vp9 ? 63 : 51
+        guard (0...maxCRF).contains(options.crf) else {
+            throw MediaError.encoder(path: path, reason: "crf \(options.crf) is outside 0...\(maxCRF) for \(options.codec.rawValue)")
+        }
+        do {
+            try open(ofmt: ofmt, codec: codec, input: input, inputPath: inputPath)
+        } catch {
+            cancel()      // explicit, not left to deinit: the temporary file must go now
+            throw error
+        }
+    }
+
+    private func open(ofmt: UnsafePointer<AVOutputFormat>, codec: UnsafePointer<AVCodec>, input: VideoStreamInfo,
+                      inputPath: String) throws {
 
         var ctx: UnsafeMutablePointer<AVFormatContext>?
         var r = avformat_alloc_output_context2(&ctx, ofmt, nil, temporaryPath)
@@ -95,10 +118,15 @@ public final class VideoWriter {
         var opts: OpaquePointer?
         defer { av_dict_free(&opts) }
         let fmtName = String(cString: ofmt.pointee.name)
-        if fmtName == "mp4" || fmtName == "mov" { av_dict_set(&opts, "movflags", "+faststart", 0) }
+        if fmtName == "mp4" || fmtName == "mov" {
+            av_dict_set(&opts, "movflags", "+faststart", 0)
+            // The muxer would otherwise scale a small timescale (e.g. 1000) up to ≥ 10000: keep the input's numbers.
+            if let st = videoStream, st.pointee.time_base.num == 1 {
+                av_dict_set(&opts, "video_track_timescale", String(st.pointee.time_base.den), 0)
+            }
+        }
         r = avformat_write_header(ctx, &opts)
         guard r >= 0 else { throw MediaError.encoder(path: path, reason: "cannot start the \(fmtName) file: \(ffError(r))") }
-        headerWritten = true
         frame = av_frame_alloc()
         packet = av_packet_alloc()
         guard frame != nil, packet != nil else { throw MediaError.io(path: path, reason: "out of memory") }
@@ -139,9 +167,18 @@ public final class VideoWriter {
         f.pointee.linesize.1 = Int32(buffer.uvStride)
         f.pointee.linesize.2 = Int32(buffer.uvStride)
         f.pointee.format = AV_PIX_FMT_YUV420P.rawValue
-        f.pointee.width = Int32(width)
-        f.pointee.height = Int32(height)
-        f.pointee.pts = pts
+        f.pointee.width = Int32(encodedWidth)         // same strides: cropping an odd edge costs nothing
+        f.pointee.height = Int32(encodedHeight)
+        var encodedPts = pts
+        if let m = ptsMapping {
+            encodedPts = av_rescale_q(pts, m.from, m.to)
+            if let last = lastEncodedPts, encodedPts <= last {
+                encodedPts = last + 1
+                if warned.first("cfr") { onWarning?("\(path): AVI is constant-frame-rate; irregular timestamps were evened out") }
+            }
+        }
+        lastEncodedPts = encodedPts
+        f.pointee.pts = encodedPts
         f.pointee.sample_aspect_ratio = sar
         f.pointee.color_range = enc.pointee.color_range
         f.pointee.color_primaries = enc.pointee.color_primaries
@@ -223,9 +260,18 @@ public final class VideoWriter {
         }
         videoStream = st
         encoder = enc
-        let tb = input.timeBase.num > 0 && input.timeBase.den > 0 ? input.timeBase.av : AVRational(num: 1, den: 25)
-        enc.pointee.width = Int32(width)
-        enc.pointee.height = Int32(height)
+        var tb = input.timeBase.num > 0 && input.timeBase.den > 0 ? input.timeBase.av : AVRational(num: 1, den: 25)
+        let fmtName = String(cString: ofmt.pointee.name)
+        if fmtName == "avi", input.averageFrameRate.num > 0, input.averageFrameRate.den > 0 {
+            let clock = AVRational(num: input.averageFrameRate.den, den: input.averageFrameRate.num)
+            ptsMapping = (tb, clock)
+            tb = clock
+        }
+        enc.pointee.width = Int32(encodedWidth)
+        enc.pointee.height = Int32(encodedHeight)
+        if encodedWidth != width || encodedHeight != height {
+            onWarning?("\(path): \(options.codec.rawValue) cannot code an odd size; writing \(encodedWidth)×\(encodedHeight) instead of \(width)×\(height)")
+        }
         enc.pointee.pix_fmt = AV_PIX_FMT_YUV420P
         enc.pointee.time_base = tb
         let fr = input.averageFrameRate
@@ -262,7 +308,6 @@ public final class VideoWriter {
         }
         r = avcodec_parameters_from_context(st.pointee.codecpar, enc)
         guard r >= 0 else { throw MediaError.encoder(path: path, reason: ffError(r)) }
-        let fmtName = String(cString: ofmt.pointee.name)
         if options.codec == .h265 && (fmtName == "mp4" || fmtName == "mov") {
             // 'hvc1' rather than 'hev1': the tag Apple players require.
             st.pointee.codecpar.pointee.codec_tag = fourCC("hvc1")
@@ -288,7 +333,7 @@ public final class VideoWriter {
     private static func canHoldVideo(_ f: UnsafePointer<AVOutputFormat>) -> Bool {
         let name = String(cString: f.pointee.name)
         if f.pointee.video_codec == AV_CODEC_ID_NONE { return false }
-        if f.pointee.flags & AVFMT_NOFILE != 0 { return false }
+        if f.pointee.flags & (AVFMT_NOFILE | AVFMT_NOTIMESTAMPS) != 0 { return false }   // devices, raw elementary streams
         return !["image2", "image2pipe", "apng", "gif", "webp", "null", "rawvideo", "yuv4mpegpipe", "framecrc", "framemd5",
                  "md5", "crc", "hash", "framehash", "streamhash", "ico", "smjpeg", "mjpeg"].contains(name)
     }
