@@ -66,22 +66,43 @@ final class RenderCLITests: XCTestCase {
         XCTAssertGreaterThanOrEqual(worst, 40, "10-bit input rendered to 8-bit")
     }
 
-    func testOddSizeIsEncodedWithoutLosingPixels() throws {
-        // 4:2:0 H.264 cannot hold odd sizes: the source is 4:4:4 1279x719; facefx pads to 1280x720 by repeating
-        // the last column and row, and says so in a warning.
+    func testOddSizeIsCroppedToEvenWithAWarning() throws {
+        // 4:2:0 H.264 cannot hold odd sizes (its crop unit is 2 pixels): the source is 4:4:4 1279x719; facefx
+        // encodes 1278x718, the same pixels minus the last column and row, and says so in a warning.
         let input = try faceClip(size: "1279x719", seconds: 0.2, extra: ["-pix_fmt", "yuv444p"], name: "odd.mkv")
         let output = dir.appendingPathComponent("out.mp4").path
         let r = try CLI.facefx([input, output])
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertTrue(r.stderr.contains("1279x719"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("1279") && r.stderr.contains("1278"), r.stderr)
         let a = try decodeLuma(input), b = try decodeLuma(output)
         XCTAssertEqual(a.frames.count, b.frames.count)
-        XCTAssertEqual(b.width, 1280); XCTAssertEqual(b.height, 720)
+        XCTAssertEqual(b.width, 1278); XCTAssertEqual(b.height, 718)
         for (fa, fb) in zip(a.frames, b.frames) {
-            var cropped = [UInt8](); cropped.reserveCapacity(1279 * 719)
-            for y in 0..<719 { cropped += fb[(y * 1280)..<(y * 1280 + 1279)] }
-            XCTAssertGreaterThanOrEqual(psnr(fa, cropped), 40)
+            var cropped = [UInt8](); cropped.reserveCapacity(1278 * 718)
+            for y in 0..<718 { cropped += fa[(y * 1279)..<(y * 1279 + 1278)] }
+            XCTAssertGreaterThanOrEqual(psnr(cropped, fb), 40)
         }
+    }
+
+    func testVariableFrameRateRotationAndNoAudioSurviveTheGPUPath() throws {
+        // Irregular timestamps (VFR), a 90° rotation tag and no audio track: all must come through unchanged.
+        let src = dir.appendingPathComponent("src.mp4").path
+        let astronaut = CLI.packageRoot.appendingPathComponent("samples/astronaut.png").path
+        let image = FileManager.default.fileExists(atPath: astronaut) ? astronaut : "/work/shared/samples/astronaut.png"
+        try CLI.ffmpeg(["-loop", "1", "-framerate", "30", "-i", image, "-t", "1", "-an",
+                        "-vf", "scale=320:320,setpts='N/30/TB+if(gt(N,10),0.37/TB,0)+if(gt(N,20),0.11/TB,0)',format=yuv420p",
+                        "-fps_mode", "passthrough", "-c:v", "libx264", "-crf", "12", src])
+        let input = dir.appendingPathComponent("rot.mp4").path
+        try CLI.ffmpeg(["-i", src, "-c", "copy", "-metadata:s:v", "rotate=90", input])
+        let output = dir.appendingPathComponent("out.mp4").path
+        let r = try CLI.facefx([input, output, "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let a = try decodeLuma(input), b = try decodeLuma(output)
+        XCTAssertEqual(a.pts, b.pts, "VFR timestamps kept")
+        let i = try VideoReader.probe(path: input), o = try VideoReader.probe(path: output)
+        XCTAssertNotEqual(i.rotationDegrees, 0)
+        XCTAssertEqual(o.rotationDegrees, i.rotationDegrees)
+        XCTAssertFalse(o.hasAudio)
     }
 
     func testFullRangeAndBT709AreKept() throws {
