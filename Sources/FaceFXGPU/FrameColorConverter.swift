@@ -106,9 +106,6 @@ public struct I420Layout: Equatable {
 
 /// Converter tuning. Defaults are chosen per renderer in `init(context:)` and can be overridden.
 public struct ColorConverterSettings: Equatable {
-    /// 8-bit input: upsample chroma with the texture unit's bilinear filter (1 fetch per plane)
-    /// instead of 4 texelFetches per plane in float. The filter may quantise to 8 bits.
-    public var hardwareChromaUpsampling = true
     /// Output: average chroma with texelFetch (exact) instead of bilinear fetches.
     public var exactChromaAverage = false
     /// Siting of the I420 output's chroma (the writer tags left by default).
@@ -156,7 +153,7 @@ public final class FrameColorConverter {
         }
         let cw = format.chromaWidth(width), ch = format.chromaHeight(height)
         let highBit = format.bitDepth > 8
-        let linear = !highBit && settings.hardwareChromaUpsampling
+        let linear = false  // chroma is filtered in the shader (textureGather), planes stay NEAREST
         if let k = planeKey, k == (width, height, cw, ch, highBit, linear) {
         } else {
             let fmt: TextureFormat = highBit ? .r16ui : .r8
@@ -177,14 +174,11 @@ public final class FrameColorConverter {
     }
 
     private func convertProgram(_ f: YUVFrameFormat) throws -> Program {
-        let highBit = f.bitDepth > 8
-        return try programs.program("color/yuv_to_rgba.glsl", defines: [
-            "HIGH_BIT_DEPTH": highBit ? "1" : "0",
+        try programs.program("color/yuv_to_rgba.glsl", defines: [
+            "HIGH_BIT_DEPTH": f.bitDepth > 8 ? "1" : "0",
             "CHROMA_SHIFT_X": String(f.chromaShiftX),
             "CHROMA_SHIFT_Y": String(f.chromaShiftY),
-            "CHROMA_LEFT": f.chromaLocation == .left ? "1" : "0",
-            "HW_BILINEAR": (!highBit && settings.hardwareChromaUpsampling) ? "1" : "0",
-        ])
+        ], version: "310 es")  // textureGather
     }
 
     private func packProgram() throws -> Program {
@@ -219,10 +213,18 @@ public final class FrameColorConverter {
         }
         let program = try convertProgram(f)
         let m = FrameColorConverter.yuvToRGBMatrix(f)
+        let chroma = planeTextures[1]
+        // Chroma texel coordinate of luma pixel p: left-sited columns p/2, centred p/2 - 1/4;
+        // rows (always centred) p/2 - 1/4; no subsampling: p.
+        let mx: Float = f.chromaShiftX == 1 ? 0.5 : 1, my: Float = f.chromaShiftY == 1 ? 0.5 : 1
+        let ox: Float = f.chromaShiftX == 1 && f.chromaLocation == .center ? -0.25 : 0
+        let oy: Float = f.chromaShiftY == 1 ? -0.25 : 0
         try passes.draw(program: program, target: target,
-                        inputs: [PassInput("u_y", planeTextures[0]), PassInput("u_u", planeTextures[1]), PassInput("u_v", planeTextures[2])],
+                        inputs: [PassInput("u_y", planeTextures[0]), PassInput("u_u", chroma), PassInput("u_v", planeTextures[2])],
                         uniforms: ["u_yuvToRgb": .mat4(m),
-                                   "u_chromaSize": .ivec2(Int32(planeTextures[1].width), Int32(planeTextures[1].height))])
+                                   "u_lumaInvSize": .vec2(1 / Float(target.width), 1 / Float(target.height)),
+                                   "u_chromaMap": .vec4(mx, my, ox, oy),
+                                   "u_chromaInvSize": .vec2(1 / Float(chroma.width), 1 / Float(chroma.height))])
         return frame
     }
 

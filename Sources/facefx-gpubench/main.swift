@@ -117,6 +117,13 @@ struct SyntheticFrame {
     }
 }
 
+/// User + system CPU time of the whole process (every llvmpipe thread included), in ms.
+func processCPUms() -> Double {
+    var u = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &u)
+    return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1000 + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1000
+}
+
 func percentile(_ values: [Double], _ p: Double) -> Double {
     let s = values.sorted()
     return s[min(s.count - 1, Int((Double(s.count - 1) * p).rounded()))]
@@ -133,7 +140,7 @@ func color(_ o: Options) {
     }
     let c = openContext(o)
     var settings = ColorConverterSettings()
-    if o.exact { settings.hardwareChromaUpsampling = false; settings.exactChromaAverage = true }
+    if o.exact { settings.exactChromaAverage = true }
     let format = YUVFrameFormat(bitDepth: o.bitDepth, chromaShiftX: shifts.0, chromaShiftY: shifts.1, matrix: .bt709)
     let layout = I420Layout.forFrame(width: o.width, height: o.height)
     let sources = (0..<4).map { SyntheticFrame(width: o.width, height: o.height, format: format, index: $0) }
@@ -151,6 +158,7 @@ func color(_ o: Options) {
         try conv.prepare(width: o.width, height: o.height, format: format)
         try conv.prepareOutput(layout: layout)
         var times: [[Double]] = Array(repeating: [], count: 6)
+        var cpuPerFrame = 0.0
         try c.sync { () throws in
             func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e6 }
             func planes(_ s: SyntheticFrame, _ body: (YUVPlane, YUVPlane, YUVPlane) throws -> Void) rethrows {
@@ -179,7 +187,10 @@ func color(_ o: Options) {
                 }
             }
             // Whole frame as the pipeline runs it: no intermediate glFinish, readback is the only wait.
+            // Process CPU time is reported too: on a shared, loaded machine it is steadier than wall time.
+            var cpuStart = 0.0
             for f in 0..<(o.warmup + o.frames) {
+                if f == o.warmup { cpuStart = processCPUms() }
                 let t0 = now()
                 try planes(sources[f % sources.count]) { y, u, v in
                     let frame = try conv.upload(y: y, u: u, v: v, format: format)
@@ -187,6 +198,7 @@ func color(_ o: Options) {
                 }
                 if f >= o.warmup { times[5].append(now() - t0) }
             }
+            cpuPerFrame = (processCPUms() - cpuStart) / Double(o.frames)
         }
         let names = ["upload", "convert", "pack", "readback", "total (staged)", "total (pipelined)"]
         print("stage               median ms    p90 ms")
@@ -195,7 +207,8 @@ func color(_ o: Options) {
                   + String(format: "%10.2f %9.2f", percentile(t, 0.5), percentile(t, 0.9)))
         }
         let med = percentile(times[5], 0.5)
-        print(String(format: "throughput: %.1f frames/s (pipelined median)", 1000 / med))
+        print(String(format: "throughput: %.1f frames/s (pipelined median); process CPU time %.2f ms/frame (all threads)",
+                     1000 / med, cpuPerFrame))
     } catch {
         fail("error: \(error)")
     }

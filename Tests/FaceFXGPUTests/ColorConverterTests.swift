@@ -153,7 +153,6 @@ final class ColorConverterTests: XCTestCase {
 
     func testExactFilteringSettingsAndCentredChroma() throws {
         var s = ColorConverterSettings()
-        s.hardwareChromaUpsampling = false
         s.exactChromaAverage = true
         var fmt = YUVFrameFormat.yuv420p(matrix: .bt601)
         assertMatchesReference(try run(PlanarFrame(width: 255, height: 143, format: fmt, pattern: .random, seed: 12), settings: s), "exact random")
