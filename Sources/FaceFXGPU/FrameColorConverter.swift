@@ -128,6 +128,7 @@ public final class FrameColorConverter {
     private var packTarget: Framebuffer?
     private var packLayout: I420Layout?
     private let linearSampler: Sampler
+    private let nearestSampler: Sampler
     /// Format of the last upload; `readI420` defaults to its matrix and range.
     public private(set) var lastFormat: YUVFrameFormat?
 
@@ -138,6 +139,7 @@ public final class FrameColorConverter {
         self.passes = passes ?? PassRunner(context: context)
         self.settings = settings
         linearSampler = Sampler(context: context, filter: .linear)
+        nearestSampler = Sampler(context: context, filter: .nearest)
     }
 
     // MARK: input
@@ -170,7 +172,7 @@ public final class FrameColorConverter {
             frameTexture = t
         }
         _ = try convertProgram(format)
-        _ = try packProgram()
+        _ = try packPrograms()
     }
 
     private func convertProgram(_ f: YUVFrameFormat) throws -> Program {
@@ -181,11 +183,12 @@ public final class FrameColorConverter {
         ], version: "310 es")  // textureGather
     }
 
-    private func packProgram() throws -> Program {
-        try programs.program("color/rgba_to_i420.glsl", defines: [
+    private func packPrograms() throws -> (luma: Program, chroma: Program) {
+        (try programs.program("color/i420_pack_luma.glsl"),
+         try programs.program("color/i420_pack_chroma.glsl", defines: [
             "CHROMA_LEFT": settings.outputChromaLocation == .left ? "1" : "0",
             "EXACT_AVERAGE": settings.exactChromaAverage ? "1" : "0",
-        ])
+         ]))
     }
 
     /// Copies the three planes into their textures (no conversion yet). Strides are honoured
@@ -248,20 +251,28 @@ public final class FrameColorConverter {
         let m = matrix ?? lastFormat?.matrix ?? .bt709
         let full = fullRange ?? lastFormat?.fullRange ?? false
         let target = try packTarget(for: layout)
-        let program = try packProgram()
+        let (luma, chroma) = try packPrograms()
         let rows = FrameColorConverter.rgbToYUVRows(matrix: m, fullRange: full)
-        try passes.draw(program: program, target: target,
-                        inputs: [PassInput("u_frame", frame, sampler: settings.exactChromaAverage ? nil : linearSampler)],
-                        uniforms: [
-                            "u_size": .ivec2(Int32(layout.width), Int32(layout.height)),
+        let common: [String: UniformValue] = [
+            "u_invSize": .vec2(1 / Float(layout.width), 1 / Float(layout.height)),
+            "u_size": .ivec2(Int32(layout.width), Int32(layout.height)),
+        ]
+        // Two draws over disjoint row bands, so neither shader branches on the plane.
+        try passes.draw(program: luma, target: target,
+                        viewport: Viewport(x: 0, y: 0, width: layout.packedTexelWidth, height: layout.height),
+                        inputs: [PassInput("u_frame", frame, sampler: nearestSampler)],
+                        uniforms: common.merging(["u_yRow": .vec4(rows[0], rows[1], rows[2], rows[3])]) { a, _ in a })
+        try passes.draw(program: chroma, target: target,
+                        viewport: Viewport(x: 0, y: layout.height, width: layout.packedTexelWidth, height: layout.rows - layout.height),
+                        inputs: [PassInput("u_frame", frame, sampler: settings.exactChromaAverage ? nearestSampler : linearSampler)],
+                        uniforms: common.merging([
                             "u_stride": .int(Int32(layout.stride)),
                             "u_chromaSize": .ivec2(Int32(layout.uvWidth), Int32(layout.uvHeight)),
                             "u_uOffset": .int(Int32(layout.uOffset)),
                             "u_vOffset": .int(Int32(layout.vOffset)),
-                            "u_yRow": .vec4(rows[0], rows[1], rows[2], rows[3]),
                             "u_uRow": .vec4(rows[4], rows[5], rows[6], rows[7]),
                             "u_vRow": .vec4(rows[8], rows[9], rows[10], rows[11]),
-                        ])
+                        ]) { a, _ in a })
     }
 
     /// The one readback per frame: `layout.byteCount` bytes into `destination` (blocks until done).
