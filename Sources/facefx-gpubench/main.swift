@@ -159,6 +159,7 @@ func color(_ o: Options) {
         try conv.prepareOutput(layout: layout)
         var times: [[Double]] = Array(repeating: [], count: 6)
         var cpuPerFrame = 0.0
+        var cpu: [[Double]] = Array(repeating: [], count: 5)  // process CPU ms per stage (all threads)
         try c.sync { () throws in
             func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e6 }
             func planes(_ s: SyntheticFrame, _ body: (YUVPlane, YUVPlane, YUVPlane) throws -> Void) rethrows {
@@ -170,20 +171,21 @@ func color(_ o: Options) {
             }
             // Per-stage timings: glFinish after each stage so each gets its own cost.
             for f in 0..<(o.warmup + o.frames) {
-                let t0 = now()
+                let c0 = processCPUms(), t0 = now()
                 try planes(sources[f % sources.count]) { y, u, v in try conv.uploadPlanes(y: y, u: u, v: v, format: format) }
                 c.finish()
-                let t1 = now()
+                let c1 = processCPUms(), t1 = now()
                 let frame = try conv.convertPlanes()
                 c.finish()
-                let t2 = now()
+                let c2 = processCPUms(), t2 = now()
                 try conv.packI420(from: frame, layout: layout)
                 c.finish()
-                let t3 = now()
+                let c3 = processCPUms(), t3 = now()
                 try conv.readPackedI420(into: output, layout: layout)
-                let t4 = now()
+                let c4 = processCPUms(), t4 = now()
                 if f >= o.warmup {
                     for (k, d) in [t1 - t0, t2 - t1, t3 - t2, t4 - t3, t4 - t0].enumerated() { times[k].append(d) }
+                    for (k, d) in [c1 - c0, c2 - c1, c3 - c2, c4 - c3, c4 - c0].enumerated() { cpu[k].append(d) }
                 }
             }
             // Whole frame as the pipeline runs it: no intermediate glFinish, readback is the only wait.
@@ -201,10 +203,11 @@ func color(_ o: Options) {
             cpuPerFrame = (processCPUms() - cpuStart) / Double(o.frames)
         }
         let names = ["upload", "convert", "pack", "readback", "total (staged)", "total (pipelined)"]
-        print("stage               median ms    p90 ms")
-        for (n, t) in zip(names, times) {
+        print("stage               median ms    p90 ms   CPU ms (mean, all threads)")
+        for (k, (n, t)) in zip(names, times).enumerated() {
+            let cpuText = k < cpu.count ? String(format: " %12.2f", cpu[k].reduce(0, +) / Double(cpu[k].count)) : String(format: " %12.2f", cpuPerFrame)
             print(n.padding(toLength: 18, withPad: " ", startingAt: 0)
-                  + String(format: "%10.2f %9.2f", percentile(t, 0.5), percentile(t, 0.9)))
+                  + String(format: "%10.2f %9.2f", percentile(t, 0.5), percentile(t, 0.9)) + cpuText)
         }
         let med = percentile(times[5], 0.5)
         print(String(format: "throughput: %.1f frames/s (pipelined median); process CPU time %.2f ms/frame (all threads)",
