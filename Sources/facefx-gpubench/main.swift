@@ -150,7 +150,7 @@ func color(_ o: Options) {
 
     print("renderer: \(c.renderer) | \(c.version) | \(c.displayDescription)")
     print("frame: \(o.width)x\(o.height) yuv\(o.chroma) \(o.bitDepth)-bit bt709 limited -> I420 \(layout.byteCount) bytes; "
-          + "\(o.frames) frames (+\(o.warmup) warm-up); chroma filtering: \(o.exact ? "exact (texelFetch)" : "hardware bilinear"); "
+          + "\(o.frames) frames (+\(o.warmup) warm-up); output chroma average: \(o.exact ? "exact (NEAREST fetches)" : "bilinear fetches"); "
           + "LP_NUM_THREADS=\(ProcessInfo.processInfo.environment["LP_NUM_THREADS"] ?? "unset")")
 
     do {
@@ -208,6 +208,22 @@ func color(_ o: Options) {
             let cpuText = k < cpu.count ? String(format: " %12.2f", cpu[k].reduce(0, +) / Double(cpu[k].count)) : String(format: " %12.2f", cpuPerFrame)
             print(n.padding(toLength: 18, withPad: " ", startingAt: 0)
                   + String(format: "%10.2f %9.2f", percentile(t, 0.5), percentile(t, 0.9)) + cpuText)
+        }
+        if o.bitDepth == 8 && o.chroma == "420" {
+            // Sanity check on any driver: the last frame (sources[(warmup+frames-1) % 4]) against its input.
+            // Luma should come back within 1-2 codes; chroma differs by the bilinear-up/filter-down of the noise.
+            let src = sources[(o.warmup + o.frames - 1) % sources.count]
+            let out = UnsafeRawBufferPointer(start: output, count: layout.byteCount)
+            func stats(_ plane: [UInt8], _ stride: Int, _ w: Int, _ h: Int, _ base: Int, _ outStride: Int) -> String {
+                var mx = 0, sum = 0
+                for r in 0..<h { for c in 0..<w {
+                    let d = abs(Int(out[base + r * outStride + c]) - Int(plane[r * stride + c])); mx = max(mx, d); sum += d
+                } }
+                return String(format: "max %d mean %.3f", mx, Double(sum) / Double(w * h))
+            }
+            print("round trip vs input: Y " + stats(src.y, src.yStride, o.width, o.height, 0, layout.stride)
+                  + " | U " + stats(src.u, src.cStride, cw, ch, layout.uOffset, layout.uvStride)
+                  + " | V " + stats(src.v, src.cStride, cw, ch, layout.vOffset, layout.uvStride))
         }
         let med = percentile(times[5], 0.5)
         print(String(format: "throughput: %.1f frames/s (pipelined median); process CPU time %.2f ms/frame (all threads)",
