@@ -106,8 +106,13 @@ public struct I420Layout: Equatable {
 
 /// Converter tuning. Defaults are chosen per renderer in `init(context:)` and can be overridden.
 public struct ColorConverterSettings: Equatable {
-    /// Output: average chroma with texelFetch (exact) instead of bilinear fetches.
+    /// Output: average chroma from NEAREST fetches in float (exact) instead of bilinear fetches
+    /// through a LINEAR sampler (fewer fetches; the filter may round the average to 8 bits).
     public var exactChromaAverage = false
+    /// Interleave U and V into one RG texture on the CPU during upload, so the convert pass reads
+    /// both with one fetch per tap (4 NEAREST fetches instead of 2 textureGathers): about 20% less
+    /// convert time on llvmpipe for ~0.2 ms of CPU per 720p frame. `nil`: on for software renderers.
+    public var interleaveChroma: Bool? = nil
     /// Siting of the I420 output's chroma (the writer tags left by default).
     public var outputChromaLocation: ChromaLocation = .left
     public init() {}
@@ -121,7 +126,9 @@ public final class FrameColorConverter {
 
     // Recreated only when size or format changes.
     private var planeTextures: [Texture] = []
-    private var planeKey: (w: Int, h: Int, cw: Int, ch: Int, highBit: Bool, linear: Bool)?
+    private var planeKey: (w: Int, h: Int, cw: Int, ch: Int, highBit: Bool, interleaved: Bool)?
+    private var interleaveScratch: UnsafeMutableRawPointer?
+    private var interleaveScratchBytes = 0
     public private(set) var frameTexture: Texture?
     /// Render target over `frameTexture`: later stages (overlays) draw into it.
     public private(set) var frameTarget: Framebuffer?
@@ -155,16 +162,30 @@ public final class FrameColorConverter {
         }
         let cw = format.chromaWidth(width), ch = format.chromaHeight(height)
         let highBit = format.bitDepth > 8
-        let linear = false  // chroma is filtered in the shader (textureGather), planes stay NEAREST
-        if let k = planeKey, k == (width, height, cw, ch, highBit, linear) {
+        let interleaved = interleavesChroma
+        if let k = planeKey, k == (width, height, cw, ch, highBit, interleaved) {
         } else {
+            // All NEAREST: chroma is filtered in the shader, in float (exact).
             let fmt: TextureFormat = highBit ? .r16ui : .r8
-            planeTextures = try [
-                Texture(context: context, width: width, height: height, format: fmt),
-                Texture(context: context, width: cw, height: ch, format: fmt, filter: linear ? .linear : .nearest),
-                Texture(context: context, width: cw, height: ch, format: fmt, filter: linear ? .linear : .nearest),
-            ]
-            planeKey = (width, height, cw, ch, highBit, linear)
+            if interleaved {
+                planeTextures = try [
+                    Texture(context: context, width: width, height: height, format: fmt),
+                    Texture(context: context, width: cw, height: ch, format: highBit ? .rg16ui : .rg8),
+                ]
+                let bytes = cw * ch * 2 * format.bytesPerSample
+                if bytes > interleaveScratchBytes {
+                    interleaveScratch?.deallocate()
+                    interleaveScratch = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+                    interleaveScratchBytes = bytes
+                }
+            } else {
+                planeTextures = try [
+                    Texture(context: context, width: width, height: height, format: fmt),
+                    Texture(context: context, width: cw, height: ch, format: fmt),
+                    Texture(context: context, width: cw, height: ch, format: fmt),
+                ]
+            }
+            planeKey = (width, height, cw, ch, highBit, interleaved)
         }
         if frameTexture?.width != width || frameTexture?.height != height {
             let t = try Texture(context: context, width: width, height: height, format: .rgba8)
@@ -180,6 +201,7 @@ public final class FrameColorConverter {
             "HIGH_BIT_DEPTH": f.bitDepth > 8 ? "1" : "0",
             "CHROMA_SHIFT_X": String(f.chromaShiftX),
             "CHROMA_SHIFT_Y": String(f.chromaShiftY),
+            "CHROMA_RG": interleavesChroma ? "1" : "0",
         ], version: "310 es")  // textureGather
     }
 
@@ -202,8 +224,13 @@ public final class FrameColorConverter {
         let type: PixelDataType = format.bitDepth > 8 ? .unsignedShort : .unsignedByte
         try context.sync { () throws in
             try planeTextures[0].upload(y.base, bytesPerRow: y.bytesPerRow, dataType: type)
-            try planeTextures[1].upload(u.base, bytesPerRow: u.bytesPerRow, dataType: type, width: cw, height: ch)
-            try planeTextures[2].upload(v.base, bytesPerRow: v.bytesPerRow, dataType: type, width: cw, height: ch)
+            if planeTextures.count == 2, let scratch = interleaveScratch {
+                FrameColorConverter.interleave(u, v, width: cw, height: ch, bytesPerSample: format.bytesPerSample, into: scratch)
+                try planeTextures[1].upload(scratch, bytesPerRow: cw * 2 * format.bytesPerSample, dataType: type)
+            } else {
+                try planeTextures[1].upload(u.base, bytesPerRow: u.bytesPerRow, dataType: type, width: cw, height: ch)
+                try planeTextures[2].upload(v.base, bytesPerRow: v.bytesPerRow, dataType: type, width: cw, height: ch)
+            }
         }
         lastFormat = format
     }
@@ -223,7 +250,9 @@ public final class FrameColorConverter {
         let ox: Float = f.chromaShiftX == 1 && f.chromaLocation == .center ? -0.25 : 0
         let oy: Float = f.chromaShiftY == 1 ? -0.25 : 0
         try passes.draw(program: program, target: target,
-                        inputs: [PassInput("u_y", planeTextures[0]), PassInput("u_u", chroma), PassInput("u_v", planeTextures[2])],
+                        inputs: planeTextures.count == 2
+                            ? [PassInput("u_y", planeTextures[0]), PassInput("u_uv", chroma)]
+                            : [PassInput("u_y", planeTextures[0]), PassInput("u_u", chroma), PassInput("u_v", planeTextures[2])],
                         uniforms: ["u_yuvToRgb": .mat4(m),
                                    "u_lumaInvSize": .vec2(1 / Float(target.width), 1 / Float(target.height)),
                                    "u_chromaMap": .vec4(mx, my, ox, oy),
@@ -239,6 +268,31 @@ public final class FrameColorConverter {
             return try convertPlanes()
         }
     }
+
+    private var interleavesChroma: Bool { settings.interleaveChroma ?? context.isSoftware }
+
+    /// U, V planes -> one tight UVUV... buffer (rows of `width` pairs).
+    static func interleave(_ u: YUVPlane, _ v: YUVPlane, width: Int, height: Int, bytesPerSample: Int,
+                           into out: UnsafeMutableRawPointer) {
+        if bytesPerSample == 1 {
+            for r in 0..<height {
+                let su = (u.base + r * u.bytesPerRow).assumingMemoryBound(to: UInt8.self)
+                let sv = (v.base + r * v.bytesPerRow).assumingMemoryBound(to: UInt8.self)
+                // Two bytes as one UInt16 store (little-endian: U first).
+                let d = (out + r * width * 2).assumingMemoryBound(to: UInt16.self)
+                for c in 0..<width { d[c] = UInt16(su[c]) | UInt16(sv[c]) << 8 }
+            }
+        } else {
+            for r in 0..<height {
+                let su = (u.base + r * u.bytesPerRow).assumingMemoryBound(to: UInt16.self)
+                let sv = (v.base + r * v.bytesPerRow).assumingMemoryBound(to: UInt16.self)
+                let d = (out + r * width * 4).assumingMemoryBound(to: UInt32.self)
+                for c in 0..<width { d[c] = UInt32(su[c]) | UInt32(sv[c]) << 16 }
+            }
+        }
+    }
+
+    deinit { interleaveScratch?.deallocate() }
 
     // MARK: output
 
