@@ -249,7 +249,7 @@ public final class FrameColorConverter {
         let mx: Float = f.chromaShiftX == 1 ? 0.5 : 1, my: Float = f.chromaShiftY == 1 ? 0.5 : 1
         let ox: Float = f.chromaShiftX == 1 && f.chromaLocation == .center ? -0.25 : 0
         let oy: Float = f.chromaShiftY == 1 ? -0.25 : 0
-        try passes.draw(program: program, target: target,
+        try passes.drawFullscreen(program: program, target: target,
                         inputs: planeTextures.count == 2
                             ? [PassInput("u_y", planeTextures[0]), PassInput("u_uv", chroma)]
                             : [PassInput("u_y", planeTextures[0]), PassInput("u_u", chroma), PassInput("u_v", planeTextures[2])],
@@ -312,11 +312,11 @@ public final class FrameColorConverter {
             "u_size": .ivec2(Int32(layout.width), Int32(layout.height)),
         ]
         // Two draws over disjoint row bands, so neither shader branches on the plane.
-        try passes.draw(program: luma, target: target,
+        try passes.drawFullscreen(program: luma, target: target,
                         viewport: Viewport(x: 0, y: 0, width: layout.packedTexelWidth, height: layout.height),
                         inputs: [PassInput("u_frame", frame, sampler: nearestSampler)],
                         uniforms: common.merging(["u_yRow": .vec4(rows[0], rows[1], rows[2], rows[3])]) { a, _ in a })
-        try passes.draw(program: chroma, target: target,
+        try passes.drawFullscreen(program: chroma, target: target,
                         viewport: Viewport(x: 0, y: layout.height, width: layout.packedTexelWidth, height: layout.rows - layout.height),
                         inputs: [PassInput("u_frame", frame, sampler: settings.exactChromaAverage ? nearestSampler : linearSampler)],
                         uniforms: common.merging([

@@ -3,7 +3,7 @@
 import CGLES
 import FaceFXShaders
 
-/// A uniform value for `PassRunner.draw(uniforms:)` and `Program.set`.
+/// A uniform value for `PassRunner.drawFullscreen(uniforms:)` and `Program.set`.
 public enum UniformValue {
     case int(Int32), ivec2(Int32, Int32), ivec3(Int32, Int32, Int32), ivec4(Int32, Int32, Int32, Int32)
     case uint(UInt32)
