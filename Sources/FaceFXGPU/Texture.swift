@@ -1,5 +1,6 @@
 // 2-D textures with immutable storage (glTexStorage2D). Images and tensors both live here:
-// tensors use the float formats with NEAREST filtering and are read with texelFetch.
+// tensors use the float formats with NEAREST filtering and are read at texel centres
+// (texelFetch, or texture() at (i + 0.5) / size, which is exact with NEAREST and cheaper on llvmpipe).
 import CGLES
 
 public enum TextureFormat: String, CaseIterable, Hashable {
@@ -216,6 +217,7 @@ public final class Texture {
 
 /// Reuses textures by (size, format) so per-frame or per-layer temporaries cost no GL allocation
 /// after warm-up. Network executors acquire activations by liveness and recycle them after their last use.
+/// Not locked: use it from one thread (normally inside `context.sync`).
 public final class TexturePool {
     public let context: GPUContext
     private struct Key: Hashable { let width: Int, height: Int, format: TextureFormat, filter: TextureFilter }

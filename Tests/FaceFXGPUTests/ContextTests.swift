@@ -13,6 +13,20 @@ final class ContextTests: XCTestCase {
         XCTAssertFalse(GPUContext.listDevices().isEmpty)
     }
 
+    /// `--gpu cpu`: Mesa's software path (this machine and CI have it; GPU machines may not).
+    func testSoftwareContextIsLlvmpipeAndIndependent() throws {
+        let shared = try sharedContext()
+        guard shared.isSoftware else { throw XCTSkip("hardware machine: no Mesa software rasteriser expected") }
+        let c = try GPUContext(device: .cpu)
+        XCTAssertTrue(c.isSoftware)
+        XCTAssertTrue(c.renderer.contains("llvmpipe") || c.renderer.contains("softpipe"), c.renderer)
+        XCTAssertFalse(c.thread === shared.thread)
+        // Objects of the second context work and go away with it.
+        let t = try Texture(context: c, width: 2, height: 2, format: .rgba32f)
+        try t.upload(floats: [Float](repeating: 0.25, count: 16))
+        XCTAssertEqual(try Framebuffer(context: c, color: t).readFloats(), [Float](repeating: 0.25, count: 16))
+    }
+
     func testGLThreadRunsInlineWhenNestedAndReturnsValues() throws {
         let c = try sharedContext()
         XCTAssertFalse(c.thread.isCurrent)
