@@ -1,7 +1,7 @@
 // facefx-gpubench: GPU-only benchmark (links EGL/GLES, not FFmpeg, so it runs on the GPU machine).
 //   facefx-gpubench info [--gpu auto|cpu|N]
 //   facefx-gpubench color [--width 1920] [--height 1080] [--frames 200] [--gpu auto|cpu|N]
-//                         [--bit-depth 8|10] [--chroma 420|422|444] [--exact] [--lp-threads N]
+//                         [--bit-depth 8|10] [--chroma 420|422|444] [--bilinear-average] [--lp-threads N]
 // Arguments are parsed by hand: this target deliberately has no ArgumentParser dependency.
 import FaceFXGPU
 import Foundation
@@ -12,7 +12,7 @@ struct Options {
     var gpu = GPUDeviceSelection.auto
     var bitDepth = 8
     var chroma = "420"
-    var exact = false
+    var bilinearAverage = false
     var lpThreads: Int?
 }
 
@@ -44,7 +44,7 @@ func parse(_ args: [String]) -> Options {
         case "--warmup": o.warmup = int(a)
         case "--bit-depth": o.bitDepth = int(a)
         case "--chroma": o.chroma = value(a)
-        case "--exact": o.exact = true
+        case "--bilinear-average": o.bilinearAverage = true
         case "--lp-threads": o.lpThreads = int(a)
         case "--gpu":
             let v = value(a)
@@ -54,7 +54,7 @@ func parse(_ args: [String]) -> Options {
             print("""
             usage: facefx-gpubench info [--gpu auto|cpu|N]
                    facefx-gpubench color [--width W] [--height H] [--frames N] [--gpu auto|cpu|N]
-                                         [--bit-depth 8|10] [--chroma 420|422|444] [--exact] [--lp-threads N]
+                                         [--bit-depth 8|10] [--chroma 420|422|444] [--bilinear-average] [--lp-threads N]
             """)
             exit(0)
         default: fail("unknown argument \(a) (try --help)")
@@ -140,7 +140,7 @@ func color(_ o: Options) {
     }
     let c = openContext(o)
     var settings = ColorConverterSettings()
-    if o.exact { settings.exactChromaAverage = true }
+    if o.bilinearAverage { settings.exactChromaAverage = false }
     let format = YUVFrameFormat(bitDepth: o.bitDepth, chromaShiftX: shifts.0, chromaShiftY: shifts.1, matrix: .bt709)
     let layout = I420Layout.forFrame(width: o.width, height: o.height)
     let sources = (0..<4).map { SyntheticFrame(width: o.width, height: o.height, format: format, index: $0) }
@@ -150,7 +150,7 @@ func color(_ o: Options) {
 
     print("renderer: \(c.renderer) | \(c.version) | \(c.displayDescription)")
     print("frame: \(o.width)x\(o.height) yuv\(o.chroma) \(o.bitDepth)-bit bt709 limited -> I420 \(layout.byteCount) bytes; "
-          + "\(o.frames) frames (+\(o.warmup) warm-up); output chroma average: \(o.exact ? "exact (NEAREST fetches)" : "bilinear fetches"); "
+          + "\(o.frames) frames (+\(o.warmup) warm-up); output chroma average: \(o.bilinearAverage ? "bilinear fetches" : "exact (NEAREST fetches)"); "
           + "LP_NUM_THREADS=\(ProcessInfo.processInfo.environment["LP_NUM_THREADS"] ?? "unset")")
 
     do {
