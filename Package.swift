@@ -25,7 +25,7 @@ let package = Package(
         .executableTarget(name: "EmbedShadersTool", path: "Sources/EmbedShadersTool"),
         .plugin(name: "EmbedShaders", capability: .buildTool(), dependencies: ["EmbedShadersTool"],
                 path: "Plugins/EmbedShaders"),
-        .target(name: "FaceFXShaders", path: "Shaders", exclude: ["color", "nn", "overlay"],
+        .target(name: "FaceFXShaders", path: "Shaders", exclude: ["color", "common", "nn", "overlay"],
                 plugins: ["EmbedShaders"]),
 
         .target(name: "FaceFXMedia", dependencies: ["CFFmpeg"]),

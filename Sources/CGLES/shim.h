@@ -25,4 +25,19 @@ static inline const char *cgles_query_device_string(EGLDeviceEXT device, EGLint 
     PFNEGLQUERYDEVICESTRINGEXTPROC f = (PFNEGLQUERYDEVICESTRINGEXTPROC)eglGetProcAddress("eglQueryDeviceStringEXT");
     return f ? f(device, name) : 0;
 }
+// EGL 1.5 core eglGetPlatformDisplay, else the EXT entry point (older loaders). `native` is an
+// EGLDeviceEXT for EGL_PLATFORM_DEVICE_EXT, or NULL (EGL_DEFAULT_DISPLAY) for surfaceless Mesa.
+static inline EGLDisplay cgles_get_platform_display(EGLenum platform, void *native) {
+    PFNEGLGETPLATFORMDISPLAYPROC core = (PFNEGLGETPLATFORMDISPLAYPROC)eglGetProcAddress("eglGetPlatformDisplay");
+    if (core) return core(platform, native, 0);
+    PFNEGLGETPLATFORMDISPLAYEXTPROC ext = (PFNEGLGETPLATFORMDISPLAYEXTPROC)eglGetProcAddress("eglGetPlatformDisplayEXT");
+    return ext ? ext(platform, native, 0) : EGL_NO_DISPLAY;
+}
+// The device an initialised display runs on (EGL_EXT_device_query); EGL_NO_DEVICE_EXT if unknown.
+static inline EGLDeviceEXT cgles_display_device(EGLDisplay display) {
+    PFNEGLQUERYDISPLAYATTRIBEXTPROC f = (PFNEGLQUERYDISPLAYATTRIBEXTPROC)eglGetProcAddress("eglQueryDisplayAttribEXT");
+    EGLAttrib value = 0;
+    if (!f || !f(display, EGL_DEVICE_EXT, &value)) return EGL_NO_DEVICE_EXT;
+    return (EGLDeviceEXT)value;
+}
 #endif

@@ -1,0 +1,343 @@
+// Colour stage: decoder YUV planes -> RGBA8 frame texture (upload + convert), and the frame
+// texture -> contiguous 8-bit I420 bytes for the encoder (pack + one readback per frame).
+import CGLES
+
+/// Y'CbCr matrix (non-constant luminance), by its luma coefficients Kr and Kb.
+public enum YUVMatrix: String, CaseIterable {
+    case bt601, bt709, bt2020
+
+    public var kr: Double {
+        switch self { case .bt601: return 0.299; case .bt709: return 0.2126; case .bt2020: return 0.2627 }
+    }
+    public var kb: Double {
+        switch self { case .bt601: return 0.114; case .bt709: return 0.0722; case .bt2020: return 0.0593 }
+    }
+}
+
+/// Horizontal siting of subsampled chroma (vertical siting is always centred between rows).
+public enum ChromaLocation {
+    /// Co-sited with even luma columns: MPEG-2/H.264/HEVC default ("left", chroma_sample_loc_type 0).
+    case left
+    /// Between two luma columns (JPEG/MPEG-1).
+    case center
+}
+
+/// Layout and colour meaning of the decoder's planar frames.
+public struct YUVFrameFormat: Equatable {
+    /// 8, or 9...16 for UInt16 little-endian samples (e.g. yuv420p10le).
+    public var bitDepth: Int
+    /// log2 of the horizontal / vertical chroma subsampling: 420 = (1,1), 422 = (1,0), 444 = (0,0).
+    public var chromaShiftX: Int
+    public var chromaShiftY: Int
+    public var matrix: YUVMatrix
+    /// Full range (0...2^n-1, "pc"/"jpeg") instead of limited (Y 16-235, C 16-240, times 2^(n-8)).
+    public var fullRange: Bool
+    public var chromaLocation: ChromaLocation
+
+    public init(bitDepth: Int = 8, chromaShiftX: Int = 1, chromaShiftY: Int = 1, matrix: YUVMatrix = .bt709,
+                fullRange: Bool = false, chromaLocation: ChromaLocation = .left) {
+        self.bitDepth = bitDepth
+        self.chromaShiftX = chromaShiftX
+        self.chromaShiftY = chromaShiftY
+        self.matrix = matrix
+        self.fullRange = fullRange
+        self.chromaLocation = chromaLocation
+    }
+
+    public static func yuv420p(matrix: YUVMatrix = .bt709, fullRange: Bool = false, bitDepth: Int = 8) -> YUVFrameFormat {
+        YUVFrameFormat(bitDepth: bitDepth, chromaShiftX: 1, chromaShiftY: 1, matrix: matrix, fullRange: fullRange)
+    }
+
+    public var bytesPerSample: Int { bitDepth > 8 ? 2 : 1 }
+
+    public func chromaWidth(_ lumaWidth: Int) -> Int { (lumaWidth + (1 << chromaShiftX) - 1) >> chromaShiftX }
+    public func chromaHeight(_ lumaHeight: Int) -> Int { (lumaHeight + (1 << chromaShiftY) - 1) >> chromaShiftY }
+}
+
+/// One plane as the decoder holds it (e.g. AVFrame.data[i] / linesize[i]).
+public struct YUVPlane {
+    public var base: UnsafeRawPointer
+    public var bytesPerRow: Int
+    public var width: Int
+    public var height: Int
+    public init(base: UnsafeRawPointer, bytesPerRow: Int, width: Int, height: Int) {
+        self.base = base; self.bytesPerRow = bytesPerRow; self.width = width; self.height = height
+    }
+}
+
+/// Contiguous 8-bit I420 buffer as the media writer expects it: Y stride S = (W+63)&~63 for H rows,
+/// then U and V with stride S/2 for ceil(H/2) rows each. Always whole rows of S bytes.
+public struct I420Layout: Equatable {
+    public let width: Int
+    public let height: Int
+    /// Y stride S.
+    public let stride: Int
+    /// U and V stride, S/2.
+    public let uvStride: Int
+    public let uvWidth: Int
+    public let uvHeight: Int
+    public let uOffset: Int
+    public let vOffset: Int
+    /// Rows of S bytes in the whole buffer: H + ceil(H/2).
+    public let rows: Int
+    /// S * rows.
+    public let byteCount: Int
+
+    public static func forFrame(width: Int, height: Int) -> I420Layout { I420Layout(width: width, height: height) }
+
+    public init(width: Int, height: Int) {
+        precondition(width > 0 && height > 0, "I420Layout needs a positive size")
+        self.width = width
+        self.height = height
+        stride = (width + 63) & ~63
+        uvStride = stride / 2
+        uvWidth = (width + 1) / 2
+        uvHeight = (height + 1) / 2
+        uOffset = stride * height
+        vOffset = uOffset + uvStride * uvHeight
+        let total = vOffset + uvStride * uvHeight
+        rows = (total + stride - 1) / stride
+        byteCount = stride * rows
+    }
+
+    /// Width in RGBA8 texels of the packing target (4 bytes per texel).
+    public var packedTexelWidth: Int { stride / 4 }
+}
+
+/// Converter tuning. Defaults are chosen per renderer in `init(context:)` and can be overridden.
+public struct ColorConverterSettings: Equatable {
+    /// 8-bit input: upsample chroma with the texture unit's bilinear filter (1 fetch per plane)
+    /// instead of 4 texelFetches per plane in float. The filter may quantise to 8 bits.
+    public var hardwareChromaUpsampling = true
+    /// Output: average chroma with texelFetch (exact) instead of bilinear fetches.
+    public var exactChromaAverage = false
+    /// Siting of the I420 output's chroma (the writer tags left by default).
+    public var outputChromaLocation: ChromaLocation = .left
+    public init() {}
+}
+
+public final class FrameColorConverter {
+    public let context: GPUContext
+    public let programs: ProgramCache
+    public let passes: PassRunner
+    public var settings: ColorConverterSettings
+
+    // Recreated only when size or format changes.
+    private var planeTextures: [Texture] = []
+    private var planeKey: (w: Int, h: Int, cw: Int, ch: Int, highBit: Bool, linear: Bool)?
+    public private(set) var frameTexture: Texture?
+    /// Render target over `frameTexture`: later stages (overlays) draw into it.
+    public private(set) var frameTarget: Framebuffer?
+    private var packTarget: Framebuffer?
+    private var packLayout: I420Layout?
+    private let linearSampler: Sampler
+    /// Format of the last upload; `readI420` defaults to its matrix and range.
+    public private(set) var lastFormat: YUVFrameFormat?
+
+    public init(context: GPUContext, programs: ProgramCache? = nil, passes: PassRunner? = nil,
+                settings: ColorConverterSettings = ColorConverterSettings()) throws {
+        self.context = context
+        self.programs = programs ?? ProgramCache(context: context)
+        self.passes = passes ?? PassRunner(context: context)
+        self.settings = settings
+        linearSampler = Sampler(context: context, filter: .linear)
+    }
+
+    // MARK: input
+
+    /// Allocates textures and compiles programs for this size and format now (load time), so the
+    /// first frame does no GL allocation. `upload` calls it; a repeat call with the same shape is free.
+    public func prepare(width: Int, height: Int, format: YUVFrameFormat) throws {
+        guard [8, 9, 10, 12, 14, 16].contains(format.bitDepth) else {
+            throw GPUError.invalidArgument("bit depth \(format.bitDepth)")
+        }
+        guard (0...1).contains(format.chromaShiftX), (0...1).contains(format.chromaShiftY) else {
+            throw GPUError.invalidArgument("chroma shift \(format.chromaShiftX),\(format.chromaShiftY)")
+        }
+        let cw = format.chromaWidth(width), ch = format.chromaHeight(height)
+        let highBit = format.bitDepth > 8
+        let linear = !highBit && settings.hardwareChromaUpsampling
+        if let k = planeKey, k == (width, height, cw, ch, highBit, linear) {
+        } else {
+            let fmt: TextureFormat = highBit ? .r16ui : .r8
+            planeTextures = try [
+                Texture(context: context, width: width, height: height, format: fmt),
+                Texture(context: context, width: cw, height: ch, format: fmt, filter: linear ? .linear : .nearest),
+                Texture(context: context, width: cw, height: ch, format: fmt, filter: linear ? .linear : .nearest),
+            ]
+            planeKey = (width, height, cw, ch, highBit, linear)
+        }
+        if frameTexture?.width != width || frameTexture?.height != height {
+            let t = try Texture(context: context, width: width, height: height, format: .rgba8)
+            frameTarget = try Framebuffer(context: context, color: t)
+            frameTexture = t
+        }
+        _ = try convertProgram(format)
+        _ = try packProgram()
+    }
+
+    private func convertProgram(_ f: YUVFrameFormat) throws -> Program {
+        let highBit = f.bitDepth > 8
+        return try programs.program("color/yuv_to_rgba.glsl", defines: [
+            "HIGH_BIT_DEPTH": highBit ? "1" : "0",
+            "CHROMA_SHIFT_X": String(f.chromaShiftX),
+            "CHROMA_SHIFT_Y": String(f.chromaShiftY),
+            "CHROMA_LEFT": f.chromaLocation == .left ? "1" : "0",
+            "HW_BILINEAR": (!highBit && settings.hardwareChromaUpsampling) ? "1" : "0",
+        ])
+    }
+
+    private func packProgram() throws -> Program {
+        try programs.program("color/rgba_to_i420.glsl", defines: [
+            "CHROMA_LEFT": settings.outputChromaLocation == .left ? "1" : "0",
+            "EXACT_AVERAGE": settings.exactChromaAverage ? "1" : "0",
+        ])
+    }
+
+    /// Copies the three planes into their textures (no conversion yet). Strides are honoured
+    /// through GL_UNPACK_ROW_LENGTH, so the decoder's buffers are read directly.
+    public func uploadPlanes(y: YUVPlane, u: YUVPlane, v: YUVPlane, format: YUVFrameFormat) throws {
+        let cw = format.chromaWidth(y.width), ch = format.chromaHeight(y.height)
+        for (name, p) in [("U", u), ("V", v)] where p.width < cw || p.height < ch {
+            throw GPUError.invalidArgument("\(name) plane \(p.width)x\(p.height), expected \(cw)x\(ch) for \(y.width)x\(y.height)")
+        }
+        try prepare(width: y.width, height: y.height, format: format)
+        let type: PixelDataType = format.bitDepth > 8 ? .unsignedShort : .unsignedByte
+        try context.sync { () throws in
+            try planeTextures[0].upload(y.base, bytesPerRow: y.bytesPerRow, dataType: type)
+            try planeTextures[1].upload(u.base, bytesPerRow: u.bytesPerRow, dataType: type, width: cw, height: ch)
+            try planeTextures[2].upload(v.base, bytesPerRow: v.bytesPerRow, dataType: type, width: cw, height: ch)
+        }
+        lastFormat = format
+    }
+
+    /// Converts the uploaded planes into the frame texture (RGBA8, gamma-encoded, alpha 1).
+    @discardableResult
+    public func convertPlanes() throws -> Texture {
+        guard let f = lastFormat, let target = frameTarget, let frame = frameTexture else {
+            throw GPUError.invalidArgument("convertPlanes() before uploadPlanes()")
+        }
+        let program = try convertProgram(f)
+        let m = FrameColorConverter.yuvToRGBMatrix(f)
+        try passes.draw(program: program, target: target,
+                        inputs: [PassInput("u_y", planeTextures[0]), PassInput("u_u", planeTextures[1]), PassInput("u_v", planeTextures[2])],
+                        uniforms: ["u_yuvToRgb": .mat4(m),
+                                   "u_chromaSize": .ivec2(Int32(planeTextures[1].width), Int32(planeTextures[1].height))])
+        return frame
+    }
+
+    /// Upload + convert: returns the frame texture (the same object every frame of this size).
+    @discardableResult
+    public func upload(y: YUVPlane, u: YUVPlane, v: YUVPlane, format: YUVFrameFormat) throws -> Texture {
+        try context.sync { () throws -> Texture in
+            try uploadPlanes(y: y, u: u, v: v, format: format)
+            return try convertPlanes()
+        }
+    }
+
+    // MARK: output
+
+    /// Renders the I420 bytes of `frame` into the packing target (no readback yet).
+    /// Matrix and range default to those of the last upload, so an unfiltered frame round-trips.
+    public func packI420(from frame: Texture, layout: I420Layout, matrix: YUVMatrix? = nil, fullRange: Bool? = nil) throws {
+        guard frame.width == layout.width, frame.height == layout.height else {
+            throw GPUError.invalidArgument("layout \(layout.width)x\(layout.height) for a \(frame.width)x\(frame.height) frame")
+        }
+        let m = matrix ?? lastFormat?.matrix ?? .bt709
+        let full = fullRange ?? lastFormat?.fullRange ?? false
+        let target = try packTarget(for: layout)
+        let program = try packProgram()
+        let rows = FrameColorConverter.rgbToYUVRows(matrix: m, fullRange: full)
+        try passes.draw(program: program, target: target,
+                        inputs: [PassInput("u_frame", frame, sampler: settings.exactChromaAverage ? nil : linearSampler)],
+                        uniforms: [
+                            "u_size": .ivec2(Int32(layout.width), Int32(layout.height)),
+                            "u_stride": .int(Int32(layout.stride)),
+                            "u_chromaSize": .ivec2(Int32(layout.uvWidth), Int32(layout.uvHeight)),
+                            "u_uOffset": .int(Int32(layout.uOffset)),
+                            "u_vOffset": .int(Int32(layout.vOffset)),
+                            "u_yRow": .vec4(rows[0], rows[1], rows[2], rows[3]),
+                            "u_uRow": .vec4(rows[4], rows[5], rows[6], rows[7]),
+                            "u_vRow": .vec4(rows[8], rows[9], rows[10], rows[11]),
+                        ])
+    }
+
+    /// The one readback per frame: `layout.byteCount` bytes into `destination` (blocks until done).
+    public func readPackedI420(into destination: UnsafeMutableRawPointer, layout: I420Layout) throws {
+        guard let target = packTarget, packLayout == layout else {
+            throw GPUError.invalidArgument("readPackedI420 before packI420 with this layout")
+        }
+        try target.readRGBA8(into: destination, width: layout.packedTexelWidth, height: layout.rows)
+    }
+
+    /// Pack + readback: writes the frame as I420 (`layout.byteCount` bytes) into `destination`.
+    public func readI420(from frame: Texture, layout: I420Layout, into destination: UnsafeMutableRawPointer,
+                         matrix: YUVMatrix? = nil, fullRange: Bool? = nil) throws {
+        try context.sync { () throws in
+            try packI420(from: frame, layout: layout, matrix: matrix, fullRange: fullRange)
+            try readPackedI420(into: destination, layout: layout)
+        }
+    }
+
+    private func packTarget(for layout: I420Layout) throws -> Framebuffer {
+        if let t = packTarget, packLayout == layout { return t }
+        let tex = try Texture(context: context, width: layout.packedTexelWidth, height: layout.rows, format: .rgba8)
+        let fb = try Framebuffer(context: context, color: tex)
+        packTarget = fb
+        packLayout = layout
+        return fb
+    }
+
+    /// Creates the packing target now (load time) for this output size.
+    public func prepareOutput(layout: I420Layout) throws { _ = try packTarget(for: layout) }
+
+    // MARK: matrices
+
+    /// Column-major 4x4 mapping sampled values (8-bit: code/255, >8-bit: integer code) plus 1 to RGB.
+    static func yuvToRGBMatrix(_ f: YUVFrameFormat) -> [Float] {
+        let kr = f.matrix.kr, kb = f.matrix.kb, kg = 1 - kr - kb
+        let n = Double(f.bitDepth)
+        let sample = f.bitDepth > 8 ? 1.0 : 255.0  // sampled value -> code
+        let maxCode = pow2(n) - 1
+        // normalised y' = sy*code + oy, c' = sc*code + oc
+        let sy, oy, sc, oc: Double
+        if f.fullRange {
+            sy = 1 / maxCode; oy = 0
+            sc = 1 / maxCode; oc = -pow2(n - 1) / maxCode
+        } else {
+            let k = pow2(n - 8)
+            sy = 1 / (219 * k); oy = -16.0 / 219
+            sc = 1 / (224 * k); oc = -128.0 / 224
+        }
+        // rgb = A * (y', cb', cr')
+        let a: [[Double]] = [
+            [1, 0, 2 * (1 - kr)],
+            [1, -2 * kb * (1 - kb) / kg, -2 * kr * (1 - kr) / kg],
+            [1, 2 * (1 - kb), 0],
+        ]
+        var m = [Float](repeating: 0, count: 16)
+        for r in 0..<3 {
+            m[0 * 4 + r] = Float(a[r][0] * sy * sample)
+            m[1 * 4 + r] = Float(a[r][1] * sc * sample)
+            m[2 * 4 + r] = Float(a[r][2] * sc * sample)
+            m[3 * 4 + r] = Float(a[r][0] * oy + a[r][1] * oc + a[r][2] * oc)
+        }
+        m[15] = 1
+        return m
+    }
+
+    /// Three rows (Y, Cb, Cr) of 4 floats mapping (R, G, B, 1) in 0...1 to 8-bit codes.
+    static func rgbToYUVRows(matrix: YUVMatrix, fullRange: Bool) -> [Float] {
+        let kr = matrix.kr, kb = matrix.kb, kg = 1 - kr - kb
+        let ys = fullRange ? 255.0 : 219.0, yo = fullRange ? 0.0 : 16.0
+        let cs = fullRange ? 255.0 : 224.0
+        let y = [kr, kg, kb]
+        let cb = [-kr / (2 * (1 - kb)), -kg / (2 * (1 - kb)), 0.5]
+        let cr = [0.5, -kg / (2 * (1 - kr)), -kb / (2 * (1 - kr))]
+        return [y.map { Float($0 * ys) } + [Float(yo)],
+                cb.map { Float($0 * cs) } + [128],
+                cr.map { Float($0 * cs) } + [128]].flatMap { $0 }
+    }
+}
+
+@inline(__always) private func pow2(_ e: Double) -> Double { Double(1 << Int(e)) }

@@ -1,0 +1,110 @@
+// Runs one full-screen fragment pass: bind target, textures and uniforms, draw one triangle.
+// Every colour conversion and network layer is such a pass.
+import CGLES
+
+/// A sampler object: overrides a texture's own filter for one pass (e.g. bilinear reads of a
+/// NEAREST frame texture for resampling) without changing the texture.
+public final class Sampler {
+    public let context: GPUContext
+    public let filter: TextureFilter
+    public private(set) var handle: GLuint = 0
+
+    public init(context: GPUContext, filter: TextureFilter) {
+        self.context = context
+        self.filter = filter
+        handle = context.sync {
+            var s: GLuint = 0
+            glGenSamplers(1, &s)
+            let f = GLint(filter == .linear ? GL_LINEAR : GL_NEAREST)
+            glSamplerParameteri(s, GLenum(GL_TEXTURE_MIN_FILTER), f)
+            glSamplerParameteri(s, GLenum(GL_TEXTURE_MAG_FILTER), f)
+            glSamplerParameteri(s, GLenum(GL_TEXTURE_WRAP_S), GLint(GL_CLAMP_TO_EDGE))
+            glSamplerParameteri(s, GLenum(GL_TEXTURE_WRAP_T), GLint(GL_CLAMP_TO_EDGE))
+            context.noteCreated(.sampler)
+            return s
+        }
+    }
+
+    deinit {
+        var s = handle
+        context.deleteLater(.sampler) { glDeleteSamplers(1, &s) }
+    }
+}
+
+/// One texture input of a pass: bound to unit `index in the list`, its sampler uniform set to that unit.
+public struct PassInput {
+    public var uniform: String
+    public var texture: Texture
+    public var sampler: Sampler?
+    public init(_ uniform: String, _ texture: Texture, sampler: Sampler? = nil) {
+        self.uniform = uniform
+        self.texture = texture
+        self.sampler = sampler
+    }
+}
+
+/// Integer viewport in target pixels (GL convention: origin bottom-left).
+public struct Viewport: Equatable {
+    public var x: Int, y: Int, width: Int, height: Int
+    public init(x: Int = 0, y: Int = 0, width: Int, height: Int) {
+        self.x = x; self.y = y; self.width = width; self.height = height
+    }
+}
+
+public final class PassRunner {
+    public let context: GPUContext
+    private var vao: GLuint = 0
+
+    /// Creates the one empty VAO every pass draws with (GLES 3 needs a VAO bound to draw).
+    public init(context: GPUContext) {
+        self.context = context
+        vao = context.sync {
+            var v: GLuint = 0
+            glGenVertexArrays(1, &v)
+            context.noteCreated(.vertexArray)
+            return v
+        }
+    }
+
+    deinit {
+        var v = vao
+        context.deleteLater(.vertexArray) { glDeleteVertexArrays(1, &v) }
+    }
+
+    /// Draws `program` over `viewport` of `target` (default: all of it). The draw is queued, not
+    /// waited for; reading the target (readPixels) or sampling it in a later pass orders it.
+    /// A texture must not be both an input and the target (GL feedback loop): that throws.
+    public func draw(program: Program, target: Framebuffer, viewport: Viewport? = nil,
+                     inputs: [PassInput] = [], uniforms: [String: UniformValue] = [:]) throws {
+        for i in inputs where i.texture === target.color {
+            throw GPUError.invalidArgument("pass \(program.name) reads its own target (\(i.uniform))")
+        }
+        try target.checkAlive()
+        for i in inputs { try i.texture.checkAlive() }
+        let vp = viewport ?? Viewport(width: target.width, height: target.height)
+        context.sync {
+            glBindFramebuffer(GLenum(GL_DRAW_FRAMEBUFFER), target.handle)
+            glViewport(GLint(vp.x), GLint(vp.y), GLsizei(vp.width), GLsizei(vp.height))
+            glUseProgram(program.handle)
+            for (unit, input) in inputs.enumerated() {
+                glActiveTexture(GLenum(GL_TEXTURE0 + Int32(unit)))
+                glBindTexture(GLenum(GL_TEXTURE_2D), input.texture.handle)
+                glBindSampler(GLuint(unit), input.sampler?.handle ?? 0)
+                program.set(input.uniform, .int(Int32(unit)))
+            }
+            for (name, value) in uniforms { program.set(name, value) }
+            glBindVertexArray(vao)
+            glDrawArrays(GLenum(GL_TRIANGLES), 0, 3)
+            glBindVertexArray(0)
+            for unit in inputs.indices where inputs[unit].sampler != nil { glBindSampler(GLuint(unit), 0) }
+            glActiveTexture(GLenum(GL_TEXTURE0))
+        }
+    }
+
+    /// Tuple form: `textures: [("u_src", tex)]`.
+    public func draw(program: Program, target: Framebuffer, viewport: Viewport? = nil,
+                     textures: [(String, Texture)], uniforms: [String: UniformValue] = [:]) throws {
+        try draw(program: program, target: target, viewport: viewport,
+                 inputs: textures.map { PassInput($0.0, $0.1) }, uniforms: uniforms)
+    }
+}

@@ -1,0 +1,194 @@
+// Linked GLSL programs, a cache keyed by shader names + sorted defines, and uniform setters.
+// Shader files hold only the body; the cache prepends version, precision and defines.
+import CGLES
+import FaceFXShaders
+
+/// A uniform value for `PassRunner.draw(uniforms:)` and `Program.set`.
+public enum UniformValue {
+    case int(Int32), ivec2(Int32, Int32), ivec3(Int32, Int32, Int32), ivec4(Int32, Int32, Int32, Int32)
+    case uint(UInt32)
+    case float(Float), vec2(Float, Float), vec3(Float, Float, Float), vec4(Float, Float, Float, Float)
+    /// Column-major 3x3 / 4x4 (GLSL order).
+    case mat3([Float]), mat4([Float])
+    /// `uniform float u[N]` / `uniform vec4 u[N]` (4 floats per element).
+    case floatArray([Float]), vec4Array([Float])
+    case intArray([Int32])
+}
+
+public final class Program {
+    public let context: GPUContext
+    /// Cache key: "fragment.glsl|vertex.glsl|A=1,B=2".
+    public let name: String
+    public private(set) var handle: GLuint = 0
+    private var locations: [String: GLint] = [:]
+
+    /// Compiles and links complete sources (preamble included). Prefer `ProgramCache.program`.
+    public init(context: GPUContext, name: String, vertexSource: String, fragmentSource: String,
+                bodyLineOffset: (vertex: Int, fragment: Int) = (0, 0)) throws {
+        self.context = context
+        self.name = name
+        handle = try context.sync { () throws -> GLuint in
+            let vs = try Program.compile(GLenum(GL_VERTEX_SHADER), vertexSource, name: name, stage: "vertex", lineOffset: bodyLineOffset.vertex)
+            defer { glDeleteShader(vs) }
+            let fs = try Program.compile(GLenum(GL_FRAGMENT_SHADER), fragmentSource, name: name, stage: "fragment", lineOffset: bodyLineOffset.fragment)
+            defer { glDeleteShader(fs) }
+            let p = glCreateProgram()
+            glAttachShader(p, vs)
+            glAttachShader(p, fs)
+            glLinkProgram(p)
+            var ok: GLint = 0
+            glGetProgramiv(p, GLenum(GL_LINK_STATUS), &ok)
+            if ok == 0 {
+                let log = Program.infoLog(p, isProgram: true)
+                glDeleteProgram(p)
+                throw GPUError.programLink(name: name, log: log)
+            }
+            context.noteCreated(.program)
+            return p
+        }
+    }
+
+    deinit {
+        guard handle != 0 else { return }
+        let p = handle
+        context.deleteLater(.program) { glDeleteProgram(p) }
+    }
+
+    private static func compile(_ type: GLenum, _ source: String, name: String, stage: String, lineOffset: Int) throws -> GLuint {
+        let sh = glCreateShader(type)
+        source.withCString { cs in
+            var p: UnsafePointer<GLchar>? = cs
+            glShaderSource(sh, 1, &p, nil)
+        }
+        glCompileShader(sh)
+        var ok: GLint = 0
+        glGetShaderiv(sh, GLenum(GL_COMPILE_STATUS), &ok)
+        if ok == 0 {
+            let log = infoLog(sh, isProgram: false)
+            glDeleteShader(sh)
+            throw GPUError.shaderCompile(name: name, stage: stage, log: log, numberedSource: numbered(source, lineOffset: lineOffset))
+        }
+        return sh
+    }
+
+    /// Source with line numbers as the compiler reports them: preamble lines are unnumbered ("  -"),
+    /// body lines count from 1 because the cache emits `#line 1` before the body.
+    static func numbered(_ source: String, lineOffset: Int) -> String {
+        source.split(separator: "\n", omittingEmptySubsequences: false).enumerated().map { i, line in
+            let n = i - lineOffset + 1
+            let tag = n >= 1 ? String(n) : "-"
+            return String(repeating: " ", count: max(0, 4 - tag.count)) + tag + ": " + line
+        }.joined(separator: "\n")
+    }
+
+    private static func infoLog(_ object: GLuint, isProgram: Bool) -> String {
+        var len: GLint = 0
+        if isProgram { glGetProgramiv(object, GLenum(GL_INFO_LOG_LENGTH), &len) } else { glGetShaderiv(object, GLenum(GL_INFO_LOG_LENGTH), &len) }
+        guard len > 1 else { return "(no info log)" }
+        var buf = [GLchar](repeating: 0, count: Int(len) + 1)
+        if isProgram { glGetProgramInfoLog(object, len, nil, &buf) } else { glGetShaderInfoLog(object, len, nil, &buf) }
+        return String(cString: buf).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Uniform location, cached; -1 for names the compiler removed (setting those is a no-op, as in GL).
+    public func location(_ uniform: String) -> GLint {
+        context.sync {
+            if let l = locations[uniform] { return l }
+            let l = glGetUniformLocation(handle, uniform)
+            locations[uniform] = l
+            return l
+        }
+    }
+
+    /// Sets a uniform without binding the program (glProgramUniform*, GLES 3.1).
+    public func set(_ uniform: String, _ value: UniformValue) {
+        context.sync {
+            let l = location(uniform)
+            guard l >= 0 else { return }
+            let p = handle
+            switch value {
+            case .int(let a): glProgramUniform1i(p, l, a)
+            case .ivec2(let a, let b): glProgramUniform2i(p, l, a, b)
+            case .ivec3(let a, let b, let c): glProgramUniform3i(p, l, a, b, c)
+            case .ivec4(let a, let b, let c, let d): glProgramUniform4i(p, l, a, b, c, d)
+            case .uint(let a): glProgramUniform1ui(p, l, a)
+            case .float(let a): glProgramUniform1f(p, l, a)
+            case .vec2(let a, let b): glProgramUniform2f(p, l, a, b)
+            case .vec3(let a, let b, let c): glProgramUniform3f(p, l, a, b, c)
+            case .vec4(let a, let b, let c, let d): glProgramUniform4f(p, l, a, b, c, d)
+            case .mat3(let m): precondition(m.count == 9); glProgramUniformMatrix3fv(p, l, 1, GLboolean(GL_FALSE), m)
+            case .mat4(let m): precondition(m.count == 16); glProgramUniformMatrix4fv(p, l, 1, GLboolean(GL_FALSE), m)
+            case .floatArray(let a): glProgramUniform1fv(p, l, GLsizei(a.count), a)
+            case .vec4Array(let a): precondition(a.count % 4 == 0); glProgramUniform4fv(p, l, GLsizei(a.count / 4), a)
+            case .intArray(let a): glProgramUniform1iv(p, l, GLsizei(a.count), a)
+            }
+        }
+    }
+
+    public func set(_ uniform: String, _ v: Int) { set(uniform, .int(Int32(v))) }
+    public func set(_ uniform: String, _ v: Float) { set(uniform, .float(v)) }
+    public func set(_ uniform: String, _ v: SIMD2<Float>) { set(uniform, .vec2(v.x, v.y)) }
+    public func set(_ uniform: String, _ v: SIMD3<Float>) { set(uniform, .vec3(v.x, v.y, v.z)) }
+    public func set(_ uniform: String, _ v: SIMD4<Float>) { set(uniform, .vec4(v.x, v.y, v.z, v.w)) }
+    public func set(_ uniform: String, _ v: SIMD2<Int32>) { set(uniform, .ivec2(v.x, v.y)) }
+    public func set(_ uniform: String, _ v: SIMD3<Int32>) { set(uniform, .ivec3(v.x, v.y, v.z)) }
+    public func set(_ uniform: String, _ v: SIMD4<Int32>) { set(uniform, .ivec4(v.x, v.y, v.z, v.w)) }
+    public func set(_ uniform: String, floats: [Float]) { set(uniform, .floatArray(floats)) }
+}
+
+/// Compiles each (vertex, fragment, defines) combination once. Create programs at load time;
+/// a lookup of a cached program is a dictionary hit. Use from one thread at a time.
+public final class ProgramCache {
+    public let context: GPUContext
+    public static let fullscreenVertex = "common/fullscreen.vert.glsl"
+    private var programs: [String: Program] = [:]
+
+    public init(context: GPUContext) { self.context = context }
+
+    public var count: Int { programs.count }
+
+    /// The key: shader names plus defines sorted by name, so argument order never matters.
+    public static func key(fragment: String, vertex: String, defines: [String: String]) -> String {
+        fragment + "|" + vertex + "|" + defines.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+    }
+
+    /// `#version 300 es`, precision for every sampler type a pass may use, the defines, `#line 1`.
+    public static func preamble(fragment: Bool, defines: [String: String]) -> String {
+        var s = "#version 300 es\n"
+        s += "precision highp float;\nprecision highp int;\n"
+        if fragment {
+            s += "precision highp sampler2D;\nprecision highp usampler2D;\nprecision highp isampler2D;\n"
+            s += "precision highp sampler2DArray;\nprecision highp sampler3D;\n"
+        }
+        for (k, v) in defines.sorted(by: { $0.key < $1.key }) { s += "#define \(k) \(v)\n" }
+        s += "#line 1\n"
+        return s
+    }
+
+    /// The program for shader files in Shaders/ (names relative to it), compiled on first use.
+    public func program(_ fragment: String, vertex: String = ProgramCache.fullscreenVertex,
+                        defines: [String: String] = [:]) throws -> Program {
+        let key = ProgramCache.key(fragment: fragment, vertex: vertex, defines: defines)
+        if let p = programs[key] { return p }
+        guard let fs = ShaderLibrary.source(fragment) else { throw GPUError.shaderNotFound(fragment) }
+        guard let vs = ShaderLibrary.source(vertex) else { throw GPUError.shaderNotFound(vertex) }
+        let p = try program(key: key, vertexBody: vs, fragmentBody: fs, defines: defines)
+        return p
+    }
+
+    /// Same, from in-memory bodies (generated kernels, tests). `key` must identify the sources.
+    public func program(key: String, vertexBody: String, fragmentBody: String, defines: [String: String] = [:]) throws -> Program {
+        if let p = programs[key] { return p }
+        let vp = ProgramCache.preamble(fragment: false, defines: defines)
+        let fp = ProgramCache.preamble(fragment: true, defines: defines)
+        let p = try Program(context: context, name: key, vertexSource: vp + vertexBody, fragmentSource: fp + fragmentBody,
+                            bodyLineOffset: (ProgramCache.lineCount(vp), ProgramCache.lineCount(fp)))
+        programs[key] = p
+        return p
+    }
+
+    /// Source of the shared vertex shader, for `program(key:vertexBody:...)`.
+    public static var fullscreenVertexBody: String { ShaderLibrary.source(fullscreenVertex) ?? "" }
+
+    static func lineCount(_ s: String) -> Int { s.reduce(0) { $1 == "\n" ? $0 + 1 : $0 } }
+}

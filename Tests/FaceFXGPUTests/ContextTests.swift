@@ -1,0 +1,154 @@
+import XCTest
+@testable import FaceFXGPU
+
+final class ContextTests: XCTestCase {
+    func testContextOnThisMachine() throws {
+        let c = try sharedContext()
+        XCTAssertFalse(c.renderer.isEmpty)
+        XCTAssertFalse(c.vendor.isEmpty)
+        XCTAssertTrue(c.version.hasPrefix("OpenGL ES"), c.version)
+        XCTAssertTrue(c.glesMajor > 3 || (c.glesMajor == 3 && c.glesMinor >= 1), c.version)
+        XCTAssertTrue(c.hasExtension("GL_EXT_color_buffer_float"))
+        XCTAssertGreaterThanOrEqual(c.maxTextureSize, 4096)
+        XCTAssertFalse(GPUContext.listDevices().isEmpty)
+    }
+
+    func testGLThreadRunsInlineWhenNestedAndReturnsValues() throws {
+        let c = try sharedContext()
+        XCTAssertFalse(c.thread.isCurrent)
+        let nested = c.sync { c.sync { c.thread.isCurrent } }
+        XCTAssertTrue(nested)
+        struct Boom: Error {}
+        XCTAssertThrowsError(try c.sync { () throws -> Int in throw Boom() })
+        let done = expectation(description: "async ran")
+        c.async { if c.thread.isCurrent { done.fulfill() } }
+        wait(for: [done], timeout: 5)
+    }
+
+    func testDeviceSelectionParsing() {
+        XCTAssertEqual(GPUDeviceSelection(argument: "auto"), .auto)
+        XCTAssertEqual(GPUDeviceSelection(argument: "cpu"), .cpu)
+        XCTAssertEqual(GPUDeviceSelection(argument: "2"), .index(2))
+        XCTAssertNil(GPUDeviceSelection(argument: "-1"))
+        XCTAssertNil(GPUDeviceSelection(argument: "gpu"))
+    }
+
+    func testOutOfRangeDeviceFailsClearly() {
+        XCTAssertThrowsError(try GPUContext(device: .index(999))) { e in
+            XCTAssertTrue("\(e)".contains("999"), "\(e)")
+        }
+    }
+
+    func testObjectsAreDeletedWhenReleased() throws {
+        let c = try sharedContext()
+        let before = c.debugCounters
+        do {
+            let t = try Texture(context: c, width: 8, height: 8, format: .rgba8)
+            _ = try Framebuffer(context: c, color: t, depth: true)
+        }
+        let after = c.debugCounters  // sync drains the queued deletions first
+        XCTAssertEqual(after.texturesCreated, before.texturesCreated + 1)
+        XCTAssertEqual(after.renderbuffersCreated, before.renderbuffersCreated + 1)
+        XCTAssertEqual(after.texturesLive, before.texturesLive)
+        XCTAssertEqual(after.framebuffersLive, before.framebuffersLive)
+        XCTAssertEqual(after.renderbuffersLive, before.renderbuffersLive)
+    }
+}
+
+final class ProgramTests: XCTestCase {
+    func testCompileErrorCarriesInfoLogAndNumberedSource() throws {
+        let c = try sharedContext()
+        let cache = ProgramCache(context: c)
+        let body = "out vec4 o;\nvoid main() {\n  o = vec4(undefined_thing);\n}\n"
+        XCTAssertThrowsError(try cache.program(key: "broken", vertexBody: ProgramCache.fullscreenVertexBody, fragmentBody: body)) { e in
+            guard let g = e as? GPUError, case .shaderCompile(let name, let stage, let log, let src) = g else {
+                return XCTFail("expected shaderCompile, got \(e)")
+            }
+            XCTAssertEqual(name, "broken")
+            XCTAssertEqual(stage, "fragment")
+            XCTAssertTrue(log.contains("undefined_thing"), log)
+            XCTAssertTrue(src.contains("   3:   o = vec4(undefined_thing);"), src)
+            XCTAssertTrue(g.description.contains("undefined_thing"))
+            XCTAssertFalse(g.description.contains("\n"))
+        }
+    }
+
+    func testCacheKeyIgnoresDefineOrderAndReusesPrograms() throws {
+        let c = try sharedContext()
+        let cache = ProgramCache(context: c)
+        XCTAssertEqual(ProgramCache.key(fragment: "a", vertex: "v", defines: ["B": "1", "A": "2"]),
+                       ProgramCache.key(fragment: "a", vertex: "v", defines: ["A": "2", "B": "1"]))
+        let p1 = try cache.program("color/copy.glsl", defines: ["X": "1", "Y": "2"])
+        let p2 = try cache.program("color/copy.glsl", defines: ["Y": "2", "X": "1"])
+        XCTAssertTrue(p1 === p2)
+        XCTAssertEqual(cache.count, 1)
+        XCTAssertThrowsError(try cache.program("color/does_not_exist.glsl"))
+    }
+}
+
+final class FloatTextureTests: XCTestCase {
+    func testRGBA32FExactThroughPassAndReadback() throws {
+        let c = try sharedContext()
+        let (w, h) = (13, 7)  // odd sizes
+        var rng = TestRNG(seed: 1)
+        let values: [Float] = (0..<(w * h * 4)).map { _ in Float(Int(rng.next() % 2_000_001) - 1_000_000) / 3.7 }
+        let src = try Texture(context: c, width: w, height: h, format: .rgba32f)
+        try src.upload(floats: values)
+        let dst = try Framebuffer(context: c, color: Texture(context: c, width: w, height: h, format: .rgba32f))
+        let cache = ProgramCache(context: c)
+        let runner = PassRunner(context: c)
+        try runner.draw(program: cache.program("color/copy.glsl"), target: dst, textures: [("u_src", src)])
+        XCTAssertEqual(try dst.readFloats(), values)
+        // And straight from the uploaded texture.
+        XCTAssertEqual(try Framebuffer(context: c, color: src).readFloats(), values)
+    }
+
+    func testRGBA16FExactFromHalfFloatBits() throws {
+        let c = try sharedContext()
+        let (w, h) = (9, 5)
+        var rng = TestRNG(seed: 2)
+        // Multiples of 1/256 below 8 are exact in fp16 (11-bit significand).
+        let values: [Float] = (0..<(w * h * 4)).map { _ in Float(rng.int(-2047...2047)) / 256 }
+        let bits = values.map { Float16($0).bitPattern }
+        let src = try Texture(context: c, width: w, height: h, format: .rgba16f)
+        try src.upload(halfFloats: bits)
+        let dst = try Framebuffer(context: c, color: Texture(context: c, width: w, height: h, format: .rgba16f))
+        try PassRunner(context: c).draw(program: ProgramCache(context: c).program("color/copy.glsl"), target: dst,
+                                        textures: [("u_src", src)])
+        XCTAssertEqual(try dst.readFloats(), values)
+        // Float uploads into a half texture round to fp16.
+        try src.upload(floats: values)
+        XCTAssertEqual(try Framebuffer(context: c, color: src).readFloats(), values)
+    }
+
+    func testSingleChannelFloatReadsBackAsRGBA() throws {
+        let c = try sharedContext()
+        let t = try Texture(context: c, width: 3, height: 2, format: .r32f)
+        try t.upload(floats: [1, 2, 3, 4, 5, 6])
+        let px = try Framebuffer(context: c, color: t).readFloats()
+        XCTAssertEqual(stride(from: 0, to: px.count, by: 4).map { px[$0] }, [1, 2, 3, 4, 5, 6])
+        XCTAssertEqual(px[3], 1)  // alpha of an R texture reads as 1
+    }
+
+    func testFeedbackLoopAndBadUploadsThrow() throws {
+        let c = try sharedContext()
+        let t = try Texture(context: c, width: 4, height: 4, format: .rgba8)
+        let fb = try Framebuffer(context: c, color: t)
+        let p = try ProgramCache(context: c).program("color/copy.glsl")
+        XCTAssertThrowsError(try PassRunner(context: c).draw(program: p, target: fb, textures: [("u_src", t)]))
+        XCTAssertThrowsError(try t.upload(bytes: [1, 2, 3]))
+        XCTAssertThrowsError(try Texture(context: c, width: 4, height: 4, format: .rgba32f, filter: .linear))
+    }
+
+    func testTexturePoolReusesByShape() throws {
+        let c = try sharedContext()
+        let pool = TexturePool(context: c)
+        let a = try pool.acquire(width: 16, height: 8, format: .rgba16f)
+        pool.recycle(a)
+        let b = try pool.acquire(width: 16, height: 8, format: .rgba16f)
+        XCTAssertTrue(a === b)
+        let d = try pool.acquire(width: 16, height: 8, format: .rgba32f)
+        XCTAssertFalse(d === b)
+        XCTAssertEqual(pool.createdCount, 2)
+    }
+}

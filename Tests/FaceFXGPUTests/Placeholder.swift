@@ -1,2 +1,0 @@
-import XCTest
-final class FaceFXGPUTestsPlaceholder: XCTestCase { func testBuilds() {} }
