@@ -1,2 +1,0 @@
-import XCTest
-final class FaceFXNeuralTestsPlaceholder: XCTestCase { func testBuilds() {} }
