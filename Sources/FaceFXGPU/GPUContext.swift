@@ -127,11 +127,12 @@ public final class GPUContext {
         }
     }
 
-    /// Deletes a GL object from a deinit that may run on any thread: inline on the GL
-    /// thread, else queued there (the closure keeps the context alive until it has run).
-    func deleteLater(_ kind: GLObjectKind, _ delete: @escaping () -> Void) {
-        let work = { [self] in delete(); noteDeleted(kind) }
-        if thread.isCurrent { work() } else { thread.async(work) }
+    /// Deletes a GL object from a deinit that may run on any thread: inline on the GL thread,
+    /// else synchronously there. Waiting (not queueing) keeps teardown ordered: the context is
+    /// destroyed by the thread that drops it last, before the process can exit and run Mesa's
+    /// atexit clean-up under a still-busy GL thread.
+    func deleteLater(_ kind: GLObjectKind, _ delete: () -> Void) {
+        thread.sync { delete(); noteDeleted(kind) }
     }
 
     /// Throws if the GL error flag is set (used after uploads and allocations, not per draw).
