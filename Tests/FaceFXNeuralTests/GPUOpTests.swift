@@ -14,7 +14,7 @@ final class GPUOpTests: XCTestCase {
         let outs = make(&b)
         let g = b.graph(outputs: outs)
         for p in TensorPrecision.allCases {
-            let r = try checkParity(g, precision: p, label: label, file: file, line: line)
+            let r = try checkParity(g, precision: p, inputRanges: b.inputRanges, label: label, file: file, line: line)
             print(String(format: "GPU op %@ [%@]: max error %.3g (range %.3g), %d passes", label, p.rawValue, r.maxError, r.range, r.passes))
         }
     }

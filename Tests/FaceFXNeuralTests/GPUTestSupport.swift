@@ -53,6 +53,8 @@ struct TestGraphBuilder {
     var ops: [GraphOp] = []
     var inputs: [Int] = []
     var values: [Tensor] = []
+    /// Value range of each input, used again for the parity inputs.
+    var inputRanges: [(Float, Float)] = []
     var rng: SeededRNG
 
     init(seed: UInt64) { rng = SeededRNG(seed: seed) }
@@ -62,6 +64,7 @@ struct TestGraphBuilder {
         tensors.append(GraphTensor(index: i, name: "input\(inputs.count)", shape: shape, constant: nil))
         values.append(rng.tensor(shape, lo, hi))
         inputs.append(i)
+        inputRanges.append((lo, hi))
         return i
     }
 
@@ -100,12 +103,15 @@ struct ParityResult {
 /// reference run per replica. Tolerance: `tolerance` x (output range, floored at `floor`).
 @discardableResult
 func checkParity(_ graph: Graph, batch: Int = 3, precision: TensorPrecision, tolerance: Float? = nil, floor: Float = 1e-3,
-                 seed: UInt64 = 7, inputRange: (Float, Float) = (-1, 1), label: String = "",
+                 seed: UInt64 = 7, inputRanges: [(Float, Float)]? = nil, label: String = "",
                  file: StaticString = #filePath, line: UInt = #line) throws -> ParityResult {
     let net = try gpuEngine(precision).compile(graph, batch: batch)
     var rng = SeededRNG(seed: seed)
     let replicaInputs: [[Tensor]] = (0..<batch).map { _ in
-        graph.inputs.map { rng.tensor(graph.tensors[$0].shape, inputRange.0, inputRange.1) }
+        graph.inputs.indices.map { k in
+            let r = inputRanges?[k] ?? (-1, 1)
+            return rng.tensor(graph.tensors[graph.inputs[k]].shape, r.0, r.1)
+        }
     }
     let stacked = graph.inputs.indices.map { k in
         Tensor(shape: [batch * replicaInputs[0][k].count], data: replicaInputs.flatMap { $0[k].data })
