@@ -9,6 +9,9 @@
 #ifndef MAXV
 #define MAXV 65504.0
 #endif
+#ifndef STORE_FP16
+#define STORE_FP16 0
+#endif
 
 int slices(int c) { return (c + 3) >> 2; }
 
@@ -23,10 +26,23 @@ float fetchElem(sampler2D t, ivec4 s, int r, ivec4 i) {
     return v[i.w & 3];
 }
 
-// Zeroes the lanes past the last channel and clamps to the storage range (no Inf in fp16).
+// Rounds to the nearest fp16 value, ties to even (11 significant bits) in the fp32 bit pattern.
+// Some drivers (Mesa llvmpipe) truncate when storing into RGBA16F: the bias toward zero piles up
+// over a hundred layers; with the value already representable, the store is exact.
+vec4 roundToHalf(vec4 v) {
+    uvec4 u = floatBitsToUint(v);
+    u += uvec4(0x0FFFu) + ((u >> 13u) & uvec4(1u));
+    return uintBitsToFloat(u & uvec4(0xFFFFE000u));
+}
+
+// Zeroes the lanes past the last channel and clamps to the storage range (no Inf in fp16);
+// STORE_FP16 (set when the target is RGBA16F) rounds to nearest first.
 vec4 finish(vec4 v, int c4, int C) {
     bvec4 inside = lessThan(ivec4(c4 * 4) + ivec4(0, 1, 2, 3), ivec4(C));
     v = clamp(v, vec4(-MAXV), vec4(MAXV));
+#if STORE_FP16
+    v = roundToHalf(v);
+#endif
     return mix(vec4(0.0), v, inside);
 }
 

@@ -9,10 +9,16 @@ public final class NeuralEngine {
     public let precision: TensorPrecision
     public let programs: ProgramCache
     let runner: PassRunner
+    /// fp16 mode only: activations of at most this many elements per replica (the deep, low-
+    /// resolution layers, where rounding errors pile up but bandwidth is negligible) and the
+    /// network outputs are stored as RGBA32F. 0 = every activation in fp16.
+    public var fp32ElementLimit: Int
 
-    public init(context: GPUContext, precision: TensorPrecision = .fp16, programs: ProgramCache? = nil) {
+    public init(context: GPUContext, precision: TensorPrecision = .fp16, programs: ProgramCache? = nil,
+                fp32ElementLimit: Int = 32768) {
         self.context = context
         self.precision = precision
+        self.fp32ElementLimit = fp32ElementLimit
         self.programs = programs ?? ProgramCache(context: context)
         runner = PassRunner(context: context)
     }
@@ -229,7 +235,13 @@ public final class CompiledNetwork {
             fusedOpCount += 1
         }
 
-        // 3. Passes in execution order.
+        // 3. Passes in execution order. Storage format per tensor: see `fp32ElementLimit`.
+        let outputRoots = Set(graph.outputs.map(root))
+        func wide(_ t: Int) -> Bool {
+            let r = root(t)
+            return precision == .fp32 || outputRoots.contains(r) || graph.tensors[r].elementCount <= engine.fp32ElementLimit
+        }
+        b.storesHalf = { !wide($0) }
         let plan = nodes.compactMap { $0 }.sorted { $0.position < $1.position }
         var specs: [PassSpec] = []
         for node in plan {
@@ -254,12 +266,14 @@ public final class CompiledNetwork {
             guard l.width <= context.maxTextureSize, l.height <= context.maxTextureSize else {
                 throw NeuralEngineError.unsupported("\(graph.name): tensor \(graph.tensors[r].name) needs \(l.width)x\(l.height) texels (GL limit \(context.maxTextureSize))")
             }
-            let tex = dedicated ? try Texture(context: context, width: l.width, height: l.height, format: precision.textureFormat)
-                                : try pool.acquire(width: l.width, height: l.height, format: precision.textureFormat)
+            let isWide = wide(r)
+            let format: TextureFormat = isWide ? .rgba32f : .rgba16f
+            let tex = dedicated ? try Texture(context: context, width: l.width, height: l.height, format: format)
+                                : try pool.acquire(width: l.width, height: l.height, format: format)
             let id = ObjectIdentifier(tex)
             if !counted.contains(id) {
                 counted.insert(id)
-                activationBytes += l.width * l.height * precision.bytesPerTexel
+                activationBytes += l.width * l.height * (isWide ? 16 : 8)
             }
             let fb: Framebuffer
             if let f = framebuffers[id] { fb = f } else { fb = try Framebuffer(context: context, color: tex); framebuffers[id] = fb }

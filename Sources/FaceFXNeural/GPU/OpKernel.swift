@@ -87,6 +87,8 @@ final class PassBuilder {
     /// Constants after folding (graph constants + ops evaluated at compile time).
     let constants: [Int: Tensor]
     private(set) var weightTextures: [Texture] = []
+    /// Whether a tensor's storage is RGBA16F (decided by the compiler before passes are built).
+    var storesHalf: (Int) -> Bool = { _ in false }
     private var constantTextures: [Int: Texture] = [:]
 
     init(graph: Graph, context: GPUContext, programs: ProgramCache, precision: TensorPrecision, batch: Int,
@@ -115,9 +117,10 @@ final class PassBuilder {
     }
 
     /// The program for `shader` with `defines` (+ MAXV of the precision), from the cache.
-    func program(_ shader: String, _ defines: [String: String]) throws -> Program {
+    func program(_ shader: String, _ defines: [String: String], output: Int) throws -> Program {
         var d = defines
         d["MAXV"] = precision == .fp16 ? "65504.0" : "1.0e20"
+        d["STORE_FP16"] = storesHalf(output) ? "1" : "0"
         return try programs.program(shader, defines: d)
     }
 

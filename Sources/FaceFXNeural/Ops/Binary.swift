@@ -38,7 +38,7 @@ enum BinaryKernel: OpKernel {
             inputs.append(("u_alpha", .texture(try b.weightTexture(width: ol.slices, height: 1, texels: alpha))))
         }
         defines["ACT"] = "\(node.activation.rawValue)"
-        return PassSpec(label: node.op.kind.rawValue, program: try b.program(shader, defines), inputs: inputs,
+        return PassSpec(label: node.op.kind.rawValue, program: try b.program(shader, defines, output: node.output), inputs: inputs,
                         uniforms: ["u_aShape": al.uniform, "u_aRep": .int(Int32(al.replicas)),
                                    "u_bShape": cl.uniform, "u_bRep": .int(Int32(cl.replicas)), "u_outShape": ol.uniform],
                         output: node.output)

@@ -32,7 +32,7 @@ enum ConcatenationKernel: OpKernel {
         uniforms["u_start"] = PassBuilder.ivec4(start)
         uniforms["u_rep"] = PassBuilder.ivec4(rep)
         let defines = ["NIN": "\(max(2, ins.count))", "ACT": "\(node.activation.rawValue)"]
-        return PassSpec(label: "CONCATENATION axis \(o.axis)", program: try b.program(shader, defines),
+        return PassSpec(label: "CONCATENATION axis \(o.axis)", program: try b.program(shader, defines, output: node.output),
                         inputs: inputs, uniforms: uniforms, output: node.output)
     }
 }

@@ -53,7 +53,7 @@ enum Conv2DKernel: OpKernel {
             inputs.append(("u_res", try b.source(r)))
             uniforms["u_resShape"] = try b.layout(r).uniform
         }
-        return PassSpec(label: "CONV_2D \(kh)x\(kw)/\(o.strideH) \(ic)->\(oc)", program: try b.program(shader, defines),
+        return PassSpec(label: "CONV_2D \(kh)x\(kw)/\(o.strideH) \(ic)->\(oc)", program: try b.program(shader, defines, output: node.output),
                         inputs: inputs, uniforms: uniforms, output: node.output)
     }
 }

@@ -29,7 +29,7 @@ enum DepthwiseConv2DKernel: OpKernel {
         let defines = ["KH": "\(kh)", "KW": "\(kw)", "SY": "\(o.strideH)", "SX": "\(o.strideW)",
                        "DY": "\(o.dilationH)", "DX": "\(o.dilationW)", "MULT": "\(max(1, oc / max(1, xl.c)))",
                        "ACT": "\(node.activation.rawValue)"]
-        return PassSpec(label: "DEPTHWISE_CONV_2D \(kh)x\(kw)/\(o.strideH) \(oc)", program: try b.program(shader, defines),
+        return PassSpec(label: "DEPTHWISE_CONV_2D \(kh)x\(kw)/\(o.strideH) \(oc)", program: try b.program(shader, defines, output: node.output),
                         inputs: [("u_x", try b.source(x)), ("u_w", .texture(w))],
                         uniforms: ["u_xShape": xl.uniform, "u_outShape": ol.uniform,
                                    "u_pad": PassBuilder.ivec2(wx.padBefore + node.padBefore.w, hy.padBefore + node.padBefore.h)],

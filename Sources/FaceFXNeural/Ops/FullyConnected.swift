@@ -22,7 +22,7 @@ enum FullyConnectedKernel: OpKernel {
         let w = try b.weightTexture(width: width, height: height, texels: texels)
         let defines = ["KH": "1", "KW": "1", "IC4": "\((depth + 3) / 4)", "SY": "1", "SX": "1", "DY": "1", "DX": "1",
                        "ACT": "\(node.activation.rawValue)", "RESIDUAL": "0"]
-        return PassSpec(label: "FULLY_CONNECTED \(depth)->\(units)", program: try b.program(shader, defines),
+        return PassSpec(label: "FULLY_CONNECTED \(depth)->\(units)", program: try b.program(shader, defines, output: node.output),
                         inputs: [("u_x", try b.source(x)), ("u_w", .texture(w))],
                         uniforms: ["u_xShape": xl.uniform, "u_outShape": ol.uniform, "u_pad": PassBuilder.ivec2(0, 0)],
                         output: node.output)

@@ -36,7 +36,7 @@ enum GatherKernel: OpKernel {
             throw b.unsupported(node.op, "options")
         }
         guard v.reduce(1, *) == ol.elementCount else { throw b.unsupported(node.op, "element count mismatch") }
-        return PassSpec(label: node.op.kind.rawValue, program: try b.program(shader, [:]),
+        return PassSpec(label: node.op.kind.rawValue, program: try b.program(shader, [:], output: node.output),
                         inputs: [("u_x", try b.source(x))],
                         uniforms: ["u_xShape": xl.uniform, "u_vShape": PassBuilder.ivec4(v),
                                    "u_a0": PassBuilder.ivec4(a[0]), "u_a1": PassBuilder.ivec4(a[1]),

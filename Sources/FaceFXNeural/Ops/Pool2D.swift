@@ -14,7 +14,7 @@ enum Pool2DKernel: OpKernel {
         let defines = ["KH": "\(o.filterH)", "KW": "\(o.filterW)", "SY": "\(o.strideH)", "SX": "\(o.strideW)",
                        "IS_MAX": node.op.kind == .maxPool2D ? "1" : "0", "ACT": "\(node.activation.rawValue)"]
         return PassSpec(label: "\(node.op.kind.rawValue) \(o.filterH)x\(o.filterW)/\(o.strideH)",
-                        program: try b.program(shader, defines), inputs: [("u_x", try b.source(x))],
+                        program: try b.program(shader, defines, output: node.output), inputs: [("u_x", try b.source(x))],
                         uniforms: ["u_xShape": xl.uniform, "u_outShape": ol.uniform,
                                    "u_pad": PassBuilder.ivec2(wx.padBefore, hy.padBefore)],
                         output: node.output)

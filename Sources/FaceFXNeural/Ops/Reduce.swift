@@ -16,7 +16,7 @@ enum ReduceKernel: OpKernel {
             kept[a + shift] = 1
         }
         return PassSpec(label: "\(node.op.kind.rawValue) \(o.axes)",
-                        program: try b.program(shader, ["IS_MEAN": node.op.kind == .mean ? "1" : "0"]),
+                        program: try b.program(shader, ["IS_MEAN": node.op.kind == .mean ? "1" : "0"], output: node.output),
                         inputs: [("u_x", try b.source(x))],
                         uniforms: ["u_xShape": xl.uniform, "u_keptShape": PassBuilder.ivec4(kept),
                                    "u_extent": PassBuilder.ivec4(extent), "u_outShape": ol.uniform],

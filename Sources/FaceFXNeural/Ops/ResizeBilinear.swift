@@ -13,7 +13,7 @@ enum ResizeBilinearKernel: OpKernel {
         func scale(_ i: Int, _ out: Int) -> Float {
             o.alignCorners && out > 1 ? Float(i - 1) / Float(out - 1) : Float(i) / Float(out)
         }
-        return PassSpec(label: "RESIZE_BILINEAR", program: try b.program(shader, ["HALF_PIXEL": o.halfPixelCenters ? "1" : "0"]),
+        return PassSpec(label: "RESIZE_BILINEAR", program: try b.program(shader, ["HALF_PIXEL": o.halfPixelCenters ? "1" : "0"], output: node.output),
                         inputs: [("u_x", try b.source(x))],
                         uniforms: ["u_xShape": xl.uniform, "u_outShape": ol.uniform,
                                    "u_scale": .vec2(scale(xl.h, ol.h), scale(xl.w, ol.w))],

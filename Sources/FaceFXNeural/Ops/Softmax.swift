@@ -9,7 +9,7 @@ enum SoftmaxKernel: OpKernel {
         guard case let .softmax(o) = node.op.options else { throw b.unsupported(node.op, "options") }
         let x = node.inputs[0]
         let ol = try b.layout(node.output)
-        return PassSpec(label: "SOFTMAX", program: try b.program(shader, [:]), inputs: [("u_x", try b.source(x))],
+        return PassSpec(label: "SOFTMAX", program: try b.program(shader, [:], output: node.output), inputs: [("u_x", try b.source(x))],
                         uniforms: ["u_outShape": ol.uniform, "u_beta": .float(o.beta)], output: node.output)
     }
 }

@@ -19,7 +19,7 @@ enum UnaryKernel: OpKernel {
         let x = node.inputs[0]
         let xl = try b.layout(x), ol = try b.layout(node.output)
         guard xl.shape4 == ol.shape4, xl.replicas == ol.replicas else { throw b.unsupported(node.op, "shape change") }
-        return PassSpec(label: node.op.kind.rawValue, program: try b.program(shader, ["OP": "\(code)"]),
+        return PassSpec(label: node.op.kind.rawValue, program: try b.program(shader, ["OP": "\(code)"], output: node.output),
                         inputs: [("u_x", try b.source(x))], uniforms: ["u_outShape": ol.uniform], output: node.output)
     }
 }
