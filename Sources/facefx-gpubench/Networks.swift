@@ -78,6 +78,17 @@ func networks(_ o: Options) {
                         if i >= 2 { times.append(ms) }
                     }
                     let med = percentile(times, 0.5)
+                    if o.profile {
+                        // Per-pass cost (glFinish after each), summed by label over 3 runs.
+                        var sums: [String: Double] = [:]
+                        for _ in 0..<3 { for (l, ms) in try net.profile() { sums[l, default: 0] += ms / 3 } }
+                        let total = sums.values.reduce(0, +)
+                        print("<!-- profile \(spec.label) \(p.rawValue) batch \(batch): \(String(format: "%.2f", total)) ms in \(net.passCount) passes")
+                        for (l, ms) in sums.sorted(by: { $0.value > $1.value }).prefix(o.profileTop) {
+                            print(String(format: "  %8.3f ms  %@", ms, l))
+                        }
+                        print("-->")
+                    }
                     print(String(format: "| %@ | %@ | %d | %.3f | %.3f | %d | %.2f | %.2f |", spec.label, p.rawValue, batch, med,
                                  med / Double(batch), net.passCount, Double(net.weightBytes) / 1e6, Double(net.activationBytes) / 1e6))
                 } catch {

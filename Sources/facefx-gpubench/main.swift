@@ -1,7 +1,7 @@
 // facefx-gpubench: GPU-only benchmark (links EGL/GLES, not FFmpeg, so it runs on the GPU machine).
 //   facefx-gpubench info [--gpu auto|cpu|N]
 //   facefx-gpubench networks [--gpu auto|cpu|N] [--iters K] [--models DIR] [--batch 1,8] [--precision fp16,fp32]
-//                            [--only NAME] [--lp-threads N]
+//                            [--only NAME] [--profile] [--lp-threads N]
 //   facefx-gpubench color [--width 1920] [--height 1080] [--frames 200] [--gpu auto|cpu|N]
 //                         [--bit-depth 8|10] [--chroma 420|422|444] [--exact] [--lp-threads N]
 // Arguments are parsed by hand: this target deliberately has no ArgumentParser dependency.
@@ -23,6 +23,8 @@ struct Options {
     var batches = [1, 8]
     var precisions: [TensorPrecision] = [.fp16, .fp32]
     var only: String?
+    var profile = false
+    var profileTop = 25
 }
 
 func fail(_ message: String) -> Never {
@@ -58,6 +60,8 @@ func parse(_ args: [String]) -> Options {
         case "--iters": o.iters = int(a)
         case "--models": o.modelsDir = value(a)
         case "--only": o.only = value(a)
+        case "--profile": o.profile = true
+        case "--profile-top": o.profileTop = int(a)
         case "--batch":
             let v = value(a)
             let list = v.split(separator: ",").compactMap { Int($0) }
@@ -78,7 +82,7 @@ func parse(_ args: [String]) -> Options {
                    facefx-gpubench color [--width W] [--height H] [--frames N] [--gpu auto|cpu|N]
                                          [--bit-depth 8|10] [--chroma 420|422|444] [--exact] [--lp-threads N]
                    facefx-gpubench networks [--gpu auto|cpu|N] [--iters K] [--models DIR] [--batch 1,8]
-                                            [--precision fp16,fp32] [--only NAME] [--lp-threads N]
+                                            [--precision fp16,fp32] [--only NAME] [--profile] [--lp-threads N]
             """)
             exit(0)
         default: fail("unknown argument \(a) (try --help)")

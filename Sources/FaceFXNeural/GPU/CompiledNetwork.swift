@@ -2,6 +2,7 @@
 // through the ProgramCache, weights uploaded, activation textures assigned by liveness from a
 // pool (a texture returns to the pool after its last reader). Running creates no GL object.
 import FaceFXGPU
+import Foundation
 
 /// Shared GPU resources for networks on one context: program cache and pass runner.
 public final class NeuralEngine {
@@ -382,6 +383,22 @@ public final class CompiledNetwork {
         try upload(inputs: inputs)
         try encode()
         return try readOutputs()
+    }
+
+    /// Runs every pass with a glFinish after it: (label, milliseconds) per pass, for profiling.
+    public func profile() throws -> [(label: String, ms: Double)] {
+        let runner = engine.runner
+        return try context.sync { () throws -> [(label: String, ms: Double)] in
+            context.finish()
+            var out: [(label: String, ms: Double)] = []
+            for p in passes {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                try runner.draw(program: p.program, target: p.target, inputs: p.inputs, uniforms: p.uniforms)
+                context.finish()
+                out.append((p.label + " \(graph.tensors[p.output].shape)", Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6))
+            }
+            return out
+        }
     }
 
     /// One line per pass: label, output tensor and shape.
