@@ -1,62 +1,68 @@
-// Planar Y'CbCr (three textures) -> gamma-encoded RGBA8 frame texture (alpha 1).
+// Planar Y'CbCr (Y texture + U, V textures, or one interleaved UV texture) -> gamma-encoded
+// RGBA8 frame texture (alpha 1).
 // Texel (x, y) of the target is picture pixel (x, y), row 0 = top row (no flip anywhere).
-// Chroma is upsampled bilinearly; siting: horizontally co-sited with even luma columns
-// (CHROMA_LEFT, MPEG-2/H.264 default) or centred; vertically centred between luma rows.
-// Defines: CHROMA_SHIFT_X, CHROMA_SHIFT_Y (0/1), CHROMA_LEFT (0/1),
-//          HIGH_BIT_DEPTH (R16UI planes, exact integer codes) or 8-bit R8 planes,
-//          HW_BILINEAR (8-bit only: chroma planes are LINEAR-filtered, one fetch per plane).
+// Chroma is upsampled bilinearly in float from a textureGather of the 2x2 neighbourhood
+// (exact, and one fetch per plane: texelFetch and LINEAR filtering are both slower on llvmpipe,
+// and LINEAR quantises to 8 bits there). Siting: chroma sample (i, j) sits at luma position
+// c = (p - u_chromaOffset) / scale, see u_chromaMap. Clamp-to-edge handles the borders.
+// Defines: CHROMA_SHIFT_X, CHROMA_SHIFT_Y (0/1); HIGH_BIT_DEPTH 1: R16UI/RG16UI planes holding
+// integer codes, 0: R8/RG8 planes (normalised code/255), u_yuvToRgb absorbs the difference;
+// CHROMA_RG 1: U and V interleaved in one RG texture u_uv, read with 4 NEAREST fetches per pixel
+// (cheaper than 2 gathers on llvmpipe).
 #if HIGH_BIT_DEPTH
-uniform usampler2D u_y;
-uniform usampler2D u_u;
-uniform usampler2D u_v;
-#define FETCH(tex, p) float(texelFetch(tex, p, 0).r)
+#define SAMPLER usampler2D
+#define VEC4(v) vec4(v)
 #else
-uniform sampler2D u_y;
-uniform sampler2D u_u;
-uniform sampler2D u_v;
-#define FETCH(tex, p) texelFetch(tex, p, 0).r
+#define SAMPLER sampler2D
+#define VEC4(v) (v)
 #endif
-// Code values as sampled (8-bit normalised: code/255; integer: code) -> RGB in 0..1.
-uniform mat4 u_yuvToRgb;
-uniform ivec2 u_chromaSize;
+uniform SAMPLER u_y;
+#if CHROMA_RG
+uniform SAMPLER u_uv;
+#else
+uniform SAMPLER u_u;
+uniform SAMPLER u_v;
+#endif
+uniform mat4 u_yuvToRgb;    // (Y, Cb, Cr, 1) as sampled -> RGB 0..1
+uniform vec2 u_lumaInvSize; // 1 / picture size
+uniform vec4 u_chromaMap;   // chroma texel coordinate c = pixel * xy + zw
+uniform vec2 u_chromaInvSize;
 out vec4 o_color;
 
-vec2 chromaPosition(ivec2 p) {
-    vec2 c = vec2(p);
-#if CHROMA_SHIFT_X
-#if CHROMA_LEFT
-    c.x = c.x * 0.5;
-#else
-    c.x = c.x * 0.5 - 0.25;
-#endif
-#endif
-#if CHROMA_SHIFT_Y
-    c.y = c.y * 0.5 - 0.25;
-#endif
-    return c;
-}
-
 void main() {
-    ivec2 p = ivec2(gl_FragCoord.xy);
-    float y = FETCH(u_y, p);
-    vec2 cb_cr;
+    vec2 pixel = gl_FragCoord.xy - 0.5;  // integer picture coordinates
+    float y = VEC4(texture(u_y, gl_FragCoord.xy * u_lumaInvSize)).r;
 #if CHROMA_SHIFT_X == 0 && CHROMA_SHIFT_Y == 0
-    cb_cr = vec2(FETCH(u_u, p), FETCH(u_v, p));
-#elif HW_BILINEAR && !HIGH_BIT_DEPTH
-    vec2 uv = (chromaPosition(p) + 0.5) / vec2(u_chromaSize);
-    cb_cr = vec2(texture(u_u, uv).r, texture(u_v, uv).r);
+    vec2 uv = gl_FragCoord.xy * u_chromaInvSize;
+#if CHROMA_RG
+    vec2 cbcr = VEC4(texture(u_uv, uv)).rg;
 #else
-    vec2 c = chromaPosition(p);
+    vec2 cbcr = vec2(VEC4(texture(u_u, uv)).r, VEC4(texture(u_v, uv)).r);
+#endif
+#else
+    vec2 c = pixel * u_chromaMap.xy + u_chromaMap.zw;
     vec2 c0 = floor(c);
     vec2 f = c - c0;
-    ivec2 lo = clamp(ivec2(c0), ivec2(0), u_chromaSize - 1);
-    ivec2 hi = clamp(ivec2(c0) + 1, ivec2(0), u_chromaSize - 1);
-    vec4 u4 = vec4(FETCH(u_u, lo), FETCH(u_u, ivec2(hi.x, lo.y)), FETCH(u_u, ivec2(lo.x, hi.y)), FETCH(u_u, hi));
-    vec4 v4 = vec4(FETCH(u_v, lo), FETCH(u_v, ivec2(hi.x, lo.y)), FETCH(u_v, ivec2(lo.x, hi.y)), FETCH(u_v, hi));
-    vec2 ur = mix(u4.xz, u4.yw, f.x);
-    vec2 vr = mix(v4.xz, v4.yw, f.x);
-    cb_cr = vec2(mix(ur.x, ur.y, f.y), mix(vr.x, vr.y, f.y));
+#if CHROMA_RG
+    // Texel centres of c0 and c0+1 (clamp-to-edge repeats the border texels).
+    vec2 d = u_chromaInvSize;
+    vec2 h = (c0 + 0.5) * d;
+    vec2 s00 = VEC4(texture(u_uv, h)).rg;
+    vec2 s10 = VEC4(texture(u_uv, vec2(h.x + d.x, h.y))).rg;
+    vec2 s01 = VEC4(texture(u_uv, vec2(h.x, h.y + d.y))).rg;
+    vec2 s11 = VEC4(texture(u_uv, h + d)).rg;
+    vec2 cbcr = mix(mix(s00, s10, f.x), mix(s01, s11, f.x), f.y);
+#else
+    // Gather at the corner shared by texels c0 and c0+1: returns (c0.x, c0.y+1), (c0.x+1, c0.y+1),
+    // (c0.x+1, c0.y), (c0.x, c0.y) in x, y, z, w.
+    vec2 g = (c0 + 1.0) * u_chromaInvSize;
+    vec4 gu = VEC4(textureGather(u_u, g, 0));
+    vec4 gv = VEC4(textureGather(u_v, g, 0));
+    vec2 bottom = mix(vec2(gu.w, gv.w), vec2(gu.z, gv.z), f.x);
+    vec2 top = mix(vec2(gu.x, gv.x), vec2(gu.y, gv.y), f.x);
+    vec2 cbcr = mix(bottom, top, f.y);
 #endif
-    vec3 rgb = (u_yuvToRgb * vec4(y, cb_cr, 1.0)).rgb;
+#endif
+    vec3 rgb = (u_yuvToRgb * vec4(y, cbcr, 1.0)).rgb;
     o_color = vec4(clamp(rgb, 0.0, 1.0), 1.0);
 }

@@ -74,7 +74,7 @@ public final class PassRunner {
     /// Draws `program` over `viewport` of `target` (default: all of it). The draw is queued, not
     /// waited for; reading the target (readPixels) or sampling it in a later pass orders it.
     /// A texture must not be both an input and the target (GL feedback loop): that throws.
-    public func draw(program: Program, target: Framebuffer, viewport: Viewport? = nil,
+    public func drawFullscreen(program: Program, target: Framebuffer, viewport: Viewport? = nil,
                      inputs: [PassInput] = [], uniforms: [String: UniformValue] = [:]) throws {
         for i in inputs where i.texture === target.color {
             throw GPUError.invalidArgument("pass \(program.name) reads its own target (\(i.uniform))")
@@ -102,9 +102,9 @@ public final class PassRunner {
     }
 
     /// Tuple form: `textures: [("u_src", tex)]`.
-    public func draw(program: Program, target: Framebuffer, viewport: Viewport? = nil,
+    public func drawFullscreen(program: Program, target: Framebuffer, viewport: Viewport? = nil,
                      textures: [(String, Texture)], uniforms: [String: UniformValue] = [:]) throws {
-        try draw(program: program, target: target, viewport: viewport,
+        try drawFullscreen(program: program, target: target, viewport: viewport,
                  inputs: textures.map { PassInput($0.0, $0.1) }, uniforms: uniforms)
     }
 }

@@ -3,7 +3,7 @@
 import CGLES
 import FaceFXShaders
 
-/// A uniform value for `PassRunner.draw(uniforms:)` and `Program.set`.
+/// A uniform value for `PassRunner.drawFullscreen(uniforms:)` and `Program.set`.
 public enum UniformValue {
     case int(Int32), ivec2(Int32, Int32), ivec3(Int32, Int32, Int32), ivec4(Int32, Int32, Int32, Int32)
     case uint(UInt32)
@@ -148,13 +148,15 @@ public final class ProgramCache {
     public var count: Int { programs.count }
 
     /// The key: shader names plus defines sorted by name, so argument order never matters.
-    public static func key(fragment: String, vertex: String, defines: [String: String]) -> String {
+    public static func key(fragment: String, vertex: String, defines: [String: String], version: String = "300 es") -> String {
         fragment + "|" + vertex + "|" + defines.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+            + (version == "300 es" ? "" : "|" + version)
     }
 
-    /// `#version 300 es`, precision for every sampler type a pass may use, the defines, `#line 1`.
-    public static func preamble(fragment: Bool, defines: [String: String]) -> String {
-        var s = "#version 300 es\n"
+    /// `#version 300 es` (or `version`: "310 es" for textureGather, images), precision for every
+    /// sampler type a pass may use, the defines, `#line 1`.
+    public static func preamble(fragment: Bool, defines: [String: String], version: String = "300 es") -> String {
+        var s = "#version \(version)\n"
         s += "precision highp float;\nprecision highp int;\n"
         if fragment {
             s += "precision highp sampler2D;\nprecision highp usampler2D;\nprecision highp isampler2D;\n"
@@ -167,20 +169,21 @@ public final class ProgramCache {
 
     /// The program for shader files in Shaders/ (names relative to it), compiled on first use.
     public func program(_ fragment: String, vertex: String = ProgramCache.fullscreenVertex,
-                        defines: [String: String] = [:]) throws -> Program {
-        let key = ProgramCache.key(fragment: fragment, vertex: vertex, defines: defines)
+                        defines: [String: String] = [:], version: String = "300 es") throws -> Program {
+        let key = ProgramCache.key(fragment: fragment, vertex: vertex, defines: defines, version: version)
         if let p = programs[key] { return p }
         guard let fs = ShaderLibrary.source(fragment) else { throw GPUError.shaderNotFound(fragment) }
         guard let vs = ShaderLibrary.source(vertex) else { throw GPUError.shaderNotFound(vertex) }
-        let p = try program(key: key, vertexBody: vs, fragmentBody: fs, defines: defines)
+        let p = try program(key: key, vertexBody: vs, fragmentBody: fs, defines: defines, version: version)
         return p
     }
 
     /// Same, from in-memory bodies (generated kernels, tests). `key` must identify the sources.
-    public func program(key: String, vertexBody: String, fragmentBody: String, defines: [String: String] = [:]) throws -> Program {
+    public func program(key: String, vertexBody: String, fragmentBody: String, defines: [String: String] = [:],
+                        version: String = "300 es") throws -> Program {
         if let p = programs[key] { return p }
-        let vp = ProgramCache.preamble(fragment: false, defines: defines)
-        let fp = ProgramCache.preamble(fragment: true, defines: defines)
+        let vp = ProgramCache.preamble(fragment: false, defines: defines, version: version)
+        let fp = ProgramCache.preamble(fragment: true, defines: defines, version: version)
         let p = try Program(context: context, name: key, vertexSource: vp + vertexBody, fragmentSource: fp + fragmentBody,
                             bodyLineOffset: (ProgramCache.lineCount(vp), ProgramCache.lineCount(fp)))
         programs[key] = p

@@ -1,9 +1,10 @@
 // 2-D textures with immutable storage (glTexStorage2D). Images and tensors both live here:
-// tensors use the float formats with NEAREST filtering and are read with texelFetch.
+// tensors use the float formats with NEAREST filtering and are read at texel centres
+// (texelFetch, or texture() at (i + 0.5) / size, which is exact with NEAREST and cheaper on llvmpipe).
 import CGLES
 
 public enum TextureFormat: String, CaseIterable, Hashable {
-    case r8, rg8, rgba8, r8ui, r16ui, r32ui, rgba8ui, r16f, rg16f, rgba16f, r32f, rg32f, rgba32f
+    case r8, rg8, rgba8, r8ui, r16ui, rg16ui, r32ui, rgba8ui, r16f, rg16f, rgba16f, r32f, rg32f, rgba32f
 
     public var internalFormat: GLenum {
         switch self {
@@ -12,6 +13,7 @@ public enum TextureFormat: String, CaseIterable, Hashable {
         case .rgba8: return GLenum(GL_RGBA8)
         case .r8ui: return GLenum(GL_R8UI)
         case .r16ui: return GLenum(GL_R16UI)
+        case .rg16ui: return GLenum(GL_RG16UI)
         case .r32ui: return GLenum(GL_R32UI)
         case .rgba8ui: return GLenum(GL_RGBA8UI)
         case .r16f: return GLenum(GL_R16F)
@@ -26,7 +28,7 @@ public enum TextureFormat: String, CaseIterable, Hashable {
     public var channels: Int {
         switch self {
         case .r8, .r8ui, .r16ui, .r32ui, .r16f, .r32f: return 1
-        case .rg8, .rg16f, .rg32f: return 2
+        case .rg8, .rg16ui, .rg16f, .rg32f: return 2
         case .rgba8, .rgba8ui, .rgba16f, .rgba32f: return 4
         }
     }
@@ -47,14 +49,14 @@ public enum TextureFormat: String, CaseIterable, Hashable {
     public var defaultDataType: PixelDataType {
         switch self {
         case .r8, .rg8, .rgba8, .r8ui, .rgba8ui: return .unsignedByte
-        case .r16ui: return .unsignedShort
+        case .r16ui, .rg16ui: return .unsignedShort
         case .r32ui: return .unsignedInt
         case .r16f, .rg16f, .rgba16f: return .halfFloat
         case .r32f, .rg32f, .rgba32f: return .float
         }
     }
 
-    public var isInteger: Bool { [.r8ui, .r16ui, .r32ui, .rgba8ui].contains(self) }
+    public var isInteger: Bool { [.r8ui, .r16ui, .rg16ui, .r32ui, .rgba8ui].contains(self) }
     public var isFloat: Bool { [.r16f, .rg16f, .rgba16f, .r32f, .rg32f, .rgba32f].contains(self) }
     /// Linear filtering works on these without extra extensions (32-bit float needs OES_texture_float_linear).
     public var isFilterable: Bool { !isInteger && ![.r32f, .rg32f, .rgba32f].contains(self) }
@@ -215,6 +217,7 @@ public final class Texture {
 
 /// Reuses textures by (size, format) so per-frame or per-layer temporaries cost no GL allocation
 /// after warm-up. Network executors acquire activations by liveness and recycle them after their last use.
+/// Not locked: use it from one thread (normally inside `context.sync`).
 public final class TexturePool {
     public let context: GPUContext
     private struct Key: Hashable { let width: Int, height: Int, format: TextureFormat, filter: TextureFilter }

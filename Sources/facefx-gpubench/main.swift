@@ -1,9 +1,9 @@
 // facefx-gpubench: GPU-only benchmark (links EGL/GLES, not FFmpeg, so it runs on the GPU machine).
 //   facefx-gpubench info [--gpu auto|cpu|N]
-//   facefx-gpubench networks [--gpu auto|cpu|N] [--iters K] [--models DIR] [--batch 1,8] [--precision fp16,fp32]
-//                            [--only NAME] [--profile] [--lp-threads N]
 //   facefx-gpubench color [--width 1920] [--height 1080] [--frames 200] [--gpu auto|cpu|N]
-//                         [--bit-depth 8|10] [--chroma 420|422|444] [--exact] [--lp-threads N]
+//                         [--bit-depth 8|10] [--chroma 420|422|444] [--bilinear-average] [--lp-threads N]
+//   facefx-gpubench networks [--gpu auto|cpu|N] [--iters K] [--models DIR] [--batch 1,8] [--precision fp16,fp32]
+//                            [--only NAME] [--profile] [--profile-top N] [--lp-threads N]
 // Arguments are parsed by hand: this target deliberately has no ArgumentParser dependency.
 import FaceFXGPU
 import FaceFXNeural
@@ -15,7 +15,7 @@ struct Options {
     var gpu = GPUDeviceSelection.auto
     var bitDepth = 8
     var chroma = "420"
-    var exact = false
+    var bilinearAverage = false
     var lpThreads: Int?
     // networks
     var iters = 20
@@ -55,7 +55,7 @@ func parse(_ args: [String]) -> Options {
         case "--warmup": o.warmup = int(a)
         case "--bit-depth": o.bitDepth = int(a)
         case "--chroma": o.chroma = value(a)
-        case "--exact": o.exact = true
+        case "--bilinear-average": o.bilinearAverage = true
         case "--lp-threads": o.lpThreads = int(a)
         case "--iters": o.iters = int(a)
         case "--models": o.modelsDir = value(a)
@@ -80,7 +80,7 @@ func parse(_ args: [String]) -> Options {
             print("""
             usage: facefx-gpubench info [--gpu auto|cpu|N]
                    facefx-gpubench color [--width W] [--height H] [--frames N] [--gpu auto|cpu|N]
-                                         [--bit-depth 8|10] [--chroma 420|422|444] [--exact] [--lp-threads N]
+                                         [--bit-depth 8|10] [--chroma 420|422|444] [--bilinear-average] [--lp-threads N]
                    facefx-gpubench networks [--gpu auto|cpu|N] [--iters K] [--models DIR] [--batch 1,8]
                                             [--precision fp16,fp32] [--only NAME] [--profile] [--lp-threads N]
             """)
@@ -145,6 +145,13 @@ struct SyntheticFrame {
     }
 }
 
+/// User + system CPU time of the whole process (every llvmpipe thread included), in ms.
+func processCPUms() -> Double {
+    var u = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &u)
+    return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1000 + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1000
+}
+
 func percentile(_ values: [Double], _ p: Double) -> Double {
     let s = values.sorted()
     return s[min(s.count - 1, Int((Double(s.count - 1) * p).rounded()))]
@@ -161,7 +168,7 @@ func color(_ o: Options) {
     }
     let c = openContext(o)
     var settings = ColorConverterSettings()
-    if o.exact { settings.hardwareChromaUpsampling = false; settings.exactChromaAverage = true }
+    if o.bilinearAverage { settings.exactChromaAverage = false }
     let format = YUVFrameFormat(bitDepth: o.bitDepth, chromaShiftX: shifts.0, chromaShiftY: shifts.1, matrix: .bt709)
     let layout = I420Layout.forFrame(width: o.width, height: o.height)
     let sources = (0..<4).map { SyntheticFrame(width: o.width, height: o.height, format: format, index: $0) }
@@ -171,7 +178,7 @@ func color(_ o: Options) {
 
     print("renderer: \(c.renderer) | \(c.version) | \(c.displayDescription)")
     print("frame: \(o.width)x\(o.height) yuv\(o.chroma) \(o.bitDepth)-bit bt709 limited -> I420 \(layout.byteCount) bytes; "
-          + "\(o.frames) frames (+\(o.warmup) warm-up); chroma filtering: \(o.exact ? "exact (texelFetch)" : "hardware bilinear"); "
+          + "\(o.frames) frames (+\(o.warmup) warm-up); output chroma average: \(o.bilinearAverage ? "bilinear fetches" : "exact (NEAREST fetches)"); "
           + "LP_NUM_THREADS=\(ProcessInfo.processInfo.environment["LP_NUM_THREADS"] ?? "unset")")
 
     do {
@@ -179,6 +186,8 @@ func color(_ o: Options) {
         try conv.prepare(width: o.width, height: o.height, format: format)
         try conv.prepareOutput(layout: layout)
         var times: [[Double]] = Array(repeating: [], count: 6)
+        var cpuPerFrame = 0.0
+        var cpu: [[Double]] = Array(repeating: [], count: 5)  // process CPU ms per stage (all threads)
         try c.sync { () throws in
             func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e6 }
             func planes(_ s: SyntheticFrame, _ body: (YUVPlane, YUVPlane, YUVPlane) throws -> Void) rethrows {
@@ -190,24 +199,28 @@ func color(_ o: Options) {
             }
             // Per-stage timings: glFinish after each stage so each gets its own cost.
             for f in 0..<(o.warmup + o.frames) {
-                let t0 = now()
+                let c0 = processCPUms(), t0 = now()
                 try planes(sources[f % sources.count]) { y, u, v in try conv.uploadPlanes(y: y, u: u, v: v, format: format) }
                 c.finish()
-                let t1 = now()
+                let c1 = processCPUms(), t1 = now()
                 let frame = try conv.convertPlanes()
                 c.finish()
-                let t2 = now()
+                let c2 = processCPUms(), t2 = now()
                 try conv.packI420(from: frame, layout: layout)
                 c.finish()
-                let t3 = now()
+                let c3 = processCPUms(), t3 = now()
                 try conv.readPackedI420(into: output, layout: layout)
-                let t4 = now()
+                let c4 = processCPUms(), t4 = now()
                 if f >= o.warmup {
                     for (k, d) in [t1 - t0, t2 - t1, t3 - t2, t4 - t3, t4 - t0].enumerated() { times[k].append(d) }
+                    for (k, d) in [c1 - c0, c2 - c1, c3 - c2, c4 - c3, c4 - c0].enumerated() { cpu[k].append(d) }
                 }
             }
             // Whole frame as the pipeline runs it: no intermediate glFinish, readback is the only wait.
+            // Process CPU time is reported too: on a shared, loaded machine it is steadier than wall time.
+            var cpuStart = 0.0
             for f in 0..<(o.warmup + o.frames) {
+                if f == o.warmup { cpuStart = processCPUms() }
                 let t0 = now()
                 try planes(sources[f % sources.count]) { y, u, v in
                     let frame = try conv.upload(y: y, u: u, v: v, format: format)
@@ -215,15 +228,34 @@ func color(_ o: Options) {
                 }
                 if f >= o.warmup { times[5].append(now() - t0) }
             }
+            cpuPerFrame = (processCPUms() - cpuStart) / Double(o.frames)
         }
         let names = ["upload", "convert", "pack", "readback", "total (staged)", "total (pipelined)"]
-        print("stage               median ms    p90 ms")
-        for (n, t) in zip(names, times) {
+        print("stage               median ms    p90 ms   CPU ms (mean, all threads)")
+        for (k, (n, t)) in zip(names, times).enumerated() {
+            let cpuText = k < cpu.count ? String(format: " %12.2f", cpu[k].reduce(0, +) / Double(cpu[k].count)) : String(format: " %12.2f", cpuPerFrame)
             print(n.padding(toLength: 18, withPad: " ", startingAt: 0)
-                  + String(format: "%10.2f %9.2f", percentile(t, 0.5), percentile(t, 0.9)))
+                  + String(format: "%10.2f %9.2f", percentile(t, 0.5), percentile(t, 0.9)) + cpuText)
+        }
+        if o.bitDepth == 8 && o.chroma == "420" {
+            // Sanity check on any driver: the last frame (sources[(warmup+frames-1) % 4]) against its input.
+            // Luma should come back within 1-2 codes; chroma differs by the bilinear-up/filter-down of the noise.
+            let src = sources[(o.warmup + o.frames - 1) % sources.count]
+            let out = UnsafeRawBufferPointer(start: output, count: layout.byteCount)
+            func stats(_ plane: [UInt8], _ stride: Int, _ w: Int, _ h: Int, _ base: Int, _ outStride: Int) -> String {
+                var mx = 0, sum = 0
+                for r in 0..<h { for c in 0..<w {
+                    let d = abs(Int(out[base + r * outStride + c]) - Int(plane[r * stride + c])); mx = max(mx, d); sum += d
+                } }
+                return String(format: "max %d mean %.3f", mx, Double(sum) / Double(w * h))
+            }
+            print("round trip vs input: Y " + stats(src.y, src.yStride, o.width, o.height, 0, layout.stride)
+                  + " | U " + stats(src.u, src.cStride, cw, ch, layout.uOffset, layout.uvStride)
+                  + " | V " + stats(src.v, src.cStride, cw, ch, layout.vOffset, layout.uvStride))
         }
         let med = percentile(times[5], 0.5)
-        print(String(format: "throughput: %.1f frames/s (pipelined median)", 1000 / med))
+        print(String(format: "throughput: %.1f frames/s (pipelined median); process CPU time %.2f ms/frame (all threads)",
+                     1000 / med, cpuPerFrame))
     } catch {
         fail("error: \(error)")
     }

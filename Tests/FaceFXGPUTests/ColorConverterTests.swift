@@ -135,8 +135,12 @@ final class ColorConverterTests: XCTestCase {
     func test422And444() throws {
         let f422 = YUVFrameFormat(bitDepth: 8, chromaShiftX: 1, chromaShiftY: 0, matrix: .bt709)
         let f444 = YUVFrameFormat(bitDepth: 8, chromaShiftX: 0, chromaShiftY: 0, matrix: .bt709)
+        var planar = ColorConverterSettings()
+        planar.interleaveChroma = false
         for (fmt, name) in [(f422, "422"), (f444, "444")] {
             assertMatchesReference(try run(PlanarFrame(width: 321, height: 181, format: fmt, pattern: .random, seed: 8)), "\(name) random")
+            assertMatchesReference(try run(PlanarFrame(width: 321, height: 181, format: fmt, pattern: .random, seed: 8), settings: planar),
+                                   "\(name) random, planar chroma")
             let g = try run(PlanarFrame(width: 321, height: 181, format: fmt, pattern: .gradient, seed: 9))
             assertMatchesReference(g, "\(name) gradient")
             assertRoundTrips(g, "\(name) gradient")  // luma only (chroma is resampled to 420)
@@ -149,14 +153,19 @@ final class ColorConverterTests: XCTestCase {
         let g = try run(PlanarFrame(width: 641, height: 359, format: fmt, pattern: .gradient, seed: 11))
         assertMatchesReference(g, "10-bit gradient")
         assertRoundTrips(g, "10-bit gradient")  // against input >> 2, rounded
+        // Both chroma paths: interleaved RG16UI (default on llvmpipe) and separate planes + gathers.
+        var s = ColorConverterSettings()
+        s.interleaveChroma = !(try sharedContext().isSoftware)
+        assertMatchesReference(try run(PlanarFrame(width: 321, height: 179, format: fmt, pattern: .random, seed: 15), settings: s),
+                               "10-bit random, other chroma path")
     }
 
-    func testExactFilteringSettingsAndCentredChroma() throws {
+    func testOtherFilteringSettingsAndCentredChroma() throws {
         var s = ColorConverterSettings()
-        s.hardwareChromaUpsampling = false
-        s.exactChromaAverage = true
+        s.exactChromaAverage = false  // bilinear-fetch averaging
+        s.interleaveChroma = false  // the textureGather path (default on hardware GPUs)
         var fmt = YUVFrameFormat.yuv420p(matrix: .bt601)
-        assertMatchesReference(try run(PlanarFrame(width: 255, height: 143, format: fmt, pattern: .random, seed: 12), settings: s), "exact random")
+        assertMatchesReference(try run(PlanarFrame(width: 255, height: 143, format: fmt, pattern: .random, seed: 12), settings: s), "bilinear average, gathers, random")
         s.outputChromaLocation = .center
         fmt.chromaLocation = .center
         let g = try run(PlanarFrame(width: 255, height: 143, format: fmt, pattern: .gradient, seed: 13), settings: s)

@@ -13,6 +13,20 @@ final class ContextTests: XCTestCase {
         XCTAssertFalse(GPUContext.listDevices().isEmpty)
     }
 
+    /// `--gpu cpu`: Mesa's software path (this machine and CI have it; GPU machines may not).
+    func testSoftwareContextIsLlvmpipeAndIndependent() throws {
+        let shared = try sharedContext()
+        guard shared.isSoftware else { throw XCTSkip("hardware machine: no Mesa software rasteriser expected") }
+        let c = try GPUContext(device: .cpu)
+        XCTAssertTrue(c.isSoftware)
+        XCTAssertTrue(c.renderer.contains("llvmpipe") || c.renderer.contains("softpipe"), c.renderer)
+        XCTAssertFalse(c.thread === shared.thread)
+        // Objects of the second context work and go away with it.
+        let t = try Texture(context: c, width: 2, height: 2, format: .rgba32f)
+        try t.upload(floats: [Float](repeating: 0.25, count: 16))
+        XCTAssertEqual(try Framebuffer(context: c, color: t).readFloats(), [Float](repeating: 0.25, count: 16))
+    }
+
     func testGLThreadRunsInlineWhenNestedAndReturnsValues() throws {
         let c = try sharedContext()
         XCTAssertFalse(c.thread.isCurrent)
@@ -97,7 +111,7 @@ final class FloatTextureTests: XCTestCase {
         let dst = try Framebuffer(context: c, color: Texture(context: c, width: w, height: h, format: .rgba32f))
         let cache = ProgramCache(context: c)
         let runner = PassRunner(context: c)
-        try runner.draw(program: cache.program("color/copy.glsl"), target: dst, textures: [("u_src", src)])
+        try runner.drawFullscreen(program: cache.program("color/copy.glsl"), target: dst, textures: [("u_src", src)])
         XCTAssertEqual(try dst.readFloats(), values)
         // And straight from the uploaded texture.
         XCTAssertEqual(try Framebuffer(context: c, color: src).readFloats(), values)
@@ -113,7 +127,7 @@ final class FloatTextureTests: XCTestCase {
         let src = try Texture(context: c, width: w, height: h, format: .rgba16f)
         try src.upload(halfFloats: bits)
         let dst = try Framebuffer(context: c, color: Texture(context: c, width: w, height: h, format: .rgba16f))
-        try PassRunner(context: c).draw(program: ProgramCache(context: c).program("color/copy.glsl"), target: dst,
+        try PassRunner(context: c).drawFullscreen(program: ProgramCache(context: c).program("color/copy.glsl"), target: dst,
                                         textures: [("u_src", src)])
         XCTAssertEqual(try dst.readFloats(), values)
         // Float uploads into a half texture round to fp16.
@@ -135,7 +149,7 @@ final class FloatTextureTests: XCTestCase {
         let t = try Texture(context: c, width: 4, height: 4, format: .rgba8)
         let fb = try Framebuffer(context: c, color: t)
         let p = try ProgramCache(context: c).program("color/copy.glsl")
-        XCTAssertThrowsError(try PassRunner(context: c).draw(program: p, target: fb, textures: [("u_src", t)]))
+        XCTAssertThrowsError(try PassRunner(context: c).drawFullscreen(program: p, target: fb, textures: [("u_src", t)]))
         XCTAssertThrowsError(try t.upload(bytes: [1, 2, 3]))
         XCTAssertThrowsError(try Texture(context: c, width: 4, height: 4, format: .rgba32f, filter: .linear))
     }

@@ -330,7 +330,7 @@ public final class CompiledNetwork {
     public func encode() throws {
         let runner = engine.runner
         try context.sync { () throws in
-            for p in passes { try runner.draw(program: p.program, target: p.target, inputs: p.inputs, uniforms: p.uniforms) }
+            for p in passes { try runner.drawFullscreen(program: p.program, target: p.target, inputs: p.inputs, uniforms: p.uniforms) }
         }
     }
 
@@ -338,7 +338,7 @@ public final class CompiledNetwork {
     public func run(inputTexture texture: Texture) throws {
         let target = inputFramebuffer(0)
         let l = inputLayouts[0]
-        try engine.runner.draw(program: copyProgram!, target: target, viewport: Viewport(width: l.width, height: l.height),
+        try engine.runner.drawFullscreen(program: copyProgram!, target: target, viewport: Viewport(width: l.width, height: l.height),
                                inputs: [PassInput("u_src", texture)])
         try encode()
     }
@@ -393,7 +393,7 @@ public final class CompiledNetwork {
             var out: [(label: String, ms: Double)] = []
             for p in passes {
                 let t0 = DispatchTime.now().uptimeNanoseconds
-                try runner.draw(program: p.program, target: p.target, inputs: p.inputs, uniforms: p.uniforms)
+                try runner.drawFullscreen(program: p.program, target: p.target, inputs: p.inputs, uniforms: p.uniforms)
                 context.finish()
                 out.append((p.label + " \(graph.tensors[p.output].shape)", Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6))
             }
