@@ -44,8 +44,13 @@ public struct Graph: Sendable {
     /// Highest tensor rank accepted (TFLite's builtin kernels stop at 5 or 6).
     public static let maxRank = 8
 
-    public init(contentsOf url: URL) throws {
-        try self.init(model: try TFLiteModel(contentsOf: url))
+    /// Loads a `.tflite` file, or with `member` a network inside a `.task` bundle.
+    public init(contentsOf url: URL, member: String? = nil) throws {
+        if let member {
+            try self.init(model: try TaskBundle(contentsOf: url).model(member))
+        } else {
+            try self.init(model: try TFLiteModel(contentsOf: url))
+        }
     }
 
     public init(model: TFLiteModel, subgraph: Int = 0) throws {
