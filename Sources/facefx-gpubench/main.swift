@@ -2,8 +2,11 @@
 //   facefx-gpubench info [--gpu auto|cpu|N]
 //   facefx-gpubench color [--width 1920] [--height 1080] [--frames 200] [--gpu auto|cpu|N]
 //                         [--bit-depth 8|10] [--chroma 420|422|444] [--bilinear-average] [--lp-threads N]
+//   facefx-gpubench networks [--gpu auto|cpu|N] [--iters K] [--models DIR] [--batch 1,8] [--precision fp16,fp32]
+//                            [--only NAME] [--profile] [--profile-top N] [--lp-threads N]
 // Arguments are parsed by hand: this target deliberately has no ArgumentParser dependency.
 import FaceFXGPU
+import FaceFXNeural
 import Foundation
 
 struct Options {
@@ -14,6 +17,14 @@ struct Options {
     var chroma = "420"
     var bilinearAverage = false
     var lpThreads: Int?
+    // networks
+    var iters = 20
+    var modelsDir: String?
+    var batches = [1, 8]
+    var precisions: [TensorPrecision] = [.fp16, .fp32]
+    var only: String?
+    var profile = false
+    var profileTop = 25
 }
 
 func fail(_ message: String) -> Never {
@@ -46,6 +57,21 @@ func parse(_ args: [String]) -> Options {
         case "--chroma": o.chroma = value(a)
         case "--bilinear-average": o.bilinearAverage = true
         case "--lp-threads": o.lpThreads = int(a)
+        case "--iters": o.iters = int(a)
+        case "--models": o.modelsDir = value(a)
+        case "--only": o.only = value(a)
+        case "--profile": o.profile = true
+        case "--profile-top": o.profileTop = int(a)
+        case "--batch":
+            let v = value(a)
+            let list = v.split(separator: ",").compactMap { Int($0) }
+            guard !list.isEmpty, list.allSatisfy({ $0 > 0 }) else { fail("--batch: expected e.g. 1,8, got \(v)") }
+            o.batches = list
+        case "--precision":
+            let v = value(a)
+            let list = v.split(separator: ",").compactMap { TensorPrecision(rawValue: String($0)) }
+            guard !list.isEmpty else { fail("--precision: expected fp16, fp32 or fp16,fp32, got \(v)") }
+            o.precisions = list
         case "--gpu":
             let v = value(a)
             guard let g = GPUDeviceSelection(argument: v) else { fail("--gpu: expected auto, cpu or a device number, got \(v)") }
@@ -55,6 +81,8 @@ func parse(_ args: [String]) -> Options {
             usage: facefx-gpubench info [--gpu auto|cpu|N]
                    facefx-gpubench color [--width W] [--height H] [--frames N] [--gpu auto|cpu|N]
                                          [--bit-depth 8|10] [--chroma 420|422|444] [--bilinear-average] [--lp-threads N]
+                   facefx-gpubench networks [--gpu auto|cpu|N] [--iters K] [--models DIR] [--batch 1,8]
+                                            [--precision fp16,fp32] [--only NAME] [--profile] [--lp-threads N]
             """)
             exit(0)
         default: fail("unknown argument \(a) (try --help)")
@@ -237,5 +265,6 @@ let options = parse(Array(CommandLine.arguments.dropFirst()))
 switch options.command {
 case "info": info(options)
 case "color": color(options)
-default: fail("unknown command \(options.command): expected info or color")
+case "networks": networks(options)
+default: fail("unknown command \(options.command): expected info, color or networks")
 }

@@ -1,0 +1,106 @@
+// Shared helpers of every nn/ pass (included, never compiled alone).
+// Tensor layout (see Sources/FaceFXNeural/GPU/TensorLayout.swift): a tensor is viewed as
+// [R][N][H][W][C] (R = batch replicas, shape left-padded to rank 4), channels packed by 4
+// into RGBA texels; texel x = w * C4 + c / 4, y = (r * N + n) * H + h, component c % 4,
+// C4 = ceil(C / 4). Channel lanes past C hold 0. Shapes arrive as ivec4 (N, H, W, C) per
+// replica; "rows" = R * N * H.
+// MAXV (defined by the engine) is the largest finite magnitude the storage format holds:
+// every pass clamps its result to it, so fp16 storage never receives Inf.
+#ifndef MAXV
+#define MAXV 65504.0
+#endif
+#ifndef STORE_FP16
+#define STORE_FP16 0
+#endif
+
+int slices(int c) { return (c + 3) >> 2; }
+
+// The 4 channels of a texel at (w, c4) in row `row` of a tensor with `C` channels.
+vec4 fetchTexel(sampler2D t, int C, int row, int w, int c4) {
+    return texelFetch(t, ivec2(w * slices(C) + c4, row), 0);
+}
+
+// One element of tensor t (shape s per replica) at replica r and index i = (n, h, w, c).
+float fetchElem(sampler2D t, ivec4 s, int r, ivec4 i) {
+    vec4 v = texelFetch(t, ivec2(i.z * slices(s.w) + (i.w >> 2), (r * s.x + i.x) * s.y + i.y), 0);
+    return v[i.w & 3];
+}
+
+// Rounds to the nearest fp16 value, ties to even (11 significant bits) in the fp32 bit pattern.
+// Some drivers (Mesa llvmpipe) truncate when storing into RGBA16F: the bias toward zero piles up
+// over a hundred layers; with the value already representable, the store is exact.
+vec4 roundToHalf(vec4 v) {
+    uvec4 u = floatBitsToUint(v);
+    u += uvec4(0x0FFFu) + ((u >> 13u) & uvec4(1u));
+    return uintBitsToFloat(u & uvec4(0xFFFFE000u));
+}
+
+// Zeroes the lanes past the last channel and clamps to the storage range (no Inf in fp16);
+// STORE_FP16 (set when the target is RGBA16F) rounds to nearest first.
+vec4 finish(vec4 v, int c4, int C) {
+    bvec4 inside = lessThan(ivec4(c4 * 4) + ivec4(0, 1, 2, 3), ivec4(C));
+    v = clamp(v, vec4(-MAXV), vec4(MAXV));
+#if STORE_FP16
+    v = roundToHalf(v);
+#endif
+    return mix(vec4(0.0), v, inside);
+}
+
+// The output texel of this fragment: replica-and-batch row split into (nb, h), and (w, c4).
+// nb = r * N + n.
+void outTexel(ivec4 s, out int nb, out int h, out int w, out int c4) {
+    ivec2 p = ivec2(gl_FragCoord.xy);
+    int C4 = slices(s.w);
+    w = p.x / C4;
+    c4 = p.x - w * C4;
+    nb = p.y / s.y;
+    h = p.y - nb * s.y;
+}
+
+// Linear element index within one replica <-> 4-D index, row-major over s.
+int linearIndex(ivec4 s, ivec4 i) { return ((i.x * s.y + i.y) * s.z + i.z) * s.w + i.w; }
+ivec4 unlinear(ivec4 s, int l) {
+    ivec4 i;
+    i.w = l % s.w; l /= s.w;
+    i.z = l % s.z; l /= s.z;
+    i.y = l % s.y; l /= s.y;
+    i.x = l;
+    return i;
+}
+
+// Numerically safe activations: finite for every finite input.
+float sigmoidStable(float x) {
+    float e = exp(-abs(clamp(x, -80.0, 80.0)));
+    float s = 1.0 / (1.0 + e);
+    return x >= 0.0 ? s : e * s;
+}
+float tanhStable(float x) {
+    float t = exp(-2.0 * abs(clamp(x, -40.0, 40.0)));
+    float y = (1.0 - t) / (1.0 + t);
+    return x >= 0.0 ? y : -y;
+}
+vec4 sigmoid4(vec4 x) { return vec4(sigmoidStable(x.x), sigmoidStable(x.y), sigmoidStable(x.z), sigmoidStable(x.w)); }
+vec4 tanh4(vec4 x) { return vec4(tanhStable(x.x), tanhStable(x.y), tanhStable(x.z), tanhStable(x.w)); }
+
+// Fused activation selected by ACT: 0 none, 1 relu, 2 relu_n1_to_1, 3 relu6, 4 tanh, 5 prelu
+// (alpha per channel, passed in), 6 logistic.
+#ifndef ACT
+#define ACT 0
+#endif
+vec4 activate(vec4 x, vec4 alpha) {
+#if ACT == 1
+    return max(x, vec4(0.0));
+#elif ACT == 2
+    return clamp(x, vec4(-1.0), vec4(1.0));
+#elif ACT == 3
+    return clamp(x, vec4(0.0), vec4(6.0));
+#elif ACT == 4
+    return tanh4(x);
+#elif ACT == 5
+    return mix(alpha * x, x, greaterThanEqual(x, vec4(0.0)));
+#elif ACT == 6
+    return sigmoid4(x);
+#else
+    return x;
+#endif
+}

@@ -1,0 +1,59 @@
+// CONV_2D (also FULLY_CONNECTED as a 1x1 conv): one fragment = one output texel, i.e. 4 output
+// channels oc4*4.. of one pixel:
+//   out = act(bias + sum_{ky,kx,ic} W[oc,ky,kx,ic] * x[nb, oy*SY - pad.y + ky*DY, ox*SX - pad.x + kx*DX, ic]
+//             (+ residual[nb, oy, ox, oc]))
+// Input/output/residual in the tensor layout of common.glsl; reads outside the input are 0
+// (SAME padding and folded PAD ops both come in through u_pad).
+// Weights (uploaded once): row oc4 of u_w holds, for t = (ky*KW + kx)*IC4 + ic4, the 4 texels
+// 4t..4t+3 = the columns of the mat4 mapping input channels ic4*4+j to the 4 output channels,
+// then the bias texel at KH*KW*IC4*4 and (ACT 5) the PReLU alpha texel after it.
+// Defines: KH KW IC4 SY SX DY DX ACT RESIDUAL.
+#include "nn/common.glsl"
+uniform sampler2D u_x;
+uniform ivec4 u_xShape;
+uniform sampler2D u_w;
+uniform ivec4 u_outShape;
+uniform ivec2 u_pad;
+#if RESIDUAL
+uniform sampler2D u_res;
+uniform ivec4 u_resShape;
+#endif
+out vec4 o_value;
+
+void main() {
+    int nb, oy, ox, oc4;
+    outTexel(u_outShape, nb, oy, ox, oc4);
+    const int KTEX = KH * KW * IC4 * 4;
+    vec4 acc = texelFetch(u_w, ivec2(KTEX, oc4), 0);
+    int iy0 = oy * SY - u_pad.y;
+    int ix0 = ox * SX - u_pad.x;
+    int rowBase = nb * u_xShape.y;
+    int H = u_xShape.y, W = u_xShape.z;
+    for (int ky = 0; ky < KH; ++ky) {
+        int iy = iy0 + ky * DY;
+        if (iy < 0 || iy >= H) continue;
+        for (int kx = 0; kx < KW; ++kx) {
+            int ix = ix0 + kx * DX;
+            if (ix < 0 || ix >= W) continue;
+            int wx = (ky * KW + kx) * IC4 * 4;
+            int xx = ix * IC4;
+            for (int i = 0; i < IC4; ++i) {
+                vec4 v = texelFetch(u_x, ivec2(xx + i, rowBase + iy), 0);
+                mat4 m = mat4(texelFetch(u_w, ivec2(wx, oc4), 0), texelFetch(u_w, ivec2(wx + 1, oc4), 0),
+                              texelFetch(u_w, ivec2(wx + 2, oc4), 0), texelFetch(u_w, ivec2(wx + 3, oc4), 0));
+                acc += m * v;
+                wx += 4;
+            }
+        }
+    }
+#if RESIDUAL
+    // The residual may have fewer channels (a folded channel PAD): missing ones are 0.
+    if (oc4 < slices(u_resShape.w)) acc += fetchTexel(u_res, u_resShape.w, nb * u_resShape.y + oy, ox, oc4);
+#endif
+#if ACT == 5
+    vec4 alpha = texelFetch(u_w, ivec2(KTEX + 1, oc4), 0);
+#else
+    vec4 alpha = vec4(0.0);
+#endif
+    o_value = finish(activate(acc, alpha), oc4, u_outShape.w);
+}

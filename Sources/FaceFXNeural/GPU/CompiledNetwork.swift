@@ -1,0 +1,410 @@
+// A Graph compiled ONCE into a list of GPU passes: constants folded, ops fused, programs linked
+// through the ProgramCache, weights uploaded, activation textures assigned by liveness from a
+// pool (a texture returns to the pool after its last reader). Running creates no GL object.
+import FaceFXGPU
+import Foundation
+
+/// Shared GPU resources for networks on one context: program cache and pass runner.
+public final class NeuralEngine {
+    public let context: GPUContext
+    public let precision: TensorPrecision
+    public let programs: ProgramCache
+    let runner: PassRunner
+    /// fp16 mode only: activations of at most this many elements per replica (the deep, low-
+    /// resolution layers, where rounding errors pile up but bandwidth is negligible) and the
+    /// network outputs are stored as RGBA32F. 0 = every activation in fp16.
+    public var fp32ElementLimit: Int
+
+    public init(context: GPUContext, precision: TensorPrecision = .fp16, programs: ProgramCache? = nil,
+                fp32ElementLimit: Int = 32768) {
+        self.context = context
+        self.precision = precision
+        self.fp32ElementLimit = fp32ElementLimit
+        self.programs = programs ?? ProgramCache(context: context)
+        runner = PassRunner(context: context)
+    }
+
+    /// Compiles `graph` for `batch` inputs per run (stacked vertically, one draw per layer).
+    public func compile(_ graph: Graph, batch: Int = 1, keepIntermediates: Bool = false) throws -> CompiledNetwork {
+        try CompiledNetwork(engine: self, graph: graph, batch: batch, keepIntermediates: keepIntermediates)
+    }
+}
+
+public final class CompiledNetwork {
+    public let graph: Graph
+    public let batch: Int
+    public let precision: TensorPrecision
+    public let context: GPUContext
+    let engine: NeuralEngine
+
+    /// One activation texture with its framebuffer.
+    final class Storage {
+        let layout: TensorLayout
+        let texture: Texture
+        let framebuffer: Framebuffer
+        init(layout: TensorLayout, texture: Texture, framebuffer: Framebuffer) {
+            self.layout = layout; self.texture = texture; self.framebuffer = framebuffer
+        }
+    }
+
+    struct Pass {
+        let label: String
+        let program: Program
+        let inputs: [PassInput]
+        let uniforms: [String: UniformValue]
+        let target: Framebuffer
+        let output: Int
+    }
+
+    private var passes: [Pass] = []
+    private var storages: [Int: Storage] = [:]  // root tensor -> storage
+    private var alias: [Int: Int] = [:]
+    private let pool: TexturePool
+    private var weightTextures: [Texture] = []
+    private var copyProgram: Program?
+
+    /// Bytes of weight and constant textures.
+    public private(set) var weightBytes = 0
+    /// Bytes of activation textures (inputs, outputs and the pooled intermediates).
+    public private(set) var activationBytes = 0
+    /// Layouts of the network inputs / outputs (batch replicas included).
+    public private(set) var inputLayouts: [TensorLayout] = []
+    public private(set) var outputLayouts: [TensorLayout] = []
+    /// Graph ops fused away or folded (for reports).
+    public private(set) var fusedOpCount = 0
+
+    public var passCount: Int { passes.count }
+
+    /// Compiles with a private engine (program cache and pass runner of its own).
+    public convenience init(graph: Graph, context: GPUContext, batch: Int = 1, precision: TensorPrecision = .fp16,
+                            keepIntermediates: Bool = false) throws {
+        try self.init(engine: NeuralEngine(context: context, precision: precision), graph: graph, batch: batch,
+                      keepIntermediates: keepIntermediates)
+    }
+
+    init(engine: NeuralEngine, graph: Graph, batch: Int, keepIntermediates: Bool) throws {
+        guard batch >= 1 else { throw NeuralEngineError.invalidInput("batch must be >= 1") }
+        self.engine = engine
+        self.graph = graph
+        self.batch = batch
+        self.precision = engine.precision
+        self.context = engine.context
+        pool = TexturePool(context: engine.context)
+        try context.sync { () throws in try compile(keepIntermediates: keepIntermediates) }
+    }
+
+    // MARK: - Compile
+
+    private func root(_ t: Int) -> Int {
+        var r = t
+        while let a = alias[r] { r = a }
+        return r
+    }
+
+    private func compile(keepIntermediates: Bool) throws {
+        // 1. Constant folding: ops whose inputs are all constants run once on the CPU.
+        var constants: [Int: Tensor] = [:]
+        for t in graph.tensors { if let c = t.constant { constants[t.index] = Tensor(shape: t.shape, data: c) } }
+        var ops: [GraphOp] = []
+        for op in graph.ops {
+            if op.inputs.allSatisfy({ constants[$0] != nil }) {
+                var r = CPUReference.evaluate(op, op.inputs.map { constants[$0]! })
+                r.shape = graph.tensors[op.outputs[0]].shape
+                constants[op.outputs[0]] = r
+                fusedOpCount += 1
+            } else {
+                guard KernelRegistry.kernel(for: op.kind) != nil else {
+                    throw NeuralEngineError.unsupportedOp(model: graph.name, op: op.kind.rawValue, detail: "operator \(op.sourceIndex)")
+                }
+                ops.append(op)
+            }
+        }
+        for o in graph.outputs where constants[o] != nil {
+            throw NeuralEngineError.unsupported("\(graph.name): output \(graph.tensors[o].name) is a constant")
+        }
+        let b = PassBuilder(graph: graph, context: context, programs: engine.programs, precision: precision,
+                            batch: batch, constants: constants)
+
+        // 2. Plan: one node per op, then fusions.
+        let outputs = Set(graph.outputs)
+        var consumers: [Int: [Int]] = [:]
+        for (k, op) in ops.enumerated() { for t in Set(op.inputs) { consumers[t, default: []].append(k) } }
+        var nodes: [PlanNode?] = ops.enumerated().map { k, op in
+            var n = PlanNode(op: op, position: k, inputs: op.inputs, output: op.outputs[0])
+            switch op.options {
+            case let .conv2D(o): n.activation = ActivationCode(o.activation)
+            case let .depthwiseConv2D(o): n.activation = ActivationCode(o.activation)
+            case let .fullyConnected(o): n.activation = ActivationCode(o.activation)
+            case let .pool2D(o): n.activation = ActivationCode(o.activation)
+            case let .elementwise(a): n.activation = ActivationCode(a)
+            case let .concatenation(o): n.activation = ActivationCode(o.activation)
+            default: break
+            }
+            return n
+        }
+        var producer: [Int: Int] = [:]
+        for (k, op) in ops.enumerated() { producer[op.outputs[0]] = k }
+        func soleConsumer(_ t: Int) -> Int? {
+            guard !outputs.contains(t), let c = consumers[t], c.count == 1 else { return nil }
+            return c[0]
+        }
+        func shape(_ t: Int) -> [Int] { graph.tensors[t].shape }
+
+        for (k, op) in ops.enumerated() {
+            switch op.kind {
+            case .reshape:
+                // A: RESHAPE with identical texels is an alias.
+                let (i, o) = (op.inputs[0], op.outputs[0])
+                if try b.layout(i).sameTexels(as: b.layout(o)) {
+                    alias[o] = i
+                    nodes[k] = nil
+                    fusedOpCount += 1
+                }
+            case .pad:
+                // B: spatial zero PAD feeding only a convolution: folded into its padding.
+                guard case let .pad(p) = op.options, p.before.count == 4,
+                      p.before[0] == 0, p.after[0] == 0, p.before[3] == 0, p.after[3] == 0,
+                      let j = soleConsumer(op.outputs[0]), nodes[j] != nil,
+                      ops[j].kind == .conv2D || ops[j].kind == .depthwiseConv2D,
+                      ops[j].inputs[0] == op.outputs[0], ops[j].inputs.dropFirst().allSatisfy({ $0 != op.outputs[0] })
+                else { break }
+                nodes[j]!.inputs[0] = op.inputs[0]
+                nodes[j]!.padBefore = (p.before[1], p.before[2])
+                nodes[j]!.fused.append("PAD")
+                nodes[k] = nil
+                fusedOpCount += 1
+            default: break
+            }
+        }
+        // C: ADD of a convolution output (sole consumer) and a same-shape tensor -> residual input.
+        for (k, op) in ops.enumerated() where op.kind == .add && nodes[k] != nil {
+            guard case let .elementwise(act) = op.options else { continue }
+            for (xi, yi) in [(0, 1), (1, 0)] {
+                let x = op.inputs[xi], y = op.inputs[yi]
+                guard x != y, let p = producer[x], nodes[p] != nil, ops[p].kind == .conv2D,
+                      soleConsumer(x) == k, nodes[p]!.activation == .none, nodes[p]!.residual == nil,
+                      shape(x) == shape(op.outputs[0]), !b.isConstant(y) else { continue }
+                guard shape(y) == shape(x) else { continue }
+                var residual = y
+                var foldedPad: Int?
+                // A channel PAD (zeros after the last axis only) into the residual: read its input.
+                if let q = producer[y], nodes[q] != nil, ops[q].kind == .pad, case let .pad(pp) = ops[q].options,
+                   soleConsumer(y) == k, pp.before.allSatisfy({ $0 == 0 }),
+                   pp.after.dropLast().allSatisfy({ $0 == 0 }), shape(y).count == 4,
+                   !b.isConstant(ops[q].inputs[0]) {
+                    residual = ops[q].inputs[0]
+                    foldedPad = q
+                }
+                if let q = foldedPad { nodes[q] = nil; nodes[p]!.fused.append("PAD"); fusedOpCount += 1 }
+                nodes[p]!.residual = residual
+                nodes[p]!.output = op.outputs[0]
+                nodes[p]!.activation = ActivationCode(act)
+                nodes[p]!.position = k
+                nodes[p]!.fused.append("ADD")
+                producer[op.outputs[0]] = p
+                nodes[k] = nil
+                fusedOpCount += 1
+                break
+            }
+        }
+        // D: an activation op right after a conv / binary node whose output has no other reader.
+        let fusableProducers: Set<OpKind> = [.conv2D, .depthwiseConv2D, .fullyConnected, .add, .sub, .mul, .div,
+                                             .squaredDifference]
+        for (k, op) in ops.enumerated() where nodes[k] != nil {
+            let code: ActivationCode
+            switch op.kind {
+            case .prelu: code = .prelu
+            case .relu: code = .relu
+            case .relu6: code = .relu6
+            case .logistic: code = .logistic
+            default: continue
+            }
+            let x = op.inputs[0]
+            guard let p = producer[x], nodes[p] != nil, fusableProducers.contains(ops[p].kind),
+                  nodes[p]!.activation == .none, soleConsumer(x) == k, nodes[p]!.output == x else { continue }
+            if code == .prelu {
+                let alpha = op.inputs[1]
+                guard let a = constants[alpha], a.count == shape(x).last, a.shape.dropLast().allSatisfy({ $0 == 1 }) else { continue }
+                nodes[p]!.preluAlpha = alpha
+            }
+            nodes[p]!.activation = code
+            nodes[p]!.output = op.outputs[0]
+            nodes[p]!.position = k
+            nodes[p]!.fused.append(op.kind.rawValue)
+            producer[op.outputs[0]] = p
+            nodes[k] = nil
+            fusedOpCount += 1
+        }
+
+        // 3. Passes in execution order. Storage format per tensor: see `fp32ElementLimit`.
+        let outputRoots = Set(graph.outputs.map(root))
+        func wide(_ t: Int) -> Bool {
+            let r = root(t)
+            return precision == .fp32 || outputRoots.contains(r) || graph.tensors[r].elementCount <= engine.fp32ElementLimit
+        }
+        b.storesHalf = { !wide($0) }
+        let plan = nodes.compactMap { $0 }.sorted { $0.position < $1.position }
+        var specs: [PassSpec] = []
+        for node in plan {
+            let kernel = KernelRegistry.kernel(for: node.op.kind)!
+            var spec = try kernel.makePass(node, b)
+            if !node.fused.isEmpty { spec.label += " +" + node.fused.joined(separator: "+") }
+            specs.append(spec)
+        }
+        weightTextures = b.weightTextures
+        weightBytes = weightTextures.reduce(0) { $0 + $1.width * $1.height * precision.bytesPerTexel }
+
+        // 4. Storage by liveness. Inputs and outputs own their textures; intermediates are pooled.
+        let pinned = Set(graph.inputs.map(root) + graph.outputs.map(root))
+        var lastUse: [Int: Int] = [:]
+        for (i, s) in specs.enumerated() {
+            for (_, src) in s.inputs { if case let .tensor(t) = src { lastUse[root(t)] = i } }
+        }
+        var framebuffers: [ObjectIdentifier: Framebuffer] = [:]
+        var counted = Set<ObjectIdentifier>()
+        func makeStorage(_ r: Int, dedicated: Bool) throws -> Storage {
+            let l = try TensorLayout(shape: graph.tensors[r].shape, replicas: batch)
+            guard l.width <= context.maxTextureSize, l.height <= context.maxTextureSize else {
+                throw NeuralEngineError.unsupported("\(graph.name): tensor \(graph.tensors[r].name) needs \(l.width)x\(l.height) texels (GL limit \(context.maxTextureSize))")
+            }
+            let isWide = wide(r)
+            let format: TextureFormat = isWide ? .rgba32f : .rgba16f
+            let tex = dedicated ? try Texture(context: context, width: l.width, height: l.height, format: format)
+                                : try pool.acquire(width: l.width, height: l.height, format: format)
+            let id = ObjectIdentifier(tex)
+            if !counted.contains(id) {
+                counted.insert(id)
+                activationBytes += l.width * l.height * (isWide ? 16 : 8)
+            }
+            let fb: Framebuffer
+            if let f = framebuffers[id] { fb = f } else { fb = try Framebuffer(context: context, color: tex); framebuffers[id] = fb }
+            return Storage(layout: l, texture: tex, framebuffer: fb)
+        }
+        for i in graph.inputs { storages[root(i)] = try makeStorage(root(i), dedicated: true) }
+        for (i, s) in specs.enumerated() {
+            let o = root(s.output)
+            if storages[o] == nil { storages[o] = try makeStorage(o, dedicated: pinned.contains(o) || keepIntermediates) }
+            var inputs: [PassInput] = []
+            for (name, src) in s.inputs {
+                switch src {
+                case let .texture(t): inputs.append(PassInput(name, t))
+                case let .tensor(t):
+                    guard let st = storages[root(t)] else {
+                        throw NeuralEngineError.unsupported("\(graph.name): \(s.label) reads \(graph.tensors[t].name) before it is written")
+                    }
+                    inputs.append(PassInput(name, st.texture))
+                }
+            }
+            passes.append(Pass(label: s.label, program: s.program, inputs: inputs, uniforms: s.uniforms,
+                               target: storages[o]!.framebuffer, output: s.output))
+            if !keepIntermediates {
+                var released = Set<Int>()
+                for (_, src) in s.inputs {
+                    guard case let .tensor(t) = src else { continue }
+                    let r = root(t)
+                    if lastUse[r] == i, !pinned.contains(r), !released.contains(r), let st = storages[r] {
+                        pool.recycle(st.texture); released.insert(r)
+                    }
+                }
+                if lastUse[o] == nil, !pinned.contains(o) { pool.recycle(storages[o]!.texture) }
+            }
+        }
+        for o in graph.outputs where storages[root(o)] == nil {
+            throw NeuralEngineError.unsupported("\(graph.name): output \(graph.tensors[o].name) is never written")
+        }
+        inputLayouts = try graph.inputs.map { try TensorLayout(shape: graph.tensors[$0].shape, replicas: batch) }
+        outputLayouts = try graph.outputs.map { try TensorLayout(shape: graph.tensors[$0].shape, replicas: batch) }
+        copyProgram = try engine.programs.program("color/copy.glsl")
+    }
+
+    // MARK: - GPU-side API
+
+    /// The texture of network input `k`: a crop shader renders into `inputFramebuffer(k)` with
+    /// the layout `inputLayouts[k]` (texel (w*C4 + c/4, replica*H + h), RGBA = channels 4c4.., unused lanes 0).
+    public func inputTexture(_ k: Int = 0) -> Texture { storages[root(graph.inputs[k])]!.texture }
+    public func inputFramebuffer(_ k: Int = 0) -> Framebuffer { storages[root(graph.inputs[k])]!.framebuffer }
+    /// The texture holding output `k` after `encode()` (same layout rules).
+    public func outputTexture(_ k: Int) -> Texture { storages[root(graph.outputs[k])]!.texture }
+
+    /// Queues every pass (no wait). Inputs must have been written (upload or a crop shader).
+    public func encode() throws {
+        let runner = engine.runner
+        try context.sync { () throws in
+            for p in passes { try runner.drawFullscreen(program: p.program, target: p.target, inputs: p.inputs, uniforms: p.uniforms) }
+        }
+    }
+
+    /// Copies `texture` (at least the input's size, texel-for-texel in the input layout) into input 0, then encodes.
+    public func run(inputTexture texture: Texture) throws {
+        let target = inputFramebuffer(0)
+        let l = inputLayouts[0]
+        try engine.runner.drawFullscreen(program: copyProgram!, target: target, viewport: Viewport(width: l.width, height: l.height),
+                               inputs: [PassInput("u_src", texture)])
+        try encode()
+    }
+
+    /// Reads the (small) outputs back: shape [batch] + graph shape (a leading 1 replaced by the batch).
+    public func readOutputs() throws -> [Tensor] {
+        try graph.outputs.indices.map { try readTensor(graph.outputs[$0]) }
+    }
+
+    /// Output `k` of every replica, shaped as `readOutputs`.
+    public func outputShape(_ k: Int) -> [Int] { batchedShape(graph.tensors[graph.outputs[k]].shape) }
+
+    func batchedShape(_ s: [Int]) -> [Int] {
+        if batch == 1 { return s }
+        if s.count >= 2 && s[0] == 1 { return [batch] + s.dropFirst() }
+        return [batch] + s
+    }
+
+    /// Reads any tensor still held (outputs, or every tensor with keepIntermediates).
+    public func readTensor(_ t: Int) throws -> Tensor {
+        guard let st = storages[root(t)] else { throw NeuralEngineError.invalidInput("tensor \(graph.tensors[t].name) has no storage") }
+        let texels = try st.framebuffer.readFloats(x: 0, y: 0, width: st.layout.width, height: st.layout.height)
+        return Tensor(shape: batchedShape(graph.tensors[t].shape), data: st.layout.unpack(texels))
+    }
+
+    /// Uploads CPU inputs: tensor k holds `batch` replicas of graph input k (element count checked).
+    public func upload(inputs: [Tensor]) throws {
+        guard inputs.count == graph.inputs.count else {
+            throw NeuralEngineError.invalidInput("\(graph.name): \(inputs.count) inputs given, the network takes \(graph.inputs.count)")
+        }
+        for (k, t) in inputs.enumerated() {
+            let l = inputLayouts[k]
+            guard t.count == l.elementCount * batch else {
+                throw NeuralEngineError.invalidInput("\(graph.name): input \(k) has \(t.count) values, expected \(batch) x \(l.shape)")
+            }
+            try inputTexture(k).upload(floats: l.pack(t.data))
+        }
+    }
+
+    /// Upload, run, read back (tests and CPU-fed use).
+    public func run(inputs: [Tensor]) throws -> [Tensor] {
+        try upload(inputs: inputs)
+        try encode()
+        return try readOutputs()
+    }
+
+    /// Runs every pass with a glFinish after it: (label, milliseconds) per pass, for profiling.
+    public func profile() throws -> [(label: String, ms: Double)] {
+        let runner = engine.runner
+        return try context.sync { () throws -> [(label: String, ms: Double)] in
+            context.finish()
+            var out: [(label: String, ms: Double)] = []
+            for p in passes {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                try runner.drawFullscreen(program: p.program, target: p.target, inputs: p.inputs, uniforms: p.uniforms)
+                context.finish()
+                out.append((p.label + " \(graph.tensors[p.output].shape)", Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6))
+            }
+            return out
+        }
+    }
+
+    /// One line per pass: label, output tensor and shape.
+    public func passListing() -> String {
+        passes.enumerated().map { i, p in
+            "\(i) \(p.label) -> \(graph.tensors[p.output].name.prefix(60)) \(graph.tensors[p.output].shape)"
+        }.joined(separator: "\n")
+    }
+}

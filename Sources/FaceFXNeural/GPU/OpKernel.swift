@@ -1,0 +1,167 @@
+// The kernel side of the GPU engine: one `OpKernel` type per op family (Ops/<Op>.swift) with
+// its shader (Shaders/nn/<op>.glsl). Kernels never compile shaders or allocate textures
+// themselves: they ask the `PassBuilder` (program cache, one-time weight uploads).
+import FaceFXGPU
+
+/// Shader activation codes (`ACT` in Shaders/nn/common.glsl).
+enum ActivationCode: Int {
+    case none = 0, relu = 1, reluN1To1 = 2, relu6 = 3, tanh = 4, prelu = 5, logistic = 6
+
+    init(_ f: FusedActivation) {
+        switch f {
+        case .none: self = .none
+        case .relu: self = .relu
+        case .reluN1To1: self = .reluN1To1
+        case .relu6: self = .relu6
+        case .tanh: self = .tanh
+        }
+    }
+}
+
+/// One kernel invocation after fusion: the op, its (possibly rewired) inputs and what was
+/// folded into it.
+struct PlanNode {
+    var op: GraphOp
+    /// Position in the op list where the node runs (that of the last op fused into it).
+    var position: Int
+    /// Inputs (op.inputs, with a folded PAD's output replaced by the PAD's input).
+    var inputs: [Int]
+    /// Tensor written (the last fused op's output).
+    var output: Int
+    /// Extra zero padding (top, left) from a folded spatial PAD.
+    var padBefore: (h: Int, w: Int) = (0, 0)
+    /// ADD operand folded into a convolution (may have fewer channels: a folded channel PAD).
+    var residual: Int?
+    var activation: ActivationCode = .none
+    /// PReLU alpha (constant tensor, one value per output channel) when activation == .prelu.
+    var preluAlpha: Int?
+    /// Names of the ops folded into this node (listing).
+    var fused: [String] = []
+}
+
+/// Where a pass input comes from.
+enum PassSource {
+    case tensor(Int)
+    case texture(Texture)
+}
+
+/// One draw: a program, its inputs, uniforms and the tensor it writes.
+struct PassSpec {
+    var label: String
+    var program: Program
+    var inputs: [(uniform: String, source: PassSource)]
+    var uniforms: [String: UniformValue]
+    var output: Int
+}
+
+protocol OpKernel {
+    /// The ops this kernel runs.
+    static var kinds: [OpKind] { get }
+    /// Its shader under Shaders/.
+    static var shader: String { get }
+    /// Builds the draw for one node (weights uploaded here, once).
+    static func makePass(_ node: PlanNode, _ b: PassBuilder) throws -> PassSpec
+}
+
+/// Every kernel; `kernel(for:)` is how the compiler finds one. Kernel coverage test: every
+/// `OpKind` case appears here.
+enum KernelRegistry {
+    static let kernels: [OpKernel.Type] = [
+        Conv2DKernel.self, DepthwiseConv2DKernel.self, FullyConnectedKernel.self,
+        BinaryKernel.self, UnaryKernel.self, Pool2DKernel.self, ReduceKernel.self, SoftmaxKernel.self,
+        GatherKernel.self, ConcatenationKernel.self, ResizeBilinearKernel.self, DepthToSpaceKernel.self,
+    ]
+
+    static func kernel(for kind: OpKind) -> OpKernel.Type? {
+        kernels.first { $0.kinds.contains(kind) }
+    }
+}
+
+/// Compile-time services for kernels.
+final class PassBuilder {
+    let graph: Graph
+    let context: GPUContext
+    let programs: ProgramCache
+    let precision: TensorPrecision
+    let batch: Int
+    /// Constants after folding (graph constants + ops evaluated at compile time).
+    let constants: [Int: Tensor]
+    private(set) var weightTextures: [Texture] = []
+    /// Whether a tensor's storage is RGBA16F (decided by the compiler before passes are built).
+    var storesHalf: (Int) -> Bool = { _ in false }
+    private var constantTextures: [Int: Texture] = [:]
+
+    init(graph: Graph, context: GPUContext, programs: ProgramCache, precision: TensorPrecision, batch: Int,
+         constants: [Int: Tensor]) {
+        self.graph = graph
+        self.context = context
+        self.programs = programs
+        self.precision = precision
+        self.batch = batch
+        self.constants = constants
+    }
+
+    var modelName: String { graph.name }
+
+    func unsupported(_ op: GraphOp, _ detail: String) -> NeuralEngineError {
+        .unsupportedOp(model: graph.name, op: op.kind.rawValue + " (operator \(op.sourceIndex))", detail: detail)
+    }
+
+    func isConstant(_ t: Int) -> Bool { constants[t] != nil }
+
+    func constant(_ t: Int) -> Tensor? { constants[t] }
+
+    /// Layout of a tensor: activations have `batch` replicas, constants one.
+    func layout(_ t: Int) throws -> TensorLayout {
+        try TensorLayout(shape: graph.tensors[t].shape, replicas: isConstant(t) ? 1 : batch)
+    }
+
+    /// The program for `shader` with `defines` (+ MAXV of the precision), from the cache.
+    func program(_ shader: String, _ defines: [String: String], output: Int) throws -> Program {
+        var d = defines
+        d["MAXV"] = precision == .fp16 ? "65504.0" : "1.0e20"
+        d["STORE_FP16"] = storesHalf(output) ? "1" : "0"
+        return try programs.program(shader, defines: d)
+    }
+
+    /// Uploads RGBA texels (width x height x 4 floats, row 0 first) once, in the engine's precision.
+    func weightTexture(width: Int, height: Int, texels: [Float]) throws -> Texture {
+        guard width <= context.maxTextureSize, height <= context.maxTextureSize else {
+            throw NeuralEngineError.unsupported("\(graph.name): weight texture \(width)x\(height) exceeds the GL limit \(context.maxTextureSize)")
+        }
+        let t = try Texture(context: context, width: width, height: height, format: precision.textureFormat)
+        try t.upload(floats: texels)
+        weightTextures.append(t)
+        return t
+    }
+
+    /// A constant tensor as a texture in the tensor layout (one replica), uploaded once.
+    func constantTexture(_ t: Int) throws -> Texture {
+        if let tex = constantTextures[t] { return tex }
+        guard let value = constants[t] else { throw NeuralEngineError.unsupported("tensor \(t) is not a constant") }
+        let l = try layout(t)
+        let tex = try weightTexture(width: l.width, height: l.height, texels: l.pack(value.data))
+        constantTextures[t] = tex
+        return tex
+    }
+
+    /// A tensor input of a pass: the constant's texture, or the activation resolved at run time.
+    func source(_ t: Int) throws -> PassSource {
+        isConstant(t) ? .texture(try constantTexture(t)) : .tensor(t)
+    }
+
+    /// A per-channel vector (bias, PReLU alpha) padded to `channels` rounded up to 4.
+    func channelVector(_ t: Int?, channels: Int) throws -> [Float] {
+        var v = [Float](repeating: 0, count: (channels + 3) / 4 * 4)
+        if let t {
+            guard let c = constants[t], c.count == channels else {
+                throw NeuralEngineError.unsupported("\(graph.name): per-channel vector \(t) must be a constant of \(channels) values")
+            }
+            for i in 0..<channels { v[i] = c.data[i] }
+        }
+        return v
+    }
+
+    static func ivec2(_ a: Int, _ b: Int) -> UniformValue { .ivec2(Int32(a), Int32(b)) }
+    static func ivec4(_ v: [Int]) -> UniformValue { .ivec4(Int32(v[0]), Int32(v[1]), Int32(v[2]), Int32(v[3])) }
+}

@@ -1,0 +1,38 @@
+// DEPTHWISE_CONV_2D on the GPU (Shaders/nn/depthwise_conv2d.glsl), any depth multiplier;
+// bias, activation / following PRELU and a preceding spatial PAD fused.
+import FaceFXGPU
+
+enum DepthwiseConv2DKernel: OpKernel {
+    static let kinds: [OpKind] = [.depthwiseConv2D]
+    static let shader = "nn/depthwise_conv2d.glsl"
+
+    static func makePass(_ node: PlanNode, _ b: PassBuilder) throws -> PassSpec {
+        guard case let .depthwiseConv2D(o) = node.op.options else { throw b.unsupported(node.op, "options") }
+        guard let f = b.constant(node.inputs[1]) else { throw b.unsupported(node.op, "non-constant filter") }
+        let (kh, kw, oc) = (f.shape[1], f.shape[2], f.shape[3])
+        let x = node.inputs[0]
+        let xl = try b.layout(x), ol = try b.layout(node.output)
+        let original = try b.layout(node.op.inputs[0])
+        let hy = Graph.window(original.h, filter: kh, stride: o.strideH, dilation: o.dilationH, padding: o.padding)
+        let wx = Graph.window(original.w, filter: kw, stride: o.strideW, dilation: o.dilationW, padding: o.padding)
+        let bias = try b.channelVector(node.inputs.count > 2 ? node.inputs[2] : nil, channels: oc)
+        let alpha = try b.channelVector(node.preluAlpha, channels: oc)
+        let oc4 = (oc + 3) / 4, width = kh * kw + 2
+        var t = [Float](repeating: 0, count: width * oc4 * 4)
+        for c in 0..<oc {
+            let row = c / 4, q = c % 4
+            for k in 0..<(kh * kw) { t[(row * width + k) * 4 + q] = f.data[k * oc + c] }
+            t[(row * width + kh * kw) * 4 + q] = bias[c]
+            t[(row * width + kh * kw + 1) * 4 + q] = alpha[c]
+        }
+        let w = try b.weightTexture(width: width, height: oc4, texels: t)
+        let defines = ["KH": "\(kh)", "KW": "\(kw)", "SY": "\(o.strideH)", "SX": "\(o.strideW)",
+                       "DY": "\(o.dilationH)", "DX": "\(o.dilationW)", "MULT": "\(max(1, oc / max(1, xl.c)))",
+                       "ACT": "\(node.activation.rawValue)"]
+        return PassSpec(label: "DEPTHWISE_CONV_2D \(kh)x\(kw)/\(o.strideH) \(oc)", program: try b.program(shader, defines, output: node.output),
+                        inputs: [("u_x", try b.source(x)), ("u_w", .texture(w))],
+                        uniforms: ["u_xShape": xl.uniform, "u_outShape": ol.uniform,
+                                   "u_pad": PassBuilder.ivec2(wx.padBefore + node.padBefore.w, hy.padBefore + node.padBefore.h)],
+                        output: node.output)
+    }
+}

@@ -1,0 +1,100 @@
+// `facefx-gpubench networks`: every face network compiled on the GPU engine, timed per run
+// (median, glFinish-synchronised, small readback included) for batch 1 and 8, fp16 and fp32.
+import FaceFXGPU
+import FaceFXNeural
+import Foundation
+
+struct NetworkSpec {
+    let label: String
+    let file: String
+    /// Member of a .task bundle, if any.
+    let member: String?
+}
+
+let benchNetworks = [
+    NetworkSpec(label: "detector 128", file: "face_landmarker.task", member: "face_detector.tflite"),
+    NetworkSpec(label: "landmarks 256", file: "face_landmarker.task", member: "face_landmarks_detector.tflite"),
+    NetworkSpec(label: "blendshapes", file: "face_landmarker.task", member: "face_blendshapes.tflite"),
+    NetworkSpec(label: "emotion 64", file: "emotion_fer_quantized.tflite", member: nil),
+    NetworkSpec(label: "full-range det 192", file: "face_detection_full_range_sparse.tflite", member: nil),
+]
+
+/// --models DIR, else $FACEFX_MODELS, else Models/ beside or above the executable, else ./Models.
+func findModelsDirectory(_ explicit: String?) -> URL? {
+    let fm = FileManager.default
+    func ok(_ u: URL) -> Bool { fm.fileExists(atPath: u.appendingPathComponent("face_landmarker.task").path) }
+    if let e = explicit { return URL(fileURLWithPath: e) }
+    if let env = ProcessInfo.processInfo.environment["FACEFX_MODELS"], !env.isEmpty { return URL(fileURLWithPath: env) }
+    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+    for _ in 0..<8 {
+        if ok(dir.appendingPathComponent("Models")) { return dir.appendingPathComponent("Models") }
+        if ok(dir.appendingPathComponent("share/facefx/Models")) { return dir.appendingPathComponent("share/facefx/Models") }
+        dir = dir.deletingLastPathComponent()
+    }
+    let cwd = URL(fileURLWithPath: fm.currentDirectoryPath).appendingPathComponent("Models")
+    return ok(cwd) ? cwd : nil
+}
+
+func loadGraph(_ spec: NetworkSpec, in dir: URL) throws -> Graph {
+    let url = dir.appendingPathComponent(spec.file)
+    if let m = spec.member { return try Graph(model: try TaskBundle(contentsOf: url).model(m)) }
+    return try Graph(contentsOf: url)
+}
+
+func networks(_ o: Options) {
+    guard let dir = findModelsDirectory(o.modelsDir) else {
+        fail("models not found: pass --models DIR or set FACEFX_MODELS (needs face_landmarker.task)")
+    }
+    let c = openContext(o)
+    print("renderer: \(c.renderer) | \(c.version) | \(c.displayDescription) | LP_NUM_THREADS=\(ProcessInfo.processInfo.environment["LP_NUM_THREADS"] ?? "unset")")
+    print("models: \(dir.path); \(o.iters) timed runs per row (+2 warm-up), median; ms per run includes the output readback\n")
+    print("| network | precision | batch | ms / run | ms / item | passes | weights MB | activations MB |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    let engines = Dictionary(uniqueKeysWithValues: TensorPrecision.allCases.map { ($0, NeuralEngine(context: c, precision: $0)) })
+    for spec in benchNetworks where o.only == nil || spec.label.contains(o.only!) {
+        let graph: Graph
+        do { graph = try loadGraph(spec, in: dir) } catch { print("| \(spec.label) | – | – | error: \(error) | | | | |"); continue }
+        for p in o.precisions {
+            for batch in o.batches {
+                do {
+                    let net = try engines[p]!.compile(graph, batch: batch)
+                    var rng = UInt64(12345)
+                    let inputs = net.inputLayouts.map { l -> Tensor in
+                        let n = l.elementCount * batch
+                        return Tensor(shape: [n], data: (0..<n).map { _ in
+                            rng = rng &* 6364136223846793005 &+ 1442695040888963407
+                            return Float(rng >> 40) / Float(1 << 24) * 2 - 1
+                        })
+                    }
+                    try net.upload(inputs: inputs)
+                    var times: [Double] = []
+                    for i in 0..<(o.iters + 2) {
+                        c.finish()
+                        let t0 = DispatchTime.now().uptimeNanoseconds
+                        try net.encode()
+                        _ = try net.readOutputs()
+                        c.finish()
+                        let ms = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
+                        if i >= 2 { times.append(ms) }
+                    }
+                    let med = percentile(times, 0.5)
+                    if o.profile {
+                        // Per-pass cost (glFinish after each), summed by label over 3 runs.
+                        var sums: [String: Double] = [:]
+                        for _ in 0..<3 { for (l, ms) in try net.profile() { sums[l, default: 0] += ms / 3 } }
+                        let total = sums.values.reduce(0, +)
+                        print("<!-- profile \(spec.label) \(p.rawValue) batch \(batch): \(String(format: "%.2f", total)) ms in \(net.passCount) passes")
+                        for (l, ms) in sums.sorted(by: { $0.value > $1.value }).prefix(o.profileTop) {
+                            print(String(format: "  %8.3f ms  %@", ms, l))
+                        }
+                        print("-->")
+                    }
+                    print(String(format: "| %@ | %@ | %d | %.3f | %.3f | %d | %.2f | %.2f |", spec.label, p.rawValue, batch, med,
+                                 med / Double(batch), net.passCount, Double(net.weightBytes) / 1e6, Double(net.activationBytes) / 1e6))
+                } catch {
+                    print("| \(spec.label) | \(p.rawValue) | \(batch) | error: \(error) | | | | |")
+                }
+            }
+        }
+    }
+}

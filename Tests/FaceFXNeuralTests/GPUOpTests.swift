@@ -1,0 +1,250 @@
+// Every GPU kernel against the CPU reference on random tensors with odd shapes (13 channels,
+// 7x9 pixels, batch 3 replicas) so leftover-channel and broadcast paths run; fp32 within
+// 1e-4 x output range, fp16 within 1e-2 x range.
+import XCTest
+@testable import FaceFXNeural
+
+final class GPUOpTests: XCTestCase {
+    let x4 = [1, 7, 9, 13]
+
+    /// Builds a graph with `make`, checks it in fp32 and fp16.
+    func both(_ label: String, seed: UInt64 = 1, file: StaticString = #filePath, line: UInt = #line,
+              _ make: (inout TestGraphBuilder) -> [Int]) throws {
+        var b = TestGraphBuilder(seed: seed)
+        let outs = make(&b)
+        let g = b.graph(outputs: outs)
+        for p in TensorPrecision.allCases {
+            let r = try checkParity(g, precision: p, inputRanges: b.inputRanges, label: label, file: file, line: line)
+            print(String(format: "GPU op %@ [%@]: max error %.3g (range %.3g), %d passes", label, p.rawValue, r.maxError, r.range, r.passes))
+        }
+    }
+
+    func conv(_ pad: Padding, _ s: Int, _ d: Int = 1, _ act: FusedActivation = .none) -> OpOptions {
+        .conv2D(Conv2DOptions(padding: pad, strideW: s, strideH: s, dilationW: d, dilationH: d, activation: act))
+    }
+
+    func testConv2D() throws {
+        try both("conv 3x3 SAME s1") { b in
+            let x = b.input(x4)
+            return [b.op(.conv2D, conv(.same, 1), [x, b.constant([6, 3, 3, 13]), b.constant([6])])]
+        }
+        try both("conv 3x3 VALID s2 relu6 no bias") { b in
+            let x = b.input(x4, -3, 3)
+            return [b.op(.conv2D, conv(.valid, 2, 1, .relu6), [x, b.constant([5, 3, 3, 13])])]
+        }
+        try both("conv 2x2 s2 SAME dilation tanh") { b in
+            let x = b.input(x4)
+            return [b.op(.conv2D, .conv2D(Conv2DOptions(padding: .same, strideW: 2, strideH: 1, dilationW: 1, dilationH: 2, activation: .tanh)),
+                         [x, b.constant([17, 2, 2, 13]), b.constant([17])])]
+        }
+        try both("conv 1x1 relu_n1_to_1 + 5x5 SAME s2 on 3 channels") { b in
+            let x = b.input([1, 8, 10, 3])
+            let y = b.op(.conv2D, conv(.same, 2), [x, b.constant([24, 5, 5, 3]), b.constant([24])])
+            return [b.op(.conv2D, conv(.valid, 1, 1, .reluN1To1), [y, b.constant([9, 1, 1, 24]), b.constant([9])])]
+        }
+    }
+
+    func testDepthwiseConv2D() throws {
+        func dw(_ pad: Padding, _ s: Int, _ act: FusedActivation = .none) -> OpOptions {
+            .depthwiseConv2D(DepthwiseConv2DOptions(padding: pad, strideW: s, strideH: s, dilationW: 1, dilationH: 1,
+                                                    depthMultiplier: 1, activation: act))
+        }
+        try both("depthwise 3x3 SAME s1 relu") { b in
+            let x = b.input(x4)
+            return [b.op(.depthwiseConv2D, dw(.same, 1, .relu), [x, b.constant([1, 3, 3, 13]), b.constant([13])])]
+        }
+        try both("depthwise 3x3 multiplier 2 s2") { b in
+            let x = b.input(x4)
+            return [b.op(.depthwiseConv2D, dw(.same, 2), [x, b.constant([1, 3, 3, 26]), b.constant([26])])]
+        }
+        try both("depthwise 5x5 VALID dilation 2") { b in
+            let x = b.input([1, 11, 12, 13])
+            return [b.op(.depthwiseConv2D, .depthwiseConv2D(DepthwiseConv2DOptions(padding: .valid, strideW: 1, strideH: 1,
+                dilationW: 2, dilationH: 2, depthMultiplier: 1, activation: .none)), [x, b.constant([1, 5, 5, 13])])]
+        }
+    }
+
+    func testFullyConnected() throws {
+        try both("fully connected [1,13] -> 7 relu") { b in
+            let x = b.input([1, 13])
+            return [b.op(.fullyConnected, .fullyConnected(FullyConnectedOptions(activation: .relu, keepNumDims: false)),
+                         [x, b.constant([7, 13]), b.constant([7])])]
+        }
+        try both("fully connected [1,5,13] keep dims") { b in
+            let x = b.input([1, 5, 13])
+            return [b.op(.fullyConnected, .fullyConnected(FullyConnectedOptions(activation: .none, keepNumDims: true)),
+                         [x, b.constant([9, 13])])]
+        }
+    }
+
+    func testBinaryOps() throws {
+        let kinds: [OpKind] = [.add, .sub, .mul, .div, .squaredDifference]
+        for k in kinds {
+            let opt: OpOptions = k == .squaredDifference ? .none : .elementwise(k == .add ? .relu : .none)
+            try both("\(k.rawValue) same shape") { b in
+                let x = b.input(x4), y = b.input(x4, k == .div ? 0.5 : -1, k == .div ? 2 : 1)
+                return [b.op(k, opt, [x, y])]
+            }
+            try both("\(k.rawValue) broadcast const channel vector, [1,7,9,1], scalar, [1,1,9,13]") { b in
+                let x = b.input(x4)
+                let lo: Float = k == .div ? 0.5 : -1, hi: Float = k == .div ? 2 : 1
+                let c = b.op(k, opt, [x, b.constant([13], lo, hi)])
+                let col = b.input([1, 7, 9, 1], lo, hi)
+                let d = b.op(k, opt, [col, x])
+                let s = b.op(k, opt, [x, b.constant([], lo, hi)])
+                let row = b.input([1, 1, 9, 13], lo, hi)
+                return [c, d, s, b.op(k, opt, [row, x])]
+            }
+        }
+        try both("rank-3 layer-norm style broadcast [1,97,1] x [64]") { b in
+            let x = b.input([1, 1, 97, 1])
+            return [b.op(.mul, .elementwise(.none), [x, b.constant([64])])]
+        }
+    }
+
+    func testPReLU() throws {
+        try both("prelu per channel") { b in
+            let x = b.input(x4)
+            return [b.op(.prelu, .none, [x, b.constant([1, 1, 13])])]
+        }
+        try both("prelu full alpha") { b in
+            let x = b.input(x4)
+            return [b.op(.prelu, .none, [x, b.constant([7, 9, 13])])]
+        }
+    }
+
+    func testUnaryOps() throws {
+        for k: OpKind in [.relu, .relu6, .logistic, .neg, .sqrt, .rsqrt] {
+            try both(k.rawValue) { b in
+                let positive = k == .sqrt || k == .rsqrt
+                let x = b.input(x4, positive ? 0.1 : -8, 8)
+                return [b.op(k, .none, [x])]
+            }
+        }
+    }
+
+    func testPad() throws {
+        try both("pad all axes") { b in
+            let x = b.input(x4)
+            return [b.op(.pad, .pad(PadOptions(before: [0, 1, 2, 3], after: [0, 2, 1, 0])), [x])]
+        }
+    }
+
+    func testPool2D() throws {
+        func pool(_ pad: Padding, _ k: Int, _ s: Int, _ act: FusedActivation = .none) -> OpOptions {
+            .pool2D(Pool2DOptions(padding: pad, strideW: s, strideH: s, filterW: k, filterH: k, activation: act))
+        }
+        for kind: OpKind in [.maxPool2D, .averagePool2D] {
+            try both("\(kind.rawValue) 3x3 s2 SAME") { b in [b.op(kind, pool(.same, 3, 2), [b.input(x4)])] }
+            try both("\(kind.rawValue) 2x2 s2 VALID relu") { b in [b.op(kind, pool(.valid, 2, 2, .relu), [b.input(x4)])] }
+        }
+    }
+
+    func testReduce() throws {
+        for kind: OpKind in [.mean, .sum] {
+            try both("\(kind.rawValue) spatial keep dims") { b in
+                [b.op(kind, .reduce(ReduceOptions(axes: [1, 2], keepDims: true)), [b.input(x4)])]
+            }
+            try both("\(kind.rawValue) channels drop dims") { b in
+                [b.op(kind, .reduce(ReduceOptions(axes: [3], keepDims: false)), [b.input(x4)])]
+            }
+            try both("\(kind.rawValue) rank 3 axis 1") { b in
+                [b.op(kind, .reduce(ReduceOptions(axes: [1], keepDims: true)), [b.input([1, 146, 2])])]
+            }
+        }
+    }
+
+    func testSoftmax() throws {
+        try both("softmax [1,7]") { b in [b.op(.softmax, .softmax(SoftmaxOptions(beta: 1)), [b.input([1, 7], -5, 5)])] }
+        try both("softmax [1,7,9,13] beta 0.5") { b in [b.op(.softmax, .softmax(SoftmaxOptions(beta: 0.5)), [b.input(x4, -5, 5)])] }
+    }
+
+    func testReshapeTransposeSlice() throws {
+        try both("reshape gather + alias") { b in
+            let x = b.input(x4)
+            let r1 = b.op(.reshape, .reshape(ReshapeOptions(newShape: [1, 63, 13])), [x])
+            let r2 = b.op(.reshape, .reshape(ReshapeOptions(newShape: [1, 819])), [x])
+            let r3 = b.op(.reshape, .reshape(ReshapeOptions(newShape: [7, 9, 13])), [x])
+            return [r1, r2, r3]
+        }
+        try both("transpose") { b in
+            let x = b.input(x4)
+            let t1 = b.op(.transpose, .transpose(TransposeOptions(perm: [0, 2, 1, 3])), [x])
+            let t2 = b.op(.transpose, .transpose(TransposeOptions(perm: [0, 3, 1, 2])), [x])
+            let t3 = b.op(.transpose, .transpose(TransposeOptions(perm: [0, 2, 1])), [b.input([1, 9, 13])])
+            return [t1, t2, t3]
+        }
+        try both("strided slice") { b in
+            let x = b.input(x4)
+            let s1 = b.op(.stridedSlice, .stridedSlice(StridedSliceOptions(begin: [0, 1, 2, 3], end: [1, 7, 9, 12], strides: [1, 2, 3, 1],
+                beginMask: 0, endMask: 0, shrinkAxisMask: 0, offset: false)), [x])
+            let s2 = b.op(.stridedSlice, .stridedSlice(StridedSliceOptions(begin: [0, 0, 4, 0], end: [1, 7, 5, 13], strides: [1, 1, 1, 1],
+                beginMask: 0, endMask: 0, shrinkAxisMask: 4, offset: false)), [x])
+            let s3 = b.op(.stridedSlice, .stridedSlice(StridedSliceOptions(begin: [0, -1, 0, 0], end: [1, 0, 9, 13], strides: [1, -2, 1, 2],
+                beginMask: 0, endMask: 2, shrinkAxisMask: 0, offset: false)), [x])
+            let y = b.input([1, 52])
+            let s4 = b.op(.stridedSlice, .stridedSlice(StridedSliceOptions(begin: [0], end: [1], strides: [1],
+                beginMask: 0, endMask: 0, shrinkAxisMask: 1, offset: false)), [y])
+            return [s1, s2, s3, s4]
+        }
+    }
+
+    func testConcatenation() throws {
+        try both("concat channels + constant along W") { b in
+            let x = b.input(x4), y = b.input([1, 7, 9, 5])
+            let c1 = b.op(.concatenation, .concatenation(ConcatenationOptions(axis: 3, activation: .none)), [x, y])
+            let z = b.input([1, 1, 96, 13])
+            let c2 = b.op(.concatenation, .concatenation(ConcatenationOptions(axis: 2, activation: .relu)), [b.constant([1, 1, 1, 13]), z])
+            let u = b.input([1, 5, 3]), v = b.input([1, 4, 3]), w = b.input([1, 2, 3])
+            let c3 = b.op(.concatenation, .concatenation(ConcatenationOptions(axis: 1, activation: .none)), [u, v, w])
+            return [c1, c2, c3]
+        }
+    }
+
+    func testResizeBilinear() throws {
+        for (align, half) in [(false, true), (true, false), (false, false)] {
+            try both("resize bilinear align \(align) half-pixel \(half)") { b in
+                [b.op(.resizeBilinear, .resizeBilinear(ResizeBilinearOptions(outHeight: 14, outWidth: 17, alignCorners: align,
+                                                                               halfPixelCenters: half)), [b.input(x4)])]
+            }
+        }
+    }
+
+    func testDepthToSpace() throws {
+        try both("depth to space") { b in
+            let d1 = b.op(.depthToSpace, .depthToSpace(DepthToSpaceOptions(blockSize: 2)), [b.input([1, 7, 9, 52])])
+            let d2 = b.op(.depthToSpace, .depthToSpace(DepthToSpaceOptions(blockSize: 2)), [b.input([1, 3, 5, 4])])
+            return [d1, d2]
+        }
+    }
+
+    /// The fused paths: PAD folded into a conv, conv + residual ADD (+ channel PAD) + PRELU,
+    /// ADD + PRELU, depthwise + RELU, RESHAPE alias feeding a pass.
+    func testFusedChains() throws {
+        var g: Graph!
+        try both("fused chains") { b in
+            let x = b.input(x4)
+            let p = b.op(.pad, .pad(PadOptions(before: [0, 1, 1, 0], after: [0, 1, 1, 0])), [x])
+            let c = b.op(.conv2D, conv(.valid, 1), [p, b.constant([13, 3, 3, 13]), b.constant([13])])
+            let a = b.op(.add, .elementwise(.none), [c, x])
+            let r = b.op(.prelu, .none, [a, b.constant([1, 1, 13])])
+            let c2 = b.op(.conv2D, conv(.same, 1), [r, b.constant([16, 1, 1, 13]), b.constant([16])])
+            let cp = b.op(.pad, .pad(PadOptions(before: [0, 0, 0, 0], after: [0, 0, 0, 3])), [r])
+            let a2 = b.op(.add, .elementwise(.none), [cp, c2])
+            let pr = b.op(.prelu, .none, [a2, b.constant([1, 1, 16])])
+            let d = b.op(.depthwiseConv2D, .depthwiseConv2D(DepthwiseConv2DOptions(padding: .same, strideW: 1, strideH: 1, dilationW: 1,
+                dilationH: 1, depthMultiplier: 1, activation: .none)), [pr, b.constant([1, 3, 3, 16])])
+            let relu = b.op(.relu, .none, [d])
+            let a3 = b.op(.add, .elementwise(.none), [relu, pr])
+            let pr3 = b.op(.prelu, .none, [a3, b.constant([1, 1, 16])])
+            let rs = b.op(.reshape, .reshape(ReshapeOptions(newShape: [7, 9, 16])), [pr3])
+            let out = b.op(.logistic, .none, [rs])
+            g = b.graph(outputs: [out])
+            return [out]
+        }
+        let net = try gpuEngine(.fp32).compile(g, batch: 2)
+        print(net.passListing())
+        // pad+conv+add+prelu, conv+pad+add+prelu, depthwise+relu, add+prelu, logistic
+        XCTAssertEqual(net.passCount, 5, net.passListing())
+    }
+}
