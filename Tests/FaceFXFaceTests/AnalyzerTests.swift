@@ -139,3 +139,23 @@ final class AnalyzerTests: XCTestCase {
         XCTAssertEqual(try analyze(img, analyzer: coarse).count, 0)
     }
 }
+
+extension AnalyzerTests {
+    /// Two frames of a clip: the face keeps its id on frame 1, where its ROI comes from frame 0's
+    /// landmarks (tracking) while the detector still runs (detectEvery 1) and is matched, not duplicated.
+    func testTrackingKeepsIDAcrossFrames() throws {
+        let img = try GPUTestSupport.rgba([GPUTestSupport.sample("astronaut.png")], filter: "crop=448:448:40:20", width: 448, height: 448)
+        let analyzer = try GPUTestSupport.analyzer { $0.analysis.minFaceSize = 120 }   // letterbox only: fast
+        let frame = try GPUTestSupport.frameTexture(img)
+        let f0 = try analyzer.analyze(frameTexture: frame, width: 448, height: 448, frameIndex: 0, time: 0)
+        let f1 = try analyzer.analyze(frameTexture: frame, width: 448, height: 448, frameIndex: 1, time: 1.0 / 30)
+        XCTAssertEqual(f0.map(\.id), [1])
+        XCTAssertEqual(f1.map(\.id), [1])
+        guard let a = f0.first, let b = f1.first else { return }
+        XCTAssertNotEqual(a.roi, b.roi, "frame 1's ROI is built from frame 0's landmarks")
+        let d = zip(a.landmarks, b.landmarks).map { hypot($0.x - $1.x, $0.y - $1.y) }.reduce(0, +) / 478
+        XCTAssertLessThan(d, 1.0, "same image, landmark ROI vs detection ROI: within a pixel")
+        analyzer.reset()
+        XCTAssertEqual(try analyzer.analyze(frameTexture: frame, width: 448, height: 448, frameIndex: 0, time: 0).map(\.id), [1])
+    }
+}
