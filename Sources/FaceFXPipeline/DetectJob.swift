@@ -100,6 +100,13 @@ public enum DetectOutput {
         return lines.joined(separator: "\n")
     }
 
+    /// One line: tile count and seconds per stage of the analysis (model loading and decoding excluded).
+    public static func timings(_ r: DetectReport) -> String {
+        let t = r.timings
+        return String(format: "facefx: %@: %d detector tiles; detector %.3f s, landmarks %.3f s, blendshapes %.3f s, emotion %.3f s; analysis %.3f s (%@)",
+                      (r.input as NSString).lastPathComponent, t.tiles, t.detector, t.landmarks, t.blendshapes, t.emotion, t.total, r.renderer)
+    }
+
     private static func pad(_ s: String, _ n: Int) -> String {
         s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count)
     }

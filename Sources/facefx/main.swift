@@ -145,6 +145,9 @@ struct Detect: ParsableCommand {
     @Option(name: .long, help: "Smallest face (pixels) to look for; smaller values add detector tiles (slower).")
     var minFace: Double = 48
 
+    @Flag(name: .long, help: "Print where the time went (detector tiles, networks) to stderr.")
+    var timings = false
+
     @OptionGroup var gpuOptions: GPUOptions
 
     func validate() throws {
@@ -157,6 +160,7 @@ struct Detect: ParsableCommand {
                                                    gpu: try gpuOptions.selection()))
         let report = try job.run()
         print(json ? try DetectOutput.json(report) : DetectOutput.table(report))
+        if timings { FileHandle.standardError.write((DetectOutput.timings(report) + "\n").data(using: .utf8)!) }
     }
 }
 
