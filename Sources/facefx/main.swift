@@ -12,12 +12,13 @@ struct FaceFXMain {
         do {
             var command = try FaceFX.parseAsRoot()
             try command.run()
+            finish(0)
         } catch let error as CLIError {
             report(error.message)
-            exit(error.exitCode)
+            finish(error.exitCode)
         } catch let error as PipelineError {
             report(error.description)
-            exit(error.isUsage ? 2 : 1)
+            finish(error.isUsage ? 2 : 1)
         } catch {
             let code = FaceFX.exitCode(for: error)
             if code == .success {
@@ -32,6 +33,15 @@ struct FaceFXMain {
             report(message.isEmpty ? String(describing: error) : message)
             exit(code.rawValue == 0 ? 1 : code.rawValue)
         }
+    }
+
+    /// Ends the process without running library destructors: Mesa's and FFmpeg's exit-time teardown can race
+    /// with their own worker threads still winding down (seen as heap corruption at exit under load). All
+    /// outputs are complete and renamed by now; only stdio buffers need flushing.
+    static func finish(_ code: Int32) -> Never {
+        fflush(stdout)
+        fflush(stderr)
+        _exit(code)
     }
 
     static func warn(_ message: String) {

@@ -46,7 +46,10 @@ final class FuzzTests: XCTestCase {
             XCTAssertTrue(r.status == 0 || r.status == 1 || r.status == 2, "mutation \(i) crashed: status \(r.status) \(r.stderr)")
             if r.status != 0 {
                 XCTAssertFalse(FileManager.default.fileExists(atPath: target.path), "mutation \(i) left output")
-                XCTAssertTrue(r.stderr.hasPrefix("facefx: error: "), "mutation \(i): \(r.stderr)")
+                // Warnings (corrupt packets) may come first; the error is the last line, and there is one.
+                let lines = r.stderr.split(separator: "\n")
+                XCTAssertTrue(lines.last?.hasPrefix("facefx: error: ") ?? false, "mutation \(i): \(r.stderr)")
+                XCTAssertEqual(lines.filter { $0.hasPrefix("facefx: error: ") }.count, 1, "mutation \(i): \(r.stderr)")
             }
             if r.status > 2 || r.timedOut, let keep = ProcessInfo.processInfo.environment["FACEFX_FUZZ_KEEP"] {
                 // Keep the input that broke facefx for debugging.
