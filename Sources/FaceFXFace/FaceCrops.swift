@@ -68,7 +68,7 @@ public struct EmotionBox: Equatable, Sendable {
     public init(landmarks p: [Point], sizeInEyeDistances: Double = 1.91, downInEyeDistances: Double = 0.19) {
         let a = p[FaceLandmarks.subjectRightEyeOuter], b = p[FaceLandmarks.subjectLeftEyeOuter]
         let rot = FaceROI.rotation(from: Point2(a.x, a.y), to: Point2(b.x, b.y))
-        let d = max(simd_length(b - a), 1)
+        let d = max(length3(b - a), 1)
         // The face's "down" in the image: the eye line turned 90° clockwise on screen (y down).
         let down = Point2(-sin(rot), cos(rot))
         let mid = Point2((a.x + b.x) / 2, (a.y + b.y) / 2)
@@ -80,7 +80,7 @@ public struct EmotionBox: Equatable, Sendable {
     }
 }
 
-@inline(__always) private func simd_length(_ v: Point) -> Double { (v * v).sum().squareRoot() }
+@inline(__always) private func length3(_ v: Point) -> Double { (v * v).sum().squareRoot() }
 
 /// Renders crop batches from a frame texture. Create once per GL context (program compiled on
 /// first use per kind; the small per-crop parameter texture only grows).

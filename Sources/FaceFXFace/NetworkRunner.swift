@@ -1,8 +1,19 @@
 // The boundary between face analysis and the neural engine. Image networks take their input
 // as a texture a crop shader renders into (no readback of the crop on the GPU path); the
 // blendshapes network takes a tiny CPU tensor. Today's implementation is the CPU reference
-// (exact, slow); the GPU engine (FaceFXNeural.CompiledNetwork) plugs in behind the same protocols:
-//   inputTarget(capacity:) → compiled.inputFramebuffer(0), run(count:) → encode() + readOutputs().
+// (exact, slow); the GPU engine (FaceFXNeural.CompiledNetwork) plugs in behind the same protocols,
+// e.g. (engine API as on branch `engine`, not final):
+//   final class GPUNetworkRunner: ImageNetworkRunner {
+//       let net: CompiledNetwork                       // compiled once with batch = maxBatch
+//       var inputWidth: Int { net.inputLayouts[0].w }  // ... inputHeight .h, inputChannels .c
+//       var maxBatch: Int { net.batch }
+//       func inputTarget(capacity: Int) throws -> Framebuffer { net.inputFramebuffer(0) }
+//       func run(count: Int) throws -> [[Tensor]] {    // encode() on the GL thread, read the small outputs,
+//           try net.context.sync { try net.encode() } //  split the batch dimension into `count` items
+//           ...
+//       }
+//   }
+// and `FaceNetworks(detector: GPUNetworkRunner(...), ...)` replaces `FaceNetworks.cpuReference(...)`.
 
 import FaceFXGPU
 import FaceFXNeural
