@@ -102,10 +102,27 @@ public struct FaceSettings: Sendable {
         public init() {}
     }
 
+    public struct Analysis: Sendable {
+        /// Smallest face (frame pixels, detector-box size ≈ brow to chin) the detector tiles must find.
+        /// Sets the finest tile level (DetectionTiling); larger values mean fewer tiles, and once a
+        /// face of this size is ≥ `Detector.minFaceInInput` px in the whole-frame letterbox, the
+        /// letterbox is the only tile (MediaPipe's behaviour). 48 finds faces from ~48 px in 1080p.
+        public var minFaceSize: Double = 48
+        /// Run the blendshapes / emotion networks (each costs one more network per face).
+        public var blendshapes: Bool = true
+        public var emotion: Bool = true
+        /// Emotion crop (see `EmotionBox`): side and downward offset from the eye midpoint, in 3-D
+        /// outer-eye-corner distances; measured from fer's Haar box on astronaut.png.
+        public var emotionBoxSize: Double = 1.91
+        public var emotionBoxDown: Double = 0.19
+        public init() {}
+    }
+
     public var detector = Detector()
     public var roi = ROI()
     public var smoothing = Smoothing()
     public var pose = Pose()
     public var tracker = Tracker()
+    public var analysis = Analysis()
     public init() {}
 }

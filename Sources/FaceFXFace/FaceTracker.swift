@@ -74,6 +74,12 @@ public final class FaceTracker {
         nextID = settings.firstID
     }
 
+    /// Forgets every track (a new clip): ids restart at `settings.firstID`.
+    public func resetAll() {
+        active = []; parked = []; pending = []
+        nextID = settings.firstID
+    }
+
     /// Ids of faces currently tracked.
     public var activeIDs: [Int] { active.map(\.id) }
 

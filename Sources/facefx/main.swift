@@ -66,7 +66,7 @@ struct FaceFX: ParsableCommand {
         abstract: "Offline face filters and face analysis for video files, on a headless GPU.",
         discussion: "With no subcommand, renders INPUT to OUTPUT: `facefx in.mp4 out.mp4`.",
         version: FaceFXVersion.string,
-        subcommands: [Render.self, Info.self],
+        subcommands: [Render.self, Detect.self, Info.self],
         defaultSubcommand: Render.self
     )
 }
@@ -135,6 +135,42 @@ struct Render: ParsableCommand {
         if !quiet {
             FileHandle.standardError.write((summary.line + "\n").data(using: .utf8)!)
         }
+    }
+}
+
+struct Detect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Find and analyse the faces of one image (or a video's first frame): box, 478 landmarks, head pose, blendshapes, emotion.",
+        discussion: "Networks run on the CPU reference until the GPU engine lands: a few seconds per image.")
+
+    @Argument(help: "Image (PNG, JPEG, anything FFmpeg decodes); for a video, its first frame.")
+    var image: String
+
+    @Flag(name: .long, help: "Print JSON (every landmark, blendshape and emotion probability) instead of a table.")
+    var json = false
+
+    @Option(name: .long, help: "Most faces to report.")
+    var maxFaces: Int = 8
+
+    @Option(name: .long, help: "Smallest face (pixels) to look for; smaller values add detector tiles (slower).")
+    var minFace: Double = 48
+
+    @Flag(name: .long, help: "Print where the time went (detector tiles, networks) to stderr.")
+    var timings = false
+
+    @OptionGroup var gpuOptions: GPUOptions
+
+    func validate() throws {
+        guard maxFaces >= 1 else { throw ValidationError("--max-faces must be at least 1, got \(maxFaces)") }
+        guard minFace >= 8 else { throw ValidationError("--min-face must be at least 8 pixels, got \(minFace)") }
+    }
+
+    func run() throws {
+        let job = DetectJob(options: DetectOptions(input: image, maxFaces: maxFaces, minFaceSize: minFace,
+                                                   gpu: try gpuOptions.selection()))
+        let report = try job.run()
+        print(json ? try DetectOutput.json(report) : DetectOutput.table(report))
+        if timings { FileHandle.standardError.write((DetectOutput.timings(report) + "\n").data(using: .utf8)!) }
     }
 }
 

@@ -1,0 +1,249 @@
+// Per-frame face analysis: frame texture → detector tiles → tracker ROIs → landmarks →
+// blendshapes, emotion, head pose. GPU passes render every network input from the frame
+// texture (FaceCrops); the networks run behind `FaceNetworks`; the CPU does the small math
+// (decoding, NMS, tracking, Procrustes). One analyzer per clip (it owns the tracker).
+
+import FaceFXGPU
+import FaceFXNeural
+import Foundation
+
+/// The FER net's 7 outputs, in model order (fer's `_get_labels`).
+public enum EmotionLabels {
+    public static let names = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
+}
+
+/// Everything facefx knows about one face on one frame. Pixels are frame pixels, origin top-left.
+public struct FaceResult: Sendable {
+    /// Track id: stable across frames for one face (re-used when a lost face comes back within
+    /// `FaceSettings.Tracker.reidWindow`).
+    public var id: Int
+    public var frameIndex: Int
+    public var time: Double
+    /// Landmark network presence (sigmoid of its face logit); faces below 0.5 are dropped.
+    public var presence: Double
+    /// Score of the detection that (re)started or matched this face on this frame; nil on frames
+    /// where the face was tracked from its previous landmarks without a matching detection.
+    public var detectionScore: Double?
+    /// Bounds of the 468 mesh landmarks (tighter and steadier than the detector's box).
+    public var box: Rect
+    /// 478 points (468 mesh + 10 iris): x, y frame pixels, z relative depth in x's scale.
+    public var landmarks: [Point]
+    /// 52 coefficients in `FaceLandmarks.blendshapeNames` order (empty when switched off).
+    public var blendshapes: [Double]
+    /// 7 probabilities in `EmotionLabels.names` order (empty when switched off).
+    public var emotions: [Double]
+    public var pose: HeadPose
+    /// The landmark network's input region on this frame.
+    public var roi: FaceROI
+
+    public var topEmotion: String? {
+        guard let i = emotions.indices.max(by: { emotions[$0] < emotions[$1] }) else { return nil }
+        return EmotionLabels.names[i]
+    }
+
+    public func blendshape(_ name: String) -> Double? {
+        guard let i = FaceLandmarks.blendshapeNames.firstIndex(of: name), i < blendshapes.count else { return nil }
+        return blendshapes[i]
+    }
+
+    /// The `n` largest blendshapes (name, value), `_neutral` excluded.
+    public func topBlendshapes(_ n: Int) -> [(name: String, value: Double)] {
+        zip(FaceLandmarks.blendshapeNames, blendshapes).filter { $0.0 != "_neutral" }
+            .sorted { $0.1 > $1.1 }.prefix(n).map { (name: $0.0, value: $0.1) }
+    }
+}
+
+/// Where the time of one `analyze` went (seconds; CPU-reference networks dominate).
+public struct FaceAnalysisTimings: Sendable {
+    public var tiles = 0
+    public var detector = 0.0
+    public var landmarks = 0.0
+    public var blendshapes = 0.0
+    public var emotion = 0.0
+    public var total = 0.0
+}
+
+public enum FaceAnalysisError: Error, CustomStringConvertible {
+    case networkShape(String)
+    case frameSize(String)
+    public var description: String {
+        switch self {
+        case .networkShape(let m): return "face networks: \(m)"
+        case .frameSize(let m): return "frame: \(m)"
+        }
+    }
+}
+
+public final class FaceAnalyzer {
+    public let context: GPUContext
+    public let networks: FaceNetworks
+    public let settings: FaceSettings
+    public let tracker: FaceTracker
+    public let poseEstimator: HeadPoseEstimator
+    public let crops: FaceCropRenderer
+    private let decoder: DetectionDecoder
+    public private(set) var lastTimings = FaceAnalysisTimings()
+
+    public init(context: GPUContext, networks: FaceNetworks, faceModel: CanonicalFaceModel,
+                settings: FaceSettings = FaceSettings(), programs: ProgramCache? = nil) throws {
+        self.context = context
+        self.networks = networks
+        self.settings = settings
+        tracker = FaceTracker(settings: settings.tracker, roiSettings: settings.roi)
+        poseEstimator = HeadPoseEstimator(model: faceModel, settings: settings.pose)
+        crops = FaceCropRenderer(context: context, programs: programs)
+        decoder = DetectionDecoder(anchorOptions: .blazeFaceShortRange, settings: settings.detector)
+        for (name, net, kind) in [("detector", networks.detector, FaceCropKind.detector),
+                                  ("landmarks", networks.landmarks, .landmarks), ("emotion", networks.emotion, .emotion)] {
+            guard net.inputWidth == kind.width, net.inputHeight == kind.height, net.inputChannels == kind.channels else {
+                throw FaceAnalysisError.networkShape("\(name) takes \(net.inputWidth)x\(net.inputHeight)x\(net.inputChannels), " +
+                                                     "expected \(kind.width)x\(kind.height)x\(kind.channels)")
+            }
+        }
+        // Load time: programs and parameter texture, so the first frame compiles nothing.
+        try crops.prepare(kind: .detector, maxItems: 64)
+        try crops.prepare(kind: .landmarks, maxItems: 64)
+        try crops.prepare(kind: .emotion, maxItems: 64)
+    }
+
+    /// CPU-reference networks and the canonical face model from a Models/ folder
+    /// (face_landmarker.task, emotion_fer_quantized.tflite, facemesh/).
+    public convenience init(context: GPUContext, modelsDirectory: URL, settings: FaceSettings = FaceSettings()) throws {
+        let networks = try FaceNetworks.cpuReference(context: context, modelsDirectory: modelsDirectory)
+        let model = try CanonicalFaceModel.load(directory: modelsDirectory.appendingPathComponent("facemesh"))
+        try self.init(context: context, networks: networks, faceModel: model, settings: settings)
+    }
+
+    /// The detector tiles used for a frame of this size (whole frame letterboxed + finer levels).
+    public func detectionTiles(width: Int, height: Int) -> [DetectionTile] {
+        DetectionTiling.tiles(frameWidth: Double(width), frameHeight: Double(height), inputSize: FaceCropKind.detector.width,
+                              minFace: settings.analysis.minFaceSize, settings: settings.detector)
+    }
+
+    /// Analyses one frame. `frameTexture` is the RGBA8 frame (row 0 = top image row), exactly
+    /// width × height. Frames of one clip must come in order (the tracker carries state).
+    public func analyze(frameTexture: Texture, width: Int, height: Int, frameIndex: Int, time: Double) throws -> [FaceResult] {
+        guard frameTexture.width == width, frameTexture.height == height else {
+            throw FaceAnalysisError.frameSize("texture \(frameTexture.width)x\(frameTexture.height) for a \(width)x\(height) frame")
+        }
+        let start = Date()
+        var timings = FaceAnalysisTimings()
+        defer { timings.total = Date().timeIntervalSince(start); lastTimings = timings }
+
+        var detections: [FaceDetection] = []
+        if tracker.needsDetection(frame: frameIndex) {
+            let t0 = Date()
+            let tiles = detectionTiles(width: width, height: height)
+            timings.tiles = tiles.count
+            detections = try detect(frame: frameTexture, width: width, height: height, tiles: tiles)
+            timings.detector = Date().timeIntervalSince(t0)
+        }
+
+        let rois = tracker.rois(forFrame: frameIndex, time: time, detections: detections)
+        var t0 = Date()
+        let landmarkResults = try landmarks(frame: frameTexture, rois: rois)
+        timings.landmarks = Date().timeIntervalSince(t0)
+        let faces = tracker.update(frame: frameIndex, time: time, landmarkResults: landmarkResults)
+        guard !faces.isEmpty else { return [] }
+
+        var blend = [[Double]](repeating: [], count: faces.count)
+        if settings.analysis.blendshapes {
+            t0 = Date()
+            let inputs = faces.map { Tensor(shape: [1, FaceLandmarks.blendshapeSubset.count, 2], data: $0.landmarks.blendshapeInput) }
+            let outs = try networks.blendshapes.run(batch: inputs)
+            blend = try outs.map { o in
+                guard let t = o.first, t.count == FaceLandmarks.blendshapeNames.count else {
+                    throw FaceAnalysisError.networkShape("blendshapes output \(o.first?.shape ?? [])")
+                }
+                return t.data.map(Double.init)
+            }
+            timings.blendshapes = Date().timeIntervalSince(t0)
+        }
+
+        var emotions = [[Double]](repeating: [], count: faces.count)
+        if settings.analysis.emotion {
+            t0 = Date()
+            let boxes = faces.map { emotionBox($0.landmarks.points) }
+            emotions = try runImageNetwork(networks.emotion, frame: frameTexture, kind: .emotion,
+                                           mappings: boxes.map { $0.mapping() }).map { o in
+                guard let t = o.first, t.count == EmotionLabels.names.count else {
+                    throw FaceAnalysisError.networkShape("emotion output \(o.first?.shape ?? [])")
+                }
+                return t.data.map(Double.init)
+            }
+            timings.emotion = Date().timeIntervalSince(t0)
+        }
+
+        return faces.enumerated().map { k, f in
+            let pts = f.landmarks.points
+            let box = Rect.bounding(pts.prefix(FaceLandmarks.meshCount))
+            let det = detections.filter { FaceTracker.sameFace(box, $0.box, iou: settings.tracker.matchIoU) }
+                .max { $0.box.iou(box) < $1.box.iou(box) }
+            let roi = rois.first { $0.trackID == f.id }?.roi ?? f.roi
+            return FaceResult(id: f.id, frameIndex: frameIndex, time: time, presence: f.presence,
+                              detectionScore: det?.score, box: box, landmarks: pts,
+                              blendshapes: blend[k], emotions: emotions[k],
+                              pose: poseEstimator.estimate(landmarks: pts, frameWidth: Double(width), frameHeight: Double(height)),
+                              roi: roi)
+        }
+    }
+
+    /// Forgets all tracks (call between clips; ids restart).
+    public func reset() {
+        tracker.resetAll()
+    }
+
+    public func emotionBox(_ landmarks: [Point]) -> EmotionBox {
+        EmotionBox(landmarks: landmarks, sizeInEyeDistances: settings.analysis.emotionBoxSize,
+                   downInEyeDistances: settings.analysis.emotionBoxDown)
+    }
+
+    // MARK: - stages
+
+    /// All tiles of the frame through the detector (batched up to the runner's maxBatch per run),
+    /// decoded, mapped to frame pixels and merged across tiles.
+    public func detect(frame: Texture, width: Int, height: Int, tiles: [DetectionTile]) throws -> [FaceDetection] {
+        let outs = try runImageNetwork(networks.detector, frame: frame, kind: .detector, mappings: tiles.map(CropMapping.tile))
+        var perTile: [(tile: DetectionTile, detections: [FaceDetection])] = []
+        for (tile, o) in zip(tiles, outs) {
+            guard let reg = o.first(where: { $0.count == decoder.anchors.count * 16 }),
+                  let sco = o.first(where: { $0.count == decoder.anchors.count }) else {
+                throw FaceAnalysisError.networkShape("detector outputs \(o.map(\.shape))")
+            }
+            perTile.append((tile, decoder.decode(regressors: reg.data, scores: sco.data)))
+        }
+        return DetectionTiling.merge(tileDetections: perTile, frameWidth: Double(width), frameHeight: Double(height),
+                                     settings: settings.detector)
+    }
+
+    /// Landmarks for every ROI (one crop draw, one network run), mapped to frame pixels.
+    public func landmarks(frame: Texture, rois: [TrackROI]) throws -> [LandmarkResult] {
+        let transforms = rois.map { $0.roi.transform(cropSize: Double(FaceCropKind.landmarks.width)) }
+        let outs = try runImageNetwork(networks.landmarks, frame: frame, kind: .landmarks, mappings: transforms.map(CropMapping.roi))
+        return try zip(rois, zip(transforms, outs)).map { r, to in
+            let (t, o) = to
+            guard o.count >= 2, o[0].count == FaceLandmarks.count * 3, o[1].count == 1 else {
+                throw FaceAnalysisError.networkShape("landmark outputs \(o.map(\.shape))")
+            }
+            let presence = 1 / (1 + exp(-Double(o[1].data[0])))
+            return LandmarkResult(trackID: r.trackID, landmarks: t.landmarksToFrame(o[0].data), presence: presence)
+        }
+    }
+
+    /// Renders the crops into the runner's input texture and runs it, in chunks of its maxBatch.
+    func runImageNetwork(_ net: ImageNetworkRunner, frame: Texture, kind: FaceCropKind, mappings: [Affine2D]) throws -> [[Tensor]] {
+        var out: [[Tensor]] = []
+        out.reserveCapacity(mappings.count)
+        var start = 0
+        while start < mappings.count {
+            let chunk = Array(mappings[start ..< min(mappings.count, start + net.maxBatch)])
+            let target = try net.inputTarget(capacity: chunk.count)
+            try crops.render(frame: frame, mappings: chunk, kind: kind, into: target)
+            let r = try net.run(count: chunk.count)
+            guard r.count == chunk.count else { throw FaceAnalysisError.networkShape("\(r.count) results for \(chunk.count) items") }
+            out += r
+            start += chunk.count
+        }
+        return out
+    }
+}
