@@ -106,10 +106,11 @@ public final class FaceAnalyzer {
         try crops.prepare(kind: .emotion, maxItems: 64)
     }
 
-    /// CPU-reference networks and the canonical face model from a Models/ folder
-    /// (face_landmarker.task, emotion_fer_quantized.tflite, facemesh/).
-    public convenience init(context: GPUContext, modelsDirectory: URL, settings: FaceSettings = FaceSettings()) throws {
-        let networks = try FaceNetworks.cpuReference(context: context, modelsDirectory: modelsDirectory)
+    /// Networks (shader engine by default, see `NetworkBackend`) and the canonical face model from a
+    /// Models/ folder (face_landmarker.task, emotion_fer_quantized.tflite, facemesh/).
+    public convenience init(context: GPUContext, modelsDirectory: URL, settings: FaceSettings = FaceSettings(),
+                            backend: NetworkBackend = .fromEnvironment) throws {
+        let networks = try FaceNetworks.make(backend, context: context, modelsDirectory: modelsDirectory)
         let model = try CanonicalFaceModel.load(directory: modelsDirectory.appendingPathComponent("facemesh"))
         try self.init(context: context, networks: networks, faceModel: model, settings: settings)
     }

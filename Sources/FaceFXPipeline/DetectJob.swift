@@ -59,8 +59,8 @@ public final class DetectJob {
         settings.analysis.minFaceSize = o.minFaceSize
         let analyzer: FaceAnalyzer
         do {
-            // One line to change when the GPU engine lands: FaceNetworks.cpuReference → the engine's runners.
-            let networks = try FaceNetworks.cpuReference(context: gpu, modelsDirectory: models)
+            let networks = try FaceNetworks.make(.fromEnvironment, context: gpu, modelsDirectory: models,
+                                                 programs: colour.programs)
             let model = try CanonicalFaceModel.load(directory: models.appendingPathComponent("facemesh"))
             analyzer = try FaceAnalyzer(context: gpu, networks: networks, faceModel: model, settings: settings,
                                         programs: colour.programs)

@@ -26,10 +26,15 @@ final class AnalyzerTests: XCTestCase {
     }
 
     /// The whole pipeline on astronaut.png against MediaPipe: landmarks, blendshapes, pose; emotion happy.
-    func testAstronautMatchesMediaPipe() throws {
+    func testAstronautMatchesMediaPipe() throws { try astronautMatchesMediaPipe(cpu: false) }
+
+    /// The same with the plain-Swift reference networks instead of the shader engine.
+    func testAstronautMatchesMediaPipeWithCPUReference() throws { try astronautMatchesMediaPipe(cpu: true) }
+
+    func astronautMatchesMediaPipe(cpu: Bool) throws {
         guard let mp = try Self.mediapipeFace("astronaut") else { throw XCTSkip("goldens absent") }
         let img = try GPUTestSupport.rgba([GPUTestSupport.sample("astronaut.png")], width: 512, height: 512)
-        let faces = try analyze(img, analyzer: try GPUTestSupport.analyzer())
+        let faces = try analyze(img, analyzer: try GPUTestSupport.analyzer(cpu: cpu))
         XCTAssertEqual(faces.count, 1)
         let f = try XCTUnwrap(faces.first)
         XCTAssertEqual(f.landmarks.count, 478)

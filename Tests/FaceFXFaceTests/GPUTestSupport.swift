@@ -14,14 +14,19 @@ enum GPUTestSupport {
     static var modelsDir: URL { TestSupport.packageRoot.appendingPathComponent("Models") }
     static var samplesDir: URL { TestSupport.packageRoot.appendingPathComponent("samples") }
 
+    /// The product path: the shader engine with fp16 storage.
     static let networks: Result<FaceNetworks, Error> = Result {
+        try FaceNetworks.gpu(context: try sharedContext(), modelsDirectory: modelsDir, precision: .fp16)
+    }
+    /// The exact plain-Swift reference, to check the engine's results end to end.
+    static let cpuNetworks: Result<FaceNetworks, Error> = Result {
         try FaceNetworks.cpuReference(context: try sharedContext(), modelsDirectory: modelsDir)
     }
 
-    static func analyzer(_ configure: (inout FaceSettings) -> Void = { _ in }) throws -> FaceAnalyzer {
+    static func analyzer(cpu: Bool = false, _ configure: (inout FaceSettings) -> Void = { _ in }) throws -> FaceAnalyzer {
         var s = FaceSettings()
         configure(&s)
-        return try FaceAnalyzer(context: try sharedContext(), networks: try networks.get(),
+        return try FaceAnalyzer(context: try sharedContext(), networks: try (cpu ? cpuNetworks : networks).get(),
                                 faceModel: TestSupport.canonicalModel, settings: s)
     }
 

@@ -1,0 +1,135 @@
+// The GPU engine behind the face module's runner protocols: network inputs are rendered by the
+// crop shaders straight into the compiled network's input texture, every layer runs as a shader
+// pass, and only the small outputs are read back.
+import FaceFXGPU
+import FaceFXNeural
+import Foundation
+
+/// Runs one graph with FaceFXNeural's shader engine. A network is compiled for a fixed batch, so
+/// the runner keeps one compiled copy per power-of-two batch size, made the first time a frame
+/// needs it (a handful over a whole video; never per frame) and sharing programs and weights' code.
+public final class GPUNetworkRunner: ImageNetworkRunner, TensorNetworkRunner {
+    public let graph: Graph
+    public let engine: NeuralEngine
+    public let inputWidth: Int
+    public let inputHeight: Int
+    public let inputChannels: Int
+    public let maxBatch: Int
+    private var compiled: [Int: CompiledNetwork] = [:]
+    private var current: CompiledNetwork?
+
+    public init(graph: Graph, engine: NeuralEngine, maxBatch: Int = 128) throws {
+        self.graph = graph
+        self.engine = engine
+        let shape = graph.inputShapes.first ?? []
+        if shape.count == 4, shape[0] == 1, shape[3] <= 4 {
+            inputHeight = shape[1]; inputWidth = shape[2]; inputChannels = shape[3]
+            let byTexture = engine.context.maxTextureSize / max(inputHeight, 1)
+            self.maxBatch = max(1, min(maxBatch, byTexture))
+        } else {
+            inputHeight = 0; inputWidth = 0; inputChannels = 0
+            self.maxBatch = maxBatch
+        }
+        _ = try network(forCount: 1)  // compile batch 1 now: load-time errors surface here
+    }
+
+    /// Smallest compiled batch (a power of two) that holds `count` items.
+    private func network(forCount count: Int) throws -> CompiledNetwork {
+        var batch = 1
+        while batch < count { batch *= 2 }
+        batch = min(batch, maxBatch)
+        if let net = compiled[batch] { return net }
+        let net = try engine.compile(graph, batch: batch)
+        compiled[batch] = net
+        return net
+    }
+
+    public func inputTarget(capacity: Int) throws -> Framebuffer {
+        guard inputChannels > 0 else {
+            throw NetworkRunnerError.unsupportedInput("\(graph.name) has no image input of ≤ 4 channels")
+        }
+        guard capacity <= maxBatch else {
+            throw NetworkRunnerError.unsupportedInput("\(capacity) items > maxBatch \(maxBatch) for \(graph.name)")
+        }
+        let net = try network(forCount: capacity)
+        current = net
+        return net.inputFramebuffer(0)
+    }
+
+    public func run(count: Int) throws -> [[Tensor]] {
+        guard count > 0 else { return [] }
+        guard let net = current, net.batch >= count else {
+            throw NetworkRunnerError.unsupportedInput("run(count: \(count)) before inputTarget(capacity:)")
+        }
+        try net.encode()
+        return try split(net.readOutputs(), batch: net.batch, count: count)
+    }
+
+    public func run(batch inputs: [Tensor]) throws -> [[Tensor]] {
+        guard !inputs.isEmpty else { return [] }
+        var results: [[Tensor]] = []
+        var start = 0
+        while start < inputs.count {
+            let chunk = Array(inputs[start..<min(inputs.count, start + maxBatch)])
+            let net = try network(forCount: chunk.count)
+            // Unused replicas get zeros; their outputs are dropped.
+            let perItem = chunk[0].count
+            var data = [Float](); data.reserveCapacity(perItem * net.batch)
+            for t in chunk { data += t.data }
+            data += [Float](repeating: 0, count: perItem * (net.batch - chunk.count))
+            let outs = try net.run(inputs: [Tensor(shape: [net.batch * perItem], data: data)])
+            results += try split(outs, batch: net.batch, count: chunk.count)
+            start += chunk.count
+        }
+        return results
+    }
+
+    /// Batched outputs → per-item tensors with the graph's batch-1 shapes.
+    private func split(_ outputs: [Tensor], batch: Int, count: Int) throws -> [[Tensor]] {
+        let shapes = graph.outputShapes
+        return try (0..<count).map { n in
+            try outputs.enumerated().map { k, t in
+                let per = t.count / batch
+                guard per * batch == t.count else {
+                    throw NetworkRunnerError.badOutput("\(graph.name) output \(k): \(t.count) values for batch \(batch)")
+                }
+                return Tensor(shape: shapes[k], data: Array(t.data[(n * per)..<((n + 1) * per)]))
+            }
+        }
+    }
+}
+
+extension FaceNetworks {
+    /// The four networks on the GPU shader engine (one engine, one program cache).
+    public static func gpu(context: GPUContext, modelsDirectory: URL, precision: TensorPrecision = .fp16,
+                           programs: ProgramCache? = nil) throws -> FaceNetworks {
+        let g = try loadGraphs(modelsDirectory: modelsDirectory)
+        let engine = NeuralEngine(context: context, precision: precision, programs: programs)
+        return FaceNetworks(detector: try GPUNetworkRunner(graph: g.detector, engine: engine),
+                            landmarks: try GPUNetworkRunner(graph: g.landmarks, engine: engine, maxBatch: 32),
+                            blendshapes: try GPUNetworkRunner(graph: g.blendshapes, engine: engine, maxBatch: 32),
+                            emotion: try GPUNetworkRunner(graph: g.emotion, engine: engine, maxBatch: 32))
+    }
+}
+
+/// Which implementation runs the networks: the shader engine (fp16 or fp32 storage), or the exact
+/// plain-Swift reference (slow; for checking a result).
+public enum NetworkBackend: String, CaseIterable, Sendable {
+    case fp16, fp32, cpu
+
+    /// `FACEFX_NN=fp16|fp32|cpu` overrides the default (fp16).
+    public static var fromEnvironment: NetworkBackend {
+        ProcessInfo.processInfo.environment["FACEFX_NN"].flatMap { NetworkBackend(rawValue: $0.lowercased()) } ?? .fp16
+    }
+}
+
+extension FaceNetworks {
+    public static func make(_ backend: NetworkBackend, context: GPUContext, modelsDirectory: URL,
+                            programs: ProgramCache? = nil) throws -> FaceNetworks {
+        switch backend {
+        case .fp16: return try gpu(context: context, modelsDirectory: modelsDirectory, precision: .fp16, programs: programs)
+        case .fp32: return try gpu(context: context, modelsDirectory: modelsDirectory, precision: .fp32, programs: programs)
+        case .cpu: return try cpuReference(context: context, modelsDirectory: modelsDirectory)
+        }
+    }
+}
