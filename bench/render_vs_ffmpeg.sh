@@ -14,15 +14,16 @@ if [ -z "$clip" ]; then
   ffmpeg -v error -stream_loop 2 -i samples/face.mp4 -t 10 -vf scale=1280:720 -c:v libx264 -crf 18 -preset fast \
     -c:a aac -b:a 128k "$clip"
 fi
-[ -x .build/release/facefx ] || swift build -c release --product facefx >/dev/null
+swift build -c release --product facefx >/dev/null
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 t() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N); awk -v a="$s" -v b="$e" 'BEGIN{printf "%.3f\n", b-a}'; }
-: >"$work/f"; : >"$work/g"
+: >"$work/f"; : >"$work/g"; : >"$work/r"
 for i in $(seq "$runs"); do
   t .build/release/facefx "$clip" "$work/a.mp4" --overwrite --quiet >>"$work/f"
+  t env FACEFX_FORCE_RGBA=1 .build/release/facefx "$clip" "$work/c.mp4" --overwrite --quiet >>"$work/r"
   t ffmpeg -y -v error -i "$clip" -c:v libx264 -crf 18 -preset medium -c:a copy "$work/b.mp4" >>"$work/g"
 done
-f=$(median <"$work/f"); g=$(median <"$work/g")
+f=$(median <"$work/f"); g=$(median <"$work/g"); r=$(median <"$work/r")
 frames=$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 "$clip")
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "renderer: $(.build/release/facefx info 2>/dev/null | grep -i renderer | head -1 | xargs)"
@@ -30,4 +31,7 @@ echo
 echo "| command | median wall s ($runs runs) | fps | ratio |"
 echo "|---|---|---|---|"
 printf '| ffmpeg -c:v libx264 -crf 18 -preset medium -c:a copy | %.2f | %.1f | 1.00 |\n' "$g" "$(awk -v n="$frames" -v t="$g" 'BEGIN{print n/t}')"
-printf '| facefx (no filter) | %.2f | %.1f | %.2f |\n' "$f" "$(awk -v n="$frames" -v t="$f" 'BEGIN{print n/t}')" "$(awk -v a="$f" -v b="$g" 'BEGIN{print a/b}')"
+printf '| facefx (no filter: GPU copy path) | %.2f | %.1f | %.2f |\n' "$f" "$(awk -v n="$frames" -v t="$f" 'BEGIN{print n/t}')" "$(awk -v a="$f" -v b="$g" 'BEGIN{print a/b}')"
+printf '| facefx, RGBA round trip forced (the filter path, FACEFX_FORCE_RGBA=1) | %.2f | %.1f | %.2f |\n' "$r" "$(awk -v n="$frames" -v t="$r" 'BEGIN{print n/t}')" "$(awk -v a="$r" -v b="$g" 'BEGIN{print a/b}')"
+echo
+echo "load average during the run: $(cut -d' ' -f1-3 /proc/loadavg)"

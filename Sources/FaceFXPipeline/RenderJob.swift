@@ -104,6 +104,11 @@ public final class RenderJob {
         let colour = try FrameColorConverter(context: gpu)
         let layout = I420Layout(width: info.width, height: info.height)
         try colour.prepareOutput(layout: layout)
+        // Nothing draws into the frame without filters: 8-bit 4:2:0 frames then take the copy path
+        // (no RGBA round trip). FACEFX_FORCE_RGBA=1 forces the RGBA path (tests, benchmarks).
+        let forceRGBA = ProcessInfo.processInfo.environment["FACEFX_FORCE_RGBA"] == "1"
+        let passthrough = forceRGBA ? nil : FramePassthrough(context: gpu, programs: colour.programs, passes: colour.passes)
+        try passthrough?.prepare(layout: layout)
 
         let progress = ProgressReporter(mode: o.progress, label: (o.output as NSString).lastPathComponent,
                                         totalFrames: info.estimatedFrameCount)
@@ -132,7 +137,7 @@ public final class RenderJob {
             } catch { abort(error) }
         }
         decodeThread.name = "facefx.decode"
-        let gpuThread = Thread { [unowned gpu, unowned colour, unowned writer] in
+        let gpuThread = Thread { [unowned gpu, unowned colour, unowned writer, weak passthrough] in
             defer { stages.leave() }
             do {
                 while let frame = decoded.pop() {
@@ -143,8 +148,13 @@ public final class RenderJob {
                     let (y, u, v) = frame.gpuPlanes()
                     let format = frame.gpuFormat
                     try gpu.sync { () throws in
-                        let texture = try colour.upload(y: y, u: u, v: v, format: format)
-                        try colour.readI420(from: texture, layout: layout, into: buffer.data)
+                        if let passthrough, FramePassthrough.supports(format), frame.width == layout.width,
+                           frame.height == layout.height {
+                            try passthrough.copy(y: y, u: u, v: v, format: format, layout: layout, into: buffer.data)
+                        } else {
+                            let texture = try colour.upload(y: y, u: u, v: v, format: format)
+                            try colour.readI420(from: texture, layout: layout, into: buffer.data)
+                        }
                     }
                     if !rendered.push((buffer, frame.pts)) { break }
                 }
@@ -176,7 +186,7 @@ public final class RenderJob {
         let summary = RenderSummary(output: o.output, frames: frames, corruptPackets: reader.corruptPackets,
                                     seconds: Date().timeIntervalSince(started), renderer: gpu.renderer,
                                     warnings: warnings.all)
-        withExtendedLifetime((reader, writer, gpu, colour)) {}
+        withExtendedLifetime((reader, writer, gpu, colour, passthrough)) {}
         return summary
     }
 }

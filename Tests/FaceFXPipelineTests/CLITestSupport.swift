@@ -56,8 +56,8 @@ enum CLI {
         return Result(status: p.terminationStatus, stdout: outData.string, stderr: errData.string, timedOut: timedOut)
     }
 
-    static func facefx(_ args: [String], timeout: TimeInterval = 120) throws -> Result {
-        try run(facefxPath, args, timeout: timeout)
+    static func facefx(_ args: [String], timeout: TimeInterval = 120, env: [String: String] = [:]) throws -> Result {
+        try run(facefxPath, args, timeout: timeout, env: env)
     }
 
     static var ffmpegPath: String? {

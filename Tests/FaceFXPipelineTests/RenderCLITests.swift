@@ -30,9 +30,19 @@ final class RenderCLITests: XCTestCase {
     }
 
     func testIdentityRoundTripKeepsFramesTimestampsAudioAndQuality() throws {
+        // Default: no filter, so 8-bit 4:2:0 frames take the copy path through the GPU.
+        try identityRoundTrip(env: [:])
+    }
+
+    func testIdentityRoundTripThroughRGBA() throws {
+        // The path every filter uses: YUV → RGBA frame texture → I420 in shaders.
+        try identityRoundTrip(env: ["FACEFX_FORCE_RGBA": "1"])
+    }
+
+    func identityRoundTrip(env: [String: String]) throws {
         let input = try faceClip()
         let output = dir.appendingPathComponent("out.mp4").path
-        let r = try CLI.facefx([input, output, "--quiet"])
+        let r = try CLI.facefx([input, output, "--quiet"], env: env)
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stderr.isEmpty, "--quiet prints nothing on success: \(r.stderr)")
         let a = try decodeLuma(input), b = try decodeLuma(output)
@@ -109,7 +119,7 @@ final class RenderCLITests: XCTestCase {
         let input = try faceClip(seconds: 0.3, extra: ["-pix_fmt", "yuvj420p", "-color_range", "pc",
                                                        "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709"])
         let output = dir.appendingPathComponent("out.mp4").path
-        XCTAssertEqual(try CLI.facefx([input, output, "--quiet"]).status, 0)
+        XCTAssertEqual(try CLI.facefx([input, output, "--quiet"], env: ["FACEFX_FORCE_RGBA": "1"]).status, 0)
         let i = try VideoReader.probe(path: input), o = try VideoReader.probe(path: output)
         XCTAssertTrue(o.color.fullRange)
         XCTAssertEqual(o.color.matrix, i.color.matrix)
