@@ -136,14 +136,11 @@ public struct BatchPlan {
         if o.inputs.isEmpty && o.manifest == nil {
             throw PipelineError.usage("batch: no inputs (give files, folders or --manifest FILE)")
         }
+        // An out-dir inside an input folder must not feed a re-run its own outputs: folder scans skip it.
+        let skip = o.outDir.map { BatchPaths.canonical($0) }
         var sources: [Source] = []
-        for input in o.inputs { sources += try Self.expand(input, explicitOutput: nil, origin: input) }
-        if let manifest = o.manifest { sources += try Self.readManifest(manifest) }
-        if let outDir = o.outDir {
-            // An out-dir inside an input folder must not feed a re-run its own outputs.
-            let outReal = BatchPaths.canonical(outDir)
-            sources.removeAll { BatchPaths.canonical($0.path).hasPrefix(outReal + "/") && $0.fromFolder }
-        }
+        for input in o.inputs { sources += try Self.expand(input, explicitOutput: nil, origin: input, skipping: skip) }
+        if let manifest = o.manifest { sources += try Self.readManifest(manifest, skipping: skip) }
         if sources.isEmpty { throw PipelineError.usage("batch: no video files found in \(Self.describe(o))") }
 
         var items: [(key: String, item: BatchItem)] = []
@@ -218,29 +215,27 @@ public struct BatchPlan {
         var path: String
         var relative: String
         var explicitOutput: String?
-        var fromFolder: Bool
         /// Set for manifest entries: relative explicit outputs fall back to this folder when there is no --out-dir.
         var manifestFolder: String? = nil
     }
 
     /// A file is itself (named by its basename); a folder is every video file below it, hidden entries skipped.
-    static func expand(_ path: String, explicitOutput: String?, origin: String) throws -> [Source] {
+    static func expand(_ path: String, explicitOutput: String?, origin: String, skipping: String?) throws -> [Source] {
         var st = stat()
         guard stat(path, &st) == 0 else { throw PipelineError.usage("\(origin): no such file or folder") }
         if (st.st_mode & S_IFMT) != S_IFDIR {
-            return [Source(path: path, relative: (path as NSString).lastPathComponent, explicitOutput: explicitOutput,
-                           fromFolder: false)]
+            return [Source(path: path, relative: (path as NSString).lastPathComponent, explicitOutput: explicitOutput)]
         }
         if explicitOutput != nil { throw PipelineError.usage("\(origin): a folder cannot have one explicit output") }
-        return try videoFiles(in: path).map {
-            Source(path: BatchPaths.join(path, $0), relative: $0, explicitOutput: nil, fromFolder: true)
+        return try videoFiles(in: path, skipping: skipping).map {
+            Source(path: BatchPaths.join(path, $0), relative: $0, explicitOutput: nil)
         }
     }
 
     /// Relative paths of the video files below `root`, sorted. Hidden files and folders (which include facefx's
     /// `.name.facefx-*.tmp` partial outputs) are skipped; symbolic links to files are followed, links to folders
-    /// are not (no loops).
-    public static func videoFiles(in root: String) throws -> [String] {
+    /// are not (no loops). A subfolder whose canonical path is `skipping` (the out-dir) is not entered.
+    public static func videoFiles(in root: String, skipping: String? = nil) throws -> [String] {
         var found: [String] = []
         func walk(_ relative: String) throws {
             let dir = relative.isEmpty ? root : BatchPaths.join(root, relative)
@@ -255,6 +250,7 @@ public struct BatchPlan {
                 guard lstat(full, &st) == 0 else { continue }
                 let kind = st.st_mode & S_IFMT
                 if kind == S_IFDIR {
+                    if let skipping, BatchPaths.canonical(full) == skipping { continue }
                     try walk(rel)
                 } else if kind == S_IFREG || (kind == S_IFLNK && stat(full, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG) {
                     if videoExtensions.contains((name as NSString).pathExtension.lowercased()) { found.append(rel) }
@@ -268,7 +264,7 @@ public struct BatchPlan {
     /// One path a line, or CSV `input,output` (the mode is set by the first entry: a comma makes it CSV; an
     /// `input,output` header is skipped; fields may be double-quoted). `#` starts a comment line. Relative inputs
     /// are resolved against the manifest's folder; relative outputs against --out-dir (else the manifest's folder).
-    static func readManifest(_ manifest: String) throws -> [Source] {
+    static func readManifest(_ manifest: String, skipping: String?) throws -> [Source] {
         let text: String
         do { text = try String(contentsOfFile: manifest, encoding: .utf8) } catch {
             throw PipelineError.usage("\(manifest): cannot read manifest (\(FileManager.default.fileExists(atPath: manifest) ? "not UTF-8 text" : "no such file"))")
@@ -300,7 +296,7 @@ public struct BatchPlan {
                 input = fields[0]
                 output = fields.count == 2 && !fields[1].isEmpty ? fields[1] : nil
             }
-            var entries = try expand(resolve(input), explicitOutput: output, origin: where_ + ": " + input)
+            var entries = try expand(resolve(input), explicitOutput: output, origin: where_ + ": " + input, skipping: skipping)
             for i in entries.indices { entries[i].manifestFolder = base }
             sources += entries
         }

@@ -237,8 +237,6 @@ struct Batch: ParsableCommand {
         let plan = try BatchPlan(options: BatchPlanOptions(
             inputs: inputs, manifest: manifest, outDir: outDir, outputExtension: ext, codec: videoCodec,
             action: action, shard: shardChoice))
-        if let summary { try checkSummaryPath(summary) }
-
         if dryRun {
             for item in plan.items {
                 var line = "\(item.input) → \(item.output)"
@@ -249,6 +247,13 @@ struct Batch: ParsableCommand {
             return
         }
 
+        if let outDir {
+            // Created up front so a --summary inside it can be checked before any work.
+            do { try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true) } catch {
+                throw CLIError(message: "--out-dir \(outDir): cannot create folder (\(error.localizedDescription))", exitCode: 2)
+            }
+        }
+        if let summary { try checkSummaryPath(summary) }
         let job = BatchJob(options: BatchOptions(
             plan: plan, action: action, codec: videoCodec, crf: crf, preset: preset, gpu: gpu, jobs: jobs,
             skipExisting: skipExisting, overwrite: overwrite, progress: quiet ? .quiet : .auto,
