@@ -143,7 +143,15 @@ public struct BatchPlan {
         if let manifest = o.manifest { sources += try Self.readManifest(manifest, skipping: skip) }
         if sources.isEmpty { throw PipelineError.usage("batch: no video files found in \(Self.describe(o))") }
 
-        var items: [(key: String, item: BatchItem)] = []
+        var writable: [String: Bool] = [:]   // extension → can hold the codec (asked once per extension)
+        func canWrite(_ ext: String) -> Bool {
+            if let known = writable[ext.lowercased()] { return known }
+            let answer = OutputFormats.canWrite(extension: ext, codec: o.codec.media)
+            writable[ext.lowercased()] = answer
+            return answer
+        }
+        struct Planned { var sortKey: String; var input: String; var outputs: [String]; var item: BatchItem }
+        var planned: [Planned] = []
         for s in sources {
             let output: String
             if let explicit = s.explicitOutput {
@@ -158,38 +166,39 @@ public struct BatchPlan {
                 guard let outDir = o.outDir else {
                     throw PipelineError.usage("batch: --out-dir is required (\(s.path) has no output in the manifest)")
                 }
-                let ext = try Self.outputExtension(for: s.path, options: o)
+                let own = (s.path as NSString).pathExtension
+                let ext = o.outputExtension.map { $0.hasPrefix(".") ? String($0.dropFirst()) : $0 } ?? (canWrite(own) ? own : "mp4")
                 output = BatchPaths.join(outDir, (s.relative as NSString).deletingPathExtension + "." + ext)
             }
             let outExt = (output as NSString).pathExtension
-            guard OutputFormats.canWrite(extension: outExt, codec: o.codec.media) else {
+            guard canWrite(outExt) else {
                 throw PipelineError.usage("\(output): .\(outExt) cannot hold \(o.codec.rawValue) video (for \(s.path))")
             }
             let analysis = o.action.analyzes ? (output as NSString).deletingPathExtension + ".csv" : nil
-            items.append((BatchPaths.absolute(s.path), BatchItem(input: s.path, output: output, analysisOutput: analysis)))
+            let item = BatchItem(input: s.path, output: output, analysisOutput: analysis)
+            planned.append(Planned(sortKey: BatchPaths.absolute(s.path), input: BatchPaths.canonical(s.path),
+                                   outputs: ([output] + (analysis.map { [$0] } ?? [])).map(BatchPaths.canonical), item: item))
         }
-        items.sort { ($0.key, $0.item.output) < ($1.key, $1.item.output) }
+        planned.sort { ($0.sortKey, $0.item.output) < ($1.sortKey, $1.item.output) }
 
         // The same file named twice (a file and its folder, two manifest lines) is one item; two different inputs
         // onto one output would silently overwrite each other, so that stops the batch.
-        var claimed: [String: BatchItem] = [:]   // canonical output path → the item writing it
+        var claimed: [String: Planned] = [:]   // canonical output path → the item writing it
         var unique: [BatchItem] = []
-        let inputKeys = Set(items.map { BatchPaths.canonical($0.item.input) })
-        for (_, item) in items {
-            if let first = claimed[BatchPaths.canonical(item.output)],
-               BatchPaths.canonical(first.input) == BatchPaths.canonical(item.input) { continue }
-            for out in [item.output] + (item.analysisOutput.map { [$0] } ?? []) {
-                let key = BatchPaths.canonical(out)
+        let inputKeys = Set(planned.map(\.input))
+        for p in planned {
+            if let first = claimed[p.outputs[0]], first.input == p.input { continue }
+            for (out, key) in zip([p.item.output] + (p.item.analysisOutput.map { [$0] } ?? []), p.outputs) {
                 if inputKeys.contains(key) {
                     throw PipelineError.usage("\(out): output would overwrite an input file; choose another --out-dir or --ext")
                 }
                 if let other = claimed[key] {
-                    throw PipelineError.usage("\(other.input) and \(item.input) both map to \(out); "
+                    throw PipelineError.usage("\(other.item.input) and \(p.item.input) both map to \(out); "
                         + "rename one or give explicit outputs in a CSV manifest")
                 }
-                claimed[key] = item
+                claimed[key] = p
             }
-            unique.append(item)
+            unique.append(p.item)
         }
         all = unique
         shard = o.shard
@@ -202,12 +211,6 @@ public struct BatchPlan {
 
     private static func describe(_ o: BatchPlanOptions) -> String {
         (o.inputs + (o.manifest.map { ["--manifest \($0)"] } ?? [])).joined(separator: ", ")
-    }
-
-    static func outputExtension(for input: String, options o: BatchPlanOptions) throws -> String {
-        if let ext = o.outputExtension { return ext.hasPrefix(".") ? String(ext.dropFirst()) : ext }
-        let own = (input as NSString).pathExtension
-        return OutputFormats.canWrite(extension: own, codec: o.codec.media) ? own : "mp4"
     }
 
     /// An input file before output naming: `relative` is what the output mirrors under --out-dir.
