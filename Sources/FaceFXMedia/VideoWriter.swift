@@ -330,7 +330,7 @@ public final class VideoWriter {
     }
 
     /// A real video container: not a single image (image2), not a device or a null sink.
-    private static func canHoldVideo(_ f: UnsafePointer<AVOutputFormat>) -> Bool {
+    static func canHoldVideo(_ f: UnsafePointer<AVOutputFormat>) -> Bool {
         let name = String(cString: f.pointee.name)
         if f.pointee.video_codec == AV_CODEC_ID_NONE { return false }
         if f.pointee.flags & (AVFMT_NOFILE | AVFMT_NOTIMESTAMPS) != 0 { return false }   // devices, raw elementary streams
