@@ -99,6 +99,8 @@ public final class VideoWriter {
         guard r >= 0, let ctx else { throw MediaError.cannotWrite(path: path, reason: ffError(r)) }
         out = ctx
         // Create the file first: an unwritable place fails here, before any encoding work.
+        // Registered before it exists, so a signal at any moment removes it (TemporaryFiles).
+        TemporaryFiles.register(temporaryPath)
         r = avio_open(&ctx.pointee.pb, temporaryPath, AVIO_FLAG_WRITE)
         guard r >= 0 else { throw MediaError.cannotWrite(path: path, reason: ffError(r)) }
 
@@ -209,6 +211,7 @@ public final class VideoWriter {
             if rename(temporaryPath, path) != 0 {
                 throw MediaError.cannotWrite(path: path, reason: String(cString: strerror(errno)))
             }
+            TemporaryFiles.unregister(temporaryPath)
             closed = true
         } catch {
             cancel()
@@ -220,6 +223,7 @@ public final class VideoWriter {
     public func cancel() {
         release()
         unlink(temporaryPath)
+        TemporaryFiles.unregister(temporaryPath)
         closed = true
     }
 

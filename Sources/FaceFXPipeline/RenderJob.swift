@@ -97,8 +97,6 @@ public final class RenderJob {
         let writer = try VideoWriter(path: o.output, input: info, inputPath: o.input,
                                      options: EncodeOptions(codec: o.codec.media, crf: o.crf, preset: o.preset),
                                      onWarning: { warnings.add($0) })
-        TemporaryFiles.register(writer.temporaryPath)
-        defer { TemporaryFiles.unregister(writer.temporaryPath) }
 
         let gpu = try GPUContext(device: o.gpu)
         let colour = try FrameColorConverter(context: gpu)

@@ -181,6 +181,24 @@ final class RenderCLITests: XCTestCase {
         }
     }
 
+    func testInterruptedRunLeavesNothingBehind() throws {
+        let input = try faceClip(size: "640x360", seconds: 4)
+        let output = dir.appendingPathComponent("out.mp4").path
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CLI.facefxPath)
+        p.arguments = [input, output, "--quiet", "--preset", "veryslow"]
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        // Wait until the hidden temporary output exists, then interrupt.
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline && !listing(dir).contains(where: { $0.hasSuffix(".tmp") }) { usleep(20_000) }
+        XCTAssertTrue(listing(dir).contains { $0.hasSuffix(".tmp") }, "temporary output appears while rendering")
+        kill(p.processIdentifier, SIGTERM)
+        p.waitUntilExit()
+        XCTAssertNotEqual(p.terminationStatus, 0)
+        XCTAssertEqual(listing(dir), ["in.mp4"], "no output and no temporary file after SIGTERM")
+    }
+
     func testOverwriteReplacesAtomically() throws {
         let input = try faceClip(seconds: 0.3)
         let output = dir.appendingPathComponent("out.mp4")
