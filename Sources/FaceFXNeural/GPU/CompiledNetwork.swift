@@ -252,7 +252,7 @@ public final class CompiledNetwork {
             specs.append(spec)
         }
         weightTextures = b.weightTextures
-        weightBytes = weightTextures.reduce(0) { $0 + $1.width * $1.height * precision.bytesPerTexel }
+        weightBytes = weightTextures.reduce(0) { $0 + $1.width * $1.height * 16 }  // RGBA32F
 
         // 4. Storage by liveness. Inputs and outputs own their textures; intermediates are pooled.
         let pinned = Set(graph.inputs.map(root) + graph.outputs.map(root))
