@@ -23,9 +23,9 @@ uniform sampler2D u_alpha;
 out vec4 o_value;
 
 vec4 operand(sampler2D t, ivec4 s, int rep, int mode, int nb, int h, int w, int c4) {
-    if (mode == 1) return texelFetch(t, ivec2(w * slices(s.w) + c4, nb * s.y + h), 0);
-    if (mode == 2) return texelFetch(t, ivec2(c4, 0), 0);
-    if (mode == 3) return vec4(texelFetch(t, ivec2(0, 0), 0).x);
+    if (mode == 1) return at(t, invSize(t), w * slices(s.w) + c4, nb * s.y + h);
+    if (mode == 2) return at(t, invSize(t), c4, 0);
+    if (mode == 3) return vec4(at(t, invSize(t), 0, 0).x);
     int N = u_outShape.x;
     int r = nb / N, n = nb - r * N;
     int ri = rep == 1 ? 0 : r;
@@ -62,7 +62,7 @@ void main() {
     vec4 r = mix(a * b, a, greaterThanEqual(a, vec4(0.0)));
 #endif
 #if ACT == 5
-    vec4 alpha = texelFetch(u_alpha, ivec2(c4, 0), 0);
+    vec4 alpha = at(u_alpha, invSize(u_alpha), c4, 0);
 #else
     vec4 alpha = vec4(0.0);
 #endif

@@ -15,14 +15,21 @@
 
 int slices(int c) { return (c + 3) >> 2; }
 
+// Texel (x, y) of t read with texture() at its centre; `inv` = 1 / textureSize(t, 0). Exact with
+// the NEAREST filtering of every tensor texture, and much cheaper than texelFetch on llvmpipe
+// (no per-lane bounds check / lod select): 106 -> 77 ms CPU for the landmark net. Coordinates
+// must be inside the texture (callers skip out-of-range taps themselves).
+vec2 invSize(sampler2D t) { return 1.0 / vec2(textureSize(t, 0)); }
+vec4 at(sampler2D t, vec2 inv, int x, int y) { return texture(t, (vec2(float(x), float(y)) + 0.5) * inv); }
+
 // The 4 channels of a texel at (w, c4) in row `row` of a tensor with `C` channels.
 vec4 fetchTexel(sampler2D t, int C, int row, int w, int c4) {
-    return texelFetch(t, ivec2(w * slices(C) + c4, row), 0);
+    return at(t, invSize(t), w * slices(C) + c4, row);
 }
 
 // One element of tensor t (shape s per replica) at replica r and index i = (n, h, w, c).
 float fetchElem(sampler2D t, ivec4 s, int r, ivec4 i) {
-    vec4 v = texelFetch(t, ivec2(i.z * slices(s.w) + (i.w >> 2), (r * s.x + i.x) * s.y + i.y), 0);
+    vec4 v = at(t, invSize(t), i.z * slices(s.w) + (i.w >> 2), (r * s.x + i.x) * s.y + i.y);
     return v[i.w & 3];
 }
 

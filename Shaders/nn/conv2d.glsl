@@ -24,7 +24,9 @@ void main() {
     int nb, oy, ox, oc4;
     outTexel(u_outShape, nb, oy, ox, oc4);
     const int KTEX = KH * KW * IC4 * 4;
-    vec4 acc = texelFetch(u_w, ivec2(KTEX, oc4), 0);
+    vec2 xInv = invSize(u_x), wInv = invSize(u_w);
+    vec4 acc = at(u_w, wInv, KTEX, oc4);
+    float wv = (float(oc4) + 0.5) * wInv.y;
     int iy0 = oy * SY - u_pad.y;
     int ix0 = ox * SX - u_pad.x;
     int rowBase = nb * u_xShape.y;
@@ -37,21 +39,24 @@ void main() {
             if (ix < 0 || ix >= W) continue;
             int wx = (ky * KW + kx) * IC4 * 4;
             int xx = ix * IC4;
+            float xv = (float(rowBase + iy) + 0.5) * xInv.y;
+            float xu = (float(xx) + 0.5) * xInv.x;
+            float wu = (float(wx) + 0.5) * wInv.x;
             for (int i = 0; i < IC4; ++i) {
-                vec4 v = texelFetch(u_x, ivec2(xx + i, rowBase + iy), 0);
-                mat4 m = mat4(texelFetch(u_w, ivec2(wx, oc4), 0), texelFetch(u_w, ivec2(wx + 1, oc4), 0),
-                              texelFetch(u_w, ivec2(wx + 2, oc4), 0), texelFetch(u_w, ivec2(wx + 3, oc4), 0));
+                vec4 v = texture(u_x, vec2(xu + float(i) * xInv.x, xv));
+                float u = wu + float(4 * i) * wInv.x;
+                mat4 m = mat4(texture(u_w, vec2(u, wv)), texture(u_w, vec2(u + wInv.x, wv)),
+                              texture(u_w, vec2(u + 2.0 * wInv.x, wv)), texture(u_w, vec2(u + 3.0 * wInv.x, wv)));
                 acc += m * v;
-                wx += 4;
             }
         }
     }
 #if RESIDUAL
     // The residual may have fewer channels (a folded channel PAD): missing ones are 0.
-    if (oc4 < slices(u_resShape.w)) acc += fetchTexel(u_res, u_resShape.w, nb * u_resShape.y + oy, ox, oc4);
+    if (oc4 < slices(u_resShape.w)) acc += at(u_res, invSize(u_res), ox * slices(u_resShape.w) + oc4, nb * u_resShape.y + oy);
 #endif
 #if ACT == 5
-    vec4 alpha = texelFetch(u_w, ivec2(KTEX + 1, oc4), 0);
+    vec4 alpha = at(u_w, wInv, KTEX + 1, oc4);
 #else
     vec4 alpha = vec4(0.0);
 #endif

@@ -15,7 +15,8 @@ out vec4 o_value;
 void main() {
     int nb, oy, ox, oc4;
     outTexel(u_outShape, nb, oy, ox, oc4);
-    vec4 acc = texelFetch(u_w, ivec2(KH * KW, oc4), 0);
+    vec2 xInv = invSize(u_x), wInv = invSize(u_w);
+    vec4 acc = at(u_w, wInv, KH * KW, oc4);
     int iy0 = oy * SY - u_pad.y;
     int ix0 = ox * SX - u_pad.x;
     int H = u_xShape.y, W = u_xShape.z;
@@ -31,18 +32,18 @@ void main() {
         for (int kx = 0; kx < KW; ++kx) {
             int ix = ix0 + kx * DX;
             if (ix < 0 || ix >= W) continue;
-            vec4 w = texelFetch(u_w, ivec2(ky * KW + kx, oc4), 0);
+            vec4 w = at(u_w, wInv, ky * KW + kx, oc4);
 #if MULT == 1
-            vec4 v = texelFetch(u_x, ivec2(ix * IC4 + oc4, rowBase + iy), 0);
+            vec4 v = at(u_x, xInv, ix * IC4 + oc4, rowBase + iy);
 #else
             vec4 v;
-            for (int j = 0; j < 4; ++j) v[j] = texelFetch(u_x, ivec2(ix * IC4 + (ic[j] >> 2), rowBase + iy), 0)[ic[j] & 3];
+            for (int j = 0; j < 4; ++j) v[j] = at(u_x, xInv, ix * IC4 + (ic[j] >> 2), rowBase + iy)[ic[j] & 3];
 #endif
             acc += w * v;
         }
     }
 #if ACT == 5
-    vec4 alpha = texelFetch(u_w, ivec2(KH * KW + 1, oc4), 0);
+    vec4 alpha = at(u_w, wInv, KH * KW + 1, oc4);
 #else
     vec4 alpha = vec4(0.0);
 #endif

@@ -14,6 +14,7 @@ void main() {
     outTexel(u_outShape, nb, oy, ox, c4);
     int iy0 = oy * SY - u_pad.y, ix0 = ox * SX - u_pad.x;
     int H = u_xShape.y, W = u_xShape.z, C4 = slices(u_xShape.w);
+    vec2 xInv = invSize(u_x);
 #if IS_MAX
     vec4 acc = vec4(-MAXV);
 #else
@@ -26,7 +27,7 @@ void main() {
         for (int kx = 0; kx < KW; ++kx) {
             int ix = ix0 + kx;
             if (ix < 0 || ix >= W) continue;
-            vec4 v = texelFetch(u_x, ivec2(ix * C4 + c4, nb * H + iy), 0);
+            vec4 v = at(u_x, xInv, ix * C4 + c4, nb * H + iy);
 #if IS_MAX
             acc = max(acc, v);
 #else

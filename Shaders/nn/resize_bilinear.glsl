@@ -21,10 +21,11 @@ void main() {
     ivec2 hi = min(ivec2(ceil(p)), ivec2(u_xShape.y - 1, u_xShape.z - 1));
     vec2 f = p - vec2(lo);
     int C4 = slices(u_xShape.w), base = nb * u_xShape.y;
-    vec4 v00 = texelFetch(u_x, ivec2(lo.y * C4 + c4, base + lo.x), 0);
-    vec4 v01 = texelFetch(u_x, ivec2(hi.y * C4 + c4, base + lo.x), 0);
-    vec4 v10 = texelFetch(u_x, ivec2(lo.y * C4 + c4, base + hi.x), 0);
-    vec4 v11 = texelFetch(u_x, ivec2(hi.y * C4 + c4, base + hi.x), 0);
+    vec2 xInv = invSize(u_x);
+    vec4 v00 = at(u_x, xInv, lo.y * C4 + c4, base + lo.x);
+    vec4 v01 = at(u_x, xInv, hi.y * C4 + c4, base + lo.x);
+    vec4 v10 = at(u_x, xInv, lo.y * C4 + c4, base + hi.x);
+    vec4 v11 = at(u_x, xInv, hi.y * C4 + c4, base + hi.x);
     vec4 r = v00 * (1.0 - f.x) * (1.0 - f.y) + v10 * f.x * (1.0 - f.y) + v01 * (1.0 - f.x) * f.y + v11 * f.x * f.y;
     o_value = finish(r, c4, u_outShape.w);
 }

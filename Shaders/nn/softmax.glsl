@@ -11,17 +11,18 @@ void main() {
     outTexel(u_outShape, nb, h, w, c4);
     int C = u_outShape.w, C4 = slices(C);
     int row = nb * u_outShape.y + h;
+    vec2 xInv = invSize(u_x);
     float m = -MAXV;
     for (int i = 0; i < C4; ++i) {
-        vec4 v = texelFetch(u_x, ivec2(w * C4 + i, row), 0);
+        vec4 v = at(u_x, xInv, w * C4 + i, row);
         for (int j = 0; j < 4; ++j) if (i * 4 + j < C) m = max(m, v[j]);
     }
     float s = 0.0;
     for (int i = 0; i < C4; ++i) {
-        vec4 v = texelFetch(u_x, ivec2(w * C4 + i, row), 0);
+        vec4 v = at(u_x, xInv, w * C4 + i, row);
         for (int j = 0; j < 4; ++j) if (i * 4 + j < C) s += exp(max(u_beta * (v[j] - m), -80.0));
     }
-    vec4 x = texelFetch(u_x, ivec2(w * C4 + c4, row), 0);
+    vec4 x = at(u_x, xInv, w * C4 + c4, row);
     vec4 e = exp(max(u_beta * (x - vec4(m)), vec4(-80.0)));
     o_value = finish(e / s, c4, C);
 }

@@ -10,7 +10,7 @@ out vec4 o_value;
 void main() {
     int nb, h, w, c4;
     outTexel(u_outShape, nb, h, w, c4);
-    vec4 x = texelFetch(u_x, ivec2(gl_FragCoord.xy), 0);
+    vec4 x = texture(u_x, gl_FragCoord.xy * invSize(u_x));
 #if OP == 1
     vec4 r = max(x, vec4(0.0));
 #elif OP == 2

@@ -101,13 +101,22 @@ public final class GPUNetworkRunner: ImageNetworkRunner, TensorNetworkRunner {
 
 extension FaceNetworks {
     /// The four networks on the GPU shader engine (one engine, one program cache).
+    /// `blendshapesOnCPU`: the blendshapes MLP (a CPU tensor in, 126 tiny passes on the GPU) runs on
+    /// the CPU (FaceFXNeural.CPUReference, exact fp32) instead. nil = automatic: on the CPU when the
+    /// renderer is software (llvmpipe: ~5 ms of CPU per face instead of ~37 ms); `FACEFX_BLENDSHAPES=cpu|gpu`
+    /// overrides the automatic choice.
     public static func gpu(context: GPUContext, modelsDirectory: URL, precision: TensorPrecision = .fp16,
-                           programs: ProgramCache? = nil) throws -> FaceNetworks {
+                           programs: ProgramCache? = nil, blendshapesOnCPU: Bool? = nil) throws -> FaceNetworks {
         let g = try loadGraphs(modelsDirectory: modelsDirectory)
         let engine = NeuralEngine(context: context, precision: precision, programs: programs)
+        let env = ProcessInfo.processInfo.environment["FACEFX_BLENDSHAPES"]?.lowercased()
+        let cpuBlendshapes = blendshapesOnCPU ?? (env == "cpu" ? true : env == "gpu" ? false : context.isSoftware)
+        let blendshapes: TensorNetworkRunner = cpuBlendshapes
+            ? try CPUNetworkRunner(graph: g.blendshapes, context: nil)
+            : try GPUNetworkRunner(graph: g.blendshapes, engine: engine, maxBatch: 32)
         return FaceNetworks(detector: try GPUNetworkRunner(graph: g.detector, engine: engine),
                             landmarks: try GPUNetworkRunner(graph: g.landmarks, engine: engine, maxBatch: 32),
-                            blendshapes: try GPUNetworkRunner(graph: g.blendshapes, engine: engine, maxBatch: 32),
+                            blendshapes: blendshapes,
                             emotion: try GPUNetworkRunner(graph: g.emotion, engine: engine, maxBatch: 32))
     }
 }

@@ -48,12 +48,38 @@ func networks(_ o: Options) {
     let c = openContext(o)
     print("renderer: \(c.renderer) | \(c.version) | \(c.displayDescription) | LP_NUM_THREADS=\(ProcessInfo.processInfo.environment["LP_NUM_THREADS"] ?? "unset")")
     print("models: \(dir.path); \(o.iters) timed runs per row (+2 warm-up), median; ms per run includes the output readback\n")
-    print("| network | precision | batch | ms / run | ms / item | passes | weights MB | activations MB |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    print("| network | precision | batch | ms / run | ms / item | min ms | CPU ms / run | passes | weights MB | activations MB |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     let engines = Dictionary(uniqueKeysWithValues: TensorPrecision.allCases.map { ($0, NeuralEngine(context: c, precision: $0)) })
     for spec in benchNetworks where o.only == nil || spec.label.contains(o.only!) {
         let graph: Graph
         do { graph = try loadGraph(spec, in: dir) } catch { print("| \(spec.label) | – | – | error: \(error) | | | | |"); continue }
+        if o.cpuReference {
+            // The plain-Swift CPU reference at batch 1 (the CPU path for blendshapes on a software renderer).
+            do {
+                var rng = UInt64(12345)
+                let inputs = graph.inputShapes.map { sh -> Tensor in
+                    let n = sh.reduce(1, *)
+                    return Tensor(shape: sh, data: (0..<n).map { _ in
+                        rng = rng &* 6364136223846793005 &+ 1442695040888963407
+                        return Float(rng >> 40) / Float(1 << 24) * 2 - 1
+                    })
+                }
+                var times: [Double] = []
+                let cpu0 = processCPUms()
+                for i in 0..<(o.iters + 2) {
+                    if i == 2 { times.removeAll() }
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    _ = try CPUReference().run(graph: graph, inputs: inputs)
+                    times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+                }
+                let cpuPerRun = (processCPUms() - cpu0) / Double(o.iters + 2)
+                print(String(format: "| %@ | cpu-ref | 1 | %.3f | %.3f | %.3f | %.2f | – | – | – |", spec.label,
+                             percentile(times, 0.5), percentile(times, 0.5), times.min() ?? 0, cpuPerRun))
+            } catch {
+                print("| \(spec.label) | cpu-ref | 1 | error: \(error) | | | | | | |")
+            }
+        }
         for p in o.precisions {
             for batch in o.batches {
                 do {
@@ -68,7 +94,9 @@ func networks(_ o: Options) {
                     }
                     try net.upload(inputs: inputs)
                     var times: [Double] = []
+                    var cpuStart = 0.0
                     for i in 0..<(o.iters + 2) {
+                        if i == 2 { cpuStart = processCPUms() }
                         c.finish()
                         let t0 = DispatchTime.now().uptimeNanoseconds
                         try net.encode()
@@ -77,11 +105,23 @@ func networks(_ o: Options) {
                         let ms = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
                         if i >= 2 { times.append(ms) }
                     }
+                    let cpuPerRun = (processCPUms() - cpuStart) / Double(o.iters)
                     let med = percentile(times, 0.5)
                     if o.profile {
                         // Per-pass cost (glFinish after each), summed by label over 3 runs.
+                        // --profile-cpu: GL-thread CPU time, minimum of 5 runs per pass (use LP_NUM_THREADS=0).
                         var sums: [String: Double] = [:]
-                        for _ in 0..<3 { for (l, ms) in try net.profile() { sums[l, default: 0] += ms / 3 } }
+                        if o.profileCPU {
+                            var best: [Double] = []
+                            var labels: [String] = []
+                            for k in 0..<5 {
+                                let r = try net.profile(threadCPUTime: true)
+                                if k == 0 { best = r.map(\.ms); labels = r.map(\.label) } else { for (i, x) in r.enumerated() { best[i] = min(best[i], x.ms) } }
+                            }
+                            for (l, ms) in zip(labels, best) { sums[l, default: 0] += ms }
+                        } else {
+                            for _ in 0..<3 { for (l, ms) in try net.profile() { sums[l, default: 0] += ms / 3 } }
+                        }
                         let total = sums.values.reduce(0, +)
                         print("<!-- profile \(spec.label) \(p.rawValue) batch \(batch): \(String(format: "%.2f", total)) ms in \(net.passCount) passes")
                         for (l, ms) in sums.sorted(by: { $0.value > $1.value }).prefix(o.profileTop) {
@@ -89,10 +129,10 @@ func networks(_ o: Options) {
                         }
                         print("-->")
                     }
-                    print(String(format: "| %@ | %@ | %d | %.3f | %.3f | %d | %.2f | %.2f |", spec.label, p.rawValue, batch, med,
-                                 med / Double(batch), net.passCount, Double(net.weightBytes) / 1e6, Double(net.activationBytes) / 1e6))
+                    print(String(format: "| %@ | %@ | %d | %.3f | %.3f | %.3f | %.2f | %d | %.2f | %.2f |", spec.label, p.rawValue, batch, med,
+                                 med / Double(batch), times.min() ?? 0, cpuPerRun, net.passCount, Double(net.weightBytes) / 1e6, Double(net.activationBytes) / 1e6))
                 } catch {
-                    print("| \(spec.label) | \(p.rawValue) | \(batch) | error: \(error) | | | | |")
+                    print("| \(spec.label) | \(p.rawValue) | \(batch) | error: \(error) | | | | | | |")
                 }
             }
         }

@@ -4,6 +4,7 @@
 //                         [--bit-depth 8|10] [--chroma 420|422|444] [--bilinear-average] [--lp-threads N]
 //   facefx-gpubench networks [--gpu auto|cpu|N] [--iters K] [--models DIR] [--batch 1,8] [--precision fp16,fp32]
 //                            [--only NAME] [--profile] [--profile-top N] [--lp-threads N]
+//                            [--profile-cpu] (GL-thread CPU time per pass; with LP_NUM_THREADS=0) [--cpu-ref] (CPU reference row)
 // Arguments are parsed by hand: this target deliberately has no ArgumentParser dependency.
 import FaceFXGPU
 import FaceFXNeural
@@ -24,6 +25,8 @@ struct Options {
     var precisions: [TensorPrecision] = [.fp16, .fp32]
     var only: String?
     var profile = false
+    var profileCPU = false
+    var cpuReference = false
     var profileTop = 25
 }
 
@@ -61,6 +64,8 @@ func parse(_ args: [String]) -> Options {
         case "--models": o.modelsDir = value(a)
         case "--only": o.only = value(a)
         case "--profile": o.profile = true
+        case "--cpu-ref": o.cpuReference = true
+        case "--profile-cpu": o.profile = true; o.profileCPU = true
         case "--profile-top": o.profileTop = int(a)
         case "--batch":
             let v = value(a)

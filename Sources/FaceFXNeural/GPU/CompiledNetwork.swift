@@ -252,7 +252,7 @@ public final class CompiledNetwork {
             specs.append(spec)
         }
         weightTextures = b.weightTextures
-        weightBytes = weightTextures.reduce(0) { $0 + $1.width * $1.height * precision.bytesPerTexel }
+        weightBytes = weightTextures.reduce(0) { $0 + $1.width * $1.height * 16 }  // RGBA32F
 
         // 4. Storage by liveness. Inputs and outputs own their textures; intermediates are pooled.
         let pinned = Set(graph.inputs.map(root) + graph.outputs.map(root))
@@ -386,16 +386,27 @@ public final class CompiledNetwork {
     }
 
     /// Runs every pass with a glFinish after it: (label, milliseconds) per pass, for profiling.
-    public func profile() throws -> [(label: String, ms: Double)] {
+    /// `threadCPUTime`: CPU time of the GL thread instead of wall time — with a software renderer
+    /// rasterising on the calling thread (llvmpipe with `LP_NUM_THREADS=0`) that is the pass's
+    /// whole cost, unaffected by other load on the machine.
+    public func profile(threadCPUTime: Bool = false) throws -> [(label: String, ms: Double)] {
         let runner = engine.runner
+        func now() -> Double {
+            if threadCPUTime {
+                var ts = timespec()
+                clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+                return Double(ts.tv_sec) * 1e3 + Double(ts.tv_nsec) / 1e6
+            }
+            return Double(DispatchTime.now().uptimeNanoseconds) / 1e6
+        }
         return try context.sync { () throws -> [(label: String, ms: Double)] in
             context.finish()
             var out: [(label: String, ms: Double)] = []
             for p in passes {
-                let t0 = DispatchTime.now().uptimeNanoseconds
+                let t0 = now()
                 try runner.drawFullscreen(program: p.program, target: p.target, inputs: p.inputs, uniforms: p.uniforms)
                 context.finish()
-                out.append((p.label + " \(graph.tensors[p.output].shape)", Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6))
+                out.append((p.label + " \(graph.tensors[p.output].shape)", now() - t0))
             }
             return out
         }
