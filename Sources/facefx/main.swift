@@ -66,7 +66,7 @@ struct FaceFX: ParsableCommand {
         abstract: "Offline face filters and face analysis for video files, on a headless GPU.",
         discussion: "With no subcommand, renders INPUT to OUTPUT: `facefx in.mp4 out.mp4`.",
         version: FaceFXVersion.string,
-        subcommands: [Render.self, Info.self],
+        subcommands: [Render.self, Filters.self, Info.self],
         defaultSubcommand: Render.self
     )
 }
@@ -146,5 +146,27 @@ struct Info: ParsableCommand {
 
     func run() throws {
         print(try SystemInfo.report(gpu: try gpuOptions.selection()))
+    }
+}
+
+struct Filters: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the available filters (name and description), first match of each name wins.")
+
+    @Option(name: .customLong("filters-dir"), help: "Extra folder of filters, searched before FACEFX_FILTERS and the built-in ones (repeatable).")
+    var filtersDirs: [String] = []
+
+    @Flag(name: .long, help: "Also check every filter fully (assets present, inside their folder, decodable).")
+    var check = false
+
+    func run() throws {
+        let lines = FilterCatalog.listing(filtersDirs: filtersDirs)
+        if lines.isEmpty {
+            throw CLIError(message: "no filters found (searched --filters-dir, FACEFX_FILTERS and the built-in Filters/)", exitCode: 1)
+        }
+        lines.forEach { print($0) }
+        if check {
+            try FilterCatalog.checkAll(filtersDirs: filtersDirs)
+        }
     }
 }
