@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "FaceFXGPU", dependencies: ["CGLES", "FaceFXShaders"]),
         .target(name: "FaceFXNeural", dependencies: ["FaceFXGPU"]),
         .target(name: "FaceFXFace", dependencies: ["FaceFXNeural"]),
-        .target(name: "FaceFXOverlay", dependencies: ["FaceFXGPU", "FaceFXFace"]),
+        .target(name: "FaceFXOverlay", dependencies: ["CGLES", "FaceFXGPU", "FaceFXFace"]),
         .target(name: "FaceFXPipeline", dependencies: ["FaceFXMedia", "FaceFXGPU", "FaceFXNeural", "FaceFXFace", "FaceFXOverlay"]),
         .executableTarget(name: "facefx", dependencies: [
             "FaceFXPipeline",

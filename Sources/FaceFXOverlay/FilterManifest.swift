@@ -59,8 +59,8 @@ public struct FilterElement: Decodable, Equatable {
         when = try c.decodeIfPresent(Condition.self, forKey: .when)
         fade = try c.decodeIfPresent(Double.self, forKey: .fade) ?? 0
         opacity = try c.decodeIfPresent(Double.self, forKey: .opacity) ?? 1
-        try Range.check(fade, 0...60, .fade, c)
-        try Range.check(opacity, 0...1, .opacity, c)
+        try RangeCheck.check(fade, 0...60, .fade, c)
+        try RangeCheck.check(opacity, 0...1, .opacity, c)
         switch k {
         case .mesh:
             try StrictKeys.check(decoder, allowed: Self.commonKeys + MeshElement.CodingKeys.allCases.map(\.rawValue))
@@ -217,9 +217,9 @@ public struct BlurElement: Decodable, Equatable {
         margin = try c.decodeIfPresent(Double.self, forKey: .margin) ?? 0.3
         strength = try c.decodeIfPresent(Double.self, forKey: .strength) ?? 0.06
         feather = try c.decodeIfPresent(Double.self, forKey: .feather) ?? 0.15
-        try Range.check(margin, 0...5, .margin, c)
-        try Range.check(strength, 0.001...0.5, .strength, c)
-        try Range.check(feather, 0...2, .feather, c)
+        try RangeCheck.check(margin, 0...5, .margin, c)
+        try RangeCheck.check(strength, 0.001...0.5, .strength, c)
+        try RangeCheck.check(feather, 0...2, .feather, c)
     }
 }
 
@@ -238,8 +238,8 @@ public struct PixelateElement: Decodable, Equatable {
         guard (2...128).contains(cells) else {
             throw DecodingError.dataCorruptedError(forKey: .cells, in: c, debugDescription: "expected 2…128 cells, got \(cells)")
         }
-        try Range.check(margin, 0...5, .margin, c)
-        try Range.check(feather, 0...2, .feather, c)
+        try RangeCheck.check(margin, 0...5, .margin, c)
+        try RangeCheck.check(feather, 0...2, .feather, c)
     }
 }
 
@@ -269,8 +269,8 @@ public struct TintElement: Decodable, Equatable {
         mode = try c.decodeIfPresent(Mode.self, forKey: .mode) ?? .multiply
         strength = try c.decodeIfPresent(Double.self, forKey: .strength) ?? 0.6
         feather = try c.decodeIfPresent(Double.self, forKey: .feather) ?? 0.04
-        try Range.check(strength, 0...1, .strength, c)
-        try Range.check(feather, 0...2, .feather, c)
+        try RangeCheck.check(strength, 0...1, .strength, c)
+        try RangeCheck.check(feather, 0...2, .feather, c)
         if region == .polygon {
             guard landmarks.count >= 3, landmarks.allSatisfy({ (0..<FaceRegions.landmarkCount).contains($0) }) else {
                 throw DecodingError.dataCorruptedError(forKey: .landmarks, in: c, debugDescription: "a polygon needs ≥ 3 landmark indices in 0…477")
@@ -298,7 +298,7 @@ public struct DebugElement: Decodable, Equatable {
         ids = try c.decodeIfPresent(Bool.self, forKey: .ids) ?? true
         axes = try c.decodeIfPresent(Bool.self, forKey: .axes) ?? true
         dotRadius = try c.decodeIfPresent(Double.self, forKey: .dotRadius) ?? 2.5
-        try Range.check(dotRadius, 0.5...20, .dotRadius, c)
+        try RangeCheck.check(dotRadius, 0.5...20, .dotRadius, c)
     }
 }
 
@@ -391,7 +391,7 @@ enum StrictKeys {
     }
 }
 
-enum Range {
+enum RangeCheck {
     static func check<K: CodingKey>(_ v: Double, _ r: ClosedRange<Double>, _ key: K, _ c: KeyedDecodingContainer<K>) throws {
         guard r.contains(v) else {
             throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "\(v) is outside \(r.lowerBound)…\(r.upperBound)")
