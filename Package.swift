@@ -46,6 +46,7 @@ let package = Package(
         .testTarget(name: "FaceFXNeuralTests", dependencies: ["FaceFXNeural"]),
         .testTarget(name: "FaceFXFaceTests", dependencies: ["FaceFXFace"]),
         .testTarget(name: "FaceFXPipelineTests", dependencies: ["FaceFXPipeline", "FaceFXMedia"]),
+        .testTarget(name: "FaceFXOverlayTests", dependencies: ["FaceFXOverlay", "FaceFXPipeline", "FaceFXMedia", "FaceFXGPU", "FaceFXFace"]),
     ],
     // Swift 5 mode: the GL and FFmpeg wrappers hand raw C pointers between dedicated threads,
     // which Swift 6's strict Sendable checking would force into unsafe casts everywhere.

@@ -56,7 +56,18 @@ struct FaceFrame {
         var axes: (Vec3, Vec3, Vec3)?
         if axesFromPose, face.poseMatrix.count == 16 {
             let m = face.poseMatrix
-            let c0 = Vec3(m[0], -m[1], -m[2]), c1 = Vec3(m[4], -m[5], -m[6]), c2 = Vec3(m[8], -m[9], -m[10])
+            // Landmarks are a weak-perspective view along the ray from the camera to the face, not
+            // along the optical axis: turn the pose's axes by the rotation taking that ray to −z, or
+            // a face near the frame edge gets axes off by its angle from the centre (≈ 20–30°).
+            var cols = [Vec3(m[0], m[1], m[2]), Vec3(m[4], m[5], m[6]), Vec3(m[8], m[9], m[10])]
+            let t = Vec3(m[12], m[13], m[14])
+            if length(t) > 1e-6 {
+                let ray = normalize(t), down = Vec3(0, 0, -1)
+                let v = cross(ray, down), c = dot(ray, down)
+                if c > -0.99 { cols = cols.map { x in x + cross(v, x) + cross(v, cross(v, x)) / (1 + c) } }
+            }
+            let c0 = Vec3(cols[0].x, -cols[0].y, -cols[0].z), c1 = Vec3(cols[1].x, -cols[1].y, -cols[1].z)
+            let c2 = Vec3(cols[2].x, -cols[2].y, -cols[2].z)
             if length(c0) > 1e-6, length(c1) > 1e-6, length(c2) > 1e-6 {
                 axes = (normalize(c0), -normalize(c1), -normalize(c2))
             }

@@ -359,7 +359,9 @@ public struct Condition: Decodable, Equatable {
                 guard let best = emotions.max(by: { $0.value < $1.value }) else { return false }
                 return best.key == name
             case .compare(let key, let op, let value):
-                let x = Double(blendshapes[key] ?? emotions[key] ?? 0)
+                // Compared in Float, the scores' own precision (0.4 as a Float is above 0.4 as a Double).
+                let x = blendshapes[key] ?? emotions[key] ?? 0
+                let value = Float(value)
                 switch op {
                 case .gt: return x > value
                 case .ge: return x >= value

@@ -376,16 +376,16 @@ public final class OverlayRenderer {
                     let c = SpritePlacement.corners(s, imageSize: p.imageSize, face: f)
                     let uv: [Vec2] = [Vec2(0, 0), Vec2(1, 0), Vec2(1, 1), Vec2(0, 1)]
                     let first = loose.count / OverlayVertex.floats
-                    for j in [0, 1, 2, 0, 2, 3] { loose += [c[j].x, c[j].y, c[j].z, uv[j].x, uv[j].y, 1]; grow(Vec2(c[j].x, c[j].y)) }
+                    for j in [0, 1, 2, 0, 2, 3] { loose += [c[j].x, c[j].y, c[j].z, uv[j].x, uv[j].y, 1] }
                     draws.append(.sprite(element: i, first: first, opacity: o))
                 case .debug(let d):
                     for dd in debugDraws(d, face: face, frame: f, height: h, opacity: o, into: &loose) { draws.append(dd) }
-                    needsMesh = true
                 default: break
                 }
             }
             if draws.isEmpty { perFace.append((-1, [])); continue }
-            if needsMesh { for i in 0..<FaceLandmarks.count { grow(f.xy(i)) } }
+            if needsMesh { for i in 0..<FaceLandmarks.meshCount { grow(f.xy(i)) } }
+            for i in stride(from: 0, to: loose.count, by: OverlayVertex.floats) { grow(Vec2(loose[i], loose[i + 1])) }
             // Face block: mesh vertices with canonical UVs, then the occluder's back ring and cap.
             var block: [Float] = []
             block.reserveCapacity(faceVertexCount * OverlayVertex.floats)
@@ -488,7 +488,8 @@ public final class OverlayRenderer {
             for j in [0, 1, 2, 0, 2, 3] { v += [c[j].x, c[j].y, -1e6, uv[j].x, uv[j].y, 1] }
         }
         if d.landmarks {
-            let r = max(1, Float(d.dotRadius) * px), e = (r + 1) / r
+            // Radius follows the face size too, so dots stay separate on small faces.
+            let r = max(0.8, min(Float(d.dotRadius) * px, f.unit * 0.02)), e = (r + 1) / r
             let first = v.count / OverlayVertex.floats
             for i in 0..<FaceLandmarks.count {
                 let c = f.xy(i)
@@ -499,7 +500,7 @@ public final class OverlayRenderer {
             draws.append(.debug(mode: 0, first: first, count: FaceLandmarks.count * 6, edge: r, color: SIMD4(0.2, 1, 0.4, 1) * o))
         }
         if d.axes {
-            let hw = 1.5 * px, e = (hw + 1) / hw
+            let hw = max(0.8, min(1.5 * px, f.unit * 0.015)), e = (hw + 1) / hw
             let origin = f.points[FaceRegions.noseTip]
             let axes: [(Vec3, SIMD4<Float>)] = [(f.ex, SIMD4(1, 0.15, 0.15, 1)), (-f.ey, SIMD4(0.2, 1, 0.2, 1)), (-f.ez, SIMD4(0.25, 0.45, 1, 1))]
             for (axis, color) in axes {
@@ -520,8 +521,9 @@ public final class OverlayRenderer {
             for (k, dgt) in digits.enumerated() {
                 let x = top.x + Float(k) * 4 * g
                 let u0 = Float(dgt * 4)
-                quad([Vec2(x, top.y), Vec2(x + 4 * g, top.y), Vec2(x + 4 * g, top.y + 5 * g), Vec2(x, top.y + 5 * g)],
-                     [Vec2(u0, 0), Vec2(u0 + 4, 0), Vec2(u0 + 4, 5), Vec2(u0, 5)])
+                // 3 glyph columns per quad (the gap is left out, so edge texels never read the next digit).
+                quad([Vec2(x, top.y), Vec2(x + 3 * g, top.y), Vec2(x + 3 * g, top.y + 5 * g), Vec2(x, top.y + 5 * g)],
+                     [Vec2(u0, 0), Vec2(u0 + 2.999, 0), Vec2(u0 + 2.999, 5), Vec2(u0, 5)])
             }
             draws.append(.debug(mode: 2, first: first, count: digits.count * 6, edge: 1, color: SIMD4(1, 0.85, 0.1, 1) * o))
         }
