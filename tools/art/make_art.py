@@ -115,13 +115,17 @@ def make_mask():
     for cx, cy in [(right_eye[0], right_eye[1]), (-right_eye[0], right_eye[1])]:
         dx, dy = (x - cx), (y - cy - 0.05)
         tilt = -0.12 if cx < 0 else 0.12
-        rx, ry = 2.05, 1.15
+        rx, ry = 1.55, 0.72
         ex = dx * math.cos(tilt) + dy * math.sin(tilt)
         ey = -dx * math.sin(tilt) + dy * math.cos(tilt)
         r = np.sqrt((ex / rx) ** 2 + (ey / ry) ** 2)
         eye_d = np.minimum(eye_d, (r - 1) * ry)   # ≈ cm outside the hole
     aa = 0.06  # cm of edge ramp (≈ 1.5 texels)
-    alpha = smoothstep(-aa, aa, eye_d) * cov
+    # Inside the painted holes a sheer black lace veil (the eye openings themselves are true holes:
+    # the filter drops those mesh triangles).
+    hole = 1 - smoothstep(-aa, aa, eye_d)
+    lace = 0.35 + 0.15 * (np.sin(x * 40) * np.sin(y * 40) > 0.3)
+    alpha = (1 - hole * (1 - lace)) * cov
     edge = np.minimum(wing, eye_d)
 
     shade = np.clip((z - 1.0) / 5.0, 0, 1)
@@ -154,6 +158,7 @@ def make_mask():
     col = col * (1 - fil[..., None]) + gold * fil[..., None]
     inwing = smoothstep(-aa, aa, wing)[..., None]
     col = pearl * (1 - inwing) + col * inwing
+    col = col * (1 - hole[..., None]) + np.array([0.06, 0.02, 0.10]) * hole[..., None]
     # Red lips (an ellipse with a cupid's-bow dip) outlined in gold.
     lip_y = y + 4.3 + 0.3 * np.exp(-(x / 0.5) ** 2) * (y > -4.3)
     lip = np.sqrt((x / 2.55) ** 2 + (lip_y / 0.95) ** 2)
