@@ -278,7 +278,9 @@ public final class OverlayRenderer {
                 guard let cond = p.element.when else { continue }
                 let target: Float = cond.holds(blendshapes: face.blendshapes, emotions: face.emotions) ? 1 : 0
                 let key = FadeKey(face: face.id, element: i)
-                var state = fades[key] ?? FadeState(level: 0, time: time)
+                // A face seen for the first time starts in its condition's state (a still, or a face entering
+                // with its mouth already open, shows the element at once); changes after that fade.
+                var state = fades[key] ?? FadeState(level: target, time: time)
                 let dt = max(0, time - state.time)
                 if p.element.fade <= 0 { state.level = target } else {
                     let step = Float(dt / p.element.fade)
