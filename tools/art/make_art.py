@@ -201,9 +201,9 @@ def make_glasses():
     lens.putalpha(Image.fromarray(np.minimum(np.array(lens)[..., 3], np.array(mask))))
     img = Image.alpha_composite(lens, img)
     d = ImageDraw.Draw(img)
-    # Bridge and end pieces reaching the hinges at ±8.0 cm (x 80 / 1200, y 175).
+    # Bridge and end pieces reaching the hinges at ±8.55 cm (x 42 / 1238, y 175), where the temples start.
     d.arc(s([640 - 62, 150, 640 + 62, 260]), 200, 340, fill=frame, width=s(22))
-    for x0, x1 in ((80, 640 - 224 - 180), (640 + 224 + 180, 1200)):
+    for x0, x1 in ((42, 640 - 224 - 180), (640 + 224 + 180, 1238)):
         d.rounded_rectangle(s([min(x0, x1), 160, max(x0, x1), 192]), radius=s(14), fill=frame)
     # Small rivets.
     for cx in (640 - 224 - 150, 640 + 224 + 150):
