@@ -123,7 +123,7 @@ struct Render: ParsableCommand {
             throw CLIError(message: "--codec: unknown codec '\(codec)' (expected h264, h265 or vp9)", exitCode: 2)
         }
         if !filter.isEmpty {
-            throw CLIError(message: "--filter \(filter[0]): no filters are installed yet", exitCode: 2)
+            throw CLIError(message: "--filter \(filter[0]): filters need the face tracker, which the render command does not run yet (see `facefx preview --faces`)", exitCode: 2)
         }
         let options = RenderOptions(
             input: input, output: output, codec: videoCodec, crf: crf, preset: preset,
