@@ -30,13 +30,13 @@ let package = Package(
 
         .target(name: "FaceFXMedia", dependencies: ["CFFmpeg"]),
         .target(name: "FaceFXGPU", dependencies: ["CGLES", "FaceFXShaders"]),
-        // Optimised even in debug builds: the plain-Swift CPU reference runs every network in the face
-        // tests and in `facefx detect` until the GPU engine lands, and is ~13× slower at -Onone (face tests
-        // 95 s → 8 s). Remove the flag to step through FaceFXNeural in a debugger.
+        // Optimised even in debug builds: the plain-Swift CPU reference (tests' second opinion, the
+        // blendshapes path on software renderers, FACEFX_NN=cpu) is ~13× slower at -Onone.
+        // Remove the flag to step through FaceFXNeural in a debugger.
         .target(name: "FaceFXNeural", dependencies: ["FaceFXGPU"],
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "FaceFXFace", dependencies: ["FaceFXGPU", "FaceFXNeural"]),
-        .target(name: "FaceFXOverlay", dependencies: ["FaceFXGPU", "FaceFXFace"]),
+        .target(name: "FaceFXOverlay", dependencies: ["CGLES", "FaceFXGPU", "FaceFXFace"]),
         .target(name: "FaceFXPipeline", dependencies: ["FaceFXMedia", "FaceFXGPU", "FaceFXNeural", "FaceFXFace", "FaceFXOverlay"]),
         .executableTarget(name: "facefx", dependencies: [
             "FaceFXPipeline",
@@ -50,6 +50,7 @@ let package = Package(
         .testTarget(name: "FaceFXNeuralTests", dependencies: ["FaceFXNeural"]),
         .testTarget(name: "FaceFXFaceTests", dependencies: ["FaceFXFace", "FaceFXGPU", "FaceFXNeural"]),
         .testTarget(name: "FaceFXPipelineTests", dependencies: ["FaceFXPipeline", "FaceFXMedia"]),
+        .testTarget(name: "FaceFXOverlayTests", dependencies: ["FaceFXOverlay", "FaceFXPipeline", "FaceFXMedia", "FaceFXGPU", "FaceFXFace"]),
     ],
     // Swift 5 mode: the GL and FFmpeg wrappers hand raw C pointers between dedicated threads,
     // which Swift 6's strict Sendable checking would force into unsafe casts everywhere.

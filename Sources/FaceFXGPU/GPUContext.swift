@@ -35,17 +35,18 @@ public enum GPUDeviceSelection: Equatable, CustomStringConvertible {
 /// GL objects created and still alive, per kind (debug aid: a per-frame allocation shows up here).
 public struct GPUObjectCounters: Equatable {
     public var texturesCreated = 0, framebuffersCreated = 0, renderbuffersCreated = 0
-    public var programsCreated = 0, samplersCreated = 0, vertexArraysCreated = 0
+    public var programsCreated = 0, samplersCreated = 0, vertexArraysCreated = 0, buffersCreated = 0
     public var texturesLive = 0, framebuffersLive = 0, renderbuffersLive = 0
-    public var programsLive = 0, samplersLive = 0, vertexArraysLive = 0
+    public var programsLive = 0, samplersLive = 0, vertexArraysLive = 0, buffersLive = 0
 
     /// Every GL object ever created on the context.
     public var totalCreated: Int {
         texturesCreated + framebuffersCreated + renderbuffersCreated + programsCreated + samplersCreated + vertexArraysCreated
+            + buffersCreated
     }
 }
 
-enum GLObjectKind { case texture, framebuffer, renderbuffer, program, sampler, vertexArray }
+enum GLObjectKind { case texture, framebuffer, renderbuffer, program, sampler, vertexArray, buffer }
 
 public final class GPUContext {
     /// The thread the context is current on; every GL call runs there.
@@ -113,6 +114,7 @@ public final class GPUContext {
         case .program: counters.programsCreated += 1; counters.programsLive += 1
         case .sampler: counters.samplersCreated += 1; counters.samplersLive += 1
         case .vertexArray: counters.vertexArraysCreated += 1; counters.vertexArraysLive += 1
+        case .buffer: counters.buffersCreated += 1; counters.buffersLive += 1
         }
     }
 
@@ -124,6 +126,7 @@ public final class GPUContext {
         case .program: counters.programsLive -= 1
         case .sampler: counters.samplersLive -= 1
         case .vertexArray: counters.vertexArraysLive -= 1
+        case .buffer: counters.buffersLive -= 1
         }
     }
 

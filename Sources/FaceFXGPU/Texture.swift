@@ -95,8 +95,13 @@ public final class Texture {
     public private(set) var filter: TextureFilter
     /// The GL name; 0 after `release()`.
     public private(set) var handle: GLuint = 0
+    /// Mipmap levels of the storage (1 unless created `mipmapped`).
+    public let levels: Int
 
-    public init(context: GPUContext, width: Int, height: Int, format: TextureFormat, filter: TextureFilter = .nearest) throws {
+    /// `mipmapped`: full mip chain (trilinear minification for images drawn smaller than their size,
+    /// e.g. overlay art); fill level 0 with `upload` and call `generateMipmaps()`.
+    public init(context: GPUContext, width: Int, height: Int, format: TextureFormat, filter: TextureFilter = .nearest,
+                mipmapped: Bool = false) throws {
         guard width > 0, height > 0, width <= context.maxTextureSize, height <= context.maxTextureSize else {
             throw GPUError.invalidArgument("texture size \(width)x\(height) (max \(context.maxTextureSize))")
         }
@@ -108,12 +113,15 @@ public final class Texture {
         self.height = height
         self.format = format
         self.filter = filter
+        var levels = 1
+        if mipmapped { while (max(width, height) >> levels) > 0 { levels += 1 } }
+        self.levels = levels
         handle = try context.sync { () throws -> GLuint in
             var t: GLuint = 0
             glGenTextures(1, &t)
             glBindTexture(GLenum(GL_TEXTURE_2D), t)
-            glTexStorage2D(GLenum(GL_TEXTURE_2D), 1, format.internalFormat, GLsizei(width), GLsizei(height))
-            Texture.applyParameters(filter)
+            glTexStorage2D(GLenum(GL_TEXTURE_2D), GLsizei(levels), format.internalFormat, GLsizei(width), GLsizei(height))
+            Texture.applyParameters(filter, mipmapped: levels > 1)
             glBindTexture(GLenum(GL_TEXTURE_2D), 0)
             context.noteCreated(.texture)
             do { try context.checkGLError("glTexStorage2D(\(format) \(width)x\(height))") } catch {
@@ -137,9 +145,10 @@ public final class Texture {
         context.sync { glDeleteTextures(1, &h); context.noteDeleted(.texture) }
     }
 
-    private static func applyParameters(_ filter: TextureFilter) {
+    private static func applyParameters(_ filter: TextureFilter, mipmapped: Bool = false) {
         let f = GLint(filter == .linear ? GL_LINEAR : GL_NEAREST)
-        glTexParameteri(GLenum(GL_TEXTURE_2D), GLenum(GL_TEXTURE_MIN_FILTER), f)
+        let minFilter = mipmapped ? GLint(filter == .linear ? GL_LINEAR_MIPMAP_LINEAR : GL_NEAREST_MIPMAP_NEAREST) : f
+        glTexParameteri(GLenum(GL_TEXTURE_2D), GLenum(GL_TEXTURE_MIN_FILTER), minFilter)
         glTexParameteri(GLenum(GL_TEXTURE_2D), GLenum(GL_TEXTURE_MAG_FILTER), f)
         glTexParameteri(GLenum(GL_TEXTURE_2D), GLenum(GL_TEXTURE_WRAP_S), GLint(GL_CLAMP_TO_EDGE))
         glTexParameteri(GLenum(GL_TEXTURE_2D), GLenum(GL_TEXTURE_WRAP_T), GLint(GL_CLAMP_TO_EDGE))
@@ -154,7 +163,7 @@ public final class Texture {
         try checkAlive()
         context.sync {
             glBindTexture(GLenum(GL_TEXTURE_2D), handle)
-            Texture.applyParameters(newFilter)
+            Texture.applyParameters(newFilter, mipmapped: levels > 1)
             glBindTexture(GLenum(GL_TEXTURE_2D), 0)
         }
         filter = newFilter
@@ -187,6 +196,18 @@ public final class Texture {
             glPixelStorei(GLenum(GL_UNPACK_ROW_LENGTH), 0)
             glBindTexture(GLenum(GL_TEXTURE_2D), 0)
             try context.checkGLError("glTexSubImage2D(\(format), \(type))")
+        }
+    }
+
+    /// Fills levels 1… from level 0 (mipmapped textures; a no-op otherwise).
+    public func generateMipmaps() throws {
+        guard levels > 1 else { return }
+        try checkAlive()
+        try context.sync { () throws in
+            glBindTexture(GLenum(GL_TEXTURE_2D), handle)
+            glGenerateMipmap(GLenum(GL_TEXTURE_2D))
+            glBindTexture(GLenum(GL_TEXTURE_2D), 0)
+            try context.checkGLError("glGenerateMipmap")
         }
     }
 

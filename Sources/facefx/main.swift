@@ -67,7 +67,7 @@ struct FaceFX: ParsableCommand {
         abstract: "Offline face filters and face analysis for video files, on a headless GPU.",
         discussion: "With no subcommand, renders INPUT to OUTPUT: `facefx in.mp4 out.mp4`.",
         version: FaceFXVersion.string,
-        subcommands: [Render.self, Detect.self, Batch.self, Info.self],
+        subcommands: [Render.self, Detect.self, Batch.self, Filters.self, Preview.self, Info.self],
         defaultSubcommand: Render.self
     )
 }
@@ -348,4 +348,65 @@ struct Batch: ParsableCommand {
 
 private func note(_ line: String) {
     FileHandle.standardError.write((line + "\n").data(using: .utf8)!)
+}
+
+struct Filters: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the available filters (name and description), first match of each name wins.")
+
+    @Option(name: .customLong("filters-dir"), help: "Extra folder of filters, searched before FACEFX_FILTERS and the built-in ones (repeatable).")
+    var filtersDirs: [String] = []
+
+    @Flag(name: .long, help: "Also check every filter fully (assets present, inside their folder, decodable).")
+    var check = false
+
+    func run() throws {
+        let lines = FilterCatalog.listing(filtersDirs: filtersDirs)
+        if lines.isEmpty {
+            throw CLIError(message: "no filters found (searched --filters-dir, FACEFX_FILTERS and the built-in Filters/)", exitCode: 1)
+        }
+        lines.forEach { print($0) }
+        if check {
+            try FilterCatalog.checkAll(filtersDirs: filtersDirs)
+        }
+    }
+}
+
+struct Preview: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Render a few frames of INPUT with filters into one contact-sheet PNG.",
+        discussion: "Face data comes from --faces (a facefx faces JSON, or a MediaPipe FaceLandmarker golden) until the tracker is wired.")
+
+    @Argument(help: "Input video or picture.")
+    var input: String
+
+    @Option(name: .long, help: "Filter to apply (repeatable, applied in order).")
+    var filter: [String] = []
+
+    @Option(name: [.customShort("o"), .long], help: "Contact sheet to write (.png).")
+    var output: String
+
+    @Option(name: .long, help: "Frames to show, spread evenly over the input.")
+    var frames: Int = 6
+
+    @Option(name: .long, help: "Face data JSON for the frames.")
+    var faces: String?
+
+    @Option(name: .customLong("filters-dir"), help: "Extra folder of filters, searched first (repeatable).")
+    var filtersDirs: [String] = []
+
+    @Flag(name: .long, help: "Replace OUTPUT if it exists.")
+    var overwrite = false
+
+    @OptionGroup var gpuOptions: GPUOptions
+
+    func run() throws {
+        var o = PreviewOptions(input: input, output: output, filters: filter)
+        o.filtersDirs = filtersDirs
+        o.frames = frames
+        o.facesFile = faces
+        o.overwrite = overwrite
+        o.gpu = try gpuOptions.selection()
+        print(try PreviewJob(options: o).run())
+    }
 }

@@ -1,0 +1,89 @@
+// A multisampled colour (RGBA8) + depth (24-bit) render target: overlays draw here for
+// antialiased geometry edges and depth occlusion, then `resolve` averages the samples into a
+// single-sample framebuffer (the frame texture). Renderbuffers only: GLES cannot sample them.
+import CGLES
+
+public final class MultisampleTarget {
+    public let context: GPUContext
+    public let width: Int
+    public let height: Int
+    /// Samples actually allocated (the request clamped to GL_MAX_SAMPLES).
+    public let samples: Int
+    public private(set) var handle: GLuint = 0
+    private var colorRB: GLuint = 0
+    private var depthRB: GLuint = 0
+
+    public static func maxSamples(_ context: GPUContext) -> Int {
+        context.sync { var v: GLint = 0; glGetIntegerv(GLenum(GL_MAX_SAMPLES), &v); return Int(v) }
+    }
+
+    public init(context: GPUContext, width: Int, height: Int, samples: Int) throws {
+        guard width > 0, height > 0, width <= context.maxTextureSize, height <= context.maxTextureSize else {
+            throw GPUError.invalidArgument("multisample target \(width)x\(height)")
+        }
+        self.context = context
+        self.width = width
+        self.height = height
+        let n = max(1, min(samples, MultisampleTarget.maxSamples(context)))
+        self.samples = n
+        (handle, colorRB, depthRB) = try context.sync { () throws -> (GLuint, GLuint, GLuint) in
+            var fb: GLuint = 0, rbs: [GLuint] = [0, 0]
+            glGenFramebuffers(1, &fb); context.noteCreated(.framebuffer)
+            glGenRenderbuffers(2, &rbs); context.noteCreated(.renderbuffer); context.noteCreated(.renderbuffer)
+            glBindRenderbuffer(GLenum(GL_RENDERBUFFER), rbs[0])
+            glRenderbufferStorageMultisample(GLenum(GL_RENDERBUFFER), GLsizei(n), GLenum(GL_RGBA8), GLsizei(width), GLsizei(height))
+            glBindRenderbuffer(GLenum(GL_RENDERBUFFER), rbs[1])
+            glRenderbufferStorageMultisample(GLenum(GL_RENDERBUFFER), GLsizei(n), GLenum(GL_DEPTH_COMPONENT24), GLsizei(width), GLsizei(height))
+            glBindRenderbuffer(GLenum(GL_RENDERBUFFER), 0)
+            glBindFramebuffer(GLenum(GL_FRAMEBUFFER), fb)
+            glFramebufferRenderbuffer(GLenum(GL_FRAMEBUFFER), GLenum(GL_COLOR_ATTACHMENT0), GLenum(GL_RENDERBUFFER), rbs[0])
+            glFramebufferRenderbuffer(GLenum(GL_FRAMEBUFFER), GLenum(GL_DEPTH_ATTACHMENT), GLenum(GL_RENDERBUFFER), rbs[1])
+            let status = glCheckFramebufferStatus(GLenum(GL_FRAMEBUFFER))
+            glBindFramebuffer(GLenum(GL_FRAMEBUFFER), 0)
+            if status != GLenum(GL_FRAMEBUFFER_COMPLETE) {
+                glDeleteFramebuffers(1, &fb); context.noteDeleted(.framebuffer)
+                glDeleteRenderbuffers(2, &rbs); context.noteDeleted(.renderbuffer); context.noteDeleted(.renderbuffer)
+                throw GPUError.framebufferIncomplete(status: status)
+            }
+            try context.checkGLError("multisample target \(width)x\(height)×\(n)")
+            return (fb, rbs[0], rbs[1])
+        }
+    }
+
+    deinit {
+        guard handle != 0 else { return }
+        var fb = handle, rbs = [colorRB, depthRB]
+        context.deleteLater(.framebuffer) { glDeleteFramebuffers(1, &fb) }
+        context.deleteLater(.renderbuffer) { glDeleteRenderbuffers(1, &rbs[0]) }
+        context.deleteLater(.renderbuffer) { glDeleteRenderbuffers(1, &rbs[1]) }
+    }
+
+    /// Averages the samples of a rectangle (GL pixel coordinates) into the same rectangle of `target`.
+    public func resolve(into target: Framebuffer, x: Int, y: Int, width w: Int, height h: Int) throws {
+        try target.checkAlive()
+        context.sync {
+            glBindFramebuffer(GLenum(GL_READ_FRAMEBUFFER), handle)
+            glBindFramebuffer(GLenum(GL_DRAW_FRAMEBUFFER), target.handle)
+            glBlitFramebuffer(GLint(x), GLint(y), GLint(x + w), GLint(y + h), GLint(x), GLint(y), GLint(x + w), GLint(y + h),
+                              GLbitfield(GL_COLOR_BUFFER_BIT), GLenum(GL_NEAREST))
+            glBindFramebuffer(GLenum(GL_READ_FRAMEBUFFER), 0)
+            glBindFramebuffer(GLenum(GL_DRAW_FRAMEBUFFER), 0)
+        }
+    }
+}
+
+extension Framebuffer {
+    /// Copies a rectangle (GL pixel coordinates) of this framebuffer's colour into the same place of
+    /// `target` (same-size blit, no filtering): cheap snapshots of a region before drawing over it.
+    public func copyRegion(into target: Framebuffer, x: Int, y: Int, width w: Int, height h: Int) throws {
+        try checkAlive(); try target.checkAlive()
+        context.sync {
+            glBindFramebuffer(GLenum(GL_READ_FRAMEBUFFER), handle)
+            glBindFramebuffer(GLenum(GL_DRAW_FRAMEBUFFER), target.handle)
+            glBlitFramebuffer(GLint(x), GLint(y), GLint(x + w), GLint(y + h), GLint(x), GLint(y), GLint(x + w), GLint(y + h),
+                              GLbitfield(GL_COLOR_BUFFER_BIT), GLenum(GL_NEAREST))
+            glBindFramebuffer(GLenum(GL_READ_FRAMEBUFFER), 0)
+            glBindFramebuffer(GLenum(GL_DRAW_FRAMEBUFFER), 0)
+        }
+    }
+}

@@ -1,0 +1,49 @@
+// The overlay stage as the render loop and `facefx preview` use it: filters validated and GL
+// objects created once (`prepare`), then one `draw` per frame on the GL thread.
+import FaceFXFace
+import FaceFXGPU
+import FaceFXOverlay
+import Foundation
+
+public final class OverlayStage {
+    public let renderer: OverlayRenderer
+    public let context: GPUContext
+
+    /// Loads and validates filters by name (before any frame), compiles programs, uploads art.
+    public static func prepare(filters: [String], filtersDirs: [String] = [], context: GPUContext,
+                               settings: OverlaySettings = OverlaySettings()) throws -> OverlayStage {
+        let packs = try FilterCatalog.load(filters, filtersDirs: filtersDirs)
+        do {
+            return OverlayStage(renderer: try OverlayRenderer(context: context, filters: packs, settings: settings), context: context)
+        } catch let e as OverlayError {
+            throw PipelineError.processing(e.description)
+        }
+    }
+
+    init(renderer: OverlayRenderer, context: GPUContext) {
+        self.renderer = renderer
+        self.context = context
+    }
+
+    /// Draws the filters over the colour stage's current frame texture (after `upload`, before `readI420`).
+    public func draw(_ colour: FrameColorConverter, faces: [OverlayFace], time: Double) throws {
+        guard let target = colour.frameTarget else { throw PipelineError.processing("overlay: no frame uploaded yet") }
+        try renderer.render(into: target, width: target.width, height: target.height, faces: faces, time: time)
+    }
+
+    /// Renders over an RGBA still (row 0 = top) and returns the result (tests, previews of pictures).
+    /// Uses one texture/framebuffer per size, kept for the next call.
+    public func renderStill(_ image: RGBAImage, faces: [OverlayFace], time: Double = 0) throws -> RGBAImage {
+        try context.sync { () throws -> RGBAImage in
+            if stillTarget?.width != image.width || stillTarget?.height != image.height {
+                let t = try Texture(context: context, width: image.width, height: image.height, format: .rgba8)
+                stillTarget = try Framebuffer(context: context, color: t)
+            }
+            let target = stillTarget!
+            try target.color.upload(bytes: image.pixels)
+            try renderer.render(into: target, width: image.width, height: image.height, faces: faces, time: time)
+            return RGBAImage(width: image.width, height: image.height, pixels: try target.readRGBA8())
+        }
+    }
+    private var stillTarget: Framebuffer?
+}

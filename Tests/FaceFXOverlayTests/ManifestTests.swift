@@ -1,0 +1,135 @@
+// Every way a filter pack can be wrong must fail before any frame, with file + field in one line.
+import FaceFXOverlay
+import FaceFXPipeline
+import XCTest
+
+final class ManifestTests: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("facefx-filters-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    /// Writes Filters/<name>/filter.json (+ a valid PNG "a.png") and returns the load error text.
+    func loadError(_ json: String, name: String = "bad", setup: ((URL) throws -> Void)? = nil) throws -> String {
+        let folder = dir.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try json.write(to: folder.appendingPathComponent("filter.json"), atomically: true, encoding: .utf8)
+        try FileManager.default.copyItem(at: Fixture.root.appendingPathComponent("Filters/crown/heart.png"),
+                                         to: folder.appendingPathComponent("a.png"))
+        try setup?(folder)
+        let lib = FilterLibrary(extraDirectories: [dir.path], environment: [:], includeBuiltIn: false, decoder: FilterCatalog.pngDecoder)
+        do {
+            _ = try lib.load(name)
+            XCTFail("\(name) loaded but should fail")
+            return ""
+        } catch let e as FilterError {
+            let text = e.description
+            XCTAssertFalse(text.contains("\n"), "one line: \(text)")
+            XCTAssertTrue(text.contains("\(name)/filter.json"), "names the file: \(text)")
+            return text
+        }
+    }
+
+    func sprite(_ image: String) -> String {
+        """
+        {"name": "x", "elements": [{"kind": "blur"}, {"kind": "blur"},
+          {"kind": "sprite", "image": "\(image)", "width": 1, "anchors": [{"landmark": 1, "at": [0, 0]}]}]}
+        """
+    }
+
+    func testInvalidJSON() throws {
+        let e = try loadError("{\"name\": \"x\", \"elements\": [")
+        XCTAssertTrue(e.contains("invalid JSON"), e)
+    }
+
+    func testUnknownKind() throws {
+        let e = try loadError(#"{"name": "x", "elements": [{"kind": "blur"}, {"kind": "hologram"}]}"#)
+        XCTAssertTrue(e.contains("elements[1].kind: unknown element kind 'hologram'"), e)
+    }
+
+    func testUnknownFieldAndMissingField() throws {
+        var e = try loadError(#"{"name": "x", "elements": [{"kind": "sprite", "imgae": "a.png"}]}"#)
+        XCTAssertTrue(e.contains("elements[0].imgae: unknown field"), e)
+        e = try loadError(#"{"name": "x", "elements": [{"kind": "mesh"}]}"#, name: "bad2")
+        XCTAssertTrue(e.contains("elements[0].texture: missing"), e)
+        e = try loadError(#"{"name": "x", "elements": [{"kind": "tint", "region": "lips", "color": "red"}]}"#, name: "bad3")
+        XCTAssertTrue(e.contains("elements[0].color: expected \"#rrggbb\""), e)
+        e = try loadError(#"{"name": "x", "elements": [{"kind": "blur", "when": {"jawOpn": ">0.4"}}]}"#, name: "bad4")
+        XCTAssertTrue(e.contains("elements[0].when.jawOpn"), e)
+    }
+
+    func testMissingAsset() throws {
+        let e = try loadError(sprite("nothere.png"))
+        XCTAssertTrue(e.contains("elements[2].image: 'nothere.png' does not exist"), e)
+    }
+
+    func testParentPath() throws {
+        let e = try loadError(sprite("../x.png"))
+        XCTAssertTrue(e.contains("elements[2].image: '../x.png' leaves the filter folder"), e)
+    }
+
+    func testAbsolutePath() throws {
+        let e = try loadError(sprite(Fixture.root.appendingPathComponent("Filters/crown/heart.png").path))
+        XCTAssertTrue(e.contains("elements[2].image:") && e.contains("is an absolute path"), e)
+    }
+
+    func testSymlinkOut() throws {
+        let e = try loadError(sprite("link.png")) { folder in
+            try FileManager.default.createSymbolicLink(atPath: folder.appendingPathComponent("link.png").path,
+                                                       withDestinationPath: Fixture.root.appendingPathComponent("samples/astronaut.png").path)
+        }
+        XCTAssertTrue(e.contains("elements[2].image: 'link.png' is a symlink leading outside the filter folder"), e)
+    }
+
+    func testNotAPNG() throws {
+        let e = try loadError(sprite("text.png")) { folder in
+            try "hello".write(to: folder.appendingPathComponent("text.png"), atomically: true, encoding: .utf8)
+        }
+        XCTAssertTrue(e.contains("elements[2].image: 'text.png' is not a readable PNG"), e)
+    }
+
+    func testSymlinkInsideIsFine() throws {
+        let folder = dir.appendingPathComponent("ok")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: Fixture.root.appendingPathComponent("Filters/crown/heart.png"), to: folder.appendingPathComponent("a.png"))
+        try FileManager.default.createSymbolicLink(atPath: folder.appendingPathComponent("b.png").path, withDestinationPath: "a.png")
+        try sprite("b.png").write(to: folder.appendingPathComponent("filter.json"), atomically: true, encoding: .utf8)
+        let lib = FilterLibrary(extraDirectories: [dir.path], environment: [:], includeBuiltIn: false, decoder: FilterCatalog.pngDecoder)
+        XCTAssertEqual(try lib.load("ok").images.count, 1)
+    }
+
+    func testSearchOrderAndBuiltIns() throws {
+        // A user folder's filter of the same name hides the built-in one.
+        let folder = dir.appendingPathComponent("mask")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try #"{"name": "Mine", "description": "user mask", "elements": [{"kind": "blur"}]}"#
+            .write(to: folder.appendingPathComponent("filter.json"), atomically: true, encoding: .utf8)
+        let lib = FilterLibrary(extraDirectories: [dir.path], environment: ["FACEFX_FILTERS": "/nonexistent"],
+                                includeBuiltIn: false, decoder: FilterCatalog.pngDecoder)
+        XCTAssertEqual(try lib.load("mask").manifest.description, "user mask")
+        XCTAssertThrowsError(try lib.load("nosuchfilter")) { XCTAssertTrue("\($0)".contains("not found")) }
+        // Every built-in filter validates, and there are at least the 8 the project ships.
+        let builtIn = Fixture.library()
+        let names = builtIn.list().map(\.name)
+        for n in ["mask", "glasses", "dog", "anonymize", "pixelate", "lipstick", "debug", "crown"] { XCTAssertTrue(names.contains(n), n) }
+        for n in names { XCTAssertNoThrow(try builtIn.load(n), n) }
+    }
+
+    func testConditions() throws {
+        let m = try FilterPack.decodeManifest(Data(#"{"name": "x", "elements": [{"kind": "blur", "when": {"jawOpen": ">0.4", "emotion": "happy"}}]}"#.utf8),
+                                              shownPath: "f.json")
+        let c = try XCTUnwrap(m.elements[0].when)
+        XCTAssertTrue(c.holds(blendshapes: ["jawOpen": 0.5], emotions: ["happy": 0.7, "sad": 0.1]))
+        XCTAssertFalse(c.holds(blendshapes: ["jawOpen": 0.4], emotions: ["happy": 0.7]))
+        XCTAssertFalse(c.holds(blendshapes: ["jawOpen": 0.9], emotions: ["happy": 0.2, "sad": 0.5]))
+    }
+
+    /// The JSON Schema and the Codable types list the same element kinds.
+    func testSchemaListsEveryKind() throws {
+        let text = try String(contentsOf: Fixture.root.appendingPathComponent("Filters/filter.schema.json"), encoding: .utf8)
+        for k in ElementKind.allCases { XCTAssertTrue(text.contains("\"const\": \"\(k.rawValue)\""), k.rawValue) }
+    }
+}
