@@ -61,6 +61,7 @@ public struct FaceAnalysisTimings: Sendable {
     public var blendshapes = 0.0
     public var emotion = 0.0
     public var total = 0.0
+    public init() {}
 }
 
 public enum FaceAnalysisError: Error, CustomStringConvertible {

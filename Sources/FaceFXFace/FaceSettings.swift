@@ -67,6 +67,13 @@ public struct FaceSettings: Sendable {
         public var offlineNoiseFloorIOD: Double = 0.001
         /// Floor for the scalar noise estimate (blendshape units).
         public var offlineNoiseFloorScalar: Double = 0.001
+        /// Long clips are smoothed offline in windows of this many frames (memory stays flat: ~12 KB
+        /// per face-frame held), each seeing `offlineWindowMargin` raw frames of context on both
+        /// sides. Clips up to this length are smoothed in one piece.
+        public var offlineWindowFrames: Int = 1800
+        /// Context frames beyond each window edge. The smoother's response at 1.5 Hz has decayed
+        /// to < 1e-4 after ~1 s, so 90 frames (3 s at 30 fps) make windowed = whole-clip results.
+        public var offlineWindowMargin: Int = 90
         public init() {}
     }
 
