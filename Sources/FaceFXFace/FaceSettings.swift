@@ -122,6 +122,11 @@ public struct FaceSettings: Sendable {
         /// outer-eye-corner distances; measured from fer's Haar box on astronaut.png.
         public var emotionBoxSize: Double = 1.91
         public var emotionBoxDown: Double = 0.19
+        /// Refinement (0 = off, MediaPipe's behaviour): when a face's landmarks define an ROI that
+        /// differs from the one they came from by more than this fraction of the ROI side (shift, size,
+        /// or rotation/3 in radians), the landmarks run again on the new ROI in the same frame. Catches
+        /// fast moves and the coarse ROI of a new face's detection; `facefx analyze` turns it on (0.04).
+        public var refineROIShift: Double = 0
         public init() {}
     }
 

@@ -27,6 +27,8 @@ public struct AnalyzeOptions {
     public var reidWindow: Double
     /// Smallest face (pixels) the detector tiles are laid out for.
     public var minFaceSize: Double
+    /// Second landmark pass on faces whose ROI moved a lot (FaceSettings.Analysis.refineROIShift).
+    public var refineROIs: Bool = true
     public var gpu: GPUDeviceSelection
     public var progress: ProgressReporter.Mode
     /// nil: ResourceLocator.modelsDirectory().
@@ -44,12 +46,16 @@ public struct AnalyzeOptions {
         self.modelsDirectory = modelsDirectory
     }
 
+    /// ROI change (fraction of its side) that triggers the second landmark pass.
+    public static let refineROIShift = 0.04
+
     var settings: FaceSettings {
         var s = FaceSettings()
         s.tracker.maxFaces = maxFaces
         s.tracker.detectEvery = detectEvery
         s.tracker.reidWindow = reidWindow
         s.analysis.minFaceSize = minFaceSize
+        s.analysis.refineROIShift = refineROIs ? AnalyzeOptions.refineROIShift : 0
         if let w = smoothingWindow {
             s.smoothing.offlineWindowFrames = w.frames
             s.smoothing.offlineWindowMargin = w.margin
@@ -78,9 +84,9 @@ public struct AnalyzeSummary {
     /// One line: where the time went (for --timings).
     public var timingsLine: String {
         let t = timings
-        return String(format: "facefx: %@: %d detector tiles; upload+colour %.2f s, detector %.2f s, landmarks %.2f s, blendshapes %.2f s, emotion %.2f s (analysis %.2f s); smoothing+writing %.2f s; total %.2f s (%@)",
-                      (input as NSString).lastPathComponent, t.tiles, uploadSeconds, t.detector, t.landmarks, t.blendshapes,
-                      t.emotion, t.total, outputSeconds, seconds, renderer)
+        return String(format: "facefx: %@: %d detector tiles; upload+colour %.2f s, detector %.2f s, landmarks %.2f s (%d of %d face-frames refined), blendshapes %.2f s, emotion %.2f s (analysis %.2f s); smoothing+writing %.2f s; total %.2f s (%@)",
+                      (input as NSString).lastPathComponent, t.tiles, uploadSeconds, t.detector, t.landmarks, t.refinedFaces, faceFrames,
+                      t.blendshapes, t.emotion, t.total, outputSeconds, seconds, renderer)
     }
 
     /// `facefx: in.mp4: 240 frames, 1 face track, 231 face-frames in 9.1 s (26.4 fps)`
@@ -258,5 +264,6 @@ final class StageTimes {
         if t.tiles > 0 { analysis.tiles = t.tiles }
         analysis.detector += t.detector; analysis.landmarks += t.landmarks
         analysis.blendshapes += t.blendshapes; analysis.emotion += t.emotion; analysis.total += t.total
+        analysis.refinedFaces += t.refinedFaces
     }
 }

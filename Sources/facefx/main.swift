@@ -212,6 +212,9 @@ struct Analyze: ParsableCommand {
     @Option(name: .long, help: "Smallest face (pixels) to look for; smaller values add detector tiles (slower).")
     var minFace: Double = 48
 
+    @Flag(name: .long, help: "One landmark pass per face and frame, like MediaPipe (default: a second pass where the face moved a lot or was just found).")
+    var noRefine = false
+
     @Flag(name: .long, help: "Replace existing output files.")
     var overwrite = false
 
@@ -235,11 +238,12 @@ struct Analyze: ParsableCommand {
         guard let smoothing = AnalyzeSmoothing(rawValue: smooth.lowercased()) else {
             throw CLIError(message: "--smooth: expected offline, online or off, got '\(smooth)'", exitCode: 2)
         }
-        let options = AnalyzeOptions(
+        var options = AnalyzeOptions(
             input: input, csvPath: csv, jsonlPath: jsonl,
             records: FaceRecordOptions(landmarks: landmarks, includeEmpty: includeEmpty), overwrite: overwrite,
             maxFaces: maxFaces, detectEvery: detectEvery, smoothing: smoothing, reidWindow: reidWindow,
             minFaceSize: minFace, gpu: try gpuOptions.selection(), progress: quiet ? .quiet : .auto)
+        options.refineROIs = !noRefine
         let job = AnalyzeJob(options: options)
         job.onWarning = { FaceFXMain.warn($0) }
         let summary = try job.run()
