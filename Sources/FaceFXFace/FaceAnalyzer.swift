@@ -61,6 +61,9 @@ public struct FaceAnalysisTimings: Sendable {
     public var blendshapes = 0.0
     public var emotion = 0.0
     public var total = 0.0
+    /// Faces whose landmarks ran a second time on a refined ROI (`refineROIShift`).
+    public var refinedFaces = 0
+    public init() {}
 }
 
 public enum FaceAnalysisError: Error, CustomStringConvertible {
@@ -140,9 +143,12 @@ public final class FaceAnalyzer {
             timings.detector = Date().timeIntervalSince(t0)
         }
 
-        let rois = tracker.rois(forFrame: frameIndex, time: time, detections: detections)
+        var rois = tracker.rois(forFrame: frameIndex, time: time, detections: detections)
         var t0 = Date()
-        let landmarkResults = try landmarks(frame: frameTexture, rois: rois)
+        var landmarkResults = try landmarks(frame: frameTexture, rois: rois)
+        if settings.analysis.refineROIShift > 0 {
+            timings.refinedFaces = try refineMovedROIs(frame: frameTexture, rois: &rois, results: &landmarkResults)
+        }
         timings.landmarks = Date().timeIntervalSince(t0)
         let faces = tracker.update(frame: frameIndex, time: time, landmarkResults: landmarkResults)
         guard !faces.isEmpty else { return [] }
@@ -229,6 +235,40 @@ public final class FaceAnalyzer {
             let presence = 1 / (1 + exp(-Double(o[1].data[0])))
             return LandmarkResult(trackID: r.trackID, landmarks: t.landmarksToFrame(o[0].data), presence: presence)
         }
+    }
+
+    /// Second landmark pass where this frame's landmarks call for a clearly different ROI than the one
+    /// they were computed in (a fast move since the previous frame, or a new face's coarse detector
+    /// ROI): the network is most accurate on the ROI its own landmarks define. One batched run for all
+    /// such faces; a refined result replaces the first only if the face is still present.
+    @discardableResult
+    func refineMovedROIs(frame: Texture, rois: inout [TrackROI], results: inout [LandmarkResult]) throws -> Int {
+        var redo: [TrackROI] = [], slots: [Int] = []
+        for (k, (r, res)) in zip(rois, results).enumerated()
+            where res.presence >= settings.tracker.minPresence && res.landmarks.count >= FaceLandmarks.meshCount {
+            let fresh = FaceROI(landmarks: res.landmarks, settings: settings.roi)
+            if Self.roiChange(r.roi, fresh) > settings.analysis.refineROIShift {
+                redo.append(TrackROI(trackID: r.trackID, roi: fresh, source: r.source))
+                slots.append(k)
+            }
+        }
+        guard !redo.isEmpty else { return 0 }
+        let again = try landmarks(frame: frame, rois: redo)
+        for (k, (r, res)) in zip(slots, zip(redo, again)) where res.presence >= settings.tracker.minPresence {
+            results[k] = res
+            rois[k] = r
+        }
+        return redo.count
+    }
+
+    /// How far apart two ROIs are, as a fraction of the ROI side: the largest of the centre shift,
+    /// the size change and the rotation (radians × ⅓, about the displacement of face points).
+    static func roiChange(_ a: FaceROI, _ b: FaceROI) -> Double {
+        let side = max(a.size, 1e-9)
+        let shift = hypot(a.center.x - b.center.x, a.center.y - b.center.y) / side
+        let resize = abs(a.size - b.size) / side
+        let turn = abs(normalizeRadians(a.rotation - b.rotation)) / 3
+        return max(shift, resize, turn)
     }
 
     /// Renders the crops into the runner's input texture and runs it, in chunks of its maxBatch.

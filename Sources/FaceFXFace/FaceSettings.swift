@@ -67,6 +67,13 @@ public struct FaceSettings: Sendable {
         public var offlineNoiseFloorIOD: Double = 0.001
         /// Floor for the scalar noise estimate (blendshape units).
         public var offlineNoiseFloorScalar: Double = 0.001
+        /// Long clips are smoothed offline in windows of this many frames (memory stays flat: ~12 KB
+        /// per face-frame held), each seeing `offlineWindowMargin` raw frames of context on both
+        /// sides. Clips up to this length are smoothed in one piece.
+        public var offlineWindowFrames: Int = 1800
+        /// Context frames beyond each window edge. The smoother's response at 1.5 Hz has decayed
+        /// to < 1e-4 after ~1 s, so 90 frames (3 s at 30 fps) make windowed = whole-clip results.
+        public var offlineWindowMargin: Int = 90
         public init() {}
     }
 
@@ -115,6 +122,11 @@ public struct FaceSettings: Sendable {
         /// outer-eye-corner distances; measured from fer's Haar box on astronaut.png.
         public var emotionBoxSize: Double = 1.91
         public var emotionBoxDown: Double = 0.19
+        /// Refinement (0 = off, MediaPipe's behaviour): when a face's landmarks define an ROI that
+        /// differs from the one they came from by more than this fraction of the ROI side (shift, size,
+        /// or rotation/3 in radians), the landmarks run again on the new ROI in the same frame. Catches
+        /// fast moves and the coarse ROI of a new face's detection; `facefx analyze` turns it on (0.04).
+        public var refineROIShift: Double = 0
         public init() {}
     }
 

@@ -67,7 +67,7 @@ struct FaceFX: ParsableCommand {
         abstract: "Offline face filters and face analysis for video files, on a headless GPU.",
         discussion: "With no subcommand, renders INPUT to OUTPUT: `facefx in.mp4 out.mp4`.",
         version: FaceFXVersion.string,
-        subcommands: [Render.self, Detect.self, Batch.self, Filters.self, Preview.self, Info.self],
+        subcommands: [Render.self, Analyze.self, Detect.self, Batch.self, Filters.self, Preview.self, Info.self],
         defaultSubcommand: Render.self
     )
 }
@@ -172,6 +172,86 @@ struct Detect: ParsableCommand {
         let report = try job.run()
         print(json ? try DetectOutput.json(report) : DetectOutput.table(report))
         if timings { FileHandle.standardError.write((DetectOutput.timings(report) + "\n").data(using: .utf8)!) }
+    }
+}
+
+struct Analyze: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Per-frame faces of a video (box, head pose, 52 blendshapes, 7 emotions, optional 478 landmarks) to CSV and/or JSON Lines.",
+        discussion: """
+            No video is written (the fast path). At least one of --csv / --jsonl is required. Both files are written \
+            beside their targets and renamed only when the whole video is done. Columns: docs/ANALYZE.md.
+            """)
+
+    @Argument(help: "Input video (anything FFmpeg demuxes).")
+    var input: String
+
+    @Option(name: .long, help: "Write one CSV row per face per frame here.")
+    var csv: String?
+
+    @Option(name: .long, help: "Write one JSON object per frame here (JSON Lines).")
+    var jsonl: String?
+
+    @Flag(name: .long, help: "Add the 478 landmarks (pixels) to every face.")
+    var landmarks = false
+
+    @Flag(name: .long, help: "CSV: one row with an empty face_id for frames without faces.")
+    var includeEmpty = false
+
+    @Option(name: .long, help: "Most faces tracked at once.")
+    var maxFaces: Int = 8
+
+    @Option(name: .long, help: "Run the face detector every N frames (1 = every frame; tracked faces follow their landmarks in between).")
+    var detectEvery: Int = 1
+
+    @Option(name: .long, help: "offline (zero-lag, uses future frames), online (One Euro, causal) or off (raw).")
+    var smooth: String = "offline"
+
+    @Option(name: .long, help: "Seconds a face that left the picture keeps its id waiting to come back.")
+    var reidWindow: Double = 2
+
+    @Option(name: .long, help: "Smallest face (pixels) to look for; smaller values add detector tiles (slower).")
+    var minFace: Double = 48
+
+    @Flag(name: .long, help: "One landmark pass per face and frame, like MediaPipe (default: a second pass where the face moved a lot or was just found).")
+    var noRefine = false
+
+    @Flag(name: .long, help: "Replace existing output files.")
+    var overwrite = false
+
+    @Flag(name: .long, help: "No progress output and no summary; errors only.")
+    var quiet = false
+
+    @Flag(name: .long, help: "Print where the time went (upload, detector, landmarks, ...) to stderr.")
+    var timings = false
+
+    @OptionGroup var gpuOptions: GPUOptions
+
+    func validate() throws {
+        guard maxFaces >= 1 else { throw ValidationError("--max-faces must be at least 1, got \(maxFaces)") }
+        guard detectEvery >= 1 else { throw ValidationError("--detect-every must be at least 1, got \(detectEvery)") }
+        guard minFace >= 8 else { throw ValidationError("--min-face must be at least 8 pixels, got \(minFace)") }
+        guard reidWindow >= 0, reidWindow.isFinite else { throw ValidationError("--reid-window must be ≥ 0 seconds, got \(reidWindow)") }
+        guard csv != nil || jsonl != nil else { throw ValidationError("give --csv FILE and/or --jsonl FILE") }
+    }
+
+    func run() throws {
+        guard let smoothing = AnalyzeSmoothing(rawValue: smooth.lowercased()) else {
+            throw CLIError(message: "--smooth: expected offline, online or off, got '\(smooth)'", exitCode: 2)
+        }
+        var options = AnalyzeOptions(
+            input: input, csvPath: csv, jsonlPath: jsonl,
+            records: FaceRecordOptions(landmarks: landmarks, includeEmpty: includeEmpty), overwrite: overwrite,
+            maxFaces: maxFaces, detectEvery: detectEvery, smoothing: smoothing, reidWindow: reidWindow,
+            minFaceSize: minFace, gpu: try gpuOptions.selection(), progress: quiet ? .quiet : .auto)
+        options.refineROIs = !noRefine
+        let job = AnalyzeJob(options: options)
+        job.onWarning = { FaceFXMain.warn($0) }
+        let summary = try job.run()
+        if !quiet {
+            FileHandle.standardError.write((summary.line + "\n").data(using: .utf8)!)
+        }
+        if timings { FileHandle.standardError.write((summary.timingsLine + "\n").data(using: .utf8)!) }
     }
 }
 
