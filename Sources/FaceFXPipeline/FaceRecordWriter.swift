@@ -4,6 +4,7 @@
 // columns; `FaceRecordColumns` is the single place that names them.
 
 import FaceFXFace
+import FaceFXMedia
 import Foundation
 
 public struct FaceRecordOptions: Sendable {
