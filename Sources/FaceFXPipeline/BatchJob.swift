@@ -28,6 +28,10 @@ public struct BatchOptions {
     public var summaryPath: String?
     /// Recorded in the summary as it was typed.
     public var commandLine: [String]
+    /// Filters drawn on every file, tracking options for filters and the CSV.
+    public var filters: [String] = []
+    public var filtersDirs: [String] = []
+    public var tracking = FaceTrackingOptions()
 
     public init(plan: BatchPlan, action: BatchItemAction = .render, codec: VideoCodecChoice = .h264, crf: Int = 18,
                 preset: String = "medium", gpu: GPUDeviceSelection = .auto, jobs: Int = 1, skipExisting: Bool = false,
@@ -253,32 +257,49 @@ public final class BatchJob {
         var result = BatchItemResult(input: item.input, output: item.output, status: .ok, frames: 0, faces: 0,
                                      seconds: 0, error: nil)
         do {
+            // The file whose existence means "done": the video, or the CSV in analyze-only mode.
             var st = stat()
-            if stat(item.output, &st) == 0 && !options.overwrite {
+            let done = options.action == .analyze ? (item.analysisOutput ?? item.output) : item.output
+            if stat(done, &st) == 0 && !options.overwrite {
                 if options.skipExisting && (st.st_mode & S_IFMT) == S_IFREG {
                     result.status = .skipped
                     return result
                 }
-                throw PipelineError.processing("\(item.output): already exists (use --skip-existing to keep it or --overwrite to replace it)")
+                throw PipelineError.processing("\(done): already exists (use --skip-existing to keep it or --overwrite to replace it)")
             }
-            let folder = (item.output as NSString).deletingLastPathComponent
+            let folder = (done as NSString).deletingLastPathComponent
             if !folder.isEmpty {
                 do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
                     throw PipelineError.processing("\(item.output): cannot create folder \(folder) (\(error.localizedDescription))")
                 }
             }
             switch options.action {
-            case .render:
-                let job = RenderJob(options: RenderOptions(
+            case .render, .both:
+                var o = RenderOptions(
                     input: item.input, output: item.output, codec: options.codec, crf: options.crf, preset: options.preset,
-                    overwrite: options.overwrite, gpu: options.gpu, progress: options.jobs == 1 ? options.progress : .quiet))
+                    overwrite: options.overwrite, gpu: options.gpu, progress: options.jobs == 1 ? options.progress : .quiet)
+                o.filters = options.filters
+                o.filtersDirs = options.filtersDirs
+                o.tracking = options.tracking
+                if options.action == .both { o.csvPath = item.analysisOutput }
+                let job = RenderJob(options: o)
                 job.onWarning = { [weak self] in self?.emit(.warning(item: item, message: $0)) }
                 let summary = try job.run()
                 result.frames = summary.frames
-            case .analyze, .both:
-                // Analysis hook: run the face analysis here (and the render for .both), write item.analysisOutput,
-                // and fill result.faces.
-                throw PipelineError.usage("face analysis (--csv) is not available yet")
+                result.faces = summary.faceFrames
+            case .analyze:
+                var o = AnalyzeOptions(input: item.input, csvPath: item.analysisOutput, overwrite: options.overwrite,
+                                       gpu: options.gpu, progress: options.jobs == 1 ? options.progress : .quiet)
+                o.maxFaces = options.tracking.maxFaces
+                o.detectEvery = options.tracking.detectEvery
+                o.smoothing = options.tracking.smoothing
+                o.reidWindow = options.tracking.reidWindow
+                o.minFaceSize = options.tracking.minFaceSize
+                let job = AnalyzeJob(options: o)
+                job.onWarning = { [weak self] in self?.emit(.warning(item: item, message: $0)) }
+                let summary = try job.run()
+                result.frames = summary.frames
+                result.faces = summary.faceFrames
             }
         } catch {
             result.status = .failed

@@ -11,7 +11,7 @@ public enum BatchItemAction: String, Codable, Sendable {
     public var analyzes: Bool { self != .render }
 
     /// Flip to true when the analysis API (per-face CSV export) exists.
-    public static let analysisAvailable = false
+    public static let analysisAvailable = true
 }
 
 /// One slice of a batch that several machines share: the items whose position in the full list, sorted by

@@ -34,6 +34,7 @@ public struct PreviewOptions {
     public var tileWidth: Int = 480
     public var overwrite = false
     public var gpu: GPUDeviceSelection = .auto
+    public var tracking = FaceTrackingOptions()
     public init(input: String, output: String, filters: [String]) {
         self.input = input; self.output = output; self.filters = filters
     }
@@ -62,10 +63,14 @@ public final class PreviewJob {
         let gpu = try GPUContext(device: o.gpu)
         let stage = try OverlayStage.prepare(filters: o.filters, filtersDirs: o.filtersDirs, context: gpu)   // validated before any frame
         let source: FaceSource
-        if let f = o.facesFile { source = try FileFaceSource(path: f) } else if let make = PreviewJob.trackerSource { source = try make(gpu) } else {
-            throw PipelineError.usage("preview: give --faces FILE (face data JSON); the tracker is not wired into facefx yet")
-        }
         let colour = try FrameColorConverter(context: gpu)
+        if let f = o.facesFile {
+            source = try FileFaceSource(path: f)
+        } else if let make = PreviewJob.trackerSource {
+            source = try make(gpu)
+        } else {
+            source = try AnalyzerFaceSource(context: gpu, programs: colour.programs, options: o.tracking)
+        }
 
         let total = max(1, info.estimatedFrameCount ?? 1)   // stills report no count
         let n = min(o.frames, total)

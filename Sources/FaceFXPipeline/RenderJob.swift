@@ -1,5 +1,7 @@
+import FaceFXFace
 import FaceFXGPU
 import FaceFXMedia
+import FaceFXOverlay
 import Foundation
 
 public struct RenderOptions {
@@ -11,6 +13,17 @@ public struct RenderOptions {
     public var overwrite: Bool
     public var gpu: GPUDeviceSelection
     public var progress: ProgressReporter.Mode
+    /// Filters drawn in order (names from Filters/, --filters-dir, FACEFX_FILTERS).
+    public var filters: [String] = []
+    public var filtersDirs: [String] = []
+    /// Per-face records written alongside the video (same format as `facefx analyze`).
+    public var csvPath: String?
+    public var jsonlPath: String?
+    public var records = FaceRecordOptions()
+    public var tracking = FaceTrackingOptions()
+
+    /// True when the render needs face tracking (filters or exports).
+    public var needsFaces: Bool { !filters.isEmpty || csvPath != nil || jsonlPath != nil }
 
     public init(input: String, output: String, codec: VideoCodecChoice = .h264, crf: Int = 18, preset: String = "medium",
                 overwrite: Bool = false, gpu: GPUDeviceSelection = .auto, progress: ProgressReporter.Mode = .quiet) {
@@ -26,12 +39,18 @@ public struct RenderSummary {
     public var seconds: Double
     public var renderer: String
     public var warnings: [String]
+    /// Faces summed over frames, and distinct track ids (0 when no tracking ran).
+    public var faceFrames = 0
+    public var faceTracks = 0
+    public var tracked = false
 
     public var fps: Double { seconds > 0 ? Double(frames) / seconds : 0 }
 
     /// The one-line summary printed at the end of a run.
     public var line: String {
-        var s = "facefx: \(output): \(frames) frames in \(String(format: "%.1f", seconds)) s (\(String(format: "%.1f", fps)) fps)"
+        var s = "facefx: \(output): \(frames) frames"
+        if tracked { s += ", \(faceTracks) face track\(faceTracks == 1 ? "" : "s"), \(faceFrames) face-frames" }
+        s += " in \(String(format: "%.1f", seconds)) s (\(String(format: "%.1f", fps)) fps)"
         if corruptPackets > 0 { s += ", \(corruptPackets) corrupt packet\(corruptPackets == 1 ? "" : "s") skipped" }
         return s
     }
@@ -85,33 +104,51 @@ public final class RenderJob {
         }
     }
 
+    /// Offline smoothing window for rendering: the picture waits for its smoothed faces, so decoded frames
+    /// are held for up to window + margin frames (about 60: 180 MB of 1080p 4:2:0). `analyze` uses far
+    /// longer windows since it holds only face records.
+    static let renderSmoothingWindow = (frames: 30, margin: 30)
+
     private func runUnmapped() throws -> RenderSummary {
         let o = options
         try RenderJob.checkPaths(input: o.input, output: o.output, overwrite: o.overwrite)
+        try FaceRecordWriter.checkTargets([o.csvPath, o.jsonlPath].compactMap { $0 }, overwrite: o.overwrite,
+                                          inputs: [o.input, o.output])
         let started = Date()
         let warnings = WarningLog(sink: onWarning)
 
         let reader = try VideoReader(path: o.input)
         reader.onWarning = { warnings.add($0) }
         let info = reader.info
+        let gpu = try GPUContext(device: o.gpu)
+        let colour = try FrameColorConverter(context: gpu)
+        // Filters are validated (JSON, element kinds, assets) before the output is created or a frame decoded.
+        let overlay = o.filters.isEmpty ? nil
+            : try OverlayStage.prepare(filters: o.filters, filtersDirs: o.filtersDirs, context: gpu)
+        let trackingSettings = o.tracking.settings(offlineWindow: RenderJob.renderSmoothingWindow)
+        let faces = o.needsFaces ? try FaceStage(context: gpu, programs: colour.programs, settings: trackingSettings) : nil
+        let records = (o.csvPath != nil || o.jsonlPath != nil)
+            ? try FaceRecordWriter(csvPath: o.csvPath, jsonlPath: o.jsonlPath, options: o.records, overwrite: o.overwrite)
+            : nil
         let writer = try VideoWriter(path: o.output, input: info, inputPath: o.input,
                                      options: EncodeOptions(codec: o.codec.media, crf: o.crf, preset: o.preset),
                                      onWarning: { warnings.add($0) })
 
-        let gpu = try GPUContext(device: o.gpu)
-        let colour = try FrameColorConverter(context: gpu)
         let layout = I420Layout(width: info.width, height: info.height)
         try colour.prepareOutput(layout: layout)
         // Nothing draws into the frame without filters: 8-bit 4:2:0 frames then take the copy path
         // (no RGBA round trip). FACEFX_FORCE_RGBA=1 forces the RGBA path (tests, benchmarks).
         let forceRGBA = ProcessInfo.processInfo.environment["FACEFX_FORCE_RGBA"] == "1"
-        let passthrough = forceRGBA ? nil : FramePassthrough(context: gpu, programs: colour.programs, passes: colour.passes)
+        let passthrough = forceRGBA || overlay != nil ? nil
+            : FramePassthrough(context: gpu, programs: colour.programs, passes: colour.passes)
         try passthrough?.prepare(layout: layout)
+        let smoother = faces?.makeSmoother(o.tracking.smoothing, settings: trackingSettings,
+                                           width: info.width, height: info.height)
 
         let progress = ProgressReporter(mode: o.progress, label: (o.output as NSString).lastPathComponent,
                                         totalFrames: info.estimatedFrameCount)
         let decoded = BoundedQueue<VideoFrame>(capacity: RenderJob.queueDepth)
-        let rendered = BoundedQueue<(I420Buffer, Int64)>(capacity: RenderJob.queueDepth)
+        let rendered = BoundedQueue<RenderedFrame>(capacity: RenderJob.queueDepth)
         let failure = FirstError()
         let abort = { (error: Error) in
             failure.set(error)
@@ -135,27 +172,68 @@ public final class RenderJob {
             } catch { abort(error) }
         }
         decodeThread.name = "facefx.decode"
-        let gpuThread = Thread { [unowned gpu, unowned colour, unowned writer, weak passthrough] in
+        let gpuThread = Thread { [unowned gpu, unowned colour, unowned writer, weak passthrough, weak overlay, weak faces] in
             defer { stages.leave() }
-            do {
-                while let frame = decoded.pop() {
-                    let buffer = writer.makeFrameBuffer()
-                    guard buffer.byteCount >= layout.byteCount else {
-                        throw PipelineError.processing("internal: frame buffer smaller than the GPU layout")
+            /// Draws `frame` (already converted into the frame texture when `converted`) with its faces and
+            /// reads it back into an encoder buffer.
+            func output(_ frame: VideoFrame, faces: FaceFrame?, converted: Bool) throws -> Bool {
+                let buffer = writer.makeFrameBuffer()
+                guard buffer.byteCount >= layout.byteCount else {
+                    throw PipelineError.processing("internal: frame buffer smaller than the GPU layout")
+                }
+                let (y, u, v) = frame.gpuPlanes()
+                let format = frame.gpuFormat
+                try gpu.sync { () throws in
+                    if overlay == nil, let passthrough, FramePassthrough.supports(format), frame.width == layout.width,
+                       frame.height == layout.height {
+                        try passthrough.copy(y: y, u: u, v: v, format: format, layout: layout, into: buffer.data)
+                        return
                     }
+                    let texture = converted ? colour.frameTexture! : try colour.upload(y: y, u: u, v: v, format: format)
+                    if let overlay {
+                        try overlay.draw(colour, faces: (faces?.faces ?? []).map(OverlayFace.init), time: frame.timeSeconds)
+                    }
+                    try colour.readI420(from: texture, layout: layout, into: buffer.data)
+                }
+                return rendered.push(RenderedFrame(buffer: buffer, pts: frame.pts, faces: faces))
+            }
+            do {
+                guard let faces, let smoother else {
+                    while let frame = decoded.pop() {
+                        if try !output(frame, faces: nil, converted: false) { break }
+                    }
+                    rendered.close()
+                    return
+                }
+                // Tracking: each frame is analysed as it arrives; its picture waits (decoded, on the CPU) until
+                // the smoother releases its faces, which for offline smoothing needs frames from the future.
+                var waiting: [VideoFrame] = []
+                var head = 0
+                var index = 0
+                func emit(_ smoothed: [FaceFrame], justConverted: Int) throws -> Bool {
+                    for f in smoothed {
+                        guard head < waiting.count else { throw PipelineError.processing("internal: smoother ran ahead") }
+                        let frame = waiting[head]
+                        head += 1
+                        if head > 32 && head * 2 > waiting.count { waiting.removeFirst(head); head = 0 }
+                        if try !output(frame, faces: f, converted: f.index == justConverted) { return false }
+                    }
+                    return true
+                }
+                while let frame = decoded.pop() {
                     let (y, u, v) = frame.gpuPlanes()
                     let format = frame.gpuFormat
-                    try gpu.sync { () throws in
-                        if let passthrough, FramePassthrough.supports(format), frame.width == layout.width,
-                           frame.height == layout.height {
-                            try passthrough.copy(y: y, u: u, v: v, format: format, layout: layout, into: buffer.data)
-                        } else {
-                            let texture = try colour.upload(y: y, u: u, v: v, format: format)
-                            try colour.readI420(from: texture, layout: layout, into: buffer.data)
-                        }
+                    let found = try gpu.sync { () throws -> [FaceResult] in
+                        let texture = try colour.upload(y: y, u: u, v: v, format: format)
+                        return try faces.analyzer.analyze(frameTexture: texture, width: frame.width, height: frame.height,
+                                                          frameIndex: index, time: frame.timeSeconds)
                     }
-                    if !rendered.push((buffer, frame.pts)) { break }
+                    waiting.append(frame)
+                    let ready = smoother.push(FaceFrame(index: index, time: frame.timeSeconds, faces: found))
+                    if try !emit(ready, justConverted: index) { rendered.close(); return }
+                    index += 1
                 }
+                _ = try emit(smoother.finish(), justConverted: -1)
                 rendered.close()
             } catch { abort(error) }
         }
@@ -163,30 +241,48 @@ public final class RenderJob {
         decodeThread.start()
         gpuThread.start()
 
-        var frames = 0
+        var frames = 0, faceFrames = 0
+        var trackIDs = Set<Int>()
         do {
-            while let (buffer, pts) = rendered.pop() {
-                try writer.write(buffer, pts: pts)
+            while let r = rendered.pop() {
+                try writer.write(r.buffer, pts: r.pts)
+                if let f = r.faces {
+                    try records?.write(frameIndex: f.index, time: f.time, faces: f.faces)
+                    faceFrames += f.faces.count
+                    for face in f.faces { trackIDs.insert(face.id) }
+                }
                 frames += 1
                 progress.update(frames: frames)
             }
             if let error = failure.error { throw error }
             try writer.finish()
+            try records?.finish()
         } catch {
             abort(error)
             stages.wait()
             writer.cancel()
+            records?.cancel()
             progress.finish()
             throw failure.error ?? error
         }
         stages.wait()
         progress.finish()
-        let summary = RenderSummary(output: o.output, frames: frames, corruptPackets: reader.corruptPackets,
+        var summary = RenderSummary(output: o.output, frames: frames, corruptPackets: reader.corruptPackets,
                                     seconds: Date().timeIntervalSince(started), renderer: gpu.renderer,
                                     warnings: warnings.all)
-        withExtendedLifetime((reader, writer, gpu, colour, passthrough)) {}
+        summary.tracked = faces != nil
+        summary.faceFrames = faceFrames
+        summary.faceTracks = trackIDs.count
+        withExtendedLifetime((reader, writer, gpu, colour, passthrough, overlay, faces)) {}
         return summary
     }
+}
+
+/// One rendered picture on its way to the encoder, with the faces drawn on it (for the CSV/JSONL).
+struct RenderedFrame {
+    var buffer: I420Buffer
+    var pts: Int64
+    var faces: FaceFrame?
 }
 
 /// The first error any stage hit; later ones are consequences of the shutdown.

@@ -85,6 +85,41 @@ struct GPUOptions: ParsableArguments {
     }
 }
 
+/// Face tracking options shared by render and preview (analyze has the same flags).
+struct TrackingOptionGroup: ParsableArguments {
+    @Option(name: .long, help: "Most faces tracked at once.")
+    var maxFaces: Int = 8
+
+    @Option(name: .long, help: "Run the face detector every N frames (1 = every frame).")
+    var detectEvery: Int = 1
+
+    @Option(name: .long, help: "Landmark smoothing: offline (zero-lag, uses future frames), online (One Euro) or off.")
+    var smooth: String = "offline"
+
+    @Option(name: .long, help: "Seconds a face that left the picture keeps its id waiting to come back.")
+    var reidWindow: Double = 2
+
+    @Option(name: .long, help: "Smallest face (pixels) to look for; smaller values add detector tiles (slower).")
+    var minFace: Double = 48
+
+    func validate() throws {
+        guard maxFaces >= 1 else { throw ValidationError("--max-faces must be at least 1, got \(maxFaces)") }
+        guard detectEvery >= 1 else { throw ValidationError("--detect-every must be at least 1, got \(detectEvery)") }
+        guard minFace >= 8 else { throw ValidationError("--min-face must be at least 8 pixels, got \(minFace)") }
+        guard reidWindow >= 0, reidWindow.isFinite else { throw ValidationError("--reid-window must be ≥ 0 seconds, got \(reidWindow)") }
+    }
+
+    func options() throws -> FaceTrackingOptions {
+        guard let smoothing = AnalyzeSmoothing(rawValue: smooth.lowercased()) else {
+            throw CLIError(message: "--smooth: expected offline, online or off, got '\(smooth)'", exitCode: 2)
+        }
+        var t = FaceTrackingOptions()
+        t.maxFaces = maxFaces; t.detectEvery = detectEvery; t.smoothing = smoothing
+        t.reidWindow = reidWindow; t.minFaceSize = minFace
+        return t
+    }
+}
+
 struct Render: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Render INPUT to OUTPUT through the GPU pipeline (filters applied), audio kept.")
@@ -95,8 +130,25 @@ struct Render: ParsableCommand {
     @Argument(help: "Output video; the container follows the extension (.mp4, .mov, .mkv, .webm).")
     var output: String
 
-    @Option(name: .long, help: "Filter to apply (repeatable, applied in order).")
+    @Option(name: .long, help: "Filter to apply (repeatable, applied in order; see `facefx filters`).")
     var filter: [String] = []
+
+    @Option(name: .customLong("filters-dir"), help: "Extra folder of filters, searched before FACEFX_FILTERS and the built-in ones (repeatable).")
+    var filtersDirs: [String] = []
+
+    @Option(name: .long, help: "Also write one CSV row per face per frame here (columns as `facefx analyze`).")
+    var csv: String?
+
+    @Option(name: .long, help: "Also write one JSON object per frame here (JSON Lines).")
+    var jsonl: String?
+
+    @Flag(name: .long, help: "CSV/JSONL: add the 478 landmarks (pixels) to every face.")
+    var landmarks = false
+
+    @Flag(name: .long, help: "CSV: one row with an empty face_id for frames without faces.")
+    var includeEmpty = false
+
+    @OptionGroup var tracking: TrackingOptionGroup
 
     @Option(name: .long, help: "Constant rate factor (quality; lower is better).")
     var crf: Int = 18
@@ -123,13 +175,16 @@ struct Render: ParsableCommand {
         guard let videoCodec = VideoCodecChoice(rawValue: codec.lowercased()) else {
             throw CLIError(message: "--codec: unknown codec '\(codec)' (expected h264, h265 or vp9)", exitCode: 2)
         }
-        if !filter.isEmpty {
-            throw CLIError(message: "--filter \(filter[0]): no filters are installed yet", exitCode: 2)
-        }
-        let options = RenderOptions(
+        var options = RenderOptions(
             input: input, output: output, codec: videoCodec, crf: crf, preset: preset,
             overwrite: overwrite, gpu: try gpuOptions.selection(),
             progress: quiet ? .quiet : .auto)
+        options.filters = filter
+        options.filtersDirs = filtersDirs
+        options.csvPath = csv
+        options.jsonlPath = jsonl
+        options.records = FaceRecordOptions(landmarks: landmarks, includeEmpty: includeEmpty)
+        options.tracking = try tracking.options()
         let job = RenderJob(options: options)
         job.onWarning = { FaceFXMain.warn($0) }
         let summary = try job.run()
@@ -290,8 +345,16 @@ struct Batch: ParsableCommand {
     @Option(name: .long, help: "Filter to apply (repeatable, applied in order).")
     var filter: [String] = []
 
-    @Flag(name: .long, help: "Also export per-face analysis as CSV beside each output (not available yet).")
+    @Flag(name: .long, help: "Also write a per-face CSV beside each output video (columns as `facefx analyze`).")
     var csv = false
+
+    @Flag(name: .customLong("analyze-only"), help: "No videos: write only the per-face CSV of each input (the fast path).")
+    var analyzeOnly = false
+
+    @Option(name: .customLong("filters-dir"), help: "Extra folder of filters, searched before FACEFX_FILTERS and the built-in ones (repeatable).")
+    var filtersDirs: [String] = []
+
+    @OptionGroup var tracking: TrackingOptionGroup
 
     @Option(name: .long, help: "Files processed at once (each with its own GPU context and threads).")
     var jobs: Int = 1
@@ -341,10 +404,12 @@ struct Batch: ParsableCommand {
         guard videoCodec.acceptsPreset(preset) else {
             throw CLIError(message: "--preset: unknown preset '\(preset)' (ultrafast ... medium ... veryslow)", exitCode: 2)
         }
-        if !filter.isEmpty {
-            throw CLIError(message: "--filter \(filter[0]): no filters are installed yet", exitCode: 2)
+        if analyzeOnly && !filter.isEmpty {
+            throw CLIError(message: "--analyze-only writes no video: --filter has nothing to draw on", exitCode: 2)
         }
-        let action: BatchItemAction = csv ? .both : .render
+        let action: BatchItemAction = analyzeOnly ? .analyze : (csv ? .both : .render)
+        // Filters are checked once, before any file (unknown names, bad packs).
+        if !filter.isEmpty { _ = try FilterCatalog.load(filter, filtersDirs: filtersDirs) }
         if action.analyzes && !BatchItemAction.analysisAvailable {
             throw CLIError(message: "--csv: face analysis export is not available yet (it arrives with `facefx analyze`)", exitCode: 2)
         }
@@ -370,10 +435,14 @@ struct Batch: ParsableCommand {
             }
         }
         if let summary { try checkSummaryPath(summary) }
-        let job = BatchJob(options: BatchOptions(
+        var batchOptions = BatchOptions(
             plan: plan, action: action, codec: videoCodec, crf: crf, preset: preset, gpu: gpu, jobs: jobs,
             skipExisting: skipExisting, overwrite: overwrite, progress: quiet ? .quiet : .auto,
-            summaryPath: summary, commandLine: CommandLine.arguments))
+            summaryPath: summary, commandLine: CommandLine.arguments)
+        batchOptions.filters = filter
+        batchOptions.filtersDirs = filtersDirs
+        batchOptions.tracking = try tracking.options()
+        let job = BatchJob(options: batchOptions)
         let quiet = self.quiet
         if !quiet { note(planLine(plan)) }
         job.onEvent = { event in
