@@ -43,7 +43,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // GPU-only benchmark: links EGL/GLES but not FFmpeg, so it runs on the GPU machine without FFmpeg installed.
-        .executableTarget(name: "facefx-gpubench", dependencies: ["FaceFXGPU", "FaceFXNeural", "FaceFXFace"]),
+        .executableTarget(name: "facefx-gpubench", dependencies: ["FaceFXGPU", "FaceFXNeural", "FaceFXFace", "FaceFXOverlay"]),
 
         .testTarget(name: "FaceFXMediaTests", dependencies: ["FaceFXMedia"]),
         .testTarget(name: "FaceFXGPUTests", dependencies: ["FaceFXGPU"]),

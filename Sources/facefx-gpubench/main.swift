@@ -88,6 +88,8 @@ func parse(_ args: [String]) -> Options {
                                          [--bit-depth 8|10] [--chroma 420|422|444] [--bilinear-average] [--lp-threads N]
                    facefx-gpubench networks [--gpu auto|cpu|N] [--iters K] [--models DIR] [--batch 1,8]
                                             [--precision fp16,fp32] [--only NAME] [--profile] [--lp-threads N]
+                   facefx-gpubench chain [--width W] [--height H] [--frames N] [--faces 1,4] [--filters lipstick,anonymize]
+                                         [--models DIR] [--gpu auto|cpu|N]   (FACEFX_NN=fp16|fp32|cpu picks the networks)
             """)
             exit(0)
         default: fail("unknown argument \(a) (try --help)")
@@ -266,10 +268,22 @@ func color(_ o: Options) {
     }
 }
 
-let options = parse(Array(CommandLine.arguments.dropFirst()))
+// chain-only arguments are taken out before the shared parser sees them.
+var chainOptions = ChainOptions()
+var rawArgs = Array(CommandLine.arguments.dropFirst())
+if let i = rawArgs.firstIndex(of: "--faces"), i + 1 < rawArgs.count {
+    chainOptions.faces = rawArgs[i + 1].split(separator: ",").compactMap { Int($0) }
+    rawArgs.removeSubrange(i...(i + 1))
+}
+if let i = rawArgs.firstIndex(of: "--filters"), i + 1 < rawArgs.count {
+    chainOptions.filters = rawArgs[i + 1].split(separator: ",").map(String.init)
+    rawArgs.removeSubrange(i...(i + 1))
+}
+let options = parse(rawArgs)
 switch options.command {
 case "info": info(options)
 case "color": color(options)
 case "networks": networks(options)
-default: fail("unknown command \(options.command): expected info, color or networks")
+case "chain": chain(options, chainOptions)
+default: fail("unknown command \(options.command): expected info, color, networks or chain")
 }

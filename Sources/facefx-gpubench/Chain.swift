@@ -1,0 +1,154 @@
+// facefx-gpubench chain: the complete per-frame GPU stage chain of `facefx IN OUT --filter ...`
+// (upload + colour conversion, detection, landmarks, blendshapes, emotion, overlay, I420 packing and
+// readback) on a synthetic frame with 1 or more real faces, without FFmpeg: the faces come from the
+// committed 256×256 astronaut crop of the goldens (Tests/Fixtures/goldens/landmarks_astronaut.in.u8),
+// scaled into a frame of the chosen size on the CPU, then converted to 8-bit 4:2:0 BT.709 limited.
+// Filters used: ones without PNG art (the PNG decoder is FFmpeg's): anonymize + lipstick by default.
+import FaceFXFace
+import FaceFXGPU
+import FaceFXNeural
+import FaceFXOverlay
+import Foundation
+
+struct ChainOptions {
+    var faces = [1, 4]
+    var filters = ["lipstick", "anonymize"]
+}
+
+/// RGB frame with `count` copies of the crop (each `size` px), laid out on a grid over a grey background.
+func syntheticFrame(width: Int, height: Int, crop: [UInt8], cropSize: Int, count: Int) -> [UInt8] {
+    var rgb = [UInt8](repeating: 90, count: width * height * 3)
+    let cols = count <= 1 ? 1 : 2, rows = (count + cols - 1) / cols
+    let size = min(width / cols, height / rows) * 9 / 10
+    for k in 0..<count {
+        let cx = (k % cols) * (width / cols) + (width / cols - size) / 2
+        let cy = (k / cols) * (height / rows) + (height / rows - size) / 2
+        for y in 0..<size {
+            let sy = y * cropSize / size
+            for x in 0..<size {
+                let sx = x * cropSize / size
+                for c in 0..<3 { rgb[((cy + y) * width + cx + x) * 3 + c] = crop[(sy * cropSize + sx) * 3 + c] }
+            }
+        }
+    }
+    return rgb
+}
+
+/// BT.709 limited-range 4:2:0 planes of an RGB frame (even sizes).
+func i420(_ rgb: [UInt8], width: Int, height: Int) -> (y: [UInt8], u: [UInt8], v: [UInt8]) {
+    var y = [UInt8](repeating: 0, count: width * height)
+    var u = [UInt8](repeating: 128, count: width * height / 4), v = u
+    func at(_ x: Int, _ yy: Int) -> (Double, Double, Double) {
+        let i = (yy * width + x) * 3
+        return (Double(rgb[i]) / 255, Double(rgb[i + 1]) / 255, Double(rgb[i + 2]) / 255)
+    }
+    for yy in 0..<height {
+        for x in 0..<width {
+            let (r, g, b) = at(x, yy)
+            y[yy * width + x] = UInt8(max(16, min(235, (16 + 219 * (0.2126 * r + 0.7152 * g + 0.0722 * b)).rounded())))
+        }
+    }
+    for yy in 0..<(height / 2) {
+        for x in 0..<(width / 2) {
+            let (r, g, b) = at(2 * x, 2 * yy)
+            let l = 0.2126 * r + 0.7152 * g + 0.0722 * b
+            u[yy * (width / 2) + x] = UInt8(max(16, min(240, (128 + 224 * (b - l) / 1.8556).rounded())))
+            v[yy * (width / 2) + x] = UInt8(max(16, min(240, (128 + 224 * (r - l) / 1.5748).rounded())))
+        }
+    }
+    return (y, u, v)
+}
+
+func findFixture(_ name: String) -> URL? {
+    var dirs = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath)]
+    dirs.append(URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent())
+    for d in dirs {
+        var u = d
+        for _ in 0..<6 {
+            let f = u.appendingPathComponent("Tests/Fixtures/goldens").appendingPathComponent(name)
+            if FileManager.default.fileExists(atPath: f.path) { return f }
+            u = u.deletingLastPathComponent()
+        }
+    }
+    return nil
+}
+
+func chain(_ o: Options, _ c: ChainOptions) {
+    do {
+        guard let modelsDir = findModelsDirectory(o.modelsDir) else { fail("no Models/ folder found (use --models DIR)") }
+        guard let cropURL = findFixture("landmarks_astronaut.in.u8") else { fail("Tests/Fixtures/goldens/landmarks_astronaut.in.u8 not found") }
+        let crop = [UInt8](try Data(contentsOf: cropURL))
+        let gpu = try GPUContext(device: o.gpu)
+        let colour = try FrameColorConverter(context: gpu)
+        let settings = FaceSettings()
+        let networks = try FaceNetworks.make(.fromEnvironment, context: gpu, modelsDirectory: modelsDir, programs: colour.programs)
+        let model = try CanonicalFaceModel.load(directory: modelsDir.appendingPathComponent("facemesh"))
+        let analyzer = try FaceAnalyzer(context: gpu, networks: networks, faceModel: model, settings: settings,
+                                        programs: colour.programs)
+        let library = FilterLibrary(decoder: { url in throw FilterError.invalid(file: url.path, field: "", reason: "no PNG decoder in the GPU bench") })
+        let packs = try library.load(c.filters)
+        var overlaySettings = OverlaySettings()
+        overlaySettings.facemeshDirectory = modelsDir.appendingPathComponent("facemesh")
+        let overlay = try OverlayRenderer(context: gpu, filters: packs, settings: overlaySettings)
+        let layout = I420Layout(width: o.width, height: o.height)
+        try colour.prepareOutput(layout: layout)
+        let out = UnsafeMutableRawPointer.allocate(byteCount: layout.byteCount + 64, alignment: 64)
+        defer { out.deallocate() }
+        print("renderer: \(gpu.renderer) | \(gpu.version) | \(gpu.displayDescription) | networks: \(NetworkBackend.fromEnvironment.rawValue)")
+        print("frame \(o.width)x\(o.height); filters: \(c.filters.joined(separator: " + ")); \(o.frames) frames (+\(o.warmup) warm-up); ms per frame, median (p90)\n")
+        print("| faces | found | upload+convert | detector (tiles) | landmarks | blendshapes | emotion | overlay | pack+readback | total |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for count in c.faces {
+            let rgb = syntheticFrame(width: o.width, height: o.height, crop: crop, cropSize: 256, count: count)
+            var planes = i420(rgb, width: o.width, height: o.height)
+            analyzer.reset()
+            var t: [[Double]] = Array(repeating: [], count: 8)
+            var found = 0, tiles = 0
+            for n in 0..<(o.frames + o.warmup) {
+                try planes.y.withUnsafeBytes { yp in try planes.u.withUnsafeBytes { up in try planes.v.withUnsafeBytes { vp in
+                    try gpu.sync { () throws in
+                        var t0 = DispatchTime.now().uptimeNanoseconds
+                        func lap() -> Double {
+                            gpu.finish()
+                            let now = DispatchTime.now().uptimeNanoseconds
+                            defer { t0 = now }
+                            return Double(now - t0) / 1e6
+                        }
+                        let start = t0
+                        let tex = try colour.upload(y: YUVPlane(base: yp.baseAddress!, bytesPerRow: o.width, width: o.width, height: o.height),
+                                                    u: YUVPlane(base: up.baseAddress!, bytesPerRow: o.width / 2, width: o.width / 2, height: o.height / 2),
+                                                    v: YUVPlane(base: vp.baseAddress!, bytesPerRow: o.width / 2, width: o.width / 2, height: o.height / 2),
+                                                    format: .yuv420p(matrix: .bt709))
+                        let upload = lap()
+                        let faces = try analyzer.analyze(frameTexture: tex, width: o.width, height: o.height, frameIndex: n,
+                                                         time: Double(n) / 30)
+                        _ = lap()
+                        let at = analyzer.lastTimings
+                        try overlay.render(into: colour.frameTarget!, width: o.width, height: o.height,
+                                           faces: faces.map { r in
+                                               var bs: [String: Float] = [:]
+                                               for (i, nm) in FaceLandmarks.blendshapeNames.enumerated() where i < r.blendshapes.count { bs[nm] = Float(r.blendshapes[i]) }
+                                               return OverlayFace(id: r.id, landmarks: r.landmarks, pose: r.pose, blendshapes: bs)
+                                           }, time: Double(n) / 30)
+                        let ov = lap()
+                        try colour.readI420(from: tex, layout: layout, into: out)
+                        let pack = lap()
+                        let total = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+                        if n >= o.warmup {
+                            for (k, v) in [upload, at.detector * 1000, at.landmarks * 1000, at.blendshapes * 1000,
+                                           at.emotion * 1000, ov, pack, total].enumerated() { t[k].append(v) }
+                            found = faces.count; tiles = at.tiles
+                        }
+                    }
+                } } }
+            }
+            func med(_ a: [Double]) -> String {
+                let s = a.sorted()
+                return String(format: "%.2f (%.2f)", s[s.count / 2], s[min(s.count - 1, s.count * 9 / 10)])
+            }
+            print("| \(count) | \(found) | \(med(t[0])) | \(med(t[1])) (\(tiles)) | \(med(t[2])) | \(med(t[3])) | \(med(t[4])) | \(med(t[5])) | \(med(t[6])) | \(med(t[7])) |")
+        }
+    } catch {
+        fail("error: \(error)")
+    }
+}
