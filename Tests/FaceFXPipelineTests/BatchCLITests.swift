@@ -95,14 +95,14 @@ final class BatchCLITests: XCTestCase {
     func testUsageErrorsExitTwoBeforeAnyWork() throws {
         try BatchFixture.makeClips(["in/a.mp4"].map(path))
         let cases: [([String], String)] = [
-            (["--csv"], "not available yet"),
+            (["--analyze-only", "--filter", "mask"], "nothing to draw on"),
             (["--skip-existing", "--overwrite"], "exclude each other"),
             (["--shard", "0/3"], "numbered from 1"),
             (["--shard", "auto"], "SLURM_ARRAY_TASK_ID"),
             (["--ext", "webm"], "--ext webm"),          // h264 cannot go into webm
             (["--codec", "av1"], "unknown codec"),
             (["--preset", "warp"], "unknown preset"),
-            (["--filter", "cat-ears"], "no filters"),
+            (["--filter", "cat-ears"], "not found"),
             (["--jobs", "0"], "--jobs"),
         ]
         for (extra, expected) in cases {
