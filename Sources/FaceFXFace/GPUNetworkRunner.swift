@@ -6,8 +6,9 @@ import FaceFXNeural
 import Foundation
 
 /// Runs one graph with FaceFXNeural's shader engine. A network is compiled for a fixed batch, so
-/// the runner keeps one compiled copy per power-of-two batch size, made the first time a frame
-/// needs it (a handful over a whole video; never per frame) and sharing programs and weights' code.
+/// the runner keeps one compiled copy per batch size it has needed (1, 2, 4, then multiples of 8:
+/// a handful over a whole video, made the first time a frame needs one, never per frame). Sizes are
+/// rounded up only that far because every unused replica costs as much as a used one.
 public final class GPUNetworkRunner: ImageNetworkRunner, TensorNetworkRunner {
     public let graph: Graph
     public let engine: NeuralEngine
@@ -33,10 +34,11 @@ public final class GPUNetworkRunner: ImageNetworkRunner, TensorNetworkRunner {
         _ = try network(forCount: 1)  // compile batch 1 now: load-time errors surface here
     }
 
-    /// Smallest compiled batch (a power of two) that holds `count` items.
+    /// Smallest compiled batch (1, 2, 4 or a multiple of 8) that holds `count` items.
     private func network(forCount count: Int) throws -> CompiledNetwork {
         var batch = 1
-        while batch < count { batch *= 2 }
+        while batch < count && batch < 8 { batch *= 2 }
+        if count > 8 { batch = (count + 7) / 8 * 8 }
         batch = min(batch, maxBatch)
         if let net = compiled[batch] { return net }
         let net = try engine.compile(graph, batch: batch)
