@@ -212,7 +212,7 @@ struct Analyze: ParsableCommand {
     @Option(name: .long, help: "Smallest face (pixels) to look for; smaller values add detector tiles (slower).")
     var minFace: Double = 48
 
-    @Flag(name: .long, help: "One landmark pass per face and frame, like MediaPipe (default: a second pass where the face moved a lot or was just found).")
+    @Flag(name: .long, help: "One landmark pass per face and frame, like MediaPipe (default: a second pass where the ROI was clearly off: a new face, a sudden move).")
     var noRefine = false
 
     @Flag(name: .long, help: "Replace existing output files.")
