@@ -20,7 +20,7 @@ big=$work/bigface10s.mp4
 ffmpeg -v error -f lavfi -i "color=c=0x506070:s=1280x720:r=30:d=10" -loop 1 -i samples/astronaut.png -filter_complex \
   "[1]scale=1440:1440[a];[0][a]overlay=x='4+100*sin(2*PI*t/4)':y='8+30*sin(2*PI*t/3)':shortest=1,format=yuv420p" \
   -t 10 -r 30 -c:v libx264 -crf 18 -preset fast "$big"
-swift build -c release --product facefx >/dev/null   # incremental: up to date in seconds
+swift build -c release --product facefx >/dev/null 2>"$work/build.log" || { cat "$work/build.log"; exit 1; }   # incremental
 
 py=""
 for v in tools/.venv bench/.venv; do
