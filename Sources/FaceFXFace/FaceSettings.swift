@@ -106,6 +106,9 @@ public struct FaceSettings: Sendable {
         public var detectEvery: Int = 1
         /// First id handed out.
         public var firstID: Int = 1
+        /// Extrapolate a tracked face's ROI by its motion over the previous frame interval (off =
+        /// MediaPipe: the ROI of the previous frame's landmarks). `facefx analyze` turns it on.
+        public var predictROI: Bool = false
         public init() {}
     }
 

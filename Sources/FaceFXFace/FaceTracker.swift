@@ -55,6 +55,9 @@ public final class FaceTracker {
         var descriptor: [Double]
         var lastTime: Double
         var firstTime: Double
+        /// ROI of the landmarks one frame before `landmarks`, and that frame's time (for prediction).
+        var previousROI: FaceROI? = nil
+        var previousTime: Double = 0
     }
 
     struct Pending {
@@ -93,8 +96,7 @@ public final class FaceTracker {
     /// that is not an already tracked face (up to maxFaces in all). Pass [] when not detecting.
     public func rois(forFrame frame: Int, time: Double, detections: [FaceDetection]) -> [TrackROI] {
         parked.removeAll { time - $0.lastTime > settings.reidWindow }
-        var out = active.map { TrackROI(trackID: $0.id, roi: FaceROI(landmarks: $0.landmarks, settings: roiSettings),
-                                        source: .landmarks) }
+        var out = active.map { TrackROI(trackID: $0.id, roi: trackedROI($0, time: time), source: .landmarks) }
         pending = []
         var claimedBoxes = active.map(\.box)
         var usedParked = Set<Int>()
@@ -125,6 +127,8 @@ public final class FaceTracker {
         for var t in active {
             if let r = byID[t.id], r.presence >= settings.minPresence, r.landmarks.count >= FaceLandmarks.meshCount {
                 let roi = FaceROI(landmarks: t.landmarks, settings: roiSettings)
+                t.previousROI = roi
+                t.previousTime = t.lastTime
                 t.landmarks = r.landmarks
                 t.box = Rect.bounding(r.landmarks.prefix(FaceLandmarks.meshCount))
                 t.descriptor = Self.blend(t.descriptor, FaceLandmarks(points: r.landmarks).shapeDescriptor)
@@ -175,6 +179,26 @@ public final class FaceTracker {
         active = kept
         pending = []
         return faces.filter { keptIDs.contains($0.id) }.sorted { $0.id < $1.id }
+    }
+
+    /// The landmark ROI for a tracked face on the frame at `time`: from its last landmarks (MediaPipe), or,
+    /// with `predictROI`, moved on by the ROI's change over the last frame interval (constant velocity,
+    /// scaled to this interval), so a steadily moving face stays centred in its crop.
+    func trackedROI(_ t: Track, time: Double) -> FaceROI {
+        let last = FaceROI(landmarks: t.landmarks, settings: roiSettings)
+        guard settings.predictROI, let prev = t.previousROI else { return last }
+        let dt = t.lastTime - t.previousTime
+        guard dt > 0 else { return last }
+        let k = min(max((time - t.lastTime) / dt, 0), 1.5)
+        // Soft dead band: changes at the level of landmark noise (a still face) are not extrapolated,
+        // which would double the ROI's jitter; real motion (a few % of the ROI per frame) passes whole.
+        func pass(_ x: Double, _ noise: Double) -> Double { x * x / (x * x + noise * noise) }
+        let shift = last.center - prev.center
+        let c = last.center + shift * (k * pass(hypot(shift.x, shift.y) / max(last.size, 1e-9), 0.01))
+        let grow = log(last.size / max(prev.size, 1e-9))
+        let size = last.size * exp(grow * k * pass(grow, 0.01))
+        let turn = normalizeRadians(last.rotation - prev.rotation)
+        return FaceROI(center: c, size: size, rotation: normalizeRadians(last.rotation + turn * k * pass(turn, 0.02)))
     }
 
     /// Parked track whose last box is close in position and size to `box`.

@@ -29,6 +29,8 @@ public struct AnalyzeOptions {
     public var minFaceSize: Double
     /// Second landmark pass on faces whose ROI moved a lot (FaceSettings.Analysis.refineROIShift).
     public var refineROIs: Bool = true
+    /// Tracked ROIs extrapolated by the face's motion (FaceSettings.Tracker.predictROI).
+    public var predictROI: Bool = true
     public var gpu: GPUDeviceSelection
     public var progress: ProgressReporter.Mode
     /// nil: ResourceLocator.modelsDirectory().
@@ -56,6 +58,7 @@ public struct AnalyzeOptions {
         s.tracker.reidWindow = reidWindow
         s.analysis.minFaceSize = minFaceSize
         s.analysis.refineROIShift = refineROIs ? AnalyzeOptions.refineROIShift : 0
+        s.tracker.predictROI = predictROI
         if let w = smoothingWindow {
             s.smoothing.offlineWindowFrames = w.frames
             s.smoothing.offlineWindowMargin = w.margin

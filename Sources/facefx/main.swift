@@ -241,10 +241,10 @@ struct Analyze: ParsableCommand {
     @Argument(help: "Input video (anything FFmpeg demuxes).")
     var input: String
 
-    @Option(name: .long, help: "Write one CSV row per face per frame here.")
+    @Option(name: .long, help: ArgumentHelp("Write one CSV row per face per frame here.", valueName: "file"))
     var csv: String?
 
-    @Option(name: .long, help: "Write one JSON object per frame here (JSON Lines).")
+    @Option(name: .long, help: ArgumentHelp("Write one JSON object per frame here (JSON Lines).", valueName: "file"))
     var jsonl: String?
 
     @Flag(name: .long, help: "Add the 478 landmarks (pixels) to every face.")
@@ -253,22 +253,22 @@ struct Analyze: ParsableCommand {
     @Flag(name: .long, help: "CSV: one row with an empty face_id for frames without faces.")
     var includeEmpty = false
 
-    @Option(name: .long, help: "Most faces tracked at once.")
+    @Option(name: .long, help: ArgumentHelp("Most faces tracked at once.", valueName: "n"))
     var maxFaces: Int = 8
 
-    @Option(name: .long, help: "Run the face detector every N frames (1 = every frame; tracked faces follow their landmarks in between).")
+    @Option(name: .long, help: ArgumentHelp("Run the face detector every N frames (1 = every frame; tracked faces follow their landmarks in between).", valueName: "n"))
     var detectEvery: Int = 1
 
-    @Option(name: .long, help: "offline (zero-lag, uses future frames), online (One Euro, causal) or off (raw).")
+    @Option(name: .long, help: ArgumentHelp("offline (zero-lag, uses future frames), online (One Euro, causal) or off (raw).", valueName: "mode"))
     var smooth: String = "offline"
 
-    @Option(name: .long, help: "Seconds a face that left the picture keeps its id waiting to come back.")
+    @Option(name: .long, help: ArgumentHelp("Seconds a face that left the picture keeps its id waiting to come back.", valueName: "seconds"))
     var reidWindow: Double = 2
 
-    @Option(name: .long, help: "Smallest face (pixels) to look for; smaller values add detector tiles (slower).")
+    @Option(name: .long, help: ArgumentHelp("Smallest face (pixels) to look for; smaller values add detector tiles (slower).", valueName: "px"))
     var minFace: Double = 48
 
-    @Flag(name: .long, help: "One landmark pass per face and frame, like MediaPipe (default: a second pass where the face moved a lot or was just found).")
+    @Flag(name: .long, help: "One landmark pass per face and frame, like MediaPipe (default: a second pass where the ROI was clearly off: a new face, a sudden move).")
     var noRefine = false
 
     @Flag(name: .long, help: "Replace existing output files.")
