@@ -59,6 +59,23 @@ func i420(_ rgb: [UInt8], width: Int, height: Int) -> (y: [UInt8], u: [UInt8], v
     return (y, u, v)
 }
 
+/// PNG assets pre-decoded by bench/gpu_assets.sh (this binary links no PNG decoder):
+/// $FACEFX_RGBA_ASSETS/<filter>/<file>.png.rgba = "W H\n" + W*H*4 bytes.
+func rawAssetDecoder(_ url: URL) throws -> RGBAImage {
+    guard let root = ProcessInfo.processInfo.environment["FACEFX_RGBA_ASSETS"] else {
+        throw FilterError.invalid(file: url.path, field: "", reason: "no PNG decoder in the GPU bench (set FACEFX_RGBA_ASSETS, see bench/gpu_assets.sh)")
+    }
+    let raw = URL(fileURLWithPath: root).appendingPathComponent(url.deletingLastPathComponent().lastPathComponent)
+        .appendingPathComponent(url.lastPathComponent + ".rgba")
+    let data = try Data(contentsOf: raw)
+    guard let nl = data.firstIndex(of: 10),
+          case let dims = String(decoding: data[..<nl], as: UTF8.self).split(separator: " ").compactMap({ Int($0) }),
+          dims.count == 2, data.count - nl - 1 == dims[0] * dims[1] * 4 else {
+        throw FilterError.invalid(file: raw.path, field: "", reason: "not a W H + RGBA file")
+    }
+    return RGBAImage(width: dims[0], height: dims[1], pixels: [UInt8](data[(nl + 1)...]))
+}
+
 func findFixture(_ name: String) -> URL? {
     var dirs = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath)]
     dirs.append(URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent())
@@ -85,7 +102,7 @@ func chain(_ o: Options, _ c: ChainOptions) {
         let model = try CanonicalFaceModel.load(directory: modelsDir.appendingPathComponent("facemesh"))
         let analyzer = try FaceAnalyzer(context: gpu, networks: networks, faceModel: model, settings: settings,
                                         programs: colour.programs)
-        let library = FilterLibrary(decoder: { url in throw FilterError.invalid(file: url.path, field: "", reason: "no PNG decoder in the GPU bench") })
+        let library = FilterLibrary(decoder: rawAssetDecoder)
         let packs = try library.load(c.filters)
         var overlaySettings = OverlaySettings()
         overlaySettings.facemeshDirectory = modelsDir.appendingPathComponent("facemesh")
