@@ -53,6 +53,32 @@ final class RenderFilterTests: XCTestCase {
         XCTAssertEqual(listing(dir).sorted(), ["faces.csv", "in.mp4", "out.mp4"])
     }
 
+    func testAnonymizeCoversTheFaceOnEveryFrame() throws {
+        let input = try clip()
+        let output = dir.appendingPathComponent("anon.mp4").path
+        let r = try CLI.facefx([input, output, "--filter", "anonymize", "--min-face", "96", "--quiet"], timeout: 600)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let a = try decodeLuma(input), b = try decodeLuma(output)
+        XCTAssertEqual(a.frames.count, b.frames.count)
+        // High-frequency energy (sum of squared horizontal + vertical differences) over the eyes–mouth
+        // region of the moving face: the blur must remove most of it on every single frame.
+        func energy(_ f: [UInt8], _ x0: Int) -> Double {
+            var e = 0.0
+            for y in 50..<110 {
+                for x in (x0 + 95)..<(x0 + 150) {
+                    let c = Double(f[y * a.width + x])
+                    let dx = c - Double(f[y * a.width + x + 1]), dy = c - Double(f[(y + 1) * a.width + x])
+                    e += dx * dx + dy * dy
+                }
+            }
+            return e
+        }
+        for n in 0..<a.frames.count {
+            let before = energy(a.frames[n], 4 * n), after = energy(b.frames[n], 4 * n)
+            XCTAssertLessThan(after, 0.2 * before, "frame \(n): face not covered (energy \(after) of \(before))")
+        }
+    }
+
     func testUnknownOrBrokenFilterFailsBeforeAnyOutput() throws {
         let input = try clip()
         let output = dir.appendingPathComponent("out.mp4").path
