@@ -51,8 +51,12 @@ public struct AnalyzeOptions {
     /// ROI change (fraction of its side) that triggers the second landmark pass.
     public static let refineROIShift = 0.04
 
+    /// Vertical field of view (degrees) assumed for head pose (MediaPipe: 63).
+    public var fieldOfView: Double = 63
+
     var settings: FaceSettings {
         var s = FaceSettings()
+        s.pose.verticalFOVDegrees = fieldOfView
         s.tracker.maxFaces = maxFaces
         s.tracker.detectEvery = detectEvery
         s.tracker.reidWindow = reidWindow

@@ -8,6 +8,8 @@ public struct DetectOptions {
     public var maxFaces: Int
     /// Smallest face (pixels) the detector tiles are laid out for (FaceSettings.Analysis.minFaceSize).
     public var minFaceSize: Double
+    /// Vertical field of view (degrees) assumed for head pose.
+    public var fieldOfView: Double = 63
     public var gpu: GPUDeviceSelection
     /// nil: ResourceLocator.modelsDirectory().
     public var modelsDirectory: URL?
@@ -57,6 +59,7 @@ public final class DetectJob {
         var settings = FaceSettings()
         settings.tracker.maxFaces = o.maxFaces
         settings.analysis.minFaceSize = o.minFaceSize
+        settings.pose.verticalFOVDegrees = o.fieldOfView
         let analyzer: FaceAnalyzer
         do {
             let networks = try FaceNetworks.make(.fromEnvironment, context: gpu, modelsDirectory: models,

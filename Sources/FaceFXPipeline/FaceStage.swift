@@ -13,12 +13,15 @@ public struct FaceTrackingOptions {
     public var smoothing: AnalyzeSmoothing = .offline
     public var reidWindow: Double = 2
     public var minFaceSize: Double = 48
+    /// Vertical field of view (degrees) assumed for head pose.
+    public var fieldOfView: Double = 63
     public init() {}
 
     func settings(offlineWindow: (frames: Int, margin: Int)? = nil) -> FaceSettings {
         var o = AnalyzeOptions(input: "")
         o.maxFaces = maxFaces; o.detectEvery = detectEvery; o.reidWindow = reidWindow; o.minFaceSize = minFaceSize
         o.smoothingWindow = offlineWindow
+        o.fieldOfView = fieldOfView
         return o.settings
     }
 }

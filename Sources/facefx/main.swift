@@ -102,7 +102,11 @@ struct TrackingOptionGroup: ParsableArguments {
     @Option(name: .long, help: "Smallest face (pixels) to look for; smaller values add detector tiles (slower).")
     var minFace: Double = 48
 
+    @Option(name: .long, help: "Vertical field of view (degrees) of the camera assumed for head pose.")
+    var fov: Double = 63
+
     func validate() throws {
+        guard (10...170).contains(fov) else { throw ValidationError("--fov must be between 10 and 170 degrees, got \(fov)") }
         guard maxFaces >= 1 else { throw ValidationError("--max-faces must be at least 1, got \(maxFaces)") }
         guard detectEvery >= 1 else { throw ValidationError("--detect-every must be at least 1, got \(detectEvery)") }
         guard minFace >= 8 else { throw ValidationError("--min-face must be at least 8 pixels, got \(minFace)") }
@@ -115,7 +119,7 @@ struct TrackingOptionGroup: ParsableArguments {
         }
         var t = FaceTrackingOptions()
         t.maxFaces = maxFaces; t.detectEvery = detectEvery; t.smoothing = smoothing
-        t.reidWindow = reidWindow; t.minFaceSize = minFace
+        t.reidWindow = reidWindow; t.minFaceSize = minFace; t.fieldOfView = fov
         return t
     }
 }
@@ -211,6 +215,9 @@ struct Detect: ParsableCommand {
     @Option(name: .long, help: "Smallest face (pixels) to look for; smaller values add detector tiles (slower).")
     var minFace: Double = 48
 
+    @Option(name: .long, help: "Vertical field of view (degrees) of the camera assumed for head pose.")
+    var fov: Double = 63
+
     @Flag(name: .long, help: "Print where the time went (detector tiles, networks) to stderr.")
     var timings = false
 
@@ -219,11 +226,13 @@ struct Detect: ParsableCommand {
     func validate() throws {
         guard maxFaces >= 1 else { throw ValidationError("--max-faces must be at least 1, got \(maxFaces)") }
         guard minFace >= 8 else { throw ValidationError("--min-face must be at least 8 pixels, got \(minFace)") }
+        guard (10...170).contains(fov) else { throw ValidationError("--fov must be between 10 and 170 degrees, got \(fov)") }
     }
 
     func run() throws {
-        let job = DetectJob(options: DetectOptions(input: image, maxFaces: maxFaces, minFaceSize: minFace,
-                                                   gpu: try gpuOptions.selection()))
+        var options = DetectOptions(input: image, maxFaces: maxFaces, minFaceSize: minFace, gpu: try gpuOptions.selection())
+        options.fieldOfView = fov
+        let job = DetectJob(options: options)
         let report = try job.run()
         print(json ? try DetectOutput.json(report) : DetectOutput.table(report))
         if timings { FileHandle.standardError.write((DetectOutput.timings(report) + "\n").data(using: .utf8)!) }
@@ -268,6 +277,9 @@ struct Analyze: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Smallest face (pixels) to look for; smaller values add detector tiles (slower).", valueName: "px"))
     var minFace: Double = 48
 
+    @Option(name: .long, help: "Vertical field of view (degrees) of the camera assumed for head pose.")
+    var fov: Double = 63
+
     @Flag(name: .long, help: "One landmark pass per face and frame, like MediaPipe (default: a second pass where the ROI was clearly off: a new face, a sudden move).")
     var noRefine = false
 
@@ -287,6 +299,7 @@ struct Analyze: ParsableCommand {
         guard detectEvery >= 1 else { throw ValidationError("--detect-every must be at least 1, got \(detectEvery)") }
         guard minFace >= 8 else { throw ValidationError("--min-face must be at least 8 pixels, got \(minFace)") }
         guard reidWindow >= 0, reidWindow.isFinite else { throw ValidationError("--reid-window must be ≥ 0 seconds, got \(reidWindow)") }
+        guard (10...170).contains(fov) else { throw ValidationError("--fov must be between 10 and 170 degrees, got \(fov)") }
         guard csv != nil || jsonl != nil else { throw ValidationError("give --csv FILE and/or --jsonl FILE") }
     }
 
@@ -300,6 +313,7 @@ struct Analyze: ParsableCommand {
             maxFaces: maxFaces, detectEvery: detectEvery, smoothing: smoothing, reidWindow: reidWindow,
             minFaceSize: minFace, gpu: try gpuOptions.selection(), progress: quiet ? .quiet : .auto)
         options.refineROIs = !noRefine
+        options.fieldOfView = fov
         let job = AnalyzeJob(options: options)
         job.onWarning = { FaceFXMain.warn($0) }
         let summary = try job.run()

@@ -44,6 +44,21 @@ final class DetectCLITests: XCTestCase {
     }
 
     /// A JPEG (4:2:0, full range, centred chroma) and the table output.
+    /// The assumed camera field of view changes the head's distance (same picture, narrower lens = farther away).
+    func testFieldOfViewIsOverridable() throws {
+        func tz(_ extra: [String]) throws -> Double {
+            let r = try CLI.facefx(["detect", samples.appendingPathComponent("astronaut.png").path, "--json"] + extra, timeout: 300)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+            let face = try XCTUnwrap((json["faces"] as? [[String: Any]])?.first)
+            let t = try XCTUnwrap((face["pose"] as? [String: Any])?["translation"] as? [Double])
+            return t[2]
+        }
+        let normal = try tz([]), narrow = try tz(["--fov", "40"])
+        XCTAssertEqual(normal, -70, accuracy: 3, "63° like MediaPipe: MediaPipe puts the astronaut 70 cm away")
+        XCTAssertLessThan(narrow, normal - 30)
+    }
+
     func testJPEGTable() throws {
         let dir = try CLI.makeTempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
