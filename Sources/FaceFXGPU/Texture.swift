@@ -95,6 +95,10 @@ public final class Texture {
     public private(set) var filter: TextureFilter
     /// The GL name; 0 after `release()`.
     public private(set) var handle: GLuint = 0
+    /// Layers of a 2-D array texture (`init(context:width:height:layers:format:)`); 0 for a plain 2-D texture.
+    public let layers: Int
+    /// GL_TEXTURE_2D, or GL_TEXTURE_2D_ARRAY for an array texture.
+    public var target: GLenum { layers > 0 ? GLenum(GL_TEXTURE_2D_ARRAY) : GLenum(GL_TEXTURE_2D) }
 
     public init(context: GPUContext, width: Int, height: Int, format: TextureFormat, filter: TextureFilter = .nearest) throws {
         guard width > 0, height > 0, width <= context.maxTextureSize, height <= context.maxTextureSize else {
@@ -108,6 +112,7 @@ public final class Texture {
         self.height = height
         self.format = format
         self.filter = filter
+        layers = 0
         handle = try context.sync { () throws -> GLuint in
             var t: GLuint = 0
             glGenTextures(1, &t)
@@ -117,6 +122,40 @@ public final class Texture {
             glBindTexture(GLenum(GL_TEXTURE_2D), 0)
             context.noteCreated(.texture)
             do { try context.checkGLError("glTexStorage2D(\(format) \(width)x\(height))") } catch {
+                glDeleteTextures(1, &t); context.noteDeleted(.texture); throw error
+            }
+            return t
+        }
+    }
+
+    /// A 2-D array texture of `layers` layers (NEAREST, clamp to edge), immutable storage. Only sampling
+    /// (sampler2DArray) and rendering into layers (`Framebuffer(context:layersOf:)`) use it: `upload` and
+    /// `setFilter` are for plain 2-D textures.
+    public init(context: GPUContext, width: Int, height: Int, layers: Int, format: TextureFormat) throws {
+        guard width > 0, height > 0, width <= context.maxTextureSize, height <= context.maxTextureSize,
+              layers > 0, layers <= context.maxArrayTextureLayers else {
+            throw GPUError.invalidArgument("array texture \(width)x\(height)x\(layers) (max \(context.maxTextureSize), \(context.maxArrayTextureLayers) layers)")
+        }
+        self.context = context
+        self.width = width
+        self.height = height
+        self.format = format
+        self.filter = .nearest
+        self.layers = layers
+        handle = try context.sync { () throws -> GLuint in
+            var t: GLuint = 0
+            let target = GLenum(GL_TEXTURE_2D_ARRAY)
+            glGenTextures(1, &t)
+            glBindTexture(target, t)
+            glTexStorage3D(target, 1, format.internalFormat, GLsizei(width), GLsizei(height), GLsizei(layers))
+            let f = GLint(GL_NEAREST)
+            glTexParameteri(target, GLenum(GL_TEXTURE_MIN_FILTER), f)
+            glTexParameteri(target, GLenum(GL_TEXTURE_MAG_FILTER), f)
+            glTexParameteri(target, GLenum(GL_TEXTURE_WRAP_S), GLint(GL_CLAMP_TO_EDGE))
+            glTexParameteri(target, GLenum(GL_TEXTURE_WRAP_T), GLint(GL_CLAMP_TO_EDGE))
+            glBindTexture(target, 0)
+            context.noteCreated(.texture)
+            do { try context.checkGLError("glTexStorage3D(\(format) \(width)x\(height)x\(layers))") } catch {
                 glDeleteTextures(1, &t); context.noteDeleted(.texture); throw error
             }
             return t
@@ -220,7 +259,7 @@ public final class Texture {
 /// Not locked: use it from one thread (normally inside `context.sync`).
 public final class TexturePool {
     public let context: GPUContext
-    private struct Key: Hashable { let width: Int, height: Int, format: TextureFormat, filter: TextureFilter }
+    private struct Key: Hashable { let width: Int, height: Int, layers: Int, format: TextureFormat, filter: TextureFilter }
     private var idle: [Key: [Texture]] = [:]
     public private(set) var createdCount = 0
 
@@ -228,7 +267,7 @@ public final class TexturePool {
 
     /// An idle texture of this shape, or a new one. Contents are undefined.
     public func acquire(width: Int, height: Int, format: TextureFormat, filter: TextureFilter = .nearest) throws -> Texture {
-        let key = Key(width: width, height: height, format: format, filter: filter)
+        let key = Key(width: width, height: height, layers: 0, format: format, filter: filter)
         if var list = idle[key], let t = list.popLast() {
             idle[key] = list
             return t
@@ -237,10 +276,21 @@ public final class TexturePool {
         return try Texture(context: context, width: width, height: height, format: format, filter: filter)
     }
 
+    /// An idle 2-D array texture of this shape, or a new one. Contents are undefined.
+    public func acquire(width: Int, height: Int, layers: Int, format: TextureFormat) throws -> Texture {
+        let key = Key(width: width, height: height, layers: layers, format: format, filter: .nearest)
+        if var list = idle[key], let t = list.popLast() {
+            idle[key] = list
+            return t
+        }
+        createdCount += 1
+        return try Texture(context: context, width: width, height: height, layers: layers, format: format)
+    }
+
     /// Hands a texture back for reuse.
     public func recycle(_ texture: Texture) {
         guard texture.handle != 0 else { return }
-        idle[Key(width: texture.width, height: texture.height, format: texture.format, filter: texture.filter), default: []].append(texture)
+        idle[Key(width: texture.width, height: texture.height, layers: texture.layers, format: texture.format, filter: texture.filter), default: []].append(texture)
     }
 
     public var idleCount: Int { idle.values.reduce(0) { $0 + $1.count } }
