@@ -3,9 +3,17 @@
 // Layout of common.glsl; reads outside the input are 0. Weights: row oc4 of u_w holds texel
 // ky*KW + kx = the 4 filter taps of channels oc4*4.., then bias at KH*KW, PReLU alpha after it.
 // MULT == 1 reads one input texel per tap; other multipliers gather the 4 input channels.
-// Defines: KH KW SY SX DY DX MULT ACT.
+// Defines: KH KW SY SX DY DX MULT ACT, X_PLANAR (MULT 1 only: input planar, a sampler2DArray with
+// layer = channel slice, see GPU/BakedConv.swift).
 #include "nn/common.glsl"
+#ifndef X_PLANAR
+#define X_PLANAR 0
+#endif
+#if X_PLANAR
+uniform sampler2DArray u_x;
+#else
 uniform sampler2D u_x;
+#endif
 uniform ivec4 u_xShape;
 uniform sampler2D u_w;
 uniform ivec4 u_outShape;
@@ -15,7 +23,11 @@ out vec4 o_value;
 void main() {
     int nb, oy, ox, oc4;
     outTexel(u_outShape, nb, oy, ox, oc4);
+#if X_PLANAR
+    vec2 xInv = 1.0 / vec2(textureSize(u_x, 0).xy), wInv = invSize(u_w);
+#else
     vec2 xInv = invSize(u_x), wInv = invSize(u_w);
+#endif
     vec4 acc = at(u_w, wInv, KH * KW, oc4);
     int iy0 = oy * SY - u_pad.y;
     int ix0 = ox * SX - u_pad.x;
@@ -33,7 +45,9 @@ void main() {
             int ix = ix0 + kx * DX;
             if (ix < 0 || ix >= W) continue;
             vec4 w = at(u_w, wInv, ky * KW + kx, oc4);
-#if MULT == 1
+#if X_PLANAR
+            vec4 v = texture(u_x, vec3((vec2(float(ix), float(rowBase + iy)) + 0.5) * xInv, float(oc4)));
+#elif MULT == 1
             vec4 v = at(u_x, xInv, ix * IC4 + oc4, rowBase + iy);
 #else
             vec4 v;

@@ -9,6 +9,10 @@ public final class Framebuffer {
     public private(set) var handle: GLuint = 0
     private var depthHandle: GLuint = 0
 
+    /// Layers of `color` rendered by a layered framebuffer (`init(context:layersOf:range:)`): colour output k
+    /// of a pass lands in layer range.lowerBound + k. Nil for a plain framebuffer.
+    public let layerRange: Range<Int>?
+
     public var width: Int { color.width }
     public var height: Int { color.height }
 
@@ -18,6 +22,7 @@ public final class Framebuffer {
         self.context = context
         self.color = color
         hasDepth = depth
+        layerRange = nil
         (handle, depthHandle) = try context.sync { () throws -> (GLuint, GLuint) in
             var fb: GLuint = 0, rb: GLuint = 0
             glGenFramebuffers(1, &fb)
@@ -40,6 +45,41 @@ public final class Framebuffer {
                 throw GPUError.framebufferIncomplete(status: status)
             }
             return (fb, rb)
+        }
+    }
+
+    /// Multiple render targets over layers `range` of a 2-D array texture (at most
+    /// `context.maxDrawBuffers` of them): `layout(location = k) out` of a pass writes layer range.lowerBound + k.
+    public init(context: GPUContext, layersOf color: Texture, range: Range<Int>) throws {
+        guard color.context === context else { throw GPUError.invalidArgument("texture from another GPUContext") }
+        try color.checkAlive()
+        guard color.layers > 0, range.lowerBound >= 0, range.upperBound <= color.layers, !range.isEmpty,
+              range.count <= context.maxDrawBuffers else {
+            throw GPUError.invalidArgument("layers \(range) of a \(color.layers)-layer texture (\(context.maxDrawBuffers) draw buffers)")
+        }
+        self.context = context
+        self.color = color
+        hasDepth = false
+        layerRange = range
+        handle = try context.sync { () throws -> GLuint in
+            var fb: GLuint = 0
+            glGenFramebuffers(1, &fb)
+            context.noteCreated(.framebuffer)
+            glBindFramebuffer(GLenum(GL_FRAMEBUFFER), fb)
+            var bufs: [GLenum] = []
+            for (k, layer) in range.enumerated() {
+                let a = GLenum(GL_COLOR_ATTACHMENT0) + GLenum(k)
+                glFramebufferTextureLayer(GLenum(GL_FRAMEBUFFER), a, color.handle, 0, GLint(layer))
+                bufs.append(a)
+            }
+            glDrawBuffers(GLsizei(bufs.count), bufs)
+            let status = glCheckFramebufferStatus(GLenum(GL_FRAMEBUFFER))
+            glBindFramebuffer(GLenum(GL_FRAMEBUFFER), 0)
+            if status != GLenum(GL_FRAMEBUFFER_COMPLETE) {
+                glDeleteFramebuffers(1, &fb); context.noteDeleted(.framebuffer)
+                throw GPUError.framebufferIncomplete(status: status)
+            }
+            return fb
         }
     }
 
@@ -109,7 +149,8 @@ public final class Framebuffer {
 
     /// Reads a float target (R/RG/RGBA 16F or 32F) as RGBA Float, 4 values per texel (GL_RGBA/GL_FLOAT,
     /// which EXT_color_buffer_float guarantees). Network outputs come back this way.
-    public func readFloats(x: Int = 0, y: Int = 0, width w: Int? = nil, height h: Int? = nil) throws -> [Float] {
+    /// `attachment`: colour attachment k of a layered framebuffer (layer layerRange.lowerBound + k).
+    public func readFloats(x: Int = 0, y: Int = 0, width w: Int? = nil, height h: Int? = nil, attachment: Int = 0) throws -> [Float] {
         let rw = w ?? width, rh = h ?? height
         try checkRect(x, y, rw, rh)
         guard color.format.isFloat else { throw GPUError.invalidArgument("readFloats from a \(color.format) target") }
@@ -117,9 +158,11 @@ public final class Framebuffer {
         var out = [Float](repeating: 0, count: rw * rh * 4)
         try context.sync { () throws in
             glBindFramebuffer(GLenum(GL_READ_FRAMEBUFFER), handle)
+            if attachment != 0 { glReadBuffer(GLenum(GL_COLOR_ATTACHMENT0) + GLenum(attachment)) }
             out.withUnsafeMutableBytes {
                 glReadPixels(GLint(x), GLint(y), GLsizei(rw), GLsizei(rh), GLenum(GL_RGBA), GLenum(GL_FLOAT), $0.baseAddress)
             }
+            if attachment != 0 { glReadBuffer(GLenum(GL_COLOR_ATTACHMENT0)) }
             glBindFramebuffer(GLenum(GL_READ_FRAMEBUFFER), 0)
             try context.checkGLError("glReadPixels(RGBA/FLOAT)")
         }

@@ -59,6 +59,9 @@ public final class GPUContext {
     public private(set) var glesMajor = 0
     public private(set) var glesMinor = 0
     public private(set) var maxTextureSize = 0
+    /// GL_MAX_ARRAY_TEXTURE_LAYERS and GL_MAX_DRAW_BUFFERS (colour outputs of one pass).
+    public private(set) var maxArrayTextureLayers = 0
+    public private(set) var maxDrawBuffers = 0
     /// True for CPU rasterisers (llvmpipe, softpipe, SwiftShader).
     public private(set) var isSoftware = false
     /// How the display was opened, e.g. "EGL device 0" or "surfaceless (Mesa)".
@@ -241,6 +244,11 @@ public final class GPUContext {
         glGetIntegerv(GLenum(GL_MAJOR_VERSION), &v); glesMajor = Int(v)
         glGetIntegerv(GLenum(GL_MINOR_VERSION), &v); glesMinor = Int(v)
         glGetIntegerv(GLenum(GL_MAX_TEXTURE_SIZE), &v); maxTextureSize = Int(v)
+        glGetIntegerv(GLenum(GL_MAX_ARRAY_TEXTURE_LAYERS), &v); maxArrayTextureLayers = Int(v)
+        var db: GLint = 0, ca: GLint = 0
+        glGetIntegerv(GLenum(GL_MAX_DRAW_BUFFERS), &db)
+        glGetIntegerv(GLenum(GL_MAX_COLOR_ATTACHMENTS), &ca)
+        maxDrawBuffers = Int(min(db, ca))
         var n: GLint = 0
         glGetIntegerv(GLenum(GL_NUM_EXTENSIONS), &n)
         var exts = Set<String>()

@@ -88,7 +88,7 @@ public final class PassRunner {
             glUseProgram(program.handle)
             for (unit, input) in inputs.enumerated() {
                 glActiveTexture(GLenum(GL_TEXTURE0 + Int32(unit)))
-                glBindTexture(GLenum(GL_TEXTURE_2D), input.texture.handle)
+                glBindTexture(input.texture.target, input.texture.handle)
                 glBindSampler(GLuint(unit), input.sampler?.handle ?? 0)
                 program.set(input.uniform, .int(Int32(unit)))
             }

@@ -190,6 +190,9 @@ public final class ProgramCache {
         return p
     }
 
+    /// A shader file's source with its #includes resolved (for generated shaders built on a library file).
+    public static func librarySource(_ name: String) -> String? { ShaderLibrary.source(name) }
+
     /// Source of the shared vertex shader, for `program(key:vertexBody:...)`.
     public static var fullscreenVertexBody: String { ShaderLibrary.source(fullscreenVertex) ?? "" }
 

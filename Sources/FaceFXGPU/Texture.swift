@@ -97,6 +97,10 @@ public final class Texture {
     public private(set) var handle: GLuint = 0
     /// Mipmap levels of the storage (1 unless created `mipmapped`).
     public let levels: Int
+    /// Layers of a 2-D array texture (`init(context:width:height:layers:format:)`); 0 for a plain 2-D texture.
+    public let layers: Int
+    /// GL_TEXTURE_2D, or GL_TEXTURE_2D_ARRAY for an array texture.
+    public var target: GLenum { layers > 0 ? GLenum(GL_TEXTURE_2D_ARRAY) : GLenum(GL_TEXTURE_2D) }
 
     /// `mipmapped`: full mip chain (trilinear minification for images drawn smaller than their size,
     /// e.g. overlay art); fill level 0 with `upload` and call `generateMipmaps()`.
@@ -116,6 +120,7 @@ public final class Texture {
         var levels = 1
         if mipmapped { while (max(width, height) >> levels) > 0 { levels += 1 } }
         self.levels = levels
+        layers = 0
         handle = try context.sync { () throws -> GLuint in
             var t: GLuint = 0
             glGenTextures(1, &t)
@@ -125,6 +130,41 @@ public final class Texture {
             glBindTexture(GLenum(GL_TEXTURE_2D), 0)
             context.noteCreated(.texture)
             do { try context.checkGLError("glTexStorage2D(\(format) \(width)x\(height))") } catch {
+                glDeleteTextures(1, &t); context.noteDeleted(.texture); throw error
+            }
+            return t
+        }
+    }
+
+    /// A 2-D array texture of `layers` layers (NEAREST, clamp to edge), immutable storage. Only sampling
+    /// (sampler2DArray) and rendering into layers (`Framebuffer(context:layersOf:)`) use it: `upload` and
+    /// `setFilter` are for plain 2-D textures.
+    public init(context: GPUContext, width: Int, height: Int, layers: Int, format: TextureFormat) throws {
+        guard width > 0, height > 0, width <= context.maxTextureSize, height <= context.maxTextureSize,
+              layers > 0, layers <= context.maxArrayTextureLayers else {
+            throw GPUError.invalidArgument("array texture \(width)x\(height)x\(layers) (max \(context.maxTextureSize), \(context.maxArrayTextureLayers) layers)")
+        }
+        self.context = context
+        self.width = width
+        self.height = height
+        self.format = format
+        self.filter = .nearest
+        self.layers = layers
+        self.levels = 1
+        handle = try context.sync { () throws -> GLuint in
+            var t: GLuint = 0
+            let target = GLenum(GL_TEXTURE_2D_ARRAY)
+            glGenTextures(1, &t)
+            glBindTexture(target, t)
+            glTexStorage3D(target, 1, format.internalFormat, GLsizei(width), GLsizei(height), GLsizei(layers))
+            let f = GLint(GL_NEAREST)
+            glTexParameteri(target, GLenum(GL_TEXTURE_MIN_FILTER), f)
+            glTexParameteri(target, GLenum(GL_TEXTURE_MAG_FILTER), f)
+            glTexParameteri(target, GLenum(GL_TEXTURE_WRAP_S), GLint(GL_CLAMP_TO_EDGE))
+            glTexParameteri(target, GLenum(GL_TEXTURE_WRAP_T), GLint(GL_CLAMP_TO_EDGE))
+            glBindTexture(target, 0)
+            context.noteCreated(.texture)
+            do { try context.checkGLError("glTexStorage3D(\(format) \(width)x\(height)x\(layers))") } catch {
                 glDeleteTextures(1, &t); context.noteDeleted(.texture); throw error
             }
             return t
@@ -241,7 +281,7 @@ public final class Texture {
 /// Not locked: use it from one thread (normally inside `context.sync`).
 public final class TexturePool {
     public let context: GPUContext
-    private struct Key: Hashable { let width: Int, height: Int, format: TextureFormat, filter: TextureFilter }
+    private struct Key: Hashable { let width: Int, height: Int, layers: Int, format: TextureFormat, filter: TextureFilter }
     private var idle: [Key: [Texture]] = [:]
     public private(set) var createdCount = 0
 
@@ -249,7 +289,7 @@ public final class TexturePool {
 
     /// An idle texture of this shape, or a new one. Contents are undefined.
     public func acquire(width: Int, height: Int, format: TextureFormat, filter: TextureFilter = .nearest) throws -> Texture {
-        let key = Key(width: width, height: height, format: format, filter: filter)
+        let key = Key(width: width, height: height, layers: 0, format: format, filter: filter)
         if var list = idle[key], let t = list.popLast() {
             idle[key] = list
             return t
@@ -258,10 +298,21 @@ public final class TexturePool {
         return try Texture(context: context, width: width, height: height, format: format, filter: filter)
     }
 
+    /// An idle 2-D array texture of this shape, or a new one. Contents are undefined.
+    public func acquire(width: Int, height: Int, layers: Int, format: TextureFormat) throws -> Texture {
+        let key = Key(width: width, height: height, layers: layers, format: format, filter: .nearest)
+        if var list = idle[key], let t = list.popLast() {
+            idle[key] = list
+            return t
+        }
+        createdCount += 1
+        return try Texture(context: context, width: width, height: height, layers: layers, format: format)
+    }
+
     /// Hands a texture back for reuse.
     public func recycle(_ texture: Texture) {
         guard texture.handle != 0 else { return }
-        idle[Key(width: texture.width, height: texture.height, format: texture.format, filter: texture.filter), default: []].append(texture)
+        idle[Key(width: texture.width, height: texture.height, layers: texture.layers, format: texture.format, filter: texture.filter), default: []].append(texture)
     }
 
     public var idleCount: Int { idle.values.reduce(0) { $0 + $1.count } }

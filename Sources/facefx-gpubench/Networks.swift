@@ -83,7 +83,10 @@ func networks(_ o: Options) {
         for p in o.precisions {
             for batch in o.batches {
                 do {
+                    let tc = DispatchTime.now().uptimeNanoseconds
                     let net = try engines[p]!.compile(graph, batch: batch)
+                    print(String(format: "<!-- compile %@ %@ batch %d: %.0f ms (program cache %d) -->", spec.label, p.rawValue, batch,
+                                 Double(DispatchTime.now().uptimeNanoseconds - tc) / 1e6, engines[p]!.programs.count))
                     var rng = UInt64(12345)
                     let inputs = net.inputLayouts.map { l -> Tensor in
                         let n = l.elementCount * batch
@@ -93,6 +96,7 @@ func networks(_ o: Options) {
                         })
                     }
                     try net.upload(inputs: inputs)
+                    if o.listPasses { print("<!-- passes \(spec.label) \(p.rawValue) batch \(batch)\n" + net.passListing() + "\n-->") }
                     var times: [Double] = []
                     var cpuStart = 0.0
                     for i in 0..<(o.iters + 2) {

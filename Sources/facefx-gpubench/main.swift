@@ -5,6 +5,8 @@
 //   facefx-gpubench networks [--gpu auto|cpu|N] [--iters K] [--models DIR] [--batch 1,8] [--precision fp16,fp32]
 //                            [--only NAME] [--profile] [--profile-top N] [--lp-threads N]
 //                            [--profile-cpu] (GL-thread CPU time per pass; with LP_NUM_THREADS=0) [--cpu-ref] (CPU reference row)
+//                            [--list-passes] (the compiled pass list of each network)
+//   facefx-gpubench proto [--batch N]   (conv kernel-variant micro-benchmarks, Proto.swift)
 // Arguments are parsed by hand: this target deliberately has no ArgumentParser dependency.
 import FaceFXGPU
 import FaceFXNeural
@@ -28,6 +30,7 @@ struct Options {
     var profileCPU = false
     var cpuReference = false
     var profileTop = 25
+    var listPasses = false
 }
 
 func fail(_ message: String) -> Never {
@@ -67,6 +70,7 @@ func parse(_ args: [String]) -> Options {
         case "--cpu-ref": o.cpuReference = true
         case "--profile-cpu": o.profile = true; o.profileCPU = true
         case "--profile-top": o.profileTop = int(a)
+        case "--list-passes": o.listPasses = true
         case "--batch":
             let v = value(a)
             let list = v.split(separator: ",").compactMap { Int($0) }
@@ -285,5 +289,6 @@ case "info": info(options)
 case "color": color(options)
 case "networks": networks(options)
 case "chain": chain(options, chainOptions)
-default: fail("unknown command \(options.command): expected info, color, networks or chain")
+case "proto": proto(options)
+default: fail("unknown command \(options.command): expected info, color, networks, chain or proto")
 }

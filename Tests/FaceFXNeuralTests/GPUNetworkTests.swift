@@ -80,6 +80,24 @@ final class GPUNetworkTests: XCTestCase {
         }
     }
 
+    /// The baked-convolution path (the default on llvmpipe) on the real landmark and detector goldens, fp16.
+    func testBakedKernelsMatchGoldens() throws {
+        for name in ["landmarks_astronaut", "detector_astronaut"] {
+            let g = try GoldenCase.load(name)
+            let net = try bakedEngine(.fp16).compile(try TestModels.graph(g.modelName))
+            XCTAssertGreaterThan(net.planarTensorCount, 0, "\(name): some convolutions are baked")
+            let out = try net.run(inputs: [g.input])
+            for (k, expected) in g.outputs.enumerated() {
+                let e = expected.tensor.data, o = out[k].data
+                let range = max(1, (e.max() ?? 0) - (e.min() ?? 0))
+                var worst: Float = 0
+                for i in e.indices { worst = max(worst, abs(o[i] - e[i])) }
+                print(String(format: "baked %@ [fp16] output %d: max error %.2e of range", name, k, worst / range))
+                XCTAssertLessThanOrEqual(worst / range, 2e-2, "\(name) output \(k)")
+            }
+        }
+    }
+
     /// The same crop three times in one batch: three identical results, equal to batch 1.
     func testBatchOfThreeEqualsBatchOne() throws {
         let g = try GoldenCase.load("landmarks_astronaut")

@@ -247,4 +247,46 @@ final class GPUOpTests: XCTestCase {
         // pad+conv+add+prelu, conv+pad+add+prelu, depthwise+relu, add+prelu, logistic
         XCTAssertEqual(net.passCount, 5, net.passListing())
     }
+
+    /// Baked convolutions (GPU/BakedConv.swift): planar intermediates on odd shapes (37 channels = 10 slices,
+    /// two draws of 8 + 2 slices), read by baked and standard convs (input and residual), a baked depthwise
+    /// and a max pool; standard input / residual into baked convs; batch 3, both precisions.
+    func testBakedPlanarChains() throws {
+        var g: Graph!
+        try both("baked planar chains") { b in
+            let x = b.input([1, 9, 11, 13])
+            let c1 = b.op(.conv2D, conv(.same, 1, 1, .relu), [x, b.constant([37, 1, 1, 13]), b.constant([37])])
+            let d = b.op(.depthwiseConv2D, .depthwiseConv2D(DepthwiseConv2DOptions(padding: .same, strideW: 1, strideH: 1, dilationW: 1,
+                dilationH: 1, depthMultiplier: 1, activation: .none)), [c1, b.constant([1, 3, 3, 37]), b.constant([37])])
+            let c2 = b.op(.conv2D, conv(.same, 1), [d, b.constant([13, 1, 1, 37]), b.constant([13])])
+            let a2 = b.op(.add, .elementwise(.none), [c2, x])
+            let r2 = b.op(.prelu, .none, [a2, b.constant([1, 1, 13])])
+            let c3 = b.op(.conv2D, conv(.same, 1), [r2, b.constant([13, 3, 3, 13]), b.constant([13])])
+            let a3 = b.op(.add, .elementwise(.none), [c3, r2])
+            let mp = b.op(.maxPool2D, .pool2D(Pool2DOptions(padding: .same, strideW: 2, strideH: 2, filterW: 2, filterH: 2, activation: .none)), [a3])
+            let c4 = b.op(.conv2D, conv(.valid, 2, 1, .relu6), [a3, b.constant([5, 3, 3, 13]), b.constant([5])])
+            let c5 = b.op(.conv2D, conv(.same, 1), [a3, b.constant([13, 1, 1, 13])])
+            let a5 = b.op(.add, .elementwise(.none), [c5, a3])
+            g = b.graph(outputs: [mp, c4, a5])
+            return [mp, c4, a5]
+        }
+        let net = try bakedEngine(.fp32).compile(g, batch: 3)
+        print(net.passListing())
+        XCTAssertEqual(net.planarTensorCount, 4, net.passListing())  // c1, d, r2, a3
+        XCTAssertTrue(net.passListing().contains("[baked 8..<10]"), net.passListing())
+        // Planar intermediates read back through the layered framebuffers.
+        let keep = try bakedEngine(.fp32).compile(g, batch: 3, keepIntermediates: true)
+        var rng = SeededRNG(seed: 3)
+        let input = Tensor(shape: [3, 9, 11, 13], data: rng.floats(3 * 9 * 11 * 13))
+        _ = try keep.run(inputs: [input])
+        let one = Tensor(shape: [1, 9, 11, 13], data: Array(input.data[0..<(9 * 11 * 13)]))
+        let ref = try CPUReference().trace(graph: g, inputs: [one])
+        let c1 = g.ops[0].outputs[0]
+        let got = try keep.readTensor(c1)
+        let want = ref.values[c1]!.data
+        let n = want.count
+        var err: Float = 0
+        for i in 0..<n { err = max(err, abs(got.data[i] - want[i])) }
+        XCTAssertLessThan(err, 1e-3 * max(1, want.map(abs).max() ?? 1), "planar readTensor")
+    }
 }

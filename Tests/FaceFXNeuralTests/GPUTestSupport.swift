@@ -9,6 +9,7 @@ import FaceFXGPU
 enum GPUShared {
     static let context: Result<GPUContext, Error> = Result { try GPUContext(device: .auto) }
     static var engines: [TensorPrecision: NeuralEngine] = [:]
+    static var bakedEngines: [TensorPrecision: NeuralEngine] = [:]
 }
 
 func gpuContext() throws -> GPUContext {
@@ -22,7 +23,18 @@ func gpuContext() throws -> GPUContext {
 func gpuEngine(_ p: TensorPrecision) throws -> NeuralEngine {
     if let e = GPUShared.engines[p] { return e }
     let e = NeuralEngine(context: try gpuContext(), precision: p)
+    // The standard kernels here; the baked ones (hundreds of programs to compile) have their own tests.
+    e.bakedKernels = false
     GPUShared.engines[p] = e
+    return e
+}
+
+/// An engine with baked convolutions (the default on llvmpipe), for the tests of that path.
+func bakedEngine(_ p: TensorPrecision) throws -> NeuralEngine {
+    if let e = GPUShared.bakedEngines[p] { return e }
+    let e = NeuralEngine(context: try gpuContext(), precision: p)
+    e.bakedKernels = true
+    GPUShared.bakedEngines[p] = e
     return e
 }
 

@@ -14,12 +14,26 @@ public final class NeuralEngine {
     /// resolution layers, where rounding errors pile up but bandwidth is negligible) and the
     /// network outputs are stored as RGBA32F. 0 = every activation in fp16.
     public var fp32ElementLimit: Int
+    /// Baked convolutions (GPU/BakedConv.swift): planar intermediates written through multiple render
+    /// targets, weights as shader literals: ~3× faster on llvmpipe, at the price of ~140 programs to
+    /// compile per network (seconds on a cold shader cache). On by default on software renderers only
+    /// (not yet measured on hardware GPUs); FACEFX_NN_BAKE=1 / 0 forces it on / off.
+    public var bakedKernels: Bool
+
+    static func bakedDefault(_ context: GPUContext) -> Bool {
+        switch ProcessInfo.processInfo.environment["FACEFX_NN_BAKE"] {
+        case "1": return true
+        case "0": return false
+        default: return context.isSoftware
+        }
+    }
 
     public init(context: GPUContext, precision: TensorPrecision = .fp16, programs: ProgramCache? = nil,
                 fp32ElementLimit: Int = 32768) {
         self.context = context
         self.precision = precision
         self.fp32ElementLimit = fp32ElementLimit
+        self.bakedKernels = NeuralEngine.bakedDefault(context)
         self.programs = programs ?? ProgramCache(context: context)
         runner = PassRunner(context: context)
     }
@@ -37,15 +51,21 @@ public final class CompiledNetwork {
     public let context: GPUContext
     let engine: NeuralEngine
 
-    /// One activation texture with its framebuffer.
+    /// One activation texture with its framebuffer (standard layout), or a 2-D array texture with the
+    /// layered framebuffers its producer's draws render to (planar layout).
     final class Storage {
         let layout: TensorLayout
         let texture: Texture
-        let framebuffer: Framebuffer
-        init(layout: TensorLayout, texture: Texture, framebuffer: Framebuffer) {
+        let framebuffer: Framebuffer?
+        var layerFramebuffers: [Framebuffer] = []
+        init(layout: TensorLayout, texture: Texture, framebuffer: Framebuffer?) {
             self.layout = layout; self.texture = texture; self.framebuffer = framebuffer
         }
+        var isPlanar: Bool { framebuffer == nil }
     }
+
+    /// A layered framebuffer: slices `range` of a planar tensor's array texture.
+    struct LayerKey: Hashable { let texture: ObjectIdentifier; let range: Range<Int> }
 
     struct Pass {
         let label: String
@@ -74,6 +94,8 @@ public final class CompiledNetwork {
     public private(set) var fusedOpCount = 0
 
     public var passCount: Int { passes.count }
+    /// Intermediate tensors stored planar (written by baked convolutions).
+    private(set) var planarTensorCount = 0
 
     /// Compiles with a private engine (program cache and pass runner of its own).
     public convenience init(graph: Graph, context: GPUContext, batch: Int = 1, precision: TensorPrecision = .fp16,
@@ -244,23 +266,52 @@ public final class CompiledNetwork {
         }
         b.storesHalf = { !wide($0) }
         let plan = nodes.compactMap { $0 }.sorted { $0.position < $1.position }
+        let pinned = Set(graph.inputs.map(root) + graph.outputs.map(root))
+        // Baked convolutions: a node that can be baked is, when every reader of its output reads it planar:
+        // a CONV_2D (input x or residual), a pool or a depthwise of multiplier 1 (input x), baked or not.
+        var baked = Set<Int>()
+        if engine.bakedKernels {
+            var readers: [Int: [Bool]] = [:]
+            for n in plan {
+                let readsPlanar = n.op.kind == .conv2D || n.op.kind == .maxPool2D || n.op.kind == .averagePool2D
+                    || (n.op.kind == .depthwiseConv2D && BakedConvKernel.groupSize(n, b) > 0)
+                for (j, t) in n.inputs.enumerated() where !b.isConstant(t) { readers[root(t), default: []].append(readsPlanar && j == 0) }
+                if let r = n.residual { readers[root(r), default: []].append(n.op.kind == .conv2D) }
+            }
+            let aliased = Set(alias.keys.map(root))
+            for (k, n) in plan.enumerated() {
+                let o = root(n.output)
+                guard BakedConvKernel.groupSize(n, b) > 0, !pinned.contains(o), !aliased.contains(o),
+                      (try? b.layout(o).slices).map({ $0 <= context.maxArrayTextureLayers }) == true,
+                      let r = readers[o], r.allSatisfy({ $0 }) else { continue }
+                baked.insert(k)
+            }
+        }
+        let planarRoots = Set(baked.map { root(plan[$0].output) })
+        planarTensorCount = planarRoots.count
+        func planar(_ t: Int) -> Bool { planarRoots.contains(root(t)) }
+        b.isPlanar = planar
         var specs: [PassSpec] = []
-        for node in plan {
-            let kernel = KernelRegistry.kernel(for: node.op.kind)!
-            var spec = try kernel.makePass(node, b)
-            if !node.fused.isEmpty { spec.label += " +" + node.fused.joined(separator: "+") }
-            specs.append(spec)
+        for (k, node) in plan.enumerated() {
+            var made: [PassSpec]
+            if baked.contains(k) {
+                made = try BakedConvKernel.makePasses(node, b, planar: planar)
+            } else {
+                made = [try KernelRegistry.kernel(for: node.op.kind)!.makePass(node, b)]
+            }
+            for i in made.indices where !node.fused.isEmpty { made[i].label += " +" + node.fused.joined(separator: "+") }
+            specs += made
         }
         weightTextures = b.weightTextures
         weightBytes = weightTextures.reduce(0) { $0 + $1.width * $1.height * 16 }  // RGBA32F
 
         // 4. Storage by liveness. Inputs and outputs own their textures; intermediates are pooled.
-        let pinned = Set(graph.inputs.map(root) + graph.outputs.map(root))
         var lastUse: [Int: Int] = [:]
         for (i, s) in specs.enumerated() {
             for (_, src) in s.inputs { if case let .tensor(t) = src { lastUse[root(t)] = i } }
         }
         var framebuffers: [ObjectIdentifier: Framebuffer] = [:]
+        var layerFramebuffers: [LayerKey: Framebuffer] = [:]
         var counted = Set<ObjectIdentifier>()
         func makeStorage(_ r: Int, dedicated: Bool) throws -> Storage {
             let l = try TensorLayout(shape: graph.tensors[r].shape, replicas: batch)
@@ -269,6 +320,16 @@ public final class CompiledNetwork {
             }
             let isWide = wide(r)
             let format: TextureFormat = isWide ? .rgba32f : .rgba16f
+            if planarRoots.contains(r) {
+                let tex = dedicated ? try Texture(context: context, width: l.w, height: l.height, layers: l.slices, format: format)
+                                    : try pool.acquire(width: l.w, height: l.height, layers: l.slices, format: format)
+                let id = ObjectIdentifier(tex)
+                if !counted.contains(id) {
+                    counted.insert(id)
+                    activationBytes += l.width * l.height * (isWide ? 16 : 8)
+                }
+                return Storage(layout: l, texture: tex, framebuffer: nil)
+            }
             let tex = dedicated ? try Texture(context: context, width: l.width, height: l.height, format: format)
                                 : try pool.acquire(width: l.width, height: l.height, format: format)
             let id = ObjectIdentifier(tex)
@@ -295,8 +356,21 @@ public final class CompiledNetwork {
                     inputs.append(PassInput(name, st.texture))
                 }
             }
+            let st = storages[o]!
+            let target: Framebuffer
+            if let fb = st.framebuffer {
+                target = fb
+            } else {
+                guard let range = s.layers else { throw NeuralEngineError.unsupported("\(graph.name): \(s.label) writes a planar tensor without layers") }
+                let key = LayerKey(texture: ObjectIdentifier(st.texture), range: range)
+                if let fb = layerFramebuffers[key] { target = fb } else {
+                    target = try Framebuffer(context: context, layersOf: st.texture, range: range)
+                    layerFramebuffers[key] = target
+                }
+                st.layerFramebuffers.append(target)
+            }
             passes.append(Pass(label: s.label, program: s.program, inputs: inputs, uniforms: s.uniforms,
-                               target: storages[o]!.framebuffer, output: s.output))
+                               target: target, output: s.output))
             if !keepIntermediates {
                 var released = Set<Int>()
                 for (_, src) in s.inputs {
@@ -322,7 +396,7 @@ public final class CompiledNetwork {
     /// The texture of network input `k`: a crop shader renders into `inputFramebuffer(k)` with
     /// the layout `inputLayouts[k]` (texel (w*C4 + c/4, replica*H + h), RGBA = channels 4c4.., unused lanes 0).
     public func inputTexture(_ k: Int = 0) -> Texture { storages[root(graph.inputs[k])]!.texture }
-    public func inputFramebuffer(_ k: Int = 0) -> Framebuffer { storages[root(graph.inputs[k])]!.framebuffer }
+    public func inputFramebuffer(_ k: Int = 0) -> Framebuffer { storages[root(graph.inputs[k])]!.framebuffer! }
     /// The texture holding output `k` after `encode()` (same layout rules).
     public func outputTexture(_ k: Int) -> Texture { storages[root(graph.outputs[k])]!.texture }
 
@@ -360,8 +434,23 @@ public final class CompiledNetwork {
     /// Reads any tensor still held (outputs, or every tensor with keepIntermediates).
     public func readTensor(_ t: Int) throws -> Tensor {
         guard let st = storages[root(t)] else { throw NeuralEngineError.invalidInput("tensor \(graph.tensors[t].name) has no storage") }
-        let texels = try st.framebuffer.readFloats(x: 0, y: 0, width: st.layout.width, height: st.layout.height)
-        return Tensor(shape: batchedShape(graph.tensors[t].shape), data: st.layout.unpack(texels))
+        let l = st.layout
+        guard let fb = st.framebuffer else {
+            // Planar: each layer through the layered framebuffer that wrote it, into the standard texel order.
+            var texels = [Float](repeating: 0, count: l.width * l.height * 4)
+            for s in 0..<l.slices {
+                guard let lfb = st.layerFramebuffers.first(where: { $0.layerRange!.contains(s) }) else {
+                    throw NeuralEngineError.invalidInput("tensor \(graph.tensors[t].name): slice \(s) never written")
+                }
+                let layer = try lfb.readFloats(x: 0, y: 0, width: l.w, height: l.height, attachment: s - lfb.layerRange!.lowerBound)
+                for y in 0..<l.height { for w in 0..<l.w { for q in 0..<4 {
+                    texels[((y * l.width) + w * l.slices + s) * 4 + q] = layer[(y * l.w + w) * 4 + q]
+                }}}
+            }
+            return Tensor(shape: batchedShape(graph.tensors[t].shape), data: l.unpack(texels))
+        }
+        let texels = try fb.readFloats(x: 0, y: 0, width: l.width, height: l.height)
+        return Tensor(shape: batchedShape(graph.tensors[t].shape), data: l.unpack(texels))
     }
 
     /// Uploads CPU inputs: tensor k holds `batch` replicas of graph input k (element count checked).

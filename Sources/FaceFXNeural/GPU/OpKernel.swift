@@ -52,6 +52,8 @@ struct PassSpec {
     var inputs: [(uniform: String, source: PassSource)]
     var uniforms: [String: UniformValue]
     var output: Int
+    /// Planar output (`TensorStorageLayout.planar`): the channel slices (layers) this draw writes.
+    var layers: Range<Int>? = nil
 }
 
 protocol OpKernel {
@@ -89,6 +91,8 @@ final class PassBuilder {
     private(set) var weightTextures: [Texture] = []
     /// Whether a tensor's storage is RGBA16F (decided by the compiler before passes are built).
     var storesHalf: (Int) -> Bool = { _ in false }
+    /// Whether an activation is stored planar (GPU/BakedConv.swift; decided by the compiler before passes are built).
+    var isPlanar: (Int) -> Bool = { _ in false }
     private var constantTextures: [Int: Texture] = [:]
 
     init(graph: Graph, context: GPUContext, programs: ProgramCache, precision: TensorPrecision, batch: Int,
@@ -122,6 +126,17 @@ final class PassBuilder {
         d["MAXV"] = precision == .fp16 ? "65504.0" : "1.0e20"
         d["STORE_FP16"] = storesHalf(output) ? "1" : "0"
         return try programs.program(shader, defines: d)
+    }
+
+    /// A program from generated fragment source (baked kernels), cached by a digest of the source.
+    func generatedProgram(_ source: String, _ defines: [String: String], output: Int) throws -> Program {
+        var d = defines
+        d["MAXV"] = precision == .fp16 ? "65504.0" : "1.0e20"
+        d["STORE_FP16"] = storesHalf(output) ? "1" : "0"
+        var h: UInt64 = 0xcbf29ce484222325
+        for byte in source.utf8 { h = (h ^ UInt64(byte)) &* 0x100000001b3 }
+        let key = "generated:\(String(h, radix: 16)):\(source.utf8.count)|" + d.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+        return try programs.program(key: key, vertexBody: ProgramCache.fullscreenVertexBody, fragmentBody: source, defines: d)
     }
 
     /// Uploads RGBA texels (width x height x 4 floats, row 0 first) once, as RGBA32F in both precisions:

@@ -28,7 +28,7 @@ enum DepthwiseConv2DKernel: OpKernel {
         let w = try b.weightTexture(width: width, height: oc4, texels: t)
         let defines = ["KH": "\(kh)", "KW": "\(kw)", "SY": "\(o.strideH)", "SX": "\(o.strideW)",
                        "DY": "\(o.dilationH)", "DX": "\(o.dilationW)", "MULT": "\(max(1, oc / max(1, xl.c)))",
-                       "ACT": "\(node.activation.rawValue)"]
+                       "ACT": "\(node.activation.rawValue)", "X_PLANAR": b.isPlanar(x) ? "1" : "0"]
         return PassSpec(label: "DEPTHWISE_CONV_2D \(kh)x\(kw)/\(o.strideH) \(oc)", program: try b.program(shader, defines, output: node.output),
                         inputs: [("u_x", try b.source(x)), ("u_w", .texture(w))],
                         uniforms: ["u_xShape": xl.uniform, "u_outShape": ol.uniform,

@@ -12,7 +12,8 @@ enum Pool2DKernel: OpKernel {
         let hy = Graph.window(xl.h, filter: o.filterH, stride: o.strideH, dilation: 1, padding: o.padding)
         let wx = Graph.window(xl.w, filter: o.filterW, stride: o.strideW, dilation: 1, padding: o.padding)
         let defines = ["KH": "\(o.filterH)", "KW": "\(o.filterW)", "SY": "\(o.strideH)", "SX": "\(o.strideW)",
-                       "IS_MAX": node.op.kind == .maxPool2D ? "1" : "0", "ACT": "\(node.activation.rawValue)"]
+                       "IS_MAX": node.op.kind == .maxPool2D ? "1" : "0", "ACT": "\(node.activation.rawValue)",
+                       "X_PLANAR": b.isPlanar(x) ? "1" : "0"]
         return PassSpec(label: "\(node.op.kind.rawValue) \(o.filterH)x\(o.filterW)/\(o.strideH)",
                         program: try b.program(shader, defines, output: node.output), inputs: [("u_x", try b.source(x))],
                         uniforms: ["u_xShape": xl.uniform, "u_outShape": ol.uniform,
