@@ -140,18 +140,8 @@ public final class AnalyzeJob {
         let gpu = try GPUContext(device: o.gpu)
         let colour = try FrameColorConverter(context: gpu)
         let settings = o.settings
-        let analyzer: FaceAnalyzer
-        do {
-            let networks = try FaceNetworks.make(.fromEnvironment, context: gpu, modelsDirectory: models,
-                                                 programs: colour.programs)
-            let model = try CanonicalFaceModel.load(directory: models.appendingPathComponent("facemesh"))
-            analyzer = try FaceAnalyzer(context: gpu, networks: networks, faceModel: model, settings: settings,
-                                        programs: colour.programs)
-        } catch let e as PipelineError {
-            throw e
-        } catch {
-            throw PipelineError.processing("\(models.path): cannot load the face models (\(error))")
-        }
+        let analyzer = try FaceStage.loadAnalyzer(context: gpu, programs: colour.programs, settings: settings,
+                                                  modelsDirectory: models)
         let writer = try FaceRecordWriter(csvPath: o.csvPath, jsonlPath: o.jsonlPath, options: o.records,
                                           overwrite: o.overwrite)
         let smoothFrame: (FaceFrame) -> [FaceFrame]

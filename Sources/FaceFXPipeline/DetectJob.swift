@@ -60,18 +60,8 @@ public final class DetectJob {
         settings.tracker.maxFaces = o.maxFaces
         settings.analysis.minFaceSize = o.minFaceSize
         settings.pose.verticalFOVDegrees = o.fieldOfView
-        let analyzer: FaceAnalyzer
-        do {
-            let networks = try FaceNetworks.make(.fromEnvironment, context: gpu, modelsDirectory: models,
-                                                 programs: colour.programs)
-            let model = try CanonicalFaceModel.load(directory: models.appendingPathComponent("facemesh"))
-            analyzer = try FaceAnalyzer(context: gpu, networks: networks, faceModel: model, settings: settings,
-                                        programs: colour.programs)
-        } catch let e as PipelineError {
-            throw e
-        } catch {
-            throw PipelineError.processing("\(models.path): cannot load the face models (\(error))")
-        }
+        let analyzer = try FaceStage.loadAnalyzer(context: gpu, programs: colour.programs, settings: settings,
+                                                  modelsDirectory: models)
         let (y, u, v) = frame.gpuPlanes()
         let texture = try colour.upload(y: y, u: u, v: v, format: frame.gpuFormat)
         let faces = try analyzer.analyze(frameTexture: texture, width: frame.width, height: frame.height,

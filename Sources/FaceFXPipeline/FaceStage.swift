@@ -30,13 +30,20 @@ public struct FaceTrackingOptions {
 final class FaceStage {
     let analyzer: FaceAnalyzer
 
-    init(context: GPUContext, programs: ProgramCache, settings: FaceSettings) throws {
-        let models = try ResourceLocator.modelsDirectory()
+    init(context: GPUContext, programs: ProgramCache, settings: FaceSettings, modelsDirectory: URL? = nil) throws {
+        analyzer = try FaceStage.loadAnalyzer(context: context, programs: programs, settings: settings,
+                                              modelsDirectory: modelsDirectory)
+    }
+
+    /// The face networks and canonical mesh from Models/ (one message naming the folder if they cannot load).
+    static func loadAnalyzer(context: GPUContext, programs: ProgramCache, settings: FaceSettings,
+                             modelsDirectory: URL? = nil) throws -> FaceAnalyzer {
+        let models = try modelsDirectory ?? ResourceLocator.modelsDirectory()
         do {
             let networks = try FaceNetworks.make(.fromEnvironment, context: context, modelsDirectory: models, programs: programs)
             let model = try CanonicalFaceModel.load(directory: models.appendingPathComponent("facemesh"))
-            analyzer = try FaceAnalyzer(context: context, networks: networks, faceModel: model, settings: settings,
-                                        programs: programs)
+            return try FaceAnalyzer(context: context, networks: networks, faceModel: model, settings: settings,
+                                    programs: programs)
         } catch let e as PipelineError {
             throw e
         } catch {
