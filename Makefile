@@ -17,7 +17,7 @@ release: deps
 # Runs the main job on the sample clip: installs missing packages, builds in release mode, renders.
 demo: release
 	@mkdir -p out
-	.build/release/facefx $(DEMO_IN) $(DEMO_OUT) --filter mask --min-face 160 --csv out/face-demo.csv --overwrite
+	.build/release/facefx $(DEMO_IN) $(DEMO_OUT) --filter mask --csv out/face-demo.csv --overwrite
 	@echo "wrote $(DEMO_OUT) and out/face-demo.csv"
 
 # The whole test suite (CI calls this through .ci/run).
