@@ -176,16 +176,7 @@ public final class AnalyzeJob {
         let stages = DispatchGroup()
         stages.enter(); stages.enter()
         defer { stages.wait() }
-        let decodeThread = Thread { [unowned reader] in
-            defer { stages.leave() }
-            do {
-                while let frame = try reader.nextFrame() {
-                    if !decoded.push(frame) { break }
-                }
-                decoded.close()
-            } catch { abort(error) }
-        }
-        decodeThread.name = "facefx.decode"
+        let decodeThread = RenderJob.decodeThread(reader, into: decoded, stages: stages, abort: abort)
         let stageTimes = StageTimes()
         let gpuThread = Thread { [unowned gpu, unowned colour, unowned analyzer] in
             defer { stages.leave() }

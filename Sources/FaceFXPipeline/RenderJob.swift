@@ -69,6 +69,24 @@ public final class RenderJob {
 
     public init(options: RenderOptions) { self.options = options }
 
+    /// The decode stage shared by render and analyze: frames into `decoded` until the end of the file or
+    /// until the consumer cancels; errors abort every stage. It holds the reader unowned (the caller keeps it
+    /// alive and waits on `stages`, which the thread leaves when done). Not started.
+    static func decodeThread(_ reader: VideoReader, into decoded: BoundedQueue<VideoFrame>, stages: DispatchGroup,
+                             abort: @escaping (Error) -> Void) -> Thread {
+        let thread = Thread { [unowned reader] in
+            defer { stages.leave() }
+            do {
+                while let frame = try reader.nextFrame() {
+                    if !decoded.push(frame) { break }
+                }
+                decoded.close()
+            } catch { abort(error) }
+        }
+        thread.name = "facefx.decode"
+        return thread
+    }
+
     /// Usage checks that need no decoding: input exists, output is not the input, output absent unless
     /// --overwrite. Container and codec checks happen when the writer opens, before any frame.
     public static func checkPaths(input: String, output: String, overwrite: Bool) throws {
@@ -162,16 +180,7 @@ public final class RenderJob {
         let stages = DispatchGroup()
         stages.enter(); stages.enter()
         defer { stages.wait() }
-        let decodeThread = Thread { [unowned reader] in
-            defer { stages.leave() }
-            do {
-                while let frame = try reader.nextFrame() {
-                    if !decoded.push(frame) { break }
-                }
-                decoded.close()
-            } catch { abort(error) }
-        }
-        decodeThread.name = "facefx.decode"
+        let decodeThread = RenderJob.decodeThread(reader, into: decoded, stages: stages, abort: abort)
         let gpuThread = Thread { [unowned gpu, unowned colour, unowned writer, weak passthrough, weak overlay, weak faces] in
             defer { stages.leave() }
             /// Draws `frame` (already converted into the frame texture when `converted`) with its faces and

@@ -61,30 +61,7 @@ enum BatchFixture {
     @discardableResult
     static func run(_ path: String, _ args: [String], environment env: [String: String] = environment(),
                     directory: URL? = nil, timeout: TimeInterval = 60) throws -> CLI.Result {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = args
-        p.environment = env
-        if let directory { p.currentDirectoryURL = directory }
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        let outData = LockedData(), errData = LockedData()
-        out.fileHandleForReading.readabilityHandler = { outData.append($0.availableData) }
-        err.fileHandleForReading.readabilityHandler = { errData.append($0.availableData) }
-        try p.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        var timedOut = false
-        while p.isRunning {
-            if Date() > deadline { timedOut = true; kill(p.processIdentifier, SIGKILL); break }
-            usleep(10_000)
-        }
-        p.waitUntilExit()
-        out.fileHandleForReading.readabilityHandler = nil
-        err.fileHandleForReading.readabilityHandler = nil
-        outData.append(out.fileHandleForReading.readDataToEndOfFile())
-        errData.append(err.fileHandleForReading.readDataToEndOfFile())
-        return CLI.Result(status: p.terminationStatus, stdout: outData.string, stderr: errData.string, timedOut: timedOut)
+        try CLI.run(path, args, timeout: timeout, env: env, exactEnvironment: true, directory: directory)
     }
 
     static func facefx(_ args: [String], environment env: [String: String] = environment(), directory: URL? = nil,

@@ -27,14 +27,17 @@ enum CLI {
     }
 
     /// Runs a program with a wall-clock limit; a run past the limit is killed and reported as timed out.
+    /// `env` is added to this process's environment, or replaces it when `exactEnvironment` is set.
     @discardableResult
-    static func run(_ path: String, _ args: [String], timeout: TimeInterval = 120, env: [String: String] = [:]) throws -> Result {
+    static func run(_ path: String, _ args: [String], timeout: TimeInterval = 120, env: [String: String] = [:],
+                    exactEnvironment: Bool = false, directory: URL? = nil) throws -> Result {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: path)
         p.arguments = args
-        var environment = ProcessInfo.processInfo.environment
+        var environment = exactEnvironment ? [:] : ProcessInfo.processInfo.environment
         for (k, v) in env { environment[k] = v }
         p.environment = environment
+        if let directory { p.currentDirectoryURL = directory }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
