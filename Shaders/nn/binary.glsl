@@ -20,7 +20,6 @@ uniform ivec4 u_outShape;
 #if ACT == 5
 uniform sampler2D u_alpha;
 #endif
-out vec4 o_value;
 
 vec4 operand(sampler2D t, ivec4 s, int rep, int mode, int nb, int h, int w, int c4) {
     if (mode == 1) return at(t, invSize(t), w * slices(s.w) + c4, nb * s.y + h);

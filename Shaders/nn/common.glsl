@@ -9,6 +9,22 @@
 #ifndef MAXV
 #define MAXV 65504.0
 #endif
+
+// Every pass computes one output texel into o_value at PASS_XY (texel centre). As a fragment
+// shader that is gl_FragCoord and a colour output; as a compute shader (COMPUTE_PASS, set by
+// ProgramCache.computeProgram, which appends the main() that stores o_value with imageStore)
+// one invocation per texel. On GPUs whose graphics units are a small part of the chip (the
+// H100: 2 of its TPCs run pixel shaders) the compute form uses the whole GPU.
+// Generated kernels with outputs of their own (GPU/BakedConv.swift) define NN_CUSTOM_OUTPUTS.
+#ifdef COMPUTE_PASS
+vec4 o_value;
+#define PASS_XY (vec2(gl_GlobalInvocationID.xy) + 0.5)
+#else
+#ifndef NN_CUSTOM_OUTPUTS
+out vec4 o_value;
+#endif
+#define PASS_XY gl_FragCoord.xy
+#endif
 #ifndef STORE_FP16
 #define STORE_FP16 0
 #endif
@@ -56,7 +72,7 @@ vec4 finish(vec4 v, int c4, int C) {
 // The output texel of this fragment: replica-and-batch row split into (nb, h), and (w, c4).
 // nb = r * N + n.
 void outTexel(ivec4 s, out int nb, out int h, out int w, out int c4) {
-    ivec2 p = ivec2(gl_FragCoord.xy);
+    ivec2 p = ivec2(PASS_XY);
     int C4 = slices(s.w);
     w = p.x / C4;
     c4 = p.x - w * C4;

@@ -9,7 +9,6 @@ uniform ivec4 u_rep;
 uniform ivec4 u_start;
 uniform int u_axis;
 uniform ivec4 u_outShape;
-out vec4 o_value;
 
 void main() {
     int nb, h, w, c4;

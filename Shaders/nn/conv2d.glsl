@@ -33,7 +33,6 @@ uniform sampler2D u_res;
 #if RESIDUAL
 uniform ivec4 u_resShape;
 #endif
-out vec4 o_value;
 
 void main() {
     int nb, oy, ox, oc4;

@@ -5,7 +5,6 @@ uniform sampler2D u_x;
 uniform ivec4 u_xShape;
 uniform int u_block;
 uniform ivec4 u_outShape;
-out vec4 o_value;
 
 void main() {
     int nb, y, x, c4;

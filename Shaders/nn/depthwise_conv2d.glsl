@@ -18,7 +18,6 @@ uniform ivec4 u_xShape;
 uniform sampler2D u_w;
 uniform ivec4 u_outShape;
 uniform ivec2 u_pad;
-out vec4 o_value;
 
 void main() {
     int nb, oy, ox, oc4;

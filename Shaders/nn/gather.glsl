@@ -12,7 +12,6 @@ uniform ivec4 u_vShape;
 uniform ivec4 u_a0, u_a1, u_a2, u_a3;
 uniform ivec4 u_offset;
 uniform ivec4 u_outShape;
-out vec4 o_value;
 
 int dot4(ivec4 a, ivec4 b) { return a.x * b.x + a.y * b.y + a.z * b.z + a.w * b.w; }
 

@@ -14,7 +14,6 @@ uniform sampler2D u_x;
 uniform ivec4 u_xShape;
 uniform ivec4 u_outShape;
 uniform ivec2 u_pad;
-out vec4 o_value;
 
 void main() {
     int nb, oy, ox, c4;

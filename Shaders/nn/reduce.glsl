@@ -9,7 +9,6 @@ uniform ivec4 u_xShape;
 uniform ivec4 u_keptShape;
 uniform ivec4 u_extent;
 uniform ivec4 u_outShape;
-out vec4 o_value;
 
 void main() {
     int nb, h, w, c4;

@@ -7,7 +7,6 @@ uniform sampler2D u_x;
 uniform ivec4 u_xShape;
 uniform vec2 u_scale;   // (y, x)
 uniform ivec4 u_outShape;
-out vec4 o_value;
 
 void main() {
     int nb, oy, ox, c4;

@@ -4,7 +4,6 @@
 uniform sampler2D u_x;
 uniform ivec4 u_outShape;
 uniform float u_beta;
-out vec4 o_value;
 
 void main() {
     int nb, h, w, c4;

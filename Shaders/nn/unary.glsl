@@ -5,12 +5,11 @@
 #include "nn/common.glsl"
 uniform sampler2D u_x;
 uniform ivec4 u_outShape;
-out vec4 o_value;
 
 void main() {
     int nb, h, w, c4;
     outTexel(u_outShape, nb, h, w, c4);
-    vec4 x = texture(u_x, gl_FragCoord.xy * invSize(u_x));
+    vec4 x = texture(u_x, PASS_XY * invSize(u_x));
 #if OP == 1
     vec4 r = max(x, vec4(0.0));
 #elif OP == 2

@@ -101,6 +101,37 @@ public final class PassRunner {
         }
     }
 
+    /// Runs a compute pass (`ProgramCache.computeProgram`) over every texel of `target`, bound as
+    /// image unit 0 in its own format (the program's format must match). Queued, not waited for;
+    /// a memory barrier after the dispatch orders it before later texture reads, image access,
+    /// framebuffer reads and uploads, as a draw would be.
+    public func dispatch(program: Program, target: Texture, inputs: [PassInput] = [],
+                         uniforms: [String: UniformValue] = [:]) throws {
+        precondition(program.isCompute, "dispatch needs a compute program (\(program.name))")
+        for i in inputs where i.texture === target {
+            throw GPUError.invalidArgument("pass \(program.name) reads its own target (\(i.uniform))")
+        }
+        try target.checkAlive()
+        for i in inputs { try i.texture.checkAlive() }
+        let g = ProgramCache.computeGroup
+        context.sync {
+            glUseProgram(program.handle)
+            for (unit, input) in inputs.enumerated() {
+                glActiveTexture(GLenum(GL_TEXTURE0 + Int32(unit)))
+                glBindTexture(input.texture.target, input.texture.handle)
+                glBindSampler(GLuint(unit), input.sampler?.handle ?? 0)
+                program.set(input.uniform, .int(Int32(unit)))
+            }
+            for (name, value) in uniforms { program.set(name, value) }
+            glBindImageTexture(0, target.handle, 0, GLboolean(GL_FALSE), 0, GLenum(GL_WRITE_ONLY), target.format.internalFormat)
+            glDispatchCompute(GLuint((target.width + g.x - 1) / g.x), GLuint((target.height + g.y - 1) / g.y), 1)
+            glMemoryBarrier(GLbitfield(GL_TEXTURE_FETCH_BARRIER_BIT | GL_SHADER_IMAGE_ACCESS_BARRIER_BIT
+                | GL_FRAMEBUFFER_BARRIER_BIT | GL_TEXTURE_UPDATE_BARRIER_BIT | GL_PIXEL_BUFFER_BARRIER_BIT))
+            for unit in inputs.indices where inputs[unit].sampler != nil { glBindSampler(GLuint(unit), 0) }
+            glActiveTexture(GLenum(GL_TEXTURE0))
+        }
+    }
+
     /// Tuple form: `textures: [("u_src", tex)]`.
     public func drawFullscreen(program: Program, target: Framebuffer, viewport: Viewport? = nil,
                      textures: [(String, Texture)], uniforms: [String: UniformValue] = [:]) throws {

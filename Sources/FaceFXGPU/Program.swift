@@ -48,6 +48,33 @@ public final class Program {
         }
     }
 
+    /// Compiles and links a compute program from its complete source (preamble included).
+    /// Prefer `ProgramCache.computeProgram`.
+    public init(context: GPUContext, name: String, computeSource: String, bodyLineOffset: Int = 0) throws {
+        self.context = context
+        self.name = name
+        isCompute = true
+        handle = try context.sync { () throws -> GLuint in
+            let cs = try Program.compile(GLenum(GL_COMPUTE_SHADER), computeSource, name: name, stage: "compute", lineOffset: bodyLineOffset)
+            defer { glDeleteShader(cs) }
+            let p = glCreateProgram()
+            glAttachShader(p, cs)
+            glLinkProgram(p)
+            var ok: GLint = 0
+            glGetProgramiv(p, GLenum(GL_LINK_STATUS), &ok)
+            if ok == 0 {
+                let log = Program.infoLog(p, isProgram: true)
+                glDeleteProgram(p)
+                throw GPUError.programLink(name: name, log: log)
+            }
+            context.noteCreated(.program)
+            return p
+        }
+    }
+
+    /// A compute program (`ProgramCache.computeProgram`): run with `PassRunner.dispatch`.
+    public private(set) var isCompute = false
+
     deinit {
         guard handle != 0 else { return }
         let p = handle
@@ -186,6 +213,53 @@ public final class ProgramCache {
         let fp = ProgramCache.preamble(fragment: true, defines: defines, version: version)
         let p = try Program(context: context, name: key, vertexSource: vp + vertexBody, fragmentSource: fp + fragmentBody,
                             bodyLineOffset: (ProgramCache.lineCount(vp), ProgramCache.lineCount(fp)))
+        programs[key] = p
+        return p
+    }
+
+    /// Local work-group size of the compute passes (`computeProgram`): 8×8 invocations.
+    public static let computeGroup = (x: 8, y: 8)
+
+    /// A fragment-style pass shader (one output texel per invocation into `vec4 o_value`, its
+    /// position read through the `PASS_XY` macro of the shader, entry point `void main()`) compiled
+    /// as a GLES 3.1 compute shader: `COMPUTE_PASS` is defined, the body's `main` becomes
+    /// `passMain`, and a `main` is appended that runs it for each texel of the image bound to
+    /// unit 0 (`format`: its layout qualifier, e.g. rgba16f) and stores o_value there.
+    /// Run with `PassRunner.dispatch`.
+    public func computeProgram(_ shader: String, defines: [String: String] = [:], imageFormat: TextureFormat) throws -> Program {
+        var d = defines
+        d["COMPUTE_PASS"] = "1"
+        let key = "compute:" + ProgramCache.key(fragment: shader, vertex: imageFormat.rawValue, defines: d, version: "310 es")
+        if let p = programs[key] { return p }
+        guard let body = ShaderLibrary.source(shader) else { throw GPUError.shaderNotFound(shader) }
+        return try computeProgram(key: key, passBody: body, defines: d, imageFormat: imageFormat)
+    }
+
+    /// Same, from an in-memory body. `key` must identify the source, defines and format.
+    public func computeProgram(key: String, passBody: String, defines: [String: String], imageFormat: TextureFormat) throws -> Program {
+        if let p = programs[key] { return p }
+        guard let r = passBody.range(of: "void main()"), passBody[r.upperBound...].range(of: "void main()") == nil else {
+            throw GPUError.invalidArgument("\(key): a compute pass body needs exactly one `void main()`")
+        }
+        var d = defines
+        d["COMPUTE_PASS"] = "1"
+        let pre = ProgramCache.preamble(fragment: true, defines: d, version: "310 es")
+            .replacingOccurrences(of: "#line 1\n", with: "precision highp image2D;\n#line 1\n")
+        let g = ProgramCache.computeGroup
+        let source = pre + passBody.replacingCharacters(in: r, with: "void passMain()") + """
+
+            layout(local_size_x = \(g.x), local_size_y = \(g.y)) in;
+            layout(\(imageFormat.rawValue), binding = 0) writeonly uniform highp image2D u_passTarget;
+            void main() {
+                ivec2 p = ivec2(gl_GlobalInvocationID.xy);
+                ivec2 size = imageSize(u_passTarget);
+                if (p.x >= size.x || p.y >= size.y) return;
+                passMain();
+                imageStore(u_passTarget, p, o_value);
+            }
+
+            """
+        let p = try Program(context: context, name: key, computeSource: source, bodyLineOffset: ProgramCache.lineCount(pre))
         programs[key] = p
         return p
     }

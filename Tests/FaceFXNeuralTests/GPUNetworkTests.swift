@@ -10,10 +10,10 @@ final class GPUNetworkTests: XCTestCase {
     /// Compiled networks are cached per (model, precision, batch): compiling is the slow part.
     static var cache: [String: CompiledNetwork] = [:]
 
-    func network(_ model: String, _ p: TensorPrecision, batch: Int = 1) throws -> CompiledNetwork {
-        let key = "\(model)|\(p)|\(batch)"
+    func network(_ model: String, _ p: TensorPrecision, batch: Int = 1, kind: NeuralEngine.PassKind = .fragment) throws -> CompiledNetwork {
+        let key = "\(model)|\(p)|\(batch)|\(kind)"
         if let n = Self.cache[key] { return n }
-        let n = try gpuEngine(p).compile(try TestModels.graph(model), batch: batch)
+        let n = try gpuEngine(p, kind).compile(try TestModels.graph(model), batch: batch)
         Self.cache[key] = n
         return n
     }
@@ -22,8 +22,8 @@ final class GPUNetworkTests: XCTestCase {
     func check(_ caseName: String, expectedOverride: [Tensor]? = nil, file: StaticString = #filePath, line: UInt = #line) throws -> [TensorPrecision: [Float]] {
         let g = try GoldenCase.load(caseName)
         var result: [TensorPrecision: [Float]] = [:]
-        for p in TensorPrecision.allCases {
-            let net = try network(g.modelName, p)
+        for kind in NeuralEngine.PassKind.allCases { for p in TensorPrecision.allCases {
+            let net = try network(g.modelName, p, kind: kind)
             let t0 = Date()
             let outs = try net.run(inputs: [g.input])
             let ms = Date().timeIntervalSince(t0) * 1000
@@ -39,13 +39,13 @@ final class GPUNetworkTests: XCTestCase {
                     err = max(err, abs(outs[k].data[i] - expected.data[i]))
                 }
                 let tol: Float = p == .fp32 ? 1e-3 : 2e-2
-                XCTAssertLessThanOrEqual(err, tol * range, "\(caseName) [\(p)] output \(exp.name)", file: file, line: line)
+                XCTAssertLessThanOrEqual(err, tol * range, "\(caseName) [\(p) \(kind)] output \(exp.name)", file: file, line: line)
                 rels.append(err / range)
-                print(String(format: "GPU golden %@ [%@] output %@: max abs error %.4g (range %.4g, rel %.3g), %d passes, %.1f ms",
-                             caseName, p.rawValue, exp.name, err, range, err / range, net.passCount, ms))
+                print(String(format: "GPU golden %@ [%@ %@] output %@: max abs error %.4g (range %.4g, rel %.3g), %d passes, %.1f ms",
+                             caseName, p.rawValue, kind.rawValue, exp.name, err, range, err / range, net.passCount, ms))
             }
-            result[p] = rels
-        }
+            if kind == .fragment { result[p] = rels }
+        }}
         return result
     }
 
@@ -67,7 +67,8 @@ final class GPUNetworkTests: XCTestCase {
         for name in ["landmarks_astronaut", "landmarks_camera"] {
             try check(name)
             let g = try GoldenCase.load(name)
-            let out = try network(g.modelName, .fp16).run(inputs: [g.input])[0].data
+            for kind in NeuralEngine.PassKind.allCases {
+            let out = try network(g.modelName, .fp16, kind: kind).run(inputs: [g.input])[0].data
             let exp = g.outputs[0].tensor.data
             var sum: Float = 0, worst: Float = 0
             for i in 0..<(exp.count / 3) {
@@ -75,8 +76,9 @@ final class GPUNetworkTests: XCTestCase {
                 sum += d; worst = max(worst, d)
             }
             let mean = sum / Float(exp.count / 3)
-            print(String(format: "GPU golden %@ [fp16]: landmark error mean %.4f px, max %.4f px", name, mean, worst))
+            print(String(format: "GPU golden %@ [fp16 %@]: landmark error mean %.4f px, max %.4f px", name, kind.rawValue, mean, worst))
             XCTAssertLessThanOrEqual(mean, 0.5)
+            }
         }
     }
 
@@ -101,19 +103,19 @@ final class GPUNetworkTests: XCTestCase {
     /// The same crop three times in one batch: three identical results, equal to batch 1.
     func testBatchOfThreeEqualsBatchOne() throws {
         let g = try GoldenCase.load("landmarks_astronaut")
-        for p in TensorPrecision.allCases {
-            let one = try network(g.modelName, p).run(inputs: [g.input])
-            let net3 = try network(g.modelName, p, batch: 3)
+        for p in TensorPrecision.allCases { for kind in NeuralEngine.PassKind.allCases {
+            let one = try network(g.modelName, p, kind: kind).run(inputs: [g.input])
+            let net3 = try network(g.modelName, p, batch: 3, kind: kind)
             let three = try net3.run(inputs: [Tensor(shape: [3] + g.input.shape.dropFirst(), data: g.input.data + g.input.data + g.input.data)])
             for k in one.indices {
                 let n = one[k].count
                 XCTAssertEqual(three[k].count, 3 * n)
                 XCTAssertEqual(three[k].shape.first, 3)
                 for r in 0..<3 {
-                    XCTAssertEqual(Array(three[k].data[(r * n)..<((r + 1) * n)]), one[k].data, "[\(p)] output \(k) replica \(r)")
+                    XCTAssertEqual(Array(three[k].data[(r * n)..<((r + 1) * n)]), one[k].data, "[\(p) \(kind)] output \(k) replica \(r)")
                 }
             }
-        }
+        }}
         // Blendshapes (rank-3 input, rank-1 output): replicas stay independent.
         let bg = try GoldenCase.load("blendshapes_astronaut")
         var rng = SeededRNG(seed: 3)
@@ -158,15 +160,15 @@ final class GPUNetworkTests: XCTestCase {
     /// +-1e4 inputs: every output of the landmark network stays finite (fp16 and fp32).
     func testHugeInputsStayFinite() throws {
         var rng = SeededRNG(seed: 11)
-        for p in TensorPrecision.allCases {
-            let net = try network("face_landmarks_detector.tflite", p)
+        for p in TensorPrecision.allCases { for kind in NeuralEngine.PassKind.allCases {
+            let net = try network("face_landmarks_detector.tflite", p, kind: kind)
             for scale: Float in [1e4, -1e4] {
                 let x = Tensor(shape: [1, 256, 256, 3], data: (0..<(256 * 256 * 3)).map { _ in scale * rng.float(0.5, 1) * (rng.next() % 2 == 0 ? 1 : -1) })
                 for (k, o) in try net.run(inputs: [x]).enumerated() {
-                    XCTAssertTrue(o.data.allSatisfy(\.isFinite), "[\(p)] output \(k) not finite for inputs of \(scale)")
+                    XCTAssertTrue(o.data.allSatisfy(\.isFinite), "[\(p) \(kind)] output \(k) not finite for inputs of \(scale)")
                 }
             }
-        }
+        }}
     }
 
     /// An op without a kernel fails at compile with the model and op named.

@@ -1,6 +1,6 @@
 // Every GPU kernel against the CPU reference on random tensors with odd shapes (13 channels,
 // 7x9 pixels, batch 3 replicas) so leftover-channel and broadcast paths run; fp32 within
-// 1e-4 x output range, fp16 within 1e-2 x range.
+// 1e-4 x output range, fp16 within 1e-2 x range; each as fragment passes and as compute passes.
 import XCTest
 @testable import FaceFXNeural
 
@@ -14,8 +14,11 @@ final class GPUOpTests: XCTestCase {
         let outs = make(&b)
         let g = b.graph(outputs: outs)
         for p in TensorPrecision.allCases {
-            let r = try checkParity(g, precision: p, inputRanges: b.inputRanges, label: label, file: file, line: line)
-            print(String(format: "GPU op %@ [%@]: max error %.3g (range %.3g), %d passes", label, p.rawValue, r.maxError, r.range, r.passes))
+            for kind in NeuralEngine.PassKind.allCases {
+                let r = try checkParity(g, precision: p, kind: kind, inputRanges: b.inputRanges, label: label, file: file, line: line)
+                print(String(format: "GPU op %@ [%@ %@]: max error %.3g (range %.3g), %d passes", label, p.rawValue, kind.rawValue,
+                             r.maxError, r.range, r.passes))
+            }
         }
     }
 

@@ -8,7 +8,7 @@ import FaceFXGPU
 
 enum GPUShared {
     static let context: Result<GPUContext, Error> = Result { try GPUContext(device: .auto) }
-    static var engines: [TensorPrecision: NeuralEngine] = [:]
+    static var engines: [String: NeuralEngine] = [:]
     static var bakedEngines: [TensorPrecision: NeuralEngine] = [:]
 }
 
@@ -19,13 +19,15 @@ func gpuContext() throws -> GPUContext {
     }
 }
 
-/// One engine (program cache) per precision, shared by the tests.
-func gpuEngine(_ p: TensorPrecision) throws -> NeuralEngine {
-    if let e = GPUShared.engines[p] { return e }
+/// One engine (program cache) per precision and pass kind (fragment / compute), shared by the tests.
+func gpuEngine(_ p: TensorPrecision, _ kind: NeuralEngine.PassKind = .fragment) throws -> NeuralEngine {
+    let key = "\(p)-\(kind)"
+    if let e = GPUShared.engines[key] { return e }
     let e = NeuralEngine(context: try gpuContext(), precision: p)
+    e.passKind = kind
     // The standard kernels here; the baked ones (hundreds of programs to compile) have their own tests.
     e.bakedKernels = false
-    GPUShared.engines[p] = e
+    GPUShared.engines[key] = e
     return e
 }
 
@@ -114,10 +116,10 @@ struct ParityResult {
 /// Runs `graph` on the GPU for `batch` random replicas and compares every output with the CPU
 /// reference run per replica. Tolerance: `tolerance` x (output range, floored at `floor`).
 @discardableResult
-func checkParity(_ graph: Graph, batch: Int = 3, precision: TensorPrecision, tolerance: Float? = nil, floor: Float = 1e-3,
+func checkParity(_ graph: Graph, batch: Int = 3, precision: TensorPrecision, kind: NeuralEngine.PassKind = .fragment, tolerance: Float? = nil, floor: Float = 1e-3,
                  seed: UInt64 = 7, inputRanges: [(Float, Float)]? = nil, label: String = "",
                  file: StaticString = #filePath, line: UInt = #line) throws -> ParityResult {
-    let net = try gpuEngine(precision).compile(graph, batch: batch)
+    let net = try gpuEngine(precision, kind).compile(graph, batch: batch)
     var rng = SeededRNG(seed: seed)
     let replicaInputs: [[Tensor]] = (0..<batch).map { _ in
         graph.inputs.indices.map { k in
@@ -143,7 +145,7 @@ func checkParity(_ graph: Graph, batch: Int = 3, precision: TensorPrecision, tol
             XCTAssertTrue(got[i].isFinite, "\(label) output \(k)[\(i)] = \(got[i])", file: file, line: line)
             err = max(err, abs(got[i] - expected[i]))
         }
-        XCTAssertLessThanOrEqual(err, tol * range, "\(label) [\(precision)] output \(k): max error \(err), range \(range)",
+        XCTAssertLessThanOrEqual(err, tol * range, "\(label) [\(precision) \(kind)] output \(k): max error \(err), range \(range)",
                                  file: file, line: line)
         if k == 0 || err / range > worst.maxError / worst.range { worst.maxError = err; worst.range = range }
     }

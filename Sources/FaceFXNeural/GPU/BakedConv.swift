@@ -110,7 +110,7 @@ enum BakedConvKernel {
         for s0 in stride(from: 0, to: oc4, by: g) {
             let n = min(g, oc4 - s0)
             var src = "// generated: baked \(isDepthwise ? "DEPTHWISE_CONV_2D" : "CONV_2D") slices \(s0)..<\(s0 + n)\n"
-            src += common + "\n"
+            src += "#define NN_CUSTOM_OUTPUTS 1\n" + common + "\n"
             src += "uniform highp \(xPlanar ? "sampler2DArray" : "sampler2D") u_x;\n"
             if node.residual != nil { src += "uniform highp \(resPlanar ? "sampler2DArray" : "sampler2D") u_res;\n" }
             for k in 0..<n { src += "layout(location = \(k)) out vec4 o_\(k);\n" }

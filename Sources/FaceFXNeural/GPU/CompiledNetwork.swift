@@ -19,6 +19,24 @@ public final class NeuralEngine {
     /// compile per network (seconds on a cold shader cache). On by default on software renderers only
     /// (not yet measured on hardware GPUs); FACEFX_NN_BAKE=1 / 0 forces it on / off.
     public var bakedKernels: Bool
+    /// How layers run: fragment passes (render to texture) or compute passes (imageStore), the same
+    /// shaders either way. Compute by default on hardware GPUs: data-centre GPUs run pixel shaders
+    /// on a small part of the chip (the H100: 2 TPCs of 57), compute on all of it. Fragment passes
+    /// on software renderers, where baked kernels (fragment only) are faster. FACEFX_NN_PASSES=
+    /// compute / fragment forces one. Compute turns baked kernels off.
+    public var passKind: PassKind {
+        didSet { if passKind == .compute { bakedKernels = false } }
+    }
+
+    public enum PassKind: String, CaseIterable { case fragment, compute }
+
+    static func passKindDefault(_ context: GPUContext) -> PassKind {
+        switch ProcessInfo.processInfo.environment["FACEFX_NN_PASSES"] {
+        case "compute": return .compute
+        case "fragment": return .fragment
+        default: return context.isSoftware ? .fragment : .compute
+        }
+    }
 
     static func bakedDefault(_ context: GPUContext) -> Bool {
         switch ProcessInfo.processInfo.environment["FACEFX_NN_BAKE"] {
@@ -33,7 +51,8 @@ public final class NeuralEngine {
         self.context = context
         self.precision = precision
         self.fp32ElementLimit = fp32ElementLimit
-        self.bakedKernels = NeuralEngine.bakedDefault(context)
+        self.passKind = NeuralEngine.passKindDefault(context)
+        self.bakedKernels = passKind == .fragment && NeuralEngine.bakedDefault(context)
         self.programs = programs ?? ProgramCache(context: context)
         runner = PassRunner(context: context)
     }
@@ -146,6 +165,7 @@ public final class CompiledNetwork {
         }
         let b = PassBuilder(graph: graph, context: context, programs: engine.programs, precision: precision,
                             batch: batch, constants: constants)
+        b.compute = engine.passKind == .compute
 
         // 2. Plan: one node per op, then fusions.
         let outputs = Set(graph.outputs)
@@ -270,7 +290,7 @@ public final class CompiledNetwork {
         // Baked convolutions: a node that can be baked is, when every reader of its output reads it planar:
         // a CONV_2D (input x or residual), a pool or a depthwise of multiplier 1 (input x), baked or not.
         var baked = Set<Int>()
-        if engine.bakedKernels {
+        if engine.bakedKernels && engine.passKind == .fragment {
             var readers: [Int: [Bool]] = [:]
             for n in plan {
                 let readsPlanar = n.op.kind == .conv2D || n.op.kind == .maxPool2D || n.op.kind == .averagePool2D
@@ -404,7 +424,15 @@ public final class CompiledNetwork {
     public func encode() throws {
         let runner = engine.runner
         try context.sync { () throws in
-            for p in passes { try runner.drawFullscreen(program: p.program, target: p.target, inputs: p.inputs, uniforms: p.uniforms) }
+            for p in passes { try run(p, runner) }
+        }
+    }
+
+    private func run(_ p: Pass, _ runner: PassRunner) throws {
+        if p.program.isCompute {
+            try runner.dispatch(program: p.program, target: p.target.color, inputs: p.inputs, uniforms: p.uniforms)
+        } else {
+            try runner.drawFullscreen(program: p.program, target: p.target, inputs: p.inputs, uniforms: p.uniforms)
         }
     }
 
@@ -493,7 +521,7 @@ public final class CompiledNetwork {
             var out: [(label: String, ms: Double)] = []
             for p in passes {
                 let t0 = now()
-                try runner.drawFullscreen(program: p.program, target: p.target, inputs: p.inputs, uniforms: p.uniforms)
+                try run(p, runner)
                 context.finish()
                 out.append((p.label + " \(graph.tensors[p.output].shape)", now() - t0))
             }

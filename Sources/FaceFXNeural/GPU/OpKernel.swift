@@ -93,6 +93,8 @@ final class PassBuilder {
     var storesHalf: (Int) -> Bool = { _ in false }
     /// Whether an activation is stored planar (GPU/BakedConv.swift; decided by the compiler before passes are built).
     var isPlanar: (Int) -> Bool = { _ in false }
+    /// Programs as compute passes (NeuralEngine.passKind).
+    var compute = false
     private var constantTextures: [Int: Texture] = [:]
 
     init(graph: Graph, context: GPUContext, programs: ProgramCache, precision: TensorPrecision, batch: Int,
@@ -125,6 +127,7 @@ final class PassBuilder {
         var d = defines
         d["MAXV"] = precision == .fp16 ? "65504.0" : "1.0e20"
         d["STORE_FP16"] = storesHalf(output) ? "1" : "0"
+        if compute { return try programs.computeProgram(shader, defines: d, imageFormat: storesHalf(output) ? .rgba16f : .rgba32f) }
         return try programs.program(shader, defines: d)
     }
 
