@@ -1,6 +1,7 @@
 // Runs one full-screen fragment pass: bind target, textures and uniforms, draw one triangle.
 // Every colour conversion and network layer is such a pass.
 import CGLES
+import Foundation
 
 /// A sampler object: overrides a texture's own filter for one pass (e.g. bilinear reads of a
 /// NEAREST frame texture for resampling) without changing the texture.
@@ -125,11 +126,23 @@ public final class PassRunner {
             for (name, value) in uniforms { program.set(name, value) }
             glBindImageTexture(0, target.handle, 0, GLboolean(GL_FALSE), 0, GLenum(GL_WRITE_ONLY), target.format.internalFormat)
             glDispatchCompute(GLuint((target.width + g.x - 1) / g.x), GLuint((target.height + g.y - 1) / g.y), 1)
-            glMemoryBarrier(GLbitfield(GL_TEXTURE_FETCH_BARRIER_BIT | GL_SHADER_IMAGE_ACCESS_BARRIER_BIT
-                | GL_FRAMEBUFFER_BARRIER_BIT | GL_TEXTURE_UPDATE_BARRIER_BIT | GL_PIXEL_BUFFER_BARRIER_BIT))
+            glMemoryBarrier(PassRunner.dispatchBarrier)
             for unit in inputs.indices where inputs[unit].sampler != nil { glBindSampler(GLuint(unit), 0) }
             glActiveTexture(GLenum(GL_TEXTURE0))
         }
+    }
+
+    /// Barrier after each dispatch: texture fetches, image access, framebuffer reads, uploads and
+    /// pixel transfers all see its writes. FACEFX_CS_BARRIER=min (benchmarks) keeps only texture
+    /// fetch + image access; `finishComputeWrites` then covers the rest at the end of a network.
+    static let dispatchBarrier: GLbitfield = ProcessInfo.processInfo.environment["FACEFX_CS_BARRIER"] == "min"
+        ? GLbitfield(GL_TEXTURE_FETCH_BARRIER_BIT | GL_SHADER_IMAGE_ACCESS_BARRIER_BIT)
+        : GLbitfield(GL_TEXTURE_FETCH_BARRIER_BIT | GL_SHADER_IMAGE_ACCESS_BARRIER_BIT | GL_FRAMEBUFFER_BARRIER_BIT
+                     | GL_TEXTURE_UPDATE_BARRIER_BIT | GL_PIXEL_BUFFER_BARRIER_BIT)
+
+    /// Orders every earlier dispatch's image writes before any later use (reads, uploads, readbacks).
+    public func finishComputeWrites() {
+        context.sync { glMemoryBarrier(GLbitfield(GL_ALL_BARRIER_BITS)) }
     }
 
     /// Tuple form: `textures: [("u_src", tex)]`.

@@ -1,6 +1,7 @@
 // Linked GLSL programs, a cache keyed by shader names + sorted defines, and uniform setters.
 // Shader files hold only the body; the cache prepends version, precision and defines.
 import CGLES
+import Foundation
 import FaceFXShaders
 
 /// A uniform value for `PassRunner.drawFullscreen(uniforms:)` and `Program.set`.
@@ -132,6 +133,13 @@ public final class Program {
         context.sync {
             let l = location(uniform)
             guard l >= 0 else { return }
+            set(location: l, value)
+        }
+    }
+
+    /// Sets a uniform by location (GL thread only; `location(_:)` resolves names once).
+    public func set(location l: GLint, _ value: UniformValue) {
+        do {
             let p = handle
             switch value {
             case .int(let a): glProgramUniform1i(p, l, a)
@@ -217,8 +225,12 @@ public final class ProgramCache {
         return p
     }
 
-    /// Local work-group size of the compute passes (`computeProgram`): 8×8 invocations.
-    public static let computeGroup = (x: 8, y: 8)
+    /// Local work-group size of the compute passes (`computeProgram`): 8×8 invocations unless
+    /// FACEFX_CS_GROUP=WxH (benchmarks) says otherwise.
+    public static let computeGroup: (x: Int, y: Int) = {
+        let v = (ProcessInfo.processInfo.environment["FACEFX_CS_GROUP"] ?? "").split(separator: "x").compactMap { Int($0) }
+        return v.count == 2 && v[0] * v[1] >= 1 && v[0] * v[1] <= 1024 ? (v[0], v[1]) : (8, 8)
+    }()
 
     /// A fragment-style pass shader (one output texel per invocation into `vec4 o_value`, its
     /// position read through the `PASS_XY` macro of the shader, entry point `void main()`) compiled

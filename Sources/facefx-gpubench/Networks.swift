@@ -48,8 +48,9 @@ func networks(_ o: Options) {
     let c = openContext(o)
     print("renderer: \(c.renderer) | \(c.version) | \(c.displayDescription) | LP_NUM_THREADS=\(ProcessInfo.processInfo.environment["LP_NUM_THREADS"] ?? "unset")")
     print("models: \(dir.path); \(o.iters) timed runs per row (+2 warm-up), median; ms per run includes the output readback\n")
-    print("| network | precision | batch | ms / run | ms / item | min ms | CPU ms / run | passes | weights MB | activations MB |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("passes: \(NeuralEngine(context: c).passKind.rawValue); submit ms = time to issue the passes (no wait)\n")
+    print("| network | precision | batch | ms / run | ms / item | min ms | submit ms | CPU ms / run | passes | weights MB | activations MB |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     let engines = Dictionary(uniqueKeysWithValues: TensorPrecision.allCases.map { ($0, NeuralEngine(context: c, precision: $0)) })
     for spec in benchNetworks where o.only == nil || spec.label.contains(o.only!) {
         let graph: Graph
@@ -74,8 +75,8 @@ func networks(_ o: Options) {
                     times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
                 }
                 let cpuPerRun = (processCPUms() - cpu0) / Double(o.iters + 2)
-                print(String(format: "| %@ | cpu-ref | 1 | %.3f | %.3f | %.3f | %.2f | – | – | – |", spec.label,
-                             percentile(times, 0.5), percentile(times, 0.5), times.min() ?? 0, cpuPerRun))
+                print(String(format: "| %@ | cpu-ref | 1 | %.3f | %.3f | %.3f | %@ | %.2f | – | – | – |", spec.label,
+                             percentile(times, 0.5), percentile(times, 0.5), times.min() ?? 0, "–", cpuPerRun))
             } catch {
                 print("| \(spec.label) | cpu-ref | 1 | error: \(error) | | | | | | |")
             }
@@ -98,19 +99,46 @@ func networks(_ o: Options) {
                     try net.upload(inputs: inputs)
                     if o.listPasses { print("<!-- passes \(spec.label) \(p.rawValue) batch \(batch)\n" + net.passListing() + "\n-->") }
                     var times: [Double] = []
+                    var submits: [Double] = [], gpuDone: [Double] = [], reads: [Double] = []
                     var cpuStart = 0.0
                     for i in 0..<(o.iters + 2) {
                         if i == 2 { cpuStart = processCPUms() }
                         c.finish()
                         let t0 = DispatchTime.now().uptimeNanoseconds
                         try net.encode()
-                        _ = try net.readOutputs()
+                        if i >= 2 { submits.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6) }
+                        if o.splitReadback {
+                            c.finish()
+                            let t1 = DispatchTime.now().uptimeNanoseconds
+                            if i >= 2 { gpuDone.append(Double(t1 - t0) / 1e6) }
+                            _ = try net.readOutputs()
+                            if i >= 2 { reads.append(Double(DispatchTime.now().uptimeNanoseconds - t1) / 1e6) }
+                        } else {
+                            _ = try net.readOutputs()
+                        }
                         c.finish()
                         let ms = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
                         if i >= 2 { times.append(ms) }
                     }
                     let cpuPerRun = (processCPUms() - cpuStart) / Double(o.iters)
                     let med = percentile(times, 0.5)
+                    if o.check {
+                        // Replica 0 of the last run against the plain-Swift CPU reference on the same input.
+                        let gpu = try net.readOutputs()
+                        let first = zip(inputs, graph.inputShapes).map { t, sh in Tensor(shape: sh, data: Array(t.data[0..<sh.reduce(1, *)])) }
+                        let cpu = try CPUReference().run(graph: graph, inputs: first)
+                        var worst = 0.0
+                        for (g, r) in zip(gpu, cpu) {
+                            let range = max(Double((r.data.max() ?? 0) - (r.data.min() ?? 0)), 1.0)
+                            for i in 0..<r.count { worst = max(worst, Double(abs(g.data[i] - r.data[i])) / range) }
+                        }
+                        print(String(format: "<!-- check %@ %@ batch %d: replica 0 vs CPU reference, max error %.2e of range -->",
+                                     spec.label, p.rawValue, batch, worst))
+                    }
+                    if o.splitReadback {
+                        print(String(format: "<!-- %@ %@ batch %d: passes done %.3f ms, then readback %.3f ms -->", spec.label, p.rawValue, batch,
+                                     percentile(gpuDone, 0.5), percentile(reads, 0.5)))
+                    }
                     if o.profile {
                         // Per-pass cost (glFinish after each), summed by label over 3 runs.
                         // --profile-cpu: GL-thread CPU time, minimum of 5 runs per pass (use LP_NUM_THREADS=0).
@@ -133,8 +161,8 @@ func networks(_ o: Options) {
                         }
                         print("-->")
                     }
-                    print(String(format: "| %@ | %@ | %d | %.3f | %.3f | %.3f | %.2f | %d | %.2f | %.2f |", spec.label, p.rawValue, batch, med,
-                                 med / Double(batch), times.min() ?? 0, cpuPerRun, net.passCount, Double(net.weightBytes) / 1e6, Double(net.activationBytes) / 1e6))
+                    print(String(format: "| %@ | %@ | %d | %.3f | %.3f | %.3f | %.3f | %.2f | %d | %.2f | %.2f |", spec.label, p.rawValue, batch, med,
+                                 med / Double(batch), times.min() ?? 0, percentile(submits, 0.5), cpuPerRun, net.passCount, Double(net.weightBytes) / 1e6, Double(net.activationBytes) / 1e6))
                 } catch {
                     print("| \(spec.label) | \(p.rawValue) | \(batch) | error: \(error) | | | | | | |")
                 }

@@ -6,6 +6,8 @@
 //                            [--only NAME] [--profile] [--profile-top N] [--lp-threads N]
 //                            [--profile-cpu] (GL-thread CPU time per pass; with LP_NUM_THREADS=0) [--cpu-ref] (CPU reference row)
 //                            [--list-passes] (the compiled pass list of each network)
+//                            [--split-readback] (time of the passes and of the readback apart)
+//                            [--check] (replica 0 against the CPU reference)
 //   facefx-gpubench proto [--batch N]   (conv kernel-variant micro-benchmarks, Proto.swift)
 // Arguments are parsed by hand: this target deliberately has no ArgumentParser dependency.
 import FaceFXGPU
@@ -31,6 +33,8 @@ struct Options {
     var cpuReference = false
     var profileTop = 25
     var listPasses = false
+    var splitReadback = false
+    var check = false
 }
 
 func fail(_ message: String) -> Never {
@@ -66,6 +70,8 @@ func parse(_ args: [String]) -> Options {
         case "--iters": o.iters = int(a)
         case "--models": o.modelsDir = value(a)
         case "--only": o.only = value(a)
+        case "--split-readback": o.splitReadback = true
+        case "--check": o.check = true
         case "--profile": o.profile = true
         case "--cpu-ref": o.cpuReference = true
         case "--profile-cpu": o.profile = true; o.profileCPU = true

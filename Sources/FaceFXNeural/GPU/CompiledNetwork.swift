@@ -101,6 +101,8 @@ public final class CompiledNetwork {
     private let pool: TexturePool
     private var weightTextures: [Texture] = []
     private var copyProgram: Program?
+    /// The passes resolved for replay (encode).
+    private var sequence: PassSequence?
 
     /// Bytes of weight and constant textures.
     public private(set) var weightBytes = 0
@@ -285,6 +287,7 @@ public final class CompiledNetwork {
             return precision == .fp32 || outputRoots.contains(r) || graph.tensors[r].elementCount <= engine.fp32ElementLimit
         }
         b.storesHalf = { !wide($0) }
+        b.isNetworkOutput = { [unowned self] in outputRoots.contains(self.root($0)) }
         let plan = nodes.compactMap { $0 }.sorted { $0.position < $1.position }
         let pinned = Set(graph.inputs.map(root) + graph.outputs.map(root))
         // Baked convolutions: a node that can be baked is, when every reader of its output reads it planar:
@@ -409,6 +412,15 @@ public final class CompiledNetwork {
         inputLayouts = try graph.inputs.map { try TensorLayout(shape: graph.tensors[$0].shape, replicas: batch) }
         outputLayouts = try graph.outputs.map { try TensorLayout(shape: graph.tensors[$0].shape, replicas: batch) }
         copyProgram = try engine.programs.program("color/copy.glsl")
+        let seq = PassSequence(context: context)
+        for p in passes {
+            if p.program.isCompute {
+                try seq.appendDispatch(program: p.program, target: p.target.color, inputs: p.inputs, uniforms: p.uniforms)
+            } else {
+                try seq.appendDraw(program: p.program, target: p.target, inputs: p.inputs, uniforms: p.uniforms)
+            }
+        }
+        sequence = seq
     }
 
     // MARK: - GPU-side API
@@ -423,8 +435,13 @@ public final class CompiledNetwork {
     /// Queues every pass (no wait). Inputs must have been written (upload or a crop shader).
     public func encode() throws {
         let runner = engine.runner
+        if let seq = sequence, ProcessInfo.processInfo.environment["FACEFX_NN_REPLAY"] != "0" {
+            try seq.run()
+            return
+        }
         try context.sync { () throws in
             for p in passes { try run(p, runner) }
+            if engine.passKind == .compute { runner.finishComputeWrites() }
         }
     }
 

@@ -93,8 +93,13 @@ final class PassBuilder {
     var storesHalf: (Int) -> Bool = { _ in false }
     /// Whether an activation is stored planar (GPU/BakedConv.swift; decided by the compiler before passes are built).
     var isPlanar: (Int) -> Bool = { _ in false }
-    /// Programs as compute passes (NeuralEngine.passKind).
+    /// Programs as compute passes (NeuralEngine.passKind), except for the passes writing a network
+    /// output: those stay fragment passes, because on the NVIDIA driver reading back a texture written
+    /// by imageStore is ~30-200× slower than one rendered to (H100: 4.9 ms vs 0.8 ms for the
+    /// detector's outputs at batch 8).
     var compute = false
+    /// Whether a tensor is (an alias of) a network output (set by the compiler).
+    var isNetworkOutput: (Int) -> Bool = { _ in false }
     private var constantTextures: [Int: Texture] = [:]
 
     init(graph: Graph, context: GPUContext, programs: ProgramCache, precision: TensorPrecision, batch: Int,
@@ -127,7 +132,7 @@ final class PassBuilder {
         var d = defines
         d["MAXV"] = precision == .fp16 ? "65504.0" : "1.0e20"
         d["STORE_FP16"] = storesHalf(output) ? "1" : "0"
-        if compute { return try programs.computeProgram(shader, defines: d, imageFormat: storesHalf(output) ? .rgba16f : .rgba32f) }
+        if compute && !isNetworkOutput(output) { return try programs.computeProgram(shader, defines: d, imageFormat: storesHalf(output) ? .rgba16f : .rgba32f) }
         return try programs.program(shader, defines: d)
     }
 
