@@ -77,6 +77,14 @@ public struct DetectionDecoder: Sendable {
     }
 
     /// decodeAll + weighted NMS: the detector's final output, normalised to the network input.
+    /// Whether any anchor's score passes `minScore` (same clipping and sigmoid as `decodeAll`).
+    public func anyCandidate(scores: [Float]) -> Bool {
+        scores.contains { s in
+            let logit = min(max(Double(s), -settings.scoreClip), settings.scoreClip)
+            return 1 / (1 + exp(-logit)) >= settings.minScore
+        }
+    }
+
     public func decode(regressors: [Float], scores: [Float]) -> [FaceDetection] {
         Self.weightedNMS(decodeAll(regressors: regressors, scores: scores), iouThreshold: settings.nmsIoU)
     }

@@ -85,6 +85,8 @@ public final class FaceAnalyzer {
     public let poseEstimator: HeadPoseEstimator
     public let crops: FaceCropRenderer
     private let decoder: DetectionDecoder
+    /// Which detector output holds the 896 scores (the other: 896×16 box regressors).
+    private let detectorScoreOutput: Int
     public private(set) var lastTimings = FaceAnalysisTimings()
 
     public init(context: GPUContext, networks: FaceNetworks, faceModel: CanonicalFaceModel,
@@ -103,6 +105,11 @@ public final class FaceAnalyzer {
                                                      "expected \(kind.width)x\(kind.height)x\(kind.channels)")
             }
         }
+        let counts = networks.detector.outputElementCounts
+        guard counts.count == 2, let s = counts.firstIndex(of: decoder.anchors.count), counts[1 - s] == decoder.anchors.count * 16 else {
+            throw FaceAnalysisError.networkShape("detector outputs of \(counts) values, expected \(decoder.anchors.count) and \(decoder.anchors.count * 16)")
+        }
+        detectorScoreOutput = s
         // Load time: programs and parameter texture, so the first frame compiles nothing.
         try crops.prepare(kind: .detector, maxItems: 64)
         try crops.prepare(kind: .landmarks, maxItems: 64)
@@ -210,14 +217,20 @@ public final class FaceAnalyzer {
     /// All tiles of the frame through the detector (batched up to the runner's maxBatch per run),
     /// decoded, mapped to frame pixels and merged across tiles.
     public func detect(frame: Texture, width: Int, height: Int, tiles: [DetectionTile]) throws -> [FaceDetection] {
-        let outs = try runImageNetwork(networks.detector, frame: frame, kind: .detector, mappings: tiles.map(CropMapping.tile))
+        // Scores first; box regressors are read back only for tiles with a score above threshold.
+        let outs = try runImageNetwork(networks.detector, frame: frame, kind: .detector, mappings: tiles.map(CropMapping.tile),
+                                       gate: (detectorScoreOutput, { [decoder] in decoder.anyCandidate(scores: $0) }))
         var perTile: [(tile: DetectionTile, detections: [FaceDetection])] = []
         for (tile, o) in zip(tiles, outs) {
-            guard let reg = o.first(where: { $0.count == decoder.anchors.count * 16 }),
-                  let sco = o.first(where: { $0.count == decoder.anchors.count }) else {
+            guard o.count == 2, o[detectorScoreOutput].count == decoder.anchors.count else {
                 throw FaceAnalysisError.networkShape("detector outputs \(o.map(\.shape))")
             }
-            perTile.append((tile, decoder.decode(regressors: reg.data, scores: sco.data)))
+            let reg = o[1 - detectorScoreOutput]
+            if reg.count == 0 { perTile.append((tile, [])); continue }
+            guard reg.count == decoder.anchors.count * 16 else {
+                throw FaceAnalysisError.networkShape("detector outputs \(o.map(\.shape))")
+            }
+            perTile.append((tile, decoder.decode(regressors: reg.data, scores: o[detectorScoreOutput].data)))
         }
         return DetectionTiling.merge(tileDetections: perTile, frameWidth: Double(width), frameHeight: Double(height),
                                      settings: settings.detector)
@@ -272,7 +285,8 @@ public final class FaceAnalyzer {
     }
 
     /// Renders the crops into the runner's input texture and runs it, in chunks of its maxBatch.
-    func runImageNetwork(_ net: ImageNetworkRunner, frame: Texture, kind: FaceCropKind, mappings: [Affine2D]) throws -> [[Tensor]] {
+    func runImageNetwork(_ net: ImageNetworkRunner, frame: Texture, kind: FaceCropKind, mappings: [Affine2D],
+                         gate: (output: Int, keep: ([Float]) -> Bool)? = nil) throws -> [[Tensor]] {
         var out: [[Tensor]] = []
         out.reserveCapacity(mappings.count)
         var start = 0
@@ -280,7 +294,7 @@ public final class FaceAnalyzer {
             let chunk = Array(mappings[start ..< min(mappings.count, start + net.maxBatch)])
             let target = try net.inputTarget(capacity: chunk.count)
             try crops.render(frame: frame, mappings: chunk, kind: kind, into: target)
-            let r = try net.run(count: chunk.count)
+            let r = try gate.map { try net.run(count: chunk.count, gate: $0.output, keep: $0.keep) } ?? net.run(count: chunk.count)
             guard r.count == chunk.count else { throw FaceAnalysisError.networkShape("\(r.count) results for \(chunk.count) items") }
             out += r
             start += chunk.count

@@ -27,6 +27,8 @@ public protocol ImageNetworkRunner: AnyObject {
     var inputChannels: Int { get }
     /// Most items one `run` takes (a GPU network is compiled for a fixed batch).
     var maxBatch: Int { get }
+    /// Elements per item of each output, in the model's output order.
+    var outputElementCounts: [Int] { get }
     /// The render target holding the network input: items stacked vertically, tensor element
     /// [n, v, u, c] = texel (u, n·inputHeight + v), lane c, unused lanes 0 (FaceFXNeural's layout).
     /// Holds at least `capacity` (≤ maxBatch) items. May be called on any thread.
@@ -34,6 +36,19 @@ public protocol ImageNetworkRunner: AnyObject {
     /// Runs the network on items 0..<count of the input target (after the crop pass was queued);
     /// returns each item's outputs in the model's output order, batch dimension 1.
     func run(count: Int) throws -> [[Tensor]]
+    /// As `run(count:)`, but output `gate` is read first and the other outputs only for the items
+    /// whose gate values `keep` accepts; the others get empty tensors there. (The detector: most
+    /// tiles hold no face, and their 896×16 box regressors need not cross the bus.)
+    func run(count: Int, gate: Int, keep: ([Float]) -> Bool) throws -> [[Tensor]]
+}
+
+extension ImageNetworkRunner {
+    public var outputElementCounts: [Int] { [] }
+    public func run(count: Int, gate: Int, keep: ([Float]) -> Bool) throws -> [[Tensor]] {
+        try run(count: count).map { outs in
+            keep(outs[gate].data) ? outs : outs.enumerated().map { k, t in k == gate ? t : Tensor(shape: [0], data: []) }
+        }
+    }
 }
 
 /// A network fed from CPU tensors (blendshapes: 1×146×2 landmark pixels).
@@ -60,6 +75,7 @@ public enum NetworkRunnerError: Error, CustomStringConvertible {
 /// Items of a batch run in parallel on the CPU cores.
 public final class CPUNetworkRunner: ImageNetworkRunner, TensorNetworkRunner {
     public let graph: Graph
+    public var outputElementCounts: [Int] { graph.outputShapes.map { $0.reduce(1, *) } }
     public let context: GPUContext?
     public let inputWidth: Int
     public let inputHeight: Int

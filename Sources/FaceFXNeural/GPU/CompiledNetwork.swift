@@ -476,6 +476,22 @@ public final class CompiledNetwork {
         return [batch] + s
     }
 
+    /// Output `k` of replicas `replicas` only (one readback of their rows), flattened in replica order.
+    public func readOutput(_ k: Int, replicas: Range<Int>) throws -> Tensor {
+        let t = graph.outputs[k]
+        guard let st = storages[root(t)], let fb = st.framebuffer else {
+            throw NeuralEngineError.invalidInput("output \(k) has no readable storage")
+        }
+        guard replicas.lowerBound >= 0, replicas.upperBound <= batch, !replicas.isEmpty else {
+            throw NeuralEngineError.invalidInput("replicas \(replicas) outside 0..<\(batch)")
+        }
+        let l = st.layout
+        let part = try TensorLayout(shape: graph.tensors[t].shape, replicas: replicas.count)
+        let rows = l.height / batch
+        let texels = try fb.readFloats(x: 0, y: replicas.lowerBound * rows, width: l.width, height: replicas.count * rows)
+        return Tensor(shape: [replicas.count * part.elementCount], data: part.unpack(texels))
+    }
+
     /// Reads any tensor still held (outputs, or every tensor with keepIntermediates).
     public func readTensor(_ t: Int) throws -> Tensor {
         guard let st = storages[root(t)] else { throw NeuralEngineError.invalidInput("tensor \(graph.tensors[t].name) has no storage") }
