@@ -13,6 +13,13 @@ public enum EmotionLabels {
 }
 
 /// Everything facefx knows about one face on one frame. Pixels are frame pixels, origin top-left.
+/// One analysed frame (`FaceAnalyzer.push` / `flush`).
+public struct AnalyzedFrame: Sendable {
+    public var index: Int
+    public var time: Double
+    public var faces: [FaceResult]
+}
+
 public struct FaceResult: Sendable {
     /// Track id: stable across frames for one face (re-used when a lost face comes back within
     /// `FaceSettings.Tracker.reidWindow`).
@@ -134,13 +141,152 @@ public final class FaceAnalyzer {
     /// Analyses one frame. `frameTexture` is the RGBA8 frame (row 0 = top image row), exactly
     /// width × height. Frames of one clip must come in order (the tracker carries state).
     public func analyze(frameTexture: Texture, width: Int, height: Int, frameIndex: Int, time: Double) throws -> [FaceResult] {
-        guard frameTexture.width == width, frameTexture.height == height else {
-            throw FaceAnalysisError.frameSize("texture \(frameTexture.width)x\(frameTexture.height) for a \(width)x\(height) frame")
+        let start = Date()
+        var timings = FaceAnalysisTimings()
+        defer { timings.total = Date().timeIntervalSince(start); lastTimings = timings }
+        let core = try track(frameTexture: frameTexture, width: width, height: height, frameIndex: frameIndex, time: time, timings: &timings)
+        guard !core.faces.isEmpty else { return [] }
+        var t0 = Date()
+        let blend = try runBlendshapes(core.faces.map(\.landmarks))
+        timings.blendshapes = Date().timeIntervalSince(t0)
+        t0 = Date()
+        var emotions = [[Double]](repeating: [], count: core.faces.count)
+        if settings.analysis.emotion {
+            emotions = try readEmotions(runImageNetwork(networks.emotion, frame: frameTexture, kind: .emotion,
+                                                        mappings: core.faces.map { emotionBox($0.landmarks.points).mapping() }))
+        }
+        timings.emotion = Date().timeIntervalSince(t0)
+        return assemble(core, blendshapes: blend ?? [[Double]](repeating: [], count: core.faces.count), emotions: emotions)
+    }
+
+    // MARK: - frames batched (blendshapes and emotion of several frames in one run each)
+
+    /// A tracked frame whose blendshapes and emotion wait for the batch.
+    private struct PendingFrame {
+        let core: TrackedFrame
+        let firstEmotionItem: Int
+    }
+    private var pending: [PendingFrame] = []
+    private var pendingEmotionItems = 0
+    private var emotionTarget: Framebuffer?
+
+    /// Frames per batch for `push`: `settings.analysis.frameBatch`, or by default 8 on hardware GPUs
+    /// (where every network pass costs ~13 µs whatever its size, so 8 frames' blendshapes cost about
+    /// what one frame's did) and 1 on software renderers (no gain there); FACEFX_FRAME_BATCH overrides.
+    public var frameBatch: Int {
+        if let n = settings.analysis.frameBatch { return max(1, n) }
+        if let v = ProcessInfo.processInfo.environment["FACEFX_FRAME_BATCH"], let n = Int(v) { return max(1, n) }
+        return context.isSoftware ? 1 : 8
+    }
+
+    /// Analyses one frame like `analyze`, but runs the blendshape and emotion networks once per
+    /// `frameBatch` frames for all their faces: returns the frames completed by this call (none, or
+    /// every pending frame in order, this one included). Tracking, detection and landmarks still run
+    /// on this frame now. Call `flush()` after the last frame. With `frameBatch` 1 this is `analyze`.
+    /// `lastTimings` holds this frame's tracking times plus, when a batch ran, the batch's
+    /// blendshape and emotion times.
+    public func push(frameTexture: Texture, width: Int, height: Int, frameIndex: Int, time: Double) throws -> [AnalyzedFrame] {
+        if frameBatch == 1 && pending.isEmpty {
+            return [AnalyzedFrame(index: frameIndex, time: time,
+                                  faces: try analyze(frameTexture: frameTexture, width: width, height: height, frameIndex: frameIndex, time: time))]
         }
         let start = Date()
         var timings = FaceAnalysisTimings()
         defer { timings.total = Date().timeIntervalSince(start); lastTimings = timings }
+        let core = try track(frameTexture: frameTexture, width: width, height: height, frameIndex: frameIndex, time: time, timings: &timings)
+        var done: [AnalyzedFrame] = []
+        let n = core.faces.count
+        let emotionNet = networks.emotion
+        let capacity = min(emotionNet.maxBatch, frameBatch * max(1, settings.tracker.maxFaces))
+        if settings.analysis.emotion && pendingEmotionItems + n > capacity {
+            done += try flushPending(timings: &timings)
+        }
+        var first = pendingEmotionItems
+        if settings.analysis.emotion && n > 0 {
+            if n > capacity {
+                // More faces than one batch holds: this frame alone, now.
+                done += try flushPending(timings: &timings)
+                let faces = try analyzeTracked(core, frameTexture: frameTexture, timings: &timings)
+                return done + [AnalyzedFrame(index: frameIndex, time: time, faces: faces)]
+            }
+            let t0 = Date()
+            if pendingEmotionItems == 0 { emotionTarget = try emotionNet.inputTarget(capacity: capacity) }
+            try crops.render(frame: frameTexture, mappings: core.faces.map { emotionBox($0.landmarks.points).mapping() },
+                             kind: .emotion, into: emotionTarget!, firstItem: pendingEmotionItems)
+            first = pendingEmotionItems
+            pendingEmotionItems += n
+            timings.emotion += Date().timeIntervalSince(t0)
+        }
+        pending.append(PendingFrame(core: core, firstEmotionItem: first))
+        if pending.count >= frameBatch { done += try flushPending(timings: &timings) }
+        return done
+    }
 
+    /// Completes every pending frame (after the last `push`); `lastTimings` then holds the times of
+    /// that last batch only.
+    public func flush() throws -> [AnalyzedFrame] {
+        let start = Date()
+        var timings = FaceAnalysisTimings()
+        let done = try flushPending(timings: &timings)
+        timings.total = Date().timeIntervalSince(start)
+        lastTimings = timings
+        return done
+    }
+
+    private func flushPending(timings: inout FaceAnalysisTimings) throws -> [AnalyzedFrame] {
+        guard !pending.isEmpty else { return [] }
+        defer { pending.removeAll(); pendingEmotionItems = 0; emotionTarget = nil }
+        var t0 = Date()
+        let all = pending.flatMap { $0.core.faces.map(\.landmarks) }
+        let blend = try runBlendshapes(all)
+        timings.blendshapes += Date().timeIntervalSince(t0)
+        t0 = Date()
+        var emotions = [[Double]](repeating: [], count: all.count)
+        if settings.analysis.emotion && pendingEmotionItems > 0 {
+            emotions = try readEmotions(networks.emotion.run(count: pendingEmotionItems))
+        }
+        timings.emotion += Date().timeIntervalSince(t0)
+        var k = 0
+        return pending.map { p in
+            let n = p.core.faces.count
+            defer { k += n }
+            let e = settings.analysis.emotion ? Array(emotions[p.firstEmotionItem ..< p.firstEmotionItem + n])
+                                              : [[Double]](repeating: [], count: n)
+            let b = blend.map { Array($0[k ..< k + n]) } ?? [[Double]](repeating: [], count: n)
+            return AnalyzedFrame(index: p.core.frameIndex, time: p.core.time, faces: assemble(p.core, blendshapes: b, emotions: e))
+        }
+    }
+
+    /// Blendshapes and emotion of one tracked frame, now.
+    private func analyzeTracked(_ core: TrackedFrame, frameTexture: Texture, timings: inout FaceAnalysisTimings) throws -> [FaceResult] {
+        guard !core.faces.isEmpty else { return [] }
+        var t0 = Date()
+        let blend = try runBlendshapes(core.faces.map(\.landmarks))
+        timings.blendshapes += Date().timeIntervalSince(t0)
+        t0 = Date()
+        let emotions = try readEmotions(runImageNetwork(networks.emotion, frame: frameTexture, kind: .emotion,
+                                                        mappings: core.faces.map { emotionBox($0.landmarks.points).mapping() }))
+        timings.emotion += Date().timeIntervalSince(t0)
+        return assemble(core, blendshapes: blend ?? [[Double]](repeating: [], count: core.faces.count), emotions: emotions)
+    }
+
+    // MARK: - per-frame pieces
+
+    /// One frame's tracking: detection (when due), ROIs, landmarks (+ refinement), tracker update.
+    private struct TrackedFrame {
+        let frameIndex: Int
+        let time: Double
+        let width: Int, height: Int
+        let faces: [TrackedFace]
+        let detections: [FaceDetection]
+        let rois: [TrackROI]
+    }
+
+    private func track(frameTexture: Texture, width: Int, height: Int, frameIndex: Int, time: Double,
+                       timings: inout FaceAnalysisTimings) throws -> TrackedFrame {
+        guard frameTexture.width == width, frameTexture.height == height else {
+            throw FaceAnalysisError.frameSize("texture \(frameTexture.width)x\(frameTexture.height) for a \(width)x\(height) frame")
+        }
         var detections: [FaceDetection] = []
         if tracker.needsDetection(frame: frameIndex) {
             let t0 = Date()
@@ -149,62 +295,60 @@ public final class FaceAnalyzer {
             detections = try detect(frame: frameTexture, width: width, height: height, tiles: tiles)
             timings.detector = Date().timeIntervalSince(t0)
         }
-
         var rois = tracker.rois(forFrame: frameIndex, time: time, detections: detections)
-        var t0 = Date()
+        let t0 = Date()
         var landmarkResults = try landmarks(frame: frameTexture, rois: rois)
         if settings.analysis.refineROIShift > 0 {
             timings.refinedFaces = try refineMovedROIs(frame: frameTexture, rois: &rois, results: &landmarkResults)
         }
         timings.landmarks = Date().timeIntervalSince(t0)
         let faces = tracker.update(frame: frameIndex, time: time, landmarkResults: landmarkResults)
-        guard !faces.isEmpty else { return [] }
+        return TrackedFrame(frameIndex: frameIndex, time: time, width: width, height: height, faces: faces,
+                            detections: detections, rois: rois)
+    }
 
-        var blend = [[Double]](repeating: [], count: faces.count)
-        if settings.analysis.blendshapes {
-            t0 = Date()
-            let inputs = faces.map { Tensor(shape: [1, FaceLandmarks.blendshapeSubset.count, 2], data: $0.landmarks.blendshapeInput) }
-            let outs = try networks.blendshapes.run(batch: inputs)
-            blend = try outs.map { o in
-                guard let t = o.first, t.count == FaceLandmarks.blendshapeNames.count else {
-                    throw FaceAnalysisError.networkShape("blendshapes output \(o.first?.shape ?? [])")
-                }
-                return t.data.map(Double.init)
+    /// Blendshapes of these faces in one batched run (nil when turned off).
+    private func runBlendshapes(_ landmarks: [FaceLandmarks]) throws -> [[Double]]? {
+        guard settings.analysis.blendshapes else { return nil }
+        guard !landmarks.isEmpty else { return [] }
+        let inputs = landmarks.map { Tensor(shape: [1, FaceLandmarks.blendshapeSubset.count, 2], data: $0.blendshapeInput) }
+        return try networks.blendshapes.run(batch: inputs).map { o in
+            guard let t = o.first, t.count == FaceLandmarks.blendshapeNames.count else {
+                throw FaceAnalysisError.networkShape("blendshapes output \(o.first?.shape ?? [])")
             }
-            timings.blendshapes = Date().timeIntervalSince(t0)
+            return t.data.map(Double.init)
         }
+    }
 
-        var emotions = [[Double]](repeating: [], count: faces.count)
-        if settings.analysis.emotion {
-            t0 = Date()
-            let boxes = faces.map { emotionBox($0.landmarks.points) }
-            emotions = try runImageNetwork(networks.emotion, frame: frameTexture, kind: .emotion,
-                                           mappings: boxes.map { $0.mapping() }).map { o in
-                guard let t = o.first, t.count == EmotionLabels.names.count else {
-                    throw FaceAnalysisError.networkShape("emotion output \(o.first?.shape ?? [])")
-                }
-                return t.data.map(Double.init)
+    private func readEmotions(_ outs: [[Tensor]]) throws -> [[Double]] {
+        try outs.map { o in
+            guard let t = o.first, t.count == EmotionLabels.names.count else {
+                throw FaceAnalysisError.networkShape("emotion output \(o.first?.shape ?? [])")
             }
-            timings.emotion = Date().timeIntervalSince(t0)
+            return t.data.map(Double.init)
         }
+    }
 
-        return faces.enumerated().map { k, f in
+    private func assemble(_ core: TrackedFrame, blendshapes blend: [[Double]], emotions: [[Double]]) -> [FaceResult] {
+        core.faces.enumerated().map { k, f in
             let pts = f.landmarks.points
             let box = Rect.bounding(pts.prefix(FaceLandmarks.meshCount))
-            let det = detections.filter { FaceTracker.sameFace(box, $0.box, iou: settings.tracker.matchIoU) }
+            let det = core.detections.filter { FaceTracker.sameFace(box, $0.box, iou: settings.tracker.matchIoU) }
                 .max { $0.box.iou(box) < $1.box.iou(box) }
-            let roi = rois.first { $0.trackID == f.id }?.roi ?? f.roi
-            return FaceResult(id: f.id, frameIndex: frameIndex, time: time, presence: f.presence,
+            let roi = core.rois.first { $0.trackID == f.id }?.roi ?? f.roi
+            return FaceResult(id: f.id, frameIndex: core.frameIndex, time: core.time, presence: f.presence,
                               detectionScore: det?.score, box: box, landmarks: pts,
                               blendshapes: blend[k], emotions: emotions[k],
-                              pose: poseEstimator.estimate(landmarks: pts, frameWidth: Double(width), frameHeight: Double(height)),
+                              pose: poseEstimator.estimate(landmarks: pts, frameWidth: Double(core.width), frameHeight: Double(core.height)),
                               roi: roi)
         }
     }
 
     /// Forgets all tracks (call between clips; ids restart).
+    /// Pending frames of `push` are dropped: call `flush` first to keep them.
     public func reset() {
         tracker.resetAll()
+        pending.removeAll(); pendingEmotionItems = 0; emotionTarget = nil
     }
 
     public func emotionBox(_ landmarks: [Point]) -> EmotionBox {

@@ -89,6 +89,7 @@ public final class FaceCropRenderer {
     public let programs: ProgramCache
     public let passes: PassRunner
     private var params: Texture?
+    private var paramValues: [Float] = []
 
     public init(context: GPUContext, programs: ProgramCache? = nil, passes: PassRunner? = nil) {
         self.context = context
@@ -118,28 +119,32 @@ public final class FaceCropRenderer {
         return t
     }
 
-    /// Renders `mappings.count` crops of `frame` into rows 0 ..< count·kind.height of `target`
-    /// (layout in the file header). Queued, not waited for. `frame` is the RGBA8 frame texture
-    /// (its filter does not matter: the shader fetches texels).
-    public func render(frame: Texture, mappings: [Affine2D], kind: FaceCropKind, into target: Framebuffer) throws {
+    /// Renders `mappings.count` crops of `frame` into items firstItem ..< firstItem + count, i.e.
+    /// rows firstItem·kind.height ..< (firstItem + count)·kind.height of `target` (layout in the file
+    /// header). Queued, not waited for. `frame` is the RGBA8 frame texture (its filter does not
+    /// matter: the shader fetches texels). Items before `firstItem` are left as they are, so crops of
+    /// several frames can gather in one network input (FaceAnalyzer.push).
+    public func render(frame: Texture, mappings: [Affine2D], kind: FaceCropKind, into target: Framebuffer, firstItem: Int = 0) throws {
         guard !mappings.isEmpty else { return }
-        guard target.width >= kind.width, target.height >= kind.height * mappings.count else {
-            throw GPUError.invalidArgument("crop target \(target.width)x\(target.height) too small for \(mappings.count) crops of \(kind.width)x\(kind.height)")
+        let end = firstItem + mappings.count
+        guard firstItem >= 0, target.width >= kind.width, target.height >= kind.height * end else {
+            throw GPUError.invalidArgument("crop target \(target.width)x\(target.height) too small for items \(firstItem)..<\(end) of \(kind.width)x\(kind.height)")
         }
         try context.sync { () throws in
             let program = try program(kind)
-            let p = try parameterTexture(items: mappings.count)
-            var values = [Float](repeating: 0, count: 8 * mappings.count)
-            for (n, a) in mappings.enumerated() {
-                let m = a.m
-                values.replaceSubrange(8 * n ..< 8 * n + 8, with: [Float(m[0]), Float(m[1]), Float(m[2]), 0,
-                                                                    Float(m[3]), Float(m[4]), Float(m[5]), 0])
+            let p = try parameterTexture(items: end)
+            // Rows before firstItem keep the values of earlier calls (they are uploaded again unchanged).
+            if paramValues.count < 8 * end { paramValues += [Float](repeating: 0, count: 8 * end - paramValues.count) }
+            for (k, a) in mappings.enumerated() {
+                let m = a.m, n = firstItem + k
+                paramValues.replaceSubrange(8 * n ..< 8 * n + 8, with: [Float(m[0]), Float(m[1]), Float(m[2]), 0,
+                                                                        Float(m[3]), Float(m[4]), Float(m[5]), 0])
             }
-            try values.withUnsafeBytes {
-                try p.upload($0.baseAddress!, bytesPerRow: 2 * 16, dataType: .float, width: 2, height: mappings.count)
+            try paramValues.withUnsafeBytes {
+                try p.upload($0.baseAddress!, bytesPerRow: 2 * 16, dataType: .float, width: 2, height: end)
             }
             try passes.drawFullscreen(program: program, target: target,
-                            viewport: Viewport(width: kind.width, height: kind.height * mappings.count),
+                            viewport: Viewport(x: 0, y: kind.height * firstItem, width: kind.width, height: kind.height * mappings.count),
                             inputs: [PassInput("u_frame", frame), PassInput("u_params", p)],
                             uniforms: ["u_itemHeight": .int(Int32(kind.height)),
                                        "u_valueMap": .vec2(kind.valueScale, kind.valueOffset)])

@@ -121,6 +121,9 @@ public struct FaceSettings: Sendable {
         /// Run the blendshapes / emotion networks (each costs one more network per face).
         public var blendshapes: Bool = true
         public var emotion: Bool = true
+        /// Frames whose blendshape and emotion networks run as one batch (`FaceAnalyzer.push`);
+        /// nil = automatic (8 on hardware GPUs, 1 on software renderers).
+        public var frameBatch: Int?
         /// Emotion crop (see `EmotionBox`): side and downward offset from the eye midpoint, in 3-D
         /// outer-eye-corner distances; measured from fer's Haar box on astronaut.png.
         public var emotionBoxSize: Double = 1.91

@@ -182,20 +182,33 @@ public final class AnalyzeJob {
             defer { stages.leave() }
             do {
                 var index = 0
-                while let frame = decoded.pop() {
+                // Blendshapes and emotion run batched over several frames on hardware GPUs (FaceAnalyzer.push).
+                func send(_ done: [AnalyzedFrame]) -> Bool {
+                    done.allSatisfy { analysed.push(FaceFrame(index: $0.index, time: $0.time, faces: $0.faces)) }
+                }
+                var open = true
+                while open, let frame = decoded.pop() {
                     let (y, u, v) = frame.gpuPlanes()
                     let format = frame.gpuFormat
-                    let faces = try gpu.sync { () throws in
+                    let done = try gpu.sync { () throws in
                         let t0 = Date()
                         let texture = try colour.upload(y: y, u: u, v: v, format: format)
                         stageTimes.upload += Date().timeIntervalSince(t0)
-                        let faces = try analyzer.analyze(frameTexture: texture, width: frame.width, height: frame.height,
-                                                         frameIndex: index, time: frame.timeSeconds)
+                        let done = try analyzer.push(frameTexture: texture, width: frame.width, height: frame.height,
+                                                     frameIndex: index, time: frame.timeSeconds)
                         stageTimes.add(analyzer.lastTimings)
-                        return faces
+                        return done
                     }
-                    if !analysed.push(FaceFrame(index: index, time: frame.timeSeconds, faces: faces)) { break }
+                    open = send(done)
                     index += 1
+                }
+                if open {
+                    let rest = try gpu.sync { () throws in
+                        let rest = try analyzer.flush()
+                        stageTimes.add(analyzer.lastTimings)
+                        return rest
+                    }
+                    _ = send(rest)
                 }
                 analysed.close()
             } catch { abort(error) }

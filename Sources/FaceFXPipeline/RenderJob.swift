@@ -232,15 +232,23 @@ public final class RenderJob {
                 while let frame = decoded.pop() {
                     let (y, u, v) = frame.gpuPlanes()
                     let format = frame.gpuFormat
-                    let found = try gpu.sync { () throws -> [FaceResult] in
+                    // Blendshapes and emotion may wait for a batch of frames (FaceAnalyzer.push).
+                    let done = try gpu.sync { () throws -> [AnalyzedFrame] in
                         let texture = try colour.upload(y: y, u: u, v: v, format: format)
-                        return try faces.analyzer.analyze(frameTexture: texture, width: frame.width, height: frame.height,
-                                                          frameIndex: index, time: frame.timeSeconds)
+                        return try faces.analyzer.push(frameTexture: texture, width: frame.width, height: frame.height,
+                                                       frameIndex: index, time: frame.timeSeconds)
                     }
                     waiting.append(frame)
-                    let ready = smoother.push(FaceFrame(index: index, time: frame.timeSeconds, faces: found))
-                    if try !emit(ready, justConverted: index) { rendered.close(); return }
+                    for f in done {
+                        let ready = smoother.push(FaceFrame(index: f.index, time: f.time, faces: f.faces))
+                        if try !emit(ready, justConverted: index) { rendered.close(); return }
+                    }
                     index += 1
+                }
+                for f in try gpu.sync({ () throws -> [AnalyzedFrame] in try faces.analyzer.flush() }) {
+                    if try !emit(smoother.push(FaceFrame(index: f.index, time: f.time, faces: f.faces)), justConverted: -1) {
+                        rendered.close(); return
+                    }
                 }
                 _ = try emit(smoother.finish(), justConverted: -1)
                 rendered.close()

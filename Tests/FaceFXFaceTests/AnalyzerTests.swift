@@ -164,3 +164,42 @@ extension AnalyzerTests {
         XCTAssertEqual(try analyzer.analyze(frameTexture: frame, width: 448, height: 448, frameIndex: 0, time: 0).map(\.id), [1])
     }
 }
+
+extension AnalyzerTests {
+    /// `push` with a batch of frames (blendshapes and emotion of 3 frames in one run each) gives the
+    /// same frames, in order, with the same results as `analyze` frame by frame — faces coming,
+    /// going and coming back included — and `flush` completes the last partial batch.
+    func testFrameBatchedPushEqualsAnalyze() throws {
+        let img = try GPUTestSupport.rgba([GPUTestSupport.sample("astronaut.png")], filter: "crop=448:448:40:20", width: 448, height: 448)
+        let face = try GPUTestSupport.frameTexture(img)
+        let blank = try GPUTestSupport.frameTexture((pixels: [UInt8](repeating: 30, count: 448 * 448 * 4), width: 448, height: 448))
+        let clip = [face, face, blank, face, face, face, blank]
+        let one = try GPUTestSupport.analyzer { $0.analysis.minFaceSize = 120; $0.analysis.frameBatch = 1 }
+        let expected = try clip.enumerated().map { i, t in
+            try one.analyze(frameTexture: t, width: 448, height: 448, frameIndex: i, time: Double(i) / 30)
+        }
+        let batched = try GPUTestSupport.analyzer { $0.analysis.minFaceSize = 120; $0.analysis.frameBatch = 3 }
+        XCTAssertEqual(batched.frameBatch, 3)
+        var got: [AnalyzedFrame] = []
+        var releases: [Int] = []
+        for (i, t) in clip.enumerated() {
+            let done = try batched.push(frameTexture: t, width: 448, height: 448, frameIndex: i, time: Double(i) / 30)
+            releases.append(done.count)
+            got += done
+        }
+        got += try batched.flush()
+        XCTAssertEqual(releases, [0, 0, 3, 0, 0, 3, 0])
+        XCTAssertEqual(got.map(\.index), Array(clip.indices))
+        XCTAssertEqual(expected.map(\.count), [1, 1, 0, 1, 1, 1, 0])
+        for (e, g) in zip(expected, got) {
+            XCTAssertEqual(g.faces.map(\.id), e.map(\.id), "frame \(g.index) ids")
+            for (a, b) in zip(e, g.faces) {
+                XCTAssertEqual(a.landmarks.map(\.x), b.landmarks.map(\.x), "frame \(g.index) landmarks")
+                XCTAssertEqual(a.blendshapes, b.blendshapes, "frame \(g.index) blendshapes")
+                XCTAssertEqual(a.emotions.count, 7)
+                for (x, y) in zip(a.emotions, b.emotions) { XCTAssertEqual(x, y, accuracy: 1e-6, "frame \(g.index) emotion") }
+                XCTAssertEqual(b.topEmotion, "happy")
+            }
+        }
+    }
+}

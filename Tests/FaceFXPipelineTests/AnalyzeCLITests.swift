@@ -124,6 +124,29 @@ final class AnalyzeCLITests: XCTestCase {
         XCTAssertEqual(listing(dir), ["faces.csv", "faces.jsonl", "faces2.csv", "in.mp4"])
     }
 
+    /// Blendshapes and emotion batched over frames (the default on hardware GPUs, forced here with
+    /// FACEFX_FRAME_BATCH=5 on a 12-frame clip whose face leaves after frame 7): analyze's CSV and a
+    /// filtered render's CSV are identical to the frame-by-frame ones.
+    func testFrameBatchingChangesNothing() throws {
+        let clip = dir.appendingPathComponent("in.mp4")
+        try SyntheticClip.make(clip, width: 320, height: 240,
+                               frames: (0..<12).map { $0 < 8 ? [Placement(center: [150 + 4 * Double($0), 120])] : [] })
+        var csvs: [String: Data] = [:]
+        for batch in ["1", "5"] {
+            let a = dir.appendingPathComponent("a\(batch).csv"), r = dir.appendingPathComponent("r\(batch).csv")
+            let ra = try CLI.facefx(["analyze", clip.path, "--csv", a.path, "--min-face", "64"], timeout: 300, env: ["FACEFX_FRAME_BATCH": batch])
+            XCTAssertEqual(ra.status, 0, ra.stderr)
+            let rr = try CLI.facefx([clip.path, dir.appendingPathComponent("out\(batch).mp4").path, "--filter", "lipstick",
+                                     "--csv", r.path, "--min-face", "64"], timeout: 300, env: ["FACEFX_FRAME_BATCH": batch])
+            XCTAssertEqual(rr.status, 0, rr.stderr)
+            csvs["a" + batch] = try Data(contentsOf: a)
+            csvs["r" + batch] = try Data(contentsOf: r)
+        }
+        XCTAssertEqual(csvs["a1"]!.filter { $0 == 0x0A }.count, 9, "header + 8 face rows")
+        XCTAssertEqual(csvs["a5"], csvs["a1"], "analyze CSV")
+        XCTAssertEqual(csvs["r5"], csvs["r1"], "render CSV")
+    }
+
     /// Argument and path errors: exit 2, one line, nothing written; a failing input: exit 1, nothing left.
     func testUsageErrorsLeaveNothing() throws {
         let clip = dir.appendingPathComponent("in.mp4")
