@@ -127,13 +127,15 @@ func networks(_ o: Options) {
                         let gpu = try net.readOutputs()
                         let first = zip(inputs, graph.inputShapes).map { t, sh in Tensor(shape: sh, data: Array(t.data[0..<sh.reduce(1, *)])) }
                         let cpu = try CPUReference().run(graph: graph, inputs: first)
-                        var worst = 0.0
+                        var errors: [String] = []
                         for (g, r) in zip(gpu, cpu) {
                             let range = max(Double((r.data.max() ?? 0) - (r.data.min() ?? 0)), 1.0)
+                            var worst = 0.0
                             for i in 0..<r.count { worst = max(worst, Double(abs(g.data[i] - r.data[i])) / range) }
+                            errors.append(String(format: "%.2e", worst))
                         }
-                        print(String(format: "<!-- check %@ %@ batch %d: replica 0 vs CPU reference, max error %.2e of range -->",
-                                     spec.label, p.rawValue, batch, worst))
+                        print("<!-- check \(spec.label) \(p.rawValue) batch \(batch): replica 0 vs CPU reference, max error per output, " +
+                              "as a fraction of its range (floored at 1): \(errors.joined(separator: ", ")) -->")
                     }
                     if o.splitReadback {
                         print(String(format: "<!-- %@ %@ batch %d: passes done %.3f ms, then readback %.3f ms -->", spec.label, p.rawValue, batch,
