@@ -39,11 +39,13 @@ let package = Package(
         .target(name: "FaceFXOverlay", dependencies: ["CGLES", "FaceFXGPU", "FaceFXFace"]),
         .target(name: "FaceFXPipeline", dependencies: ["FaceFXMedia", "FaceFXGPU", "FaceFXNeural", "FaceFXFace", "FaceFXOverlay"]),
         .executableTarget(name: "facefx", dependencies: [
-            "FaceFXPipeline",
+            "FaceFXPipeline", "FaceFXBench",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        // GPU-only benchmark: links EGL/GLES but not FFmpeg, so it runs on the GPU machine without FFmpeg installed.
-        .executableTarget(name: "facefx-gpubench", dependencies: ["FaceFXGPU", "FaceFXNeural", "FaceFXFace", "FaceFXOverlay"]),
+        // GPU benchmarks (`facefx bench`): EGL/GLES but not FFmpeg, so `facefx-gpubench` runs on the GPU
+        // machine without FFmpeg installed.
+        .target(name: "FaceFXBench", dependencies: ["FaceFXGPU", "FaceFXNeural", "FaceFXFace", "FaceFXOverlay"]),
+        .executableTarget(name: "facefx-gpubench", dependencies: ["FaceFXBench"]),
 
         .testTarget(name: "FaceFXMediaTests", dependencies: ["FaceFXMedia"]),
         .testTarget(name: "FaceFXGPUTests", dependencies: ["FaceFXGPU"]),

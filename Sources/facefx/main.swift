@@ -3,6 +3,7 @@
 // Exit codes: 0 success, 1 processing error (bad media, I/O, GPU), 2 usage error (arguments,
 // missing input, existing output, unknown codec/extension/filter).
 import ArgumentParser
+import FaceFXBench
 import FaceFXPipeline
 import Foundation
 
@@ -67,7 +68,7 @@ struct FaceFX: ParsableCommand {
         abstract: "Offline face filters and face analysis for video files, on a headless GPU.",
         discussion: "With no subcommand, renders INPUT to OUTPUT: `facefx in.mp4 out.mp4`.",
         version: FaceFXVersion.string,
-        subcommands: [Render.self, Analyze.self, Detect.self, Batch.self, Filters.self, Preview.self, Info.self],
+        subcommands: [Render.self, Analyze.self, Detect.self, Batch.self, Filters.self, Preview.self, Info.self, Bench.self],
         defaultSubcommand: Render.self
     )
 }
@@ -332,6 +333,27 @@ struct Info: ParsableCommand {
 
     func run() throws {
         print(try SystemInfo.report(gpu: try gpuOptions.selection()))
+    }
+}
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "GPU benchmarks: networks, color, chain, info (the same as the FFmpeg-free facefx-gpubench).",
+        discussion: """
+        facefx bench networks [--batch 1,8] [--precision fp16,fp32] [--only NAME] [--iters K] [--check] [--split-readback] [--profile]
+        facefx bench color [--width W] [--height H] [--frames N]
+        facefx bench chain [--width W] [--height H] [--frames N] [--faces 1,4] [--filters mask]
+        facefx bench info
+        Common options: [--gpu auto|cpu|N] [--models DIR]; `facefx bench networks --help` lists them all. \
+        Environment: FACEFX_NN_PASSES=compute|fragment, FACEFX_NN_BAKE=1|0, FACEFX_FRAME_BATCH=N (see README).
+        """)
+
+    @Argument(parsing: .captureForPassthrough, help: "The benchmark and its options.")
+    var arguments: [String] = []
+
+    func run() throws {
+        GPUBench.imageDecoder = FilterCatalog.pngDecoder
+        GPUBench.run(arguments: arguments.isEmpty ? ["--help"] : arguments)
     }
 }
 

@@ -102,7 +102,7 @@ func chain(_ o: Options, _ c: ChainOptions) {
         let model = try CanonicalFaceModel.load(directory: modelsDir.appendingPathComponent("facemesh"))
         let analyzer = try FaceAnalyzer(context: gpu, networks: networks, faceModel: model, settings: settings,
                                         programs: colour.programs)
-        let library = FilterLibrary(decoder: rawAssetDecoder)
+        let library = FilterLibrary(decoder: GPUBench.imageDecoder ?? rawAssetDecoder)
         let packs = try library.load(c.filters)
         var overlaySettings = OverlaySettings()
         overlaySettings.facemeshDirectory = modelsDir.appendingPathComponent("facemesh")

@@ -1,0 +1,314 @@
+// GPU benchmarks (links EGL/GLES, not FFmpeg, so `facefx-gpubench` runs on the GPU machine);
+// the same commands as `facefx bench ...`.
+//   facefx-gpubench info [--gpu auto|cpu|N]
+//   facefx-gpubench color [--width 1920] [--height 1080] [--frames 200] [--gpu auto|cpu|N]
+//                         [--bit-depth 8|10] [--chroma 420|422|444] [--bilinear-average] [--lp-threads N]
+//   facefx-gpubench networks [--gpu auto|cpu|N] [--iters K] [--models DIR] [--batch 1,8] [--precision fp16,fp32]
+//                            [--only NAME] [--profile] [--profile-top N] [--lp-threads N]
+//                            [--profile-cpu] (GL-thread CPU time per pass; with LP_NUM_THREADS=0) [--cpu-ref] (CPU reference row)
+//                            [--list-passes] (the compiled pass list of each network)
+//                            [--split-readback] (time of the passes and of the readback apart)
+//                            [--check] (replica 0 against the CPU reference)
+//   facefx-gpubench proto [--batch N]   (conv kernel-variant micro-benchmarks, Proto.swift)
+// Arguments are parsed by hand: this target deliberately has no ArgumentParser dependency.
+import FaceFXOverlay
+import FaceFXGPU
+import FaceFXNeural
+import Foundation
+
+struct Options {
+    var command = "color"
+    var width = 1920, height = 1080, frames = 200, warmup = 5
+    var gpu = GPUDeviceSelection.auto
+    var bitDepth = 8
+    var chroma = "420"
+    var bilinearAverage = false
+    var lpThreads: Int?
+    // networks
+    var iters = 20
+    var modelsDir: String?
+    var batches = [1, 8]
+    var precisions: [TensorPrecision] = [.fp16, .fp32]
+    var only: String?
+    var profile = false
+    var profileCPU = false
+    var cpuReference = false
+    var profileTop = 25
+    var listPasses = false
+    var splitReadback = false
+    var check = false
+}
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write((message + "\n").data(using: .utf8)!)
+    exit(2)
+}
+
+func parse(_ args: [String]) -> Options {
+    var o = Options()
+    var i = 0
+    if let first = args.first, !first.hasPrefix("-") { o.command = first; i = 1 }
+    func value(_ name: String) -> String {
+        i += 1
+        guard i < args.count else { fail("\(name) needs a value") }
+        return args[i]
+    }
+    func int(_ name: String) -> Int {
+        let v = value(name)
+        guard let n = Int(v), n > 0 else { fail("\(name): expected a positive integer, got \(v)") }
+        return n
+    }
+    while i < args.count {
+        let a = args[i]
+        switch a {
+        case "--width": o.width = int(a)
+        case "--height": o.height = int(a)
+        case "--frames": o.frames = int(a)
+        case "--warmup": o.warmup = int(a)
+        case "--bit-depth": o.bitDepth = int(a)
+        case "--chroma": o.chroma = value(a)
+        case "--bilinear-average": o.bilinearAverage = true
+        case "--lp-threads": o.lpThreads = int(a)
+        case "--iters": o.iters = int(a)
+        case "--models": o.modelsDir = value(a)
+        case "--only": o.only = value(a)
+        case "--split-readback": o.splitReadback = true
+        case "--check": o.check = true
+        case "--profile": o.profile = true
+        case "--cpu-ref": o.cpuReference = true
+        case "--profile-cpu": o.profile = true; o.profileCPU = true
+        case "--profile-top": o.profileTop = int(a)
+        case "--list-passes": o.listPasses = true
+        case "--batch":
+            let v = value(a)
+            let list = v.split(separator: ",").compactMap { Int($0) }
+            guard !list.isEmpty, list.allSatisfy({ $0 > 0 }) else { fail("--batch: expected e.g. 1,8, got \(v)") }
+            o.batches = list
+        case "--precision":
+            let v = value(a)
+            let list = v.split(separator: ",").compactMap { TensorPrecision(rawValue: String($0)) }
+            guard !list.isEmpty else { fail("--precision: expected fp16, fp32 or fp16,fp32, got \(v)") }
+            o.precisions = list
+        case "--gpu":
+            let v = value(a)
+            guard let g = GPUDeviceSelection(argument: v) else { fail("--gpu: expected auto, cpu or a device number, got \(v)") }
+            o.gpu = g
+        case "-h", "--help":
+            print("""
+            usage (facefx bench COMMAND, or facefx-gpubench COMMAND without FFmpeg):
+                   facefx-gpubench info [--gpu auto|cpu|N]
+                   facefx-gpubench color [--width W] [--height H] [--frames N] [--gpu auto|cpu|N]
+                                         [--bit-depth 8|10] [--chroma 420|422|444] [--bilinear-average] [--lp-threads N]
+                   facefx-gpubench networks [--gpu auto|cpu|N] [--iters K] [--models DIR] [--batch 1,8]
+                                            [--precision fp16,fp32] [--only NAME] [--profile] [--lp-threads N]
+                   facefx-gpubench chain [--width W] [--height H] [--frames N] [--faces 1,4] [--filters lipstick,anonymize]
+                                         [--models DIR] [--gpu auto|cpu|N]   (FACEFX_NN=fp16|fp32|cpu picks the networks)
+            """)
+            exit(0)
+        default: fail("unknown argument \(a) (try --help)")
+        }
+        i += 1
+    }
+    return o
+}
+
+func openContext(_ o: Options) -> GPUContext {
+    // llvmpipe reads LP_NUM_THREADS when the driver loads: set it before the display opens.
+    if let n = o.lpThreads { setenv("LP_NUM_THREADS", String(n), 1) }
+    do { return try GPUContext(device: o.gpu) } catch { fail("error: \(error)") }
+}
+
+func info(_ o: Options) {
+    print("EGL devices:")
+    for line in GPUContext.listDevices() { print("  " + line) }
+    let c = openContext(o)
+    print("display:   \(c.displayDescription)")
+    print("vendor:    \(c.vendor)")
+    print("renderer:  \(c.renderer)\(c.isSoftware ? " (software)" : "")")
+    print("version:   \(c.version)")
+    print("GLSL:      \(c.glslVersion)")
+    print("max texture size: \(c.maxTextureSize)")
+    let wanted = ["GL_EXT_color_buffer_float", "GL_EXT_color_buffer_half_float", "GL_OES_texture_float_linear",
+                  "GL_EXT_texture_norm16", "GL_EXT_float_blend"]
+    print("extensions: \(c.extensions.count); " + wanted.map { "\($0)=\(c.hasExtension($0) ? "yes" : "no")" }.joined(separator: " "))
+}
+
+/// Synthetic decoder frames: moving gradients plus noise, planes with decoder-like padded strides.
+struct SyntheticFrame {
+    var y: [UInt8], u: [UInt8], v: [UInt8]
+    var yStride: Int, cStride: Int
+    init(width: Int, height: Int, format: YUVFrameFormat, index: Int) {
+        let bps = format.bytesPerSample
+        let cw = format.chromaWidth(width), ch = format.chromaHeight(height)
+        yStride = (width * bps + 63) / 64 * 64 + 64
+        cStride = (cw * bps + 63) / 64 * 64 + 64
+        let maxCode = (1 << format.bitDepth) - 1
+        var seed = UInt32(truncatingIfNeeded: 2_654_435_761 &* UInt32(index + 1))
+        func plane(_ w: Int, _ h: Int, _ stride: Int, _ f: (Int, Int) -> Double) -> [UInt8] {
+            var p = [UInt8](repeating: 0, count: stride * h)
+            for r in 0..<h {
+                for c in 0..<w {
+                    seed = seed &* 1_664_525 &+ 1_013_904_223
+                    let noise = Double(seed >> 28) - 7.5
+                    let code = min(max(Int(f(c, r) * Double(maxCode) + noise), 0), maxCode)
+                    if bps == 1 { p[r * stride + c] = UInt8(code) } else {
+                        p[r * stride + 2 * c] = UInt8(code & 0xFF); p[r * stride + 2 * c + 1] = UInt8(code >> 8)
+                    }
+                }
+            }
+            return p
+        }
+        let t = Double(index) * 0.05
+        y = plane(width, height, yStride) { c, r in 0.2 + 0.6 * (0.5 + 0.5 * sin(Double(c + r) / 97 + t)) }
+        u = plane(cw, ch, cStride) { c, _ in 0.5 + 0.1 * sin(Double(c) / 41 + t) }
+        v = plane(cw, ch, cStride) { _, r in 0.5 + 0.1 * cos(Double(r) / 29 - t) }
+    }
+}
+
+/// User + system CPU time of the whole process (every llvmpipe thread included), in ms.
+func processCPUms() -> Double {
+    var u = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &u)
+    return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1000 + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1000
+}
+
+func percentile(_ values: [Double], _ p: Double) -> Double {
+    let s = values.sorted()
+    return s[min(s.count - 1, Int((Double(s.count - 1) * p).rounded()))]
+}
+
+func color(_ o: Options) {
+    guard [8, 10, 12, 16].contains(o.bitDepth) else { fail("--bit-depth must be 8, 10, 12 or 16") }
+    let shifts: (Int, Int)
+    switch o.chroma {
+    case "420": shifts = (1, 1)
+    case "422": shifts = (1, 0)
+    case "444": shifts = (0, 0)
+    default: fail("--chroma must be 420, 422 or 444")
+    }
+    let c = openContext(o)
+    var settings = ColorConverterSettings()
+    if o.bilinearAverage { settings.exactChromaAverage = false }
+    let format = YUVFrameFormat(bitDepth: o.bitDepth, chromaShiftX: shifts.0, chromaShiftY: shifts.1, matrix: .bt709)
+    let layout = I420Layout.forFrame(width: o.width, height: o.height)
+    let sources = (0..<4).map { SyntheticFrame(width: o.width, height: o.height, format: format, index: $0) }
+    let cw = format.chromaWidth(o.width), ch = format.chromaHeight(o.height)
+    let output = UnsafeMutableRawPointer.allocate(byteCount: layout.byteCount, alignment: 64)
+    defer { output.deallocate() }
+
+    print("renderer: \(c.renderer) | \(c.version) | \(c.displayDescription)")
+    print("frame: \(o.width)x\(o.height) yuv\(o.chroma) \(o.bitDepth)-bit bt709 limited -> I420 \(layout.byteCount) bytes; "
+          + "\(o.frames) frames (+\(o.warmup) warm-up); output chroma average: \(o.bilinearAverage ? "bilinear fetches" : "exact (NEAREST fetches)"); "
+          + "LP_NUM_THREADS=\(ProcessInfo.processInfo.environment["LP_NUM_THREADS"] ?? "unset")")
+
+    do {
+        let conv = try FrameColorConverter(context: c, settings: settings)
+        try conv.prepare(width: o.width, height: o.height, format: format)
+        try conv.prepareOutput(layout: layout)
+        var times: [[Double]] = Array(repeating: [], count: 6)
+        var cpuPerFrame = 0.0
+        var cpu: [[Double]] = Array(repeating: [], count: 5)  // process CPU ms per stage (all threads)
+        try c.sync { () throws in
+            func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e6 }
+            func planes(_ s: SyntheticFrame, _ body: (YUVPlane, YUVPlane, YUVPlane) throws -> Void) rethrows {
+                try s.y.withUnsafeBytes { yp in try s.u.withUnsafeBytes { up in try s.v.withUnsafeBytes { vp in
+                    try body(YUVPlane(base: yp.baseAddress!, bytesPerRow: s.yStride, width: o.width, height: o.height),
+                             YUVPlane(base: up.baseAddress!, bytesPerRow: s.cStride, width: cw, height: ch),
+                             YUVPlane(base: vp.baseAddress!, bytesPerRow: s.cStride, width: cw, height: ch))
+                } } }
+            }
+            // Per-stage timings: glFinish after each stage so each gets its own cost.
+            for f in 0..<(o.warmup + o.frames) {
+                let c0 = processCPUms(), t0 = now()
+                try planes(sources[f % sources.count]) { y, u, v in try conv.uploadPlanes(y: y, u: u, v: v, format: format) }
+                c.finish()
+                let c1 = processCPUms(), t1 = now()
+                let frame = try conv.convertPlanes()
+                c.finish()
+                let c2 = processCPUms(), t2 = now()
+                try conv.packI420(from: frame, layout: layout)
+                c.finish()
+                let c3 = processCPUms(), t3 = now()
+                try conv.readPackedI420(into: output, layout: layout)
+                let c4 = processCPUms(), t4 = now()
+                if f >= o.warmup {
+                    for (k, d) in [t1 - t0, t2 - t1, t3 - t2, t4 - t3, t4 - t0].enumerated() { times[k].append(d) }
+                    for (k, d) in [c1 - c0, c2 - c1, c3 - c2, c4 - c3, c4 - c0].enumerated() { cpu[k].append(d) }
+                }
+            }
+            // Whole frame as the pipeline runs it: no intermediate glFinish, readback is the only wait.
+            // Process CPU time is reported too: on a shared, loaded machine it is steadier than wall time.
+            var cpuStart = 0.0
+            for f in 0..<(o.warmup + o.frames) {
+                if f == o.warmup { cpuStart = processCPUms() }
+                let t0 = now()
+                try planes(sources[f % sources.count]) { y, u, v in
+                    let frame = try conv.upload(y: y, u: u, v: v, format: format)
+                    try conv.readI420(from: frame, layout: layout, into: output)
+                }
+                if f >= o.warmup { times[5].append(now() - t0) }
+            }
+            cpuPerFrame = (processCPUms() - cpuStart) / Double(o.frames)
+        }
+        let names = ["upload", "convert", "pack", "readback", "total (staged)", "total (pipelined)"]
+        print("stage               median ms    p90 ms   CPU ms (mean, all threads)")
+        for (k, (n, t)) in zip(names, times).enumerated() {
+            let cpuText = k < cpu.count ? String(format: " %12.2f", cpu[k].reduce(0, +) / Double(cpu[k].count)) : String(format: " %12.2f", cpuPerFrame)
+            print(n.padding(toLength: 18, withPad: " ", startingAt: 0)
+                  + String(format: "%10.2f %9.2f", percentile(t, 0.5), percentile(t, 0.9)) + cpuText)
+        }
+        if o.bitDepth == 8 && o.chroma == "420" {
+            // Sanity check on any driver: the last frame (sources[(warmup+frames-1) % 4]) against its input.
+            // Luma should come back within 1-2 codes; chroma differs by the bilinear-up/filter-down of the noise.
+            let src = sources[(o.warmup + o.frames - 1) % sources.count]
+            let out = UnsafeRawBufferPointer(start: output, count: layout.byteCount)
+            func stats(_ plane: [UInt8], _ stride: Int, _ w: Int, _ h: Int, _ base: Int, _ outStride: Int) -> String {
+                var mx = 0, sum = 0
+                for r in 0..<h { for c in 0..<w {
+                    let d = abs(Int(out[base + r * outStride + c]) - Int(plane[r * stride + c])); mx = max(mx, d); sum += d
+                } }
+                return String(format: "max %d mean %.3f", mx, Double(sum) / Double(w * h))
+            }
+            print("round trip vs input: Y " + stats(src.y, src.yStride, o.width, o.height, 0, layout.stride)
+                  + " | U " + stats(src.u, src.cStride, cw, ch, layout.uOffset, layout.uvStride)
+                  + " | V " + stats(src.v, src.cStride, cw, ch, layout.vOffset, layout.uvStride))
+        }
+        let med = percentile(times[5], 0.5)
+        print(String(format: "throughput: %.1f frames/s (pipelined median); process CPU time %.2f ms/frame (all threads)",
+                     1000 / med, cpuPerFrame))
+    } catch {
+        fail("error: \(error)")
+    }
+}
+
+/// The GPU benchmarks (info, color, networks, chain, proto), shared by `facefx bench` and the
+/// FFmpeg-free `facefx-gpubench` executable that runs on GPU machines without FFmpeg.
+public enum GPUBench {
+    /// Filter images for `chain`: `facefx bench` passes its PNG decoder; the FFmpeg-free executable has
+    /// none and reads images pre-decoded by bench/gpu_assets.sh ($FACEFX_RGBA_ASSETS).
+    nonisolated(unsafe) public static var imageDecoder: ImageDecoder?
+
+    /// Runs one benchmark command (`arguments` without the program name); exits with status 2 on errors.
+    public static func run(arguments: [String]) {
+        // chain-only arguments are taken out before the shared parser sees them.
+        var chainOptions = ChainOptions()
+        var rawArgs = arguments
+        if let i = rawArgs.firstIndex(of: "--faces"), i + 1 < rawArgs.count {
+            chainOptions.faces = rawArgs[i + 1].split(separator: ",").compactMap { Int($0) }
+            rawArgs.removeSubrange(i...(i + 1))
+        }
+        if let i = rawArgs.firstIndex(of: "--filters"), i + 1 < rawArgs.count {
+            chainOptions.filters = rawArgs[i + 1].split(separator: ",").map(String.init)
+            rawArgs.removeSubrange(i...(i + 1))
+        }
+        let options = parse(rawArgs)
+        switch options.command {
+        case "info": info(options)
+        case "color": color(options)
+        case "networks": networks(options)
+        case "chain": chain(options, chainOptions)
+        case "proto": proto(options)
+        default: fail("unknown command \(options.command): expected info, color, networks, chain or proto")
+        }
+    }
+}

@@ -1,0 +1,25 @@
+// `facefx bench`: the GPU benchmarks from the main binary (the same code as facefx-gpubench).
+import Foundation
+import XCTest
+
+final class BenchCLITests: XCTestCase {
+    /// One network, one run: the table row, the pass kind and the CPU-reference check are printed.
+    func testBenchNetworksRunsAndChecks() throws {
+        let r = try CLI.facefx(["bench", "networks", "--only", "emotion", "--iters", "1", "--batch", "1,2",
+                                "--precision", "fp16", "--check"], timeout: 300)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("| emotion 64 | fp16 | 1 |"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("| emotion 64 | fp16 | 2 |"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("passes: "), r.stdout)
+        // The emotion net against the CPU reference: fp16 storage, error well under 1e-2 of the range.
+        let line = try XCTUnwrap(r.stdout.split(separator: "\n").first { $0.contains("check emotion 64 fp16 batch 1") })
+        let value = try XCTUnwrap(line.split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .punctuationCharacters)) }.last)
+        XCTAssertLessThan(value, 1e-2, String(line))
+    }
+
+    func testBenchUnknownCommandIsAUsageError() throws {
+        let r = try CLI.facefx(["bench", "nonsense"])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.contains("unknown command nonsense"), r.stderr)
+    }
+}
