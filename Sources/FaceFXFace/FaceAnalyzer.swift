@@ -145,18 +145,7 @@ public final class FaceAnalyzer {
         var timings = FaceAnalysisTimings()
         defer { timings.total = Date().timeIntervalSince(start); lastTimings = timings }
         let core = try track(frameTexture: frameTexture, width: width, height: height, frameIndex: frameIndex, time: time, timings: &timings)
-        guard !core.faces.isEmpty else { return [] }
-        var t0 = Date()
-        let blend = try runBlendshapes(core.faces.map(\.landmarks))
-        timings.blendshapes = Date().timeIntervalSince(t0)
-        t0 = Date()
-        var emotions = [[Double]](repeating: [], count: core.faces.count)
-        if settings.analysis.emotion {
-            emotions = try readEmotions(runImageNetwork(networks.emotion, frame: frameTexture, kind: .emotion,
-                                                        mappings: core.faces.map { emotionBox($0.landmarks.points).mapping() }))
-        }
-        timings.emotion = Date().timeIntervalSince(t0)
-        return assemble(core, blendshapes: blend ?? [[Double]](repeating: [], count: core.faces.count), emotions: emotions)
+        return try analyzeTracked(core, frameTexture: frameTexture, timings: &timings)
     }
 
     // MARK: - frames batched (blendshapes and emotion of several frames in one run each)
@@ -264,8 +253,11 @@ public final class FaceAnalyzer {
         let blend = try runBlendshapes(core.faces.map(\.landmarks))
         timings.blendshapes += Date().timeIntervalSince(t0)
         t0 = Date()
-        let emotions = try readEmotions(runImageNetwork(networks.emotion, frame: frameTexture, kind: .emotion,
+        var emotions = [[Double]](repeating: [], count: core.faces.count)
+        if settings.analysis.emotion {
+            emotions = try readEmotions(runImageNetwork(networks.emotion, frame: frameTexture, kind: .emotion,
                                                         mappings: core.faces.map { emotionBox($0.landmarks.points).mapping() }))
+        }
         timings.emotion += Date().timeIntervalSince(t0)
         return assemble(core, blendshapes: blend ?? [[Double]](repeating: [], count: core.faces.count), emotions: emotions)
     }

@@ -87,18 +87,11 @@ public final class PassRunner {
             glBindFramebuffer(GLenum(GL_DRAW_FRAMEBUFFER), target.handle)
             glViewport(GLint(vp.x), GLint(vp.y), GLsizei(vp.width), GLsizei(vp.height))
             glUseProgram(program.handle)
-            for (unit, input) in inputs.enumerated() {
-                glActiveTexture(GLenum(GL_TEXTURE0 + Int32(unit)))
-                glBindTexture(input.texture.target, input.texture.handle)
-                glBindSampler(GLuint(unit), input.sampler?.handle ?? 0)
-                program.set(input.uniform, .int(Int32(unit)))
-            }
-            for (name, value) in uniforms { program.set(name, value) }
+            bind(program, inputs, uniforms)
             glBindVertexArray(vao)
             glDrawArrays(GLenum(GL_TRIANGLES), 0, 3)
             glBindVertexArray(0)
-            for unit in inputs.indices where inputs[unit].sampler != nil { glBindSampler(GLuint(unit), 0) }
-            glActiveTexture(GLenum(GL_TEXTURE0))
+            unbind(inputs)
         }
     }
 
@@ -117,18 +110,11 @@ public final class PassRunner {
         let g = ProgramCache.computeGroup
         context.sync {
             glUseProgram(program.handle)
-            for (unit, input) in inputs.enumerated() {
-                glActiveTexture(GLenum(GL_TEXTURE0 + Int32(unit)))
-                glBindTexture(input.texture.target, input.texture.handle)
-                glBindSampler(GLuint(unit), input.sampler?.handle ?? 0)
-                program.set(input.uniform, .int(Int32(unit)))
-            }
-            for (name, value) in uniforms { program.set(name, value) }
+            bind(program, inputs, uniforms)
             glBindImageTexture(0, target.handle, 0, GLboolean(GL_FALSE), 0, GLenum(GL_WRITE_ONLY), target.format.internalFormat)
             glDispatchCompute(GLuint((target.width + g.x - 1) / g.x), GLuint((target.height + g.y - 1) / g.y), 1)
             glMemoryBarrier(PassRunner.dispatchBarrier)
-            for unit in inputs.indices where inputs[unit].sampler != nil { glBindSampler(GLuint(unit), 0) }
-            glActiveTexture(GLenum(GL_TEXTURE0))
+            unbind(inputs)
         }
     }
 
@@ -143,6 +129,22 @@ public final class PassRunner {
     /// Orders every earlier dispatch's image writes before any later use (reads, uploads, readbacks).
     public func finishComputeWrites() {
         context.sync { glMemoryBarrier(GLbitfield(GL_ALL_BARRIER_BITS)) }
+    }
+
+    /// Textures to units 0, 1, ... (with their sampler objects) and uniforms (GL thread, program in use).
+    private func bind(_ program: Program, _ inputs: [PassInput], _ uniforms: [String: UniformValue]) {
+        for (unit, input) in inputs.enumerated() {
+            glActiveTexture(GLenum(GL_TEXTURE0 + Int32(unit)))
+            glBindTexture(input.texture.target, input.texture.handle)
+            glBindSampler(GLuint(unit), input.sampler?.handle ?? 0)
+            program.set(input.uniform, .int(Int32(unit)))
+        }
+        for (name, value) in uniforms { program.set(name, value) }
+    }
+
+    private func unbind(_ inputs: [PassInput]) {
+        for unit in inputs.indices where inputs[unit].sampler != nil { glBindSampler(GLuint(unit), 0) }
+        glActiveTexture(GLenum(GL_TEXTURE0))
     }
 
     /// Tuple form: `textures: [("u_src", tex)]`.

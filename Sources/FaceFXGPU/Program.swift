@@ -33,19 +33,7 @@ public final class Program {
             defer { glDeleteShader(vs) }
             let fs = try Program.compile(GLenum(GL_FRAGMENT_SHADER), fragmentSource, name: name, stage: "fragment", lineOffset: bodyLineOffset.fragment)
             defer { glDeleteShader(fs) }
-            let p = glCreateProgram()
-            glAttachShader(p, vs)
-            glAttachShader(p, fs)
-            glLinkProgram(p)
-            var ok: GLint = 0
-            glGetProgramiv(p, GLenum(GL_LINK_STATUS), &ok)
-            if ok == 0 {
-                let log = Program.infoLog(p, isProgram: true)
-                glDeleteProgram(p)
-                throw GPUError.programLink(name: name, log: log)
-            }
-            context.noteCreated(.program)
-            return p
+            return try Program.link([vs, fs], name: name, context: context)
         }
     }
 
@@ -58,19 +46,24 @@ public final class Program {
         handle = try context.sync { () throws -> GLuint in
             let cs = try Program.compile(GLenum(GL_COMPUTE_SHADER), computeSource, name: name, stage: "compute", lineOffset: bodyLineOffset)
             defer { glDeleteShader(cs) }
-            let p = glCreateProgram()
-            glAttachShader(p, cs)
-            glLinkProgram(p)
-            var ok: GLint = 0
-            glGetProgramiv(p, GLenum(GL_LINK_STATUS), &ok)
-            if ok == 0 {
-                let log = Program.infoLog(p, isProgram: true)
-                glDeleteProgram(p)
-                throw GPUError.programLink(name: name, log: log)
-            }
-            context.noteCreated(.program)
-            return p
+            return try Program.link([cs], name: name, context: context)
         }
+    }
+
+    /// Links compiled shaders into a program (GL thread); the link log in the error on failure.
+    private static func link(_ shaders: [GLuint], name: String, context: GPUContext) throws -> GLuint {
+        let p = glCreateProgram()
+        for sh in shaders { glAttachShader(p, sh) }
+        glLinkProgram(p)
+        var ok: GLint = 0
+        glGetProgramiv(p, GLenum(GL_LINK_STATUS), &ok)
+        if ok == 0 {
+            let log = Program.infoLog(p, isProgram: true)
+            glDeleteProgram(p)
+            throw GPUError.programLink(name: name, log: log)
+        }
+        context.noteCreated(.program)
+        return p
     }
 
     /// A compute program (`ProgramCache.computeProgram`): run with `PassRunner.dispatch`.
