@@ -145,6 +145,24 @@ final class AnalyzeCLITests: XCTestCase {
         XCTAssertEqual(csvs["a1"]!.filter { $0 == 0x0A }.count, 9, "header + 8 face rows")
         XCTAssertEqual(csvs["a5"], csvs["a1"], "analyze CSV")
         XCTAssertEqual(csvs["r5"], csvs["r1"], "render CSV")
+
+        // The hardware-GPU defaults (compute passes, standard kernels, 8-frame batches) on llvmpipe: the
+        // same faces, boxes within a pixel of the software defaults (baked kernels differ in rounding).
+        let hw = dir.appendingPathComponent("hw.csv")
+        let rh = try CLI.facefx(["analyze", clip.path, "--csv", hw.path, "--min-face", "64"], timeout: 300,
+                                env: ["FACEFX_NN_PASSES": "compute", "FACEFX_NN_BAKE": "0", "FACEFX_FRAME_BATCH": "8"])
+        XCTAssertEqual(rh.status, 0, rh.stderr)
+        let (header, a) = try readCSVWithPython(dir.appendingPathComponent("a1.csv"))
+        let (_, b) = try readCSVWithPython(hw)
+        XCTAssertEqual(b.count, a.count)
+        let col = Dictionary(uniqueKeysWithValues: header.enumerated().map { ($1, $0) })
+        for (x, y) in zip(a, b) {
+            XCTAssertEqual(x[0], y[0], "frame")
+            for name in ["x", "y", "w", "h"] {
+                XCTAssertEqual(Double(x[col[name]!])!, Double(y[col[name]!])!, accuracy: 1.0, "frame \(x[0]) \(name)")
+            }
+            XCTAssertEqual(x[col["emotion"]!], y[col["emotion"]!], "frame \(x[0]) top emotion")
+        }
     }
 
     /// Argument and path errors: exit 2, one line, nothing written; a failing input: exit 1, nothing left.
