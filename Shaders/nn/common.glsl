@@ -36,7 +36,15 @@ int slices(int c) { return (c + 3) >> 2; }
 // (no per-lane bounds check / lod select): 106 -> 77 ms CPU for the landmark net. Coordinates
 // must be inside the texture (callers skip out-of-range taps themselves).
 vec2 invSize(sampler2D t) { return 1.0 / vec2(textureSize(t, 0)); }
+// NN_TEXEL_FETCH (hardware GPUs, see NeuralEngine.texelFetch): texelFetch instead.
+#ifndef NN_TEXEL_FETCH
+#define NN_TEXEL_FETCH 0
+#endif
+#if NN_TEXEL_FETCH
+vec4 at(sampler2D t, vec2 inv, int x, int y) { return texelFetch(t, ivec2(x, y), 0); }
+#else
 vec4 at(sampler2D t, vec2 inv, int x, int y) { return texture(t, (vec2(float(x), float(y)) + 0.5) * inv); }
+#endif
 
 // The 4 channels of a texel at (w, c4) in row `row` of a tensor with `C` channels.
 vec4 fetchTexel(sampler2D t, int C, int row, int w, int c4) {

@@ -64,6 +64,15 @@ void main() {
             float xv = (float(rowBase + iy) + 0.5) * xInv.y;
             float xu = (float(xx) + 0.5) * xInv.x;
             float wu = (float(wx) + 0.5) * wInv.x;
+#if NN_TEXEL_FETCH && !X_PLANAR
+            for (int i = 0; i < IC4; ++i) {
+                vec4 v = texelFetch(u_x, ivec2(xx + i, rowBase + iy), 0);
+                int wi = wx + 4 * i;
+                mat4 m = mat4(texelFetch(u_w, ivec2(wi, oc4), 0), texelFetch(u_w, ivec2(wi + 1, oc4), 0),
+                              texelFetch(u_w, ivec2(wi + 2, oc4), 0), texelFetch(u_w, ivec2(wi + 3, oc4), 0));
+                acc += m * v;
+            }
+#else
             for (int i = 0; i < IC4; ++i) {
 #if X_PLANAR
                 vec4 v = texture(u_x, vec3(xu, xv, float(i)));
@@ -75,6 +84,7 @@ void main() {
                               texture(u_w, vec2(u + 2.0 * wInv.x, wv)), texture(u_w, vec2(u + 3.0 * wInv.x, wv)));
                 acc += m * v;
             }
+#endif
         }
     }
 #if RESIDUAL

@@ -9,7 +9,7 @@ uniform ivec4 u_outShape;
 void main() {
     int nb, h, w, c4;
     outTexel(u_outShape, nb, h, w, c4);
-    vec4 x = texture(u_x, PASS_XY * invSize(u_x));
+    vec4 x = at(u_x, invSize(u_x), int(PASS_XY.x), int(PASS_XY.y));
 #if OP == 1
     vec4 r = max(x, vec4(0.0));
 #elif OP == 2

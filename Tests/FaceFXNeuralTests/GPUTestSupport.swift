@@ -20,11 +20,14 @@ func gpuContext() throws -> GPUContext {
 }
 
 /// One engine (program cache) per precision and pass kind (fragment / compute), shared by the tests.
-func gpuEngine(_ p: TensorPrecision, _ kind: NeuralEngine.PassKind = .fragment) throws -> NeuralEngine {
-    let key = "\(p)-\(kind)"
+/// `halfWeights` nil: the engine's default for the pass kind (fp16 weights with compute passes);
+/// the op tests on random weights pass false (fp16 rounding of arbitrary weights is not what they test).
+func gpuEngine(_ p: TensorPrecision, _ kind: NeuralEngine.PassKind = .fragment, halfWeights: Bool? = nil) throws -> NeuralEngine {
+    let key = "\(p)-\(kind)-\(halfWeights.map(String.init) ?? "default")"
     if let e = GPUShared.engines[key] { return e }
     let e = NeuralEngine(context: try gpuContext(), precision: p)
     e.passKind = kind
+    if let h = halfWeights { e.halfWeightsOverride = h }
     // The standard kernels here; the baked ones (hundreds of programs to compile) have their own tests.
     e.bakedKernels = false
     GPUShared.engines[key] = e
@@ -119,7 +122,7 @@ struct ParityResult {
 func checkParity(_ graph: Graph, batch: Int = 3, precision: TensorPrecision, kind: NeuralEngine.PassKind = .fragment, tolerance: Float? = nil, floor: Float = 1e-3,
                  seed: UInt64 = 7, inputRanges: [(Float, Float)]? = nil, label: String = "",
                  file: StaticString = #filePath, line: UInt = #line) throws -> ParityResult {
-    let net = try gpuEngine(precision, kind).compile(graph, batch: batch)
+    let net = try gpuEngine(precision, kind, halfWeights: false).compile(graph, batch: batch)
     var rng = SeededRNG(seed: seed)
     let replicaInputs: [[Tensor]] = (0..<batch).map { _ in
         graph.inputs.indices.map { k in

@@ -98,6 +98,10 @@ final class PassBuilder {
     /// by imageStore is ~30-200× slower than one rendered to (H100: 4.9 ms vs 0.8 ms for the
     /// detector's outputs at batch 8).
     var compute = false
+    /// Reads with texelFetch instead of texture() at texel centres (NeuralEngine.texelFetch).
+    var texelFetch = false
+    /// Weight texture format (NeuralEngine.halfWeights).
+    var weightFormat: TextureFormat = .rgba32f
     /// Whether a tensor is (an alias of) a network output (set by the compiler).
     var isNetworkOutput: (Int) -> Bool = { _ in false }
     private var constantTextures: [Int: Texture] = [:]
@@ -132,6 +136,7 @@ final class PassBuilder {
         var d = defines
         d["MAXV"] = precision == .fp16 ? "65504.0" : "1.0e20"
         d["STORE_FP16"] = storesHalf(output) ? "1" : "0"
+        if texelFetch { d["NN_TEXEL_FETCH"] = "1" }
         if compute && !isNetworkOutput(output) { return try programs.computeProgram(shader, defines: d, imageFormat: storesHalf(output) ? .rgba16f : .rgba32f) }
         return try programs.program(shader, defines: d)
     }
@@ -154,7 +159,7 @@ final class PassBuilder {
         guard width <= context.maxTextureSize, height <= context.maxTextureSize else {
             throw NeuralEngineError.unsupported("\(graph.name): weight texture \(width)x\(height) exceeds the GL limit \(context.maxTextureSize)")
         }
-        let t = try Texture(context: context, width: width, height: height, format: .rgba32f)
+        let t = try Texture(context: context, width: width, height: height, format: weightFormat)
         try t.upload(floats: texels)
         weightTextures.append(t)
         return t
