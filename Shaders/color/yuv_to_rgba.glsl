@@ -27,13 +27,13 @@ uniform mat4 u_yuvToRgb;    // (Y, Cb, Cr, 1) as sampled -> RGB 0..1
 uniform vec2 u_lumaInvSize; // 1 / picture size
 uniform vec4 u_chromaMap;   // chroma texel coordinate c = pixel * xy + zw
 uniform vec2 u_chromaInvSize;
-out vec4 o_color;
+#include "common/pass.glsl"  // o_value at PASS_XY; fragment or compute pass
 
 void main() {
-    vec2 pixel = gl_FragCoord.xy - 0.5;  // integer picture coordinates
-    float y = VEC4(texture(u_y, gl_FragCoord.xy * u_lumaInvSize)).r;
+    vec2 pixel = PASS_XY - 0.5;  // integer picture coordinates
+    float y = VEC4(texture(u_y, PASS_XY * u_lumaInvSize)).r;
 #if CHROMA_SHIFT_X == 0 && CHROMA_SHIFT_Y == 0
-    vec2 uv = gl_FragCoord.xy * u_chromaInvSize;
+    vec2 uv = PASS_XY * u_chromaInvSize;
 #if CHROMA_RG
     vec2 cbcr = VEC4(texture(u_uv, uv)).rg;
 #else
@@ -64,5 +64,5 @@ void main() {
 #endif
 #endif
     vec3 rgb = (u_yuvToRgb * vec4(y, cbcr, 1.0)).rgb;
-    o_color = vec4(clamp(rgb, 0.0, 1.0), 1.0);
+    o_value = vec4(clamp(rgb, 0.0, 1.0), 1.0);
 }

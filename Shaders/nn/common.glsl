@@ -10,21 +10,7 @@
 #define MAXV 65504.0
 #endif
 
-// Every pass computes one output texel into o_value at PASS_XY (texel centre). As a fragment
-// shader that is gl_FragCoord and a colour output; as a compute shader (COMPUTE_PASS, set by
-// ProgramCache.computeProgram, which appends the main() that stores o_value with imageStore)
-// one invocation per texel. On GPUs whose graphics units are a small part of the chip (the
-// H100: 2 of its TPCs run pixel shaders) the compute form uses the whole GPU.
-// Generated kernels with outputs of their own (GPU/BakedConv.swift) define NN_CUSTOM_OUTPUTS.
-#ifdef COMPUTE_PASS
-vec4 o_value;
-#define PASS_XY (vec2(gl_GlobalInvocationID.xy) + 0.5)
-#else
-#ifndef NN_CUSTOM_OUTPUTS
-out vec4 o_value;
-#endif
-#define PASS_XY gl_FragCoord.xy
-#endif
+#include "common/pass.glsl"
 #ifndef STORE_FP16
 #define STORE_FP16 0
 #endif

@@ -114,6 +114,11 @@ public struct ColorConverterSettings: Equatable {
     /// both with one fetch per tap (4 NEAREST fetches instead of 2 textureGathers): about 20% less
     /// convert time on llvmpipe for ~0.2 ms of CPU per 720p frame. `nil`: on for software renderers.
     public var interleaveChroma: Bool? = nil
+    /// Convert as a compute pass (the same shader, `imageStore` into the RGBA8 frame texture) instead
+    /// of a fragment pass: data-centre GPUs run pixel shaders on a small part of the chip. `nil`: on for
+    /// hardware GPUs, off for software renderers. (Packing stays a fragment pass: its output is read
+    /// back, and the NVIDIA driver reads back `imageStore`d textures slowly.)
+    public var computeConvert: Bool? = nil
     /// Siting of the I420 output's chroma (the writer tags left by default).
     public var outputChromaLocation: ChromaLocation = .left
     public init() {}
@@ -198,12 +203,16 @@ public final class FrameColorConverter {
     }
 
     private func convertProgram(_ f: YUVFrameFormat) throws -> Program {
-        try programs.program("color/yuv_to_rgba.glsl", defines: [
+        let defines = [
             "HIGH_BIT_DEPTH": f.bitDepth > 8 ? "1" : "0",
             "CHROMA_SHIFT_X": String(f.chromaShiftX),
             "CHROMA_SHIFT_Y": String(f.chromaShiftY),
             "CHROMA_RG": interleavesChroma ? "1" : "0",
-        ], version: "310 es")  // textureGather
+        ]
+        if settings.computeConvert ?? !context.isSoftware {
+            return try programs.computeProgram("color/yuv_to_rgba.glsl", defines: defines, imageFormat: .rgba8)
+        }
+        return try programs.program("color/yuv_to_rgba.glsl", defines: defines, version: "310 es")  // textureGather
     }
 
     private func packPrograms() throws -> (luma: Program, chroma: Program) {
@@ -250,14 +259,18 @@ public final class FrameColorConverter {
         let mx: Float = f.chromaShiftX == 1 ? 0.5 : 1, my: Float = f.chromaShiftY == 1 ? 0.5 : 1
         let ox: Float = f.chromaShiftX == 1 && f.chromaLocation == .center ? -0.25 : 0
         let oy: Float = f.chromaShiftY == 1 ? -0.25 : 0
-        try passes.drawFullscreen(program: program, target: target,
-                        inputs: planeTextures.count == 2
-                            ? [PassInput("u_y", planeTextures[0]), PassInput("u_uv", chroma)]
-                            : [PassInput("u_y", planeTextures[0]), PassInput("u_u", chroma), PassInput("u_v", planeTextures[2])],
-                        uniforms: ["u_yuvToRgb": .mat4(m),
-                                   "u_lumaInvSize": .vec2(1 / Float(target.width), 1 / Float(target.height)),
-                                   "u_chromaMap": .vec4(mx, my, ox, oy),
-                                   "u_chromaInvSize": .vec2(1 / Float(chroma.width), 1 / Float(chroma.height))])
+        let inputs = planeTextures.count == 2
+            ? [PassInput("u_y", planeTextures[0]), PassInput("u_uv", chroma)]
+            : [PassInput("u_y", planeTextures[0]), PassInput("u_u", chroma), PassInput("u_v", planeTextures[2])]
+        let uniforms: [String: UniformValue] = ["u_yuvToRgb": .mat4(m),
+                                                "u_lumaInvSize": .vec2(1 / Float(target.width), 1 / Float(target.height)),
+                                                "u_chromaMap": .vec4(mx, my, ox, oy),
+                                                "u_chromaInvSize": .vec2(1 / Float(chroma.width), 1 / Float(chroma.height))]
+        if program.isCompute {
+            try passes.dispatch(program: program, target: frame, inputs: inputs, uniforms: uniforms)
+        } else {
+            try passes.drawFullscreen(program: program, target: target, inputs: inputs, uniforms: uniforms)
+        }
         return frame
     }
 

@@ -249,7 +249,7 @@ public final class ProgramCache {
         var d = defines
         d["COMPUTE_PASS"] = "1"
         let pre = ProgramCache.preamble(fragment: true, defines: d, version: "310 es")
-            .replacingOccurrences(of: "#line 1\n", with: "precision highp image2D;\n#line 1\n")
+            .replacingOccurrences(of: "#line 1\n", with: "precision highp image2D;\nivec2 passTexel;\n#line 1\n")
         let g = ProgramCache.computeGroup
         let source = pre + passBody.replacingCharacters(in: r, with: "void passMain()") + """
 
@@ -259,6 +259,7 @@ public final class ProgramCache {
                 ivec2 p = ivec2(gl_GlobalInvocationID.xy);
                 ivec2 size = imageSize(u_passTarget);
                 if (p.x >= size.x || p.y >= size.y) return;
+                passTexel = p;
                 passMain();
                 imageStore(u_passTarget, p, o_value);
             }

@@ -160,6 +160,29 @@ final class ColorConverterTests: XCTestCase {
                                "10-bit random, other chroma path")
     }
 
+    /// The conversion as a compute pass (the default on hardware GPUs) against the same reference:
+    /// 4:2:0 8-bit with both chroma paths (interleaved RG and textureGather), 4:2:2, 4:4:4, 10-bit.
+    func testComputeConvert() throws {
+        var s = ColorConverterSettings()
+        s.computeConvert = true
+        for interleave in [true, false] {
+            s.interleaveChroma = interleave
+            let fmt = YUVFrameFormat.yuv420p(matrix: .bt709)
+            assertMatchesReference(try run(PlanarFrame(width: 641, height: 359, format: fmt, pattern: .random, seed: 21), settings: s),
+                                   "compute 420 random, interleave \(interleave)")
+            let g = try run(PlanarFrame(width: 641, height: 359, format: fmt, pattern: .gradient, seed: 22), settings: s)
+            assertMatchesReference(g, "compute 420 gradient, interleave \(interleave)")
+            assertRoundTrips(g, "compute 420 gradient, interleave \(interleave)")
+        }
+        s.interleaveChroma = false
+        for fmt in [YUVFrameFormat(bitDepth: 8, chromaShiftX: 1, chromaShiftY: 0, matrix: .bt709),
+                    YUVFrameFormat(bitDepth: 8, chromaShiftX: 0, chromaShiftY: 0, matrix: .bt601),
+                    YUVFrameFormat.yuv420p(matrix: .bt709, bitDepth: 10)] {
+            assertMatchesReference(try run(PlanarFrame(width: 321, height: 181, format: fmt, pattern: .random, seed: 23), settings: s),
+                                   "compute \(fmt)")
+        }
+    }
+
     func testOtherFilteringSettingsAndCentredChroma() throws {
         var s = ColorConverterSettings()
         s.exactChromaAverage = false  // bilinear-fetch averaging
