@@ -119,6 +119,10 @@ public struct ColorConverterSettings: Equatable {
     /// hardware GPUs, off for software renderers. (Packing stays a fragment pass: its output is read
     /// back, and the NVIDIA driver reads back `imageStore`d textures slowly.)
     public var computeConvert: Bool? = nil
+    /// Upload the planes through pixel-unpack buffers (UploadBuffer) instead of from the decoder's
+    /// memory. `nil`: on for hardware GPUs (H100, 1080p: see README), off for software renderers
+    /// (an extra copy there).
+    public var stagedUpload: Bool? = nil
     /// Siting of the I420 output's chroma (the writer tags left by default).
     public var outputChromaLocation: ChromaLocation = .left
     public init() {}
@@ -134,6 +138,7 @@ public final class FrameColorConverter {
     private var planeTextures: [Texture] = []
     private var planeKey: (w: Int, h: Int, cw: Int, ch: Int, highBit: Bool, interleaved: Bool)?
     private var interleaveScratch: UnsafeMutableRawPointer?
+    private lazy var uploadBuffers: [UploadBuffer] = (0..<3).map { _ in UploadBuffer(context: context) }
     private var interleaveScratchBytes = 0
     public private(set) var frameTexture: Texture?
     /// Render target over `frameTexture`: later stages (overlays) draw into it.
@@ -233,13 +238,15 @@ public final class FrameColorConverter {
         try prepare(width: y.width, height: y.height, format: format)
         let type: PixelDataType = format.bitDepth > 8 ? .unsignedShort : .unsignedByte
         try context.sync { () throws in
-            try planeTextures[0].upload(y.base, bytesPerRow: y.bytesPerRow, dataType: type)
+            let staged = settings.stagedUpload ?? !context.isSoftware
+            func via(_ k: Int) -> UploadBuffer? { staged ? uploadBuffers[k] : nil }
+            try planeTextures[0].upload(y.base, bytesPerRow: y.bytesPerRow, dataType: type, through: via(0))
             if planeTextures.count == 2, let scratch = interleaveScratch {
                 FrameColorConverter.interleave(u, v, width: cw, height: ch, bytesPerSample: format.bytesPerSample, into: scratch)
-                try planeTextures[1].upload(scratch, bytesPerRow: cw * 2 * format.bytesPerSample, dataType: type)
+                try planeTextures[1].upload(scratch, bytesPerRow: cw * 2 * format.bytesPerSample, dataType: type, through: via(1))
             } else {
-                try planeTextures[1].upload(u.base, bytesPerRow: u.bytesPerRow, dataType: type, width: cw, height: ch)
-                try planeTextures[2].upload(v.base, bytesPerRow: v.bytesPerRow, dataType: type, width: cw, height: ch)
+                try planeTextures[1].upload(u.base, bytesPerRow: u.bytesPerRow, dataType: type, width: cw, height: ch, through: via(1))
+                try planeTextures[2].upload(v.base, bytesPerRow: v.bytesPerRow, dataType: type, width: cw, height: ch, through: via(2))
             }
         }
         lastFormat = format

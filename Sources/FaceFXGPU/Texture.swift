@@ -216,8 +216,10 @@ public final class Texture {
     /// Uploads a region from client memory. `bytesPerRow` may exceed the row (decoder strides):
     /// it becomes GL_UNPACK_ROW_LENGTH, so no repacking copy is made. `dataType` defaults to the
     /// format's natural type (fp16 bits for half formats; `.float` also works for them).
+    /// `through`: copy via that pixel-unpack buffer (UploadBuffer: faster DMA on hardware GPUs).
     public func upload(_ data: UnsafeRawPointer, bytesPerRow: Int, dataType: PixelDataType? = nil,
-                       x: Int = 0, y: Int = 0, width w: Int? = nil, height h: Int? = nil) throws {
+                       x: Int = 0, y: Int = 0, width w: Int? = nil, height h: Int? = nil,
+                       through buffer: UploadBuffer? = nil) throws {
         let type = dataType ?? format.defaultDataType
         let rw = w ?? width, rh = h ?? height
         let pixelBytes = type.byteSize * format.channels
@@ -230,10 +232,17 @@ public final class Texture {
         try checkAlive()
         try context.sync { () throws in
             glBindTexture(GLenum(GL_TEXTURE_2D), handle)
-            glPixelStorei(GLenum(GL_UNPACK_ROW_LENGTH), GLint(bytesPerRow / pixelBytes))
-            glTexSubImage2D(GLenum(GL_TEXTURE_2D), 0, GLint(x), GLint(y), GLsizei(rw), GLsizei(rh),
-                            format.pixelFormat, type.glType, data)
-            glPixelStorei(GLenum(GL_UNPACK_ROW_LENGTH), 0)
+            if let buffer, buffer.stage(data, bytesPerRow: bytesPerRow, rowBytes: rw * pixelBytes, rows: rh) {
+                // Tightly packed rows (the context keeps GL_UNPACK_ALIGNMENT at 1).
+                glTexSubImage2D(GLenum(GL_TEXTURE_2D), 0, GLint(x), GLint(y), GLsizei(rw), GLsizei(rh),
+                                format.pixelFormat, type.glType, nil)
+                glBindBuffer(GLenum(GL_PIXEL_UNPACK_BUFFER), 0)
+            } else {
+                glPixelStorei(GLenum(GL_UNPACK_ROW_LENGTH), GLint(bytesPerRow / pixelBytes))
+                glTexSubImage2D(GLenum(GL_TEXTURE_2D), 0, GLint(x), GLint(y), GLsizei(rw), GLsizei(rh),
+                                format.pixelFormat, type.glType, data)
+                glPixelStorei(GLenum(GL_UNPACK_ROW_LENGTH), 0)
+            }
             glBindTexture(GLenum(GL_TEXTURE_2D), 0)
             try context.checkGLError("glTexSubImage2D(\(format), \(type))")
         }

@@ -165,6 +165,7 @@ final class ColorConverterTests: XCTestCase {
     func testComputeConvert() throws {
         var s = ColorConverterSettings()
         s.computeConvert = true
+        s.stagedUpload = true  // the hardware defaults: staged uploads too
         for interleave in [true, false] {
             s.interleaveChroma = interleave
             let fmt = YUVFrameFormat.yuv420p(matrix: .bt709)
