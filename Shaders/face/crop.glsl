@@ -20,7 +20,7 @@ uniform sampler2D u_frame;
 uniform sampler2D u_params;
 uniform int u_itemHeight;
 uniform vec2 u_valueMap;
-out vec4 o_value;
+#include "common/pass.glsl"  // o_value at PASS_XY; fragment or compute pass (FaceCropRenderer)
 
 vec3 tap(ivec2 p, ivec2 size) {
 #if BORDER_ZERO
@@ -32,7 +32,7 @@ vec3 tap(ivec2 p, ivec2 size) {
 }
 
 void main() {
-    ivec2 o = ivec2(gl_FragCoord.xy);
+    ivec2 o = ivec2(PASS_XY);
     int n = o.y / u_itemHeight;
     vec2 uv = vec2(float(o.x), float(o.y - n * u_itemHeight));
     vec4 r0 = texelFetch(u_params, ivec2(0, n), 0);

@@ -97,17 +97,32 @@ public final class FaceCropRenderer {
         self.passes = passes ?? PassRunner(context: context)
     }
 
-    public func program(_ kind: FaceCropKind) throws -> Program {
-        try programs.program("face/crop.glsl", defines: [
+    /// Crops as compute passes (imageStore into the network input) on hardware GPUs, where pixel
+    /// shaders run on a small part of the chip; fragment passes on software renderers.
+    /// FACEFX_CROP_PASSES=compute|fragment overrides.
+    public lazy var computePasses: Bool = {
+        switch ProcessInfo.processInfo.environment["FACEFX_CROP_PASSES"] {
+        case "compute": return true
+        case "fragment": return false
+        default: return !context.isSoftware
+        }
+    }()
+
+    /// The crop program; `targetFormat`: the format of the texture it writes (compute passes store
+    /// through an image of that format).
+    public func program(_ kind: FaceCropKind, targetFormat: TextureFormat = .rgba16f) throws -> Program {
+        let defines = [
             "CHANNELS": String(kind.channels),
             "BORDER_ZERO": kind.zeroBorder ? "1" : "0",
-        ])
+        ]
+        if computePasses { return try programs.computeProgram("face/crop.glsl", defines: defines, imageFormat: targetFormat) }
+        return try programs.program("face/crop.glsl", defines: defines)
     }
 
     /// Compiles the program and sizes the parameter texture now (load time).
     public func prepare(kind: FaceCropKind, maxItems: Int) throws {
         try context.sync { () throws in
-            _ = try program(kind)
+            for f in computePasses ? [TextureFormat.rgba16f, .rgba32f] : [.rgba16f] { _ = try program(kind, targetFormat: f) }
             _ = try parameterTexture(items: maxItems)
         }
     }
@@ -131,7 +146,7 @@ public final class FaceCropRenderer {
             throw GPUError.invalidArgument("crop target \(target.width)x\(target.height) too small for items \(firstItem)..<\(end) of \(kind.width)x\(kind.height)")
         }
         try context.sync { () throws in
-            let program = try program(kind)
+            let program = try program(kind, targetFormat: target.color.format)
             let p = try parameterTexture(items: end)
             // Rows before firstItem keep the values of earlier calls (they are uploaded again unchanged).
             if paramValues.count < 8 * end { paramValues += [Float](repeating: 0, count: 8 * end - paramValues.count) }
@@ -143,11 +158,15 @@ public final class FaceCropRenderer {
             try paramValues.withUnsafeBytes {
                 try p.upload($0.baseAddress!, bytesPerRow: 2 * 16, dataType: .float, width: 2, height: end)
             }
-            try passes.drawFullscreen(program: program, target: target,
-                            viewport: Viewport(x: 0, y: kind.height * firstItem, width: kind.width, height: kind.height * mappings.count),
-                            inputs: [PassInput("u_frame", frame), PassInput("u_params", p)],
-                            uniforms: ["u_itemHeight": .int(Int32(kind.height)),
-                                       "u_valueMap": .vec2(kind.valueScale, kind.valueOffset)])
+            let region = Viewport(x: 0, y: kind.height * firstItem, width: kind.width, height: kind.height * mappings.count)
+            let inputs = [PassInput("u_frame", frame), PassInput("u_params", p)]
+            let uniforms: [String: UniformValue] = ["u_itemHeight": .int(Int32(kind.height)),
+                                                    "u_valueMap": .vec2(kind.valueScale, kind.valueOffset)]
+            if program.isCompute {
+                try passes.dispatch(program: program, target: target.color, region: region, inputs: inputs, uniforms: uniforms)
+            } else {
+                try passes.drawFullscreen(program: program, target: target, viewport: region, inputs: inputs, uniforms: uniforms)
+            }
         }
     }
 }

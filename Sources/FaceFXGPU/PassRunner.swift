@@ -95,11 +95,11 @@ public final class PassRunner {
         }
     }
 
-    /// Runs a compute pass (`ProgramCache.computeProgram`) over every texel of `target`, bound as
-    /// image unit 0 in its own format (the program's format must match). Queued, not waited for;
-    /// a memory barrier after the dispatch orders it before later texture reads, image access,
-    /// framebuffer reads and uploads, as a draw would be.
-    public func dispatch(program: Program, target: Texture, inputs: [PassInput] = [],
+    /// Runs a compute pass (`ProgramCache.computeProgram`) over the texels of `region` of `target`
+    /// (default: all), bound as image unit 0 in its own format (the program's format must match).
+    /// Queued, not waited for; a memory barrier after the dispatch orders it before later texture
+    /// reads, image access, framebuffer reads and uploads, as a draw would be.
+    public func dispatch(program: Program, target: Texture, region: Viewport? = nil, inputs: [PassInput] = [],
                          uniforms: [String: UniformValue] = [:]) throws {
         precondition(program.isCompute, "dispatch needs a compute program (\(program.name))")
         for i in inputs where i.texture === target {
@@ -108,11 +108,16 @@ public final class PassRunner {
         try target.checkAlive()
         for i in inputs { try i.texture.checkAlive() }
         let g = ProgramCache.computeGroup
+        let r = region ?? Viewport(width: target.width, height: target.height)
+        guard r.x >= 0, r.y >= 0, r.width > 0, r.height > 0, r.x + r.width <= target.width, r.y + r.height <= target.height else {
+            throw GPUError.invalidArgument("pass \(program.name): region \(r) outside \(target.width)x\(target.height)")
+        }
         context.sync {
             glUseProgram(program.handle)
             bind(program, inputs, uniforms)
+            program.set("u_passRegion", .ivec4(Int32(r.x), Int32(r.y), Int32(r.width), Int32(r.height)))
             glBindImageTexture(0, target.handle, 0, GLboolean(GL_FALSE), 0, GLenum(GL_WRITE_ONLY), target.format.internalFormat)
-            glDispatchCompute(GLuint((target.width + g.x - 1) / g.x), GLuint((target.height + g.y - 1) / g.y), 1)
+            glDispatchCompute(GLuint((r.width + g.x - 1) / g.x), GLuint((r.height + g.y - 1) / g.y), 1)
             glMemoryBarrier(PassRunner.dispatchBarrier)
             unbind(inputs)
         }

@@ -84,6 +84,8 @@ public final class PassSequence {
             throw GPUError.invalidArgument("pass \(program.name) reads its own target (\(i.uniform))")
         }
         let g = ProgramCache.computeGroup
+        var uniforms = uniforms
+        uniforms["u_passRegion"] = .ivec4(0, 0, Int32(target.width), Int32(target.height))
         context.sync {
             items.append(Item(program: program, compute: true, framebuffer: nil, viewport: Viewport(width: 0, height: 0),
                               image: target, groups: (GLuint((target.width + g.x - 1) / g.x), GLuint((target.height + g.y - 1) / g.y)),

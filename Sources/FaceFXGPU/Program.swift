@@ -255,10 +255,11 @@ public final class ProgramCache {
 
             layout(local_size_x = \(g.x), local_size_y = \(g.y)) in;
             layout(\(imageFormat.rawValue), binding = 0) writeonly uniform highp image2D u_passTarget;
+            uniform ivec4 u_passRegion;  // x, y, width, height of the texels written (set by every dispatch)
             void main() {
-                ivec2 p = ivec2(gl_GlobalInvocationID.xy);
-                ivec2 size = imageSize(u_passTarget);
-                if (p.x >= size.x || p.y >= size.y) return;
+                ivec2 g = ivec2(gl_GlobalInvocationID.xy);
+                if (g.x >= u_passRegion.z || g.y >= u_passRegion.w) return;
+                ivec2 p = u_passRegion.xy + g;
                 passTexel = p;
                 passMain();
                 imageStore(u_passTarget, p, o_value);

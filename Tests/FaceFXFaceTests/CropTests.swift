@@ -7,12 +7,14 @@ import XCTest
 
 final class CropTests: XCTestCase {
     /// Renders crops into a fresh RGBA32F target and reads every item back as [item][v][u][4].
-    func render(_ image: (pixels: [UInt8], width: Int, height: Int), _ mappings: [Affine2D], kind: FaceCropKind) throws -> [Float] {
+    func render(_ image: (pixels: [UInt8], width: Int, height: Int), _ mappings: [Affine2D], kind: FaceCropKind,
+                compute: Bool? = nil, format: TextureFormat = .rgba32f) throws -> [Float] {
         let ctx = try GPUTestSupport.sharedContext()
         let frame = try GPUTestSupport.frameTexture(image)
         let target = try Framebuffer(context: ctx, color: try Texture(context: ctx, width: kind.width,
-                                                                      height: kind.height * mappings.count, format: .rgba32f))
+                                                                      height: kind.height * mappings.count, format: format))
         let renderer = FaceCropRenderer(context: ctx)
+        if let compute { renderer.computePasses = compute }
         try renderer.render(frame: frame, mappings: mappings, kind: kind, into: target)
         return try target.readFloats()
     }
@@ -99,6 +101,37 @@ final class CropTests: XCTestCase {
             let k = (y * 1024 + x) * 4, o = lb * per + (v * 128 + u) * 4
             for c in 0..<3 { XCTAssertEqual(batch[o + c], Float(img.pixels[k + c]) / 127.5 - 1, accuracy: 1e-5) }
         }
+    }
+
+    /// Crops as compute passes (the default on hardware GPUs) equal the fragment ones exactly, for
+    /// every kind, into fp32 and fp16 targets, with items at an offset (frame-batched emotion crops).
+    func testComputeCropsEqualFragmentCrops() throws {
+        let img = try GPUTestSupport.rgba([GPUTestSupport.sample("astronaut.png"), GPUTestSupport.sample("astronaut.png")],
+                                          filter: "hstack", width: 1024, height: 512)
+        let tiles = DetectionTiling.tiles(frameWidth: 1024, frameHeight: 512, minFace: 48).map(CropMapping.tile)
+        let roi = CropMapping.roi(FaceROI(center: Point2(230, 180), size: 260, rotation: 0.3).transform())
+        for (kind, maps) in [(FaceCropKind.detector, tiles), (.landmarks, [roi, roi]), (.emotion, [roi])] {
+            for format in [TextureFormat.rgba32f, .rgba16f] {
+                let f = try render(img, maps, kind: kind, compute: false, format: format)
+                let c = try render(img, maps, kind: kind, compute: true, format: format)
+                XCTAssertEqual(c, f, "\(kind) \(format)")
+            }
+        }
+        // Items rendered at an offset into a shared target, compute vs fragment.
+        let ctx = try GPUTestSupport.sharedContext()
+        let frame = try GPUTestSupport.frameTexture(img)
+        var outs: [[Float]] = []
+        for compute in [false, true] {
+            let target = try Framebuffer(context: ctx, color: try Texture(context: ctx, width: 64, height: 64 * 3, format: .rgba32f))
+            let r = FaceCropRenderer(context: ctx)
+            r.computePasses = compute
+            try r.render(frame: frame, mappings: [roi], kind: .emotion, into: target)
+            try r.render(frame: frame, mappings: [roi, roi], kind: .emotion, into: target, firstItem: 1)
+            outs.append(try target.readFloats())
+        }
+        XCTAssertEqual(outs[1], outs[0])
+        let per = 64 * 64 * 4
+        XCTAssertEqual(Array(outs[1][0..<per]), Array(outs[1][per..<2 * per]), "item 1 (offset) equals item 0")
     }
 
     /// Emotion crop from MediaPipe's landmarks vs fer's own crop (Haar box, axis-aligned, OpenCV

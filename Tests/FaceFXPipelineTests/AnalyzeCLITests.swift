@@ -150,7 +150,8 @@ final class AnalyzeCLITests: XCTestCase {
         // same faces, boxes within a pixel of the software defaults (baked kernels differ in rounding).
         let hw = dir.appendingPathComponent("hw.csv")
         let rh = try CLI.facefx(["analyze", clip.path, "--csv", hw.path, "--min-face", "64"], timeout: 300,
-                                env: ["FACEFX_NN_PASSES": "compute", "FACEFX_NN_BAKE": "0", "FACEFX_FRAME_BATCH": "8"])
+                                env: ["FACEFX_NN_PASSES": "compute", "FACEFX_NN_BAKE": "0", "FACEFX_FRAME_BATCH": "8",
+                                      "FACEFX_CROP_PASSES": "compute"])
         XCTAssertEqual(rh.status, 0, rh.stderr)
         let (header, a) = try readCSVWithPython(dir.appendingPathComponent("a1.csv"))
         let (_, b) = try readCSVWithPython(hw)
