@@ -12,6 +12,9 @@ public final class FramePassthrough {
     private var planeKey: (Int, Int)?
     private var target: Framebuffer?
     private var targetLayout: I420Layout?
+    /// Upload through pixel-unpack buffers (UploadBuffer). `nil`: on for hardware GPUs.
+    public var stagedUpload: Bool?
+    private lazy var uploadBuffers: [UploadBuffer] = (0..<3).map { _ in UploadBuffer(context: context) }
 
     public init(context: GPUContext, programs: ProgramCache? = nil, passes: PassRunner? = nil) {
         self.context = context
@@ -61,14 +64,16 @@ public final class FramePassthrough {
         }
         try context.sync { () throws in
             try prepare(layout: layout)
-            for (texture, plane) in zip(planes, [y, u, v]) {
+            let staged = stagedUpload ?? !context.isSoftware
+            for (k, (texture, plane)) in zip(planes, [y, u, v]).enumerated() {
                 // Whole texels only: the last one may reach into the row padding, which every decoder
                 // allocates (strides are multiples of 16 or more).
                 guard plane.bytesPerRow >= texture.width * 4 else {
                     throw GPUError.invalidArgument("plane stride \(plane.bytesPerRow) shorter than \(texture.width * 4)")
                 }
                 try texture.upload(plane.base, bytesPerRow: plane.bytesPerRow, dataType: .unsignedByte,
-                                   width: texture.width, height: min(texture.height, plane.height))
+                                   width: texture.width, height: min(texture.height, plane.height),
+                                   through: staged ? uploadBuffers[k] : nil)
             }
             guard let target else { throw GPUError.invalidArgument("passthrough target missing") }
             try passes.drawFullscreen(program: try program(), target: target,

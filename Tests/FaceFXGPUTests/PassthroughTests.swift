@@ -5,7 +5,10 @@ import XCTest
 final class PassthroughTests: XCTestCase {
     func testCopyIsExactForOddSizesAndPaddedStrides() throws {
         let ctx = try sharedContext()
+        // From the decoder's memory (the llvmpipe default) and staged through pixel-unpack buffers (hardware).
+        for staged in [false, true] {
         let pass = FramePassthrough(context: ctx)
+        pass.stagedUpload = staged
         for (w, h) in [(641, 359), (1280, 720), (66, 34)] {
             var rng = TestRNG(seed: UInt64(w * 1000 + h))
             let cw = (w + 1) / 2, ch = (h + 1) / 2
@@ -45,5 +48,6 @@ final class PassthroughTests: XCTestCase {
                           format: .yuv420p(), layout: layout, into: o.baseAddress!)
         } } }
         XCTAssertEqual(ctx.debugCounters.totalCreated, before)
+        }
     }
 }
