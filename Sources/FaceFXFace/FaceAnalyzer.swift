@@ -162,11 +162,12 @@ public final class FaceAnalyzer {
     /// Frames per batch for `push`: `settings.analysis.frameBatch`, or by default 8 on hardware GPUs
     /// (where every network pass costs ~13 µs whatever its size, so 8 frames' blendshapes cost about
     /// what one frame's did) and 1 on software renderers (no gain there); FACEFX_FRAME_BATCH overrides.
-    public var frameBatch: Int {
+    /// Decided once (push reads it every frame).
+    public private(set) lazy var frameBatch: Int = {
         if let n = settings.analysis.frameBatch { return max(1, n) }
         if let v = ProcessInfo.processInfo.environment["FACEFX_FRAME_BATCH"], let n = Int(v) { return max(1, n) }
         return context.isSoftware ? 1 : 8
-    }
+    }()
 
     /// Analyses one frame like `analyze`, but runs the blendshape and emotion networks once per
     /// `frameBatch` frames for all their faces: returns the frames completed by this call (none, or

@@ -77,7 +77,7 @@ public final class GPUNetworkRunner: ImageNetworkRunner, TensorNetworkRunner {
         let shapes = graph.outputShapes
         let gateValues = try net.readOutput(gate, replicas: 0..<count)
         let per = gateValues.count / count
-        var kept: [Bool] = (0..<count).map { keep(Array(gateValues.data[($0 * per)..<(($0 + 1) * per)])) }
+        let kept: [Bool] = (0..<count).map { keep(Array(gateValues.data[($0 * per)..<(($0 + 1) * per)])) }
         var results: [[Tensor]] = (0..<count).map { n in
             shapes.indices.map { k in
                 k == gate ? Tensor(shape: shapes[k], data: Array(gateValues.data[(n * per)..<((n + 1) * per)]))
@@ -99,7 +99,6 @@ public final class GPUNetworkRunner: ImageNetworkRunner, TensorNetworkRunner {
             }
             n = end
         }
-        kept.removeAll()
         return results
     }
 

@@ -144,21 +144,8 @@ public final class AnalyzeJob {
                                                   modelsDirectory: models)
         let writer = try FaceRecordWriter(csvPath: o.csvPath, jsonlPath: o.jsonlPath, options: o.records,
                                           overwrite: o.overwrite)
-        let smoothFrame: (FaceFrame) -> [FaceFrame]
-        var flushSmoother: () -> [FaceFrame] = { [] }
-        switch o.smoothing {
-        case .off:
-            smoothFrame = { [$0] }
-        case .online:
-            let s = OnlineFaceSmoother(poseEstimator: analyzer.poseEstimator, settings: settings.smoothing,
-                                       frameWidth: info.width, frameHeight: info.height)
-            smoothFrame = { [s.smooth($0)] }
-        case .offline:
-            let s = WindowedClipSmoother(poseEstimator: analyzer.poseEstimator, settings: settings.smoothing,
-                                         frameWidth: info.width, frameHeight: info.height)
-            smoothFrame = { s.push($0) }
-            flushSmoother = { s.finish() }
-        }
+        let (smoothFrame, flushSmoother) = FaceStage.makeSmoother(o.smoothing, poseEstimator: analyzer.poseEstimator,
+                                                                 settings: settings, width: info.width, height: info.height)
 
         let progress = ProgressReporter(mode: o.progress, label: (o.input as NSString).lastPathComponent,
                                         totalFrames: info.estimatedFrameCount)

@@ -55,15 +55,21 @@ final class FaceStage {
     /// `push` returns the frames that are final; `finish` the rest.
     func makeSmoother(_ mode: AnalyzeSmoothing, settings: FaceSettings, width: Int, height: Int)
         -> (push: (FaceFrame) -> [FaceFrame], finish: () -> [FaceFrame]) {
+        FaceStage.makeSmoother(mode, poseEstimator: analyzer.poseEstimator, settings: settings, width: width, height: height)
+    }
+
+    /// The same for any analyzer's pose estimator (analyze builds its analyzer without a FaceStage).
+    static func makeSmoother(_ mode: AnalyzeSmoothing, poseEstimator: HeadPoseEstimator, settings: FaceSettings,
+                             width: Int, height: Int) -> (push: (FaceFrame) -> [FaceFrame], finish: () -> [FaceFrame]) {
         switch mode {
         case .off:
             return ({ [$0] }, { [] })
         case .online:
-            let s = OnlineFaceSmoother(poseEstimator: analyzer.poseEstimator, settings: settings.smoothing,
+            let s = OnlineFaceSmoother(poseEstimator: poseEstimator, settings: settings.smoothing,
                                        frameWidth: width, frameHeight: height)
             return ({ [s.smooth($0)] }, { [] })
         case .offline:
-            let s = WindowedClipSmoother(poseEstimator: analyzer.poseEstimator, settings: settings.smoothing,
+            let s = WindowedClipSmoother(poseEstimator: poseEstimator, settings: settings.smoothing,
                                          frameWidth: width, frameHeight: height)
             return ({ s.push($0) }, { s.finish() })
         }

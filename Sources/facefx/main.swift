@@ -86,6 +86,29 @@ struct GPUOptions: ParsableArguments {
     }
 }
 
+/// Encoder options shared by render and batch.
+struct EncoderOptionGroup: ParsableArguments {
+    @Option(name: .long, help: "Constant rate factor (quality; lower is better).")
+    var crf: Int = 18
+
+    @Option(name: .long, help: "Encoder preset (x264/x265: ultrafast ... medium ... veryslow).")
+    var preset: String = "medium"
+
+    @Option(name: .long, help: "Video codec: h264, h265 or vp9.")
+    var codec: String = "h264"
+
+    func validate() throws {
+        guard (0...63).contains(crf) else { throw ValidationError("--crf must be between 0 and 63, got \(crf)") }
+    }
+
+    func videoCodec() throws -> VideoCodecChoice {
+        guard let c = VideoCodecChoice(rawValue: codec.lowercased()) else {
+            throw CLIError(message: "--codec: unknown codec '\(codec)' (expected h264, h265 or vp9)", exitCode: 2)
+        }
+        return c
+    }
+}
+
 /// Face tracking options shared by render and preview (analyze has the same flags).
 struct TrackingOptionGroup: ParsableArguments {
     @Option(name: .long, help: "Most faces tracked at once.")
@@ -155,14 +178,7 @@ struct Render: ParsableCommand {
 
     @OptionGroup var tracking: TrackingOptionGroup
 
-    @Option(name: .long, help: "Constant rate factor (quality; lower is better).")
-    var crf: Int = 18
-
-    @Option(name: .long, help: "Encoder preset (x264/x265: ultrafast ... medium ... veryslow).")
-    var preset: String = "medium"
-
-    @Option(name: .long, help: "Video codec: h264, h265 or vp9.")
-    var codec: String = "h264"
+    @OptionGroup var encoder: EncoderOptionGroup
 
     @Flag(name: .long, help: "Replace OUTPUT if it exists.")
     var overwrite = false
@@ -173,15 +189,12 @@ struct Render: ParsableCommand {
     @OptionGroup var gpuOptions: GPUOptions
 
     func validate() throws {
-        guard (0...63).contains(crf) else { throw ValidationError("--crf must be between 0 and 63, got \(crf)") }
     }
 
     func run() throws {
-        guard let videoCodec = VideoCodecChoice(rawValue: codec.lowercased()) else {
-            throw CLIError(message: "--codec: unknown codec '\(codec)' (expected h264, h265 or vp9)", exitCode: 2)
-        }
+        let videoCodec = try encoder.videoCodec()
         var options = RenderOptions(
-            input: input, output: output, codec: videoCodec, crf: crf, preset: preset,
+            input: input, output: output, codec: videoCodec, crf: encoder.crf, preset: encoder.preset,
             overwrite: overwrite, gpu: try gpuOptions.selection(),
             progress: quiet ? .quiet : .auto)
         options.filters = filter
@@ -410,14 +423,7 @@ struct Batch: ParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Print the planned INPUT → OUTPUT pairs (this shard's) and exit.")
     var dryRun = false
 
-    @Option(name: .long, help: "Constant rate factor (quality; lower is better).")
-    var crf: Int = 18
-
-    @Option(name: .long, help: "Encoder preset (x264/x265: ultrafast ... medium ... veryslow).")
-    var preset: String = "medium"
-
-    @Option(name: .long, help: "Video codec: h264, h265 or vp9.")
-    var codec: String = "h264"
+    @OptionGroup var encoder: EncoderOptionGroup
 
     @Flag(name: .long, help: "Replace outputs that exist.")
     var overwrite = false
@@ -428,17 +434,14 @@ struct Batch: ParsableCommand {
     @OptionGroup var gpuOptions: GPUOptions
 
     func validate() throws {
-        guard (0...63).contains(crf) else { throw ValidationError("--crf must be between 0 and 63, got \(crf)") }
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1, got \(jobs)") }
         if skipExisting && overwrite { throw ValidationError("--skip-existing and --overwrite exclude each other") }
     }
 
     func run() throws {
-        guard let videoCodec = VideoCodecChoice(rawValue: codec.lowercased()) else {
-            throw CLIError(message: "--codec: unknown codec '\(codec)' (expected h264, h265 or vp9)", exitCode: 2)
-        }
-        guard videoCodec.acceptsPreset(preset) else {
-            throw CLIError(message: "--preset: unknown preset '\(preset)' (ultrafast ... medium ... veryslow)", exitCode: 2)
+        let videoCodec = try encoder.videoCodec()
+        guard videoCodec.acceptsPreset(encoder.preset) else {
+            throw CLIError(message: "--preset: unknown preset '\(encoder.preset)' (ultrafast ... medium ... veryslow)", exitCode: 2)
         }
         if analyzeOnly && !filter.isEmpty {
             throw CLIError(message: "--analyze-only writes no video: --filter has nothing to draw on", exitCode: 2)
@@ -472,7 +475,7 @@ struct Batch: ParsableCommand {
         }
         if let summary { try checkSummaryPath(summary) }
         var batchOptions = BatchOptions(
-            plan: plan, action: action, codec: videoCodec, crf: crf, preset: preset, gpu: gpu, jobs: jobs,
+            plan: plan, action: action, codec: videoCodec, crf: encoder.crf, preset: encoder.preset, gpu: gpu, jobs: jobs,
             skipExisting: skipExisting, overwrite: overwrite, progress: quiet ? .quiet : .auto,
             summaryPath: summary, commandLine: CommandLine.arguments)
         batchOptions.filters = filter

@@ -119,6 +119,8 @@ public final class CompiledNetwork {
     private var copyProgram: Program?
     /// The passes resolved for replay (encode).
     private var sequence: PassSequence?
+    /// FACEFX_NN_REPLAY=0: encode through PassRunner pass by pass instead (A/B), read once.
+    private static let replay = ProcessInfo.processInfo.environment["FACEFX_NN_REPLAY"] != "0"
 
     /// Bytes of weight and constant textures.
     public private(set) var weightBytes = 0
@@ -453,7 +455,7 @@ public final class CompiledNetwork {
     /// Queues every pass (no wait). Inputs must have been written (upload or a crop shader).
     public func encode() throws {
         let runner = engine.runner
-        if let seq = sequence, ProcessInfo.processInfo.environment["FACEFX_NN_REPLAY"] != "0" {
+        if let seq = sequence, CompiledNetwork.replay {
             try seq.run()
             return
         }
