@@ -359,9 +359,8 @@ public final class OverlayRenderer {
 
     private func drawGeometric(_ range: Range<Int>, faces: [OverlayFace], frames: [FaceFrame], levels: [[Float]],
                                target: Framebuffer, width w: Int, height h: Int) throws {
-        var perFace: [(base: Int, draws: [Draw])] = []
-        var minP = Vec2(Float.infinity, Float.infinity), maxP = -minP
-        func grow(_ p: Vec2) { minP = Vec2(min(minP.x, p.x), min(minP.y, p.y)); maxP = Vec2(max(maxP.x, p.x), max(maxP.y, p.y)) }
+        // Per face: its vertex block, its draws and the pixel box they cover.
+        var perFace: [(base: Int, draws: [Draw], box: (x0: Int, y0: Int, x1: Int, y1: Int))] = []
         for (k, face) in faces.enumerated() {
             let f = frames[k]
             var draws: [Draw] = []
@@ -385,9 +384,15 @@ public final class OverlayRenderer {
                 default: break
                 }
             }
-            if draws.isEmpty { perFace.append((-1, [])); continue }
+            if draws.isEmpty { continue }
+            var minP = Vec2(Float.infinity, Float.infinity), maxP = -minP
+            func grow(_ p: Vec2) { minP = Vec2(min(minP.x, p.x), min(minP.y, p.y)); maxP = Vec2(max(maxP.x, p.x), max(maxP.y, p.y)) }
             if needsMesh { for i in 0..<FaceLandmarks.meshCount { grow(f.xy(i)) } }
             for i in stride(from: 0, to: loose.count, by: OverlayVertex.floats) { grow(Vec2(loose[i], loose[i + 1])) }
+            guard minP.x <= maxP.x else { continue }
+            let x0 = max(0, Int(floor(minP.x)) - 2), y0 = max(0, Int(floor(minP.y)) - 2)
+            let x1 = min(w, Int(ceil(maxP.x)) + 2), y1 = min(h, Int(ceil(maxP.y)) + 2)
+            guard x1 > x0, y1 > y0 else { continue }
             // Face block: mesh vertices with canonical UVs, then the occluder's back ring and cap.
             var block: [Float] = []
             block.reserveCapacity(faceVertexCount * OverlayVertex.floats)
@@ -405,32 +410,30 @@ public final class OverlayRenderer {
             let cap = center + f.ez * depth * 1.1
             block += [cap.x, cap.y, cap.z, 0, 0, 1]
             let base = try push(block + loose)
-            perFace.append((base, draws))
+            perFace.append((base, draws, (x0, y0, x1, y1)))
         }
-        guard minP.x <= maxP.x else { return }
-        let x0 = max(0, Int(floor(minP.x)) - 2), y0 = max(0, Int(floor(minP.y)) - 2)
-        let x1 = min(w, Int(ceil(maxP.x)) + 2), y1 = min(h, Int(ceil(maxP.y)) + 2)
-        guard x1 > x0, y1 > y0 else { return }
+        guard !perFace.isEmpty else { return }
 
-        if let msaa {
-            glBindFramebuffer(GLenum(GL_FRAMEBUFFER), msaa.handle)
-        } else {
-            glBindFramebuffer(GLenum(GL_FRAMEBUFFER), direct!.1.handle)
-        }
         glViewport(0, 0, GLsizei(w), GLsizei(h))
         glEnable(GLenum(GL_SCISSOR_TEST))
-        glScissor(GLint(x0), GLint(y0), GLsizei(x1 - x0), GLsizei(y1 - y0))
-        glDisable(GLenum(GL_BLEND)); glDisable(GLenum(GL_DEPTH_TEST))
-        geometry.bind(base: 0)
-        if msaa != nil {
-            // Every sample starts as the frame's pixel, so untouched pixels resolve to themselves exactly.
-            glUseProgram(copyProgram.handle)
-            bind(0, target.color)
-            glDrawArrays(GLenum(GL_TRIANGLES), 0, 3)
-        }
         for p in [textured, occluder, debugProgram] { setFrameUniforms(p, w, h) }
-        glBlendFuncSeparate(GLenum(GL_ONE), GLenum(GL_ONE_MINUS_SRC_ALPHA), GLenum(GL_ZERO), GLenum(GL_ONE))
-        for (base, draws) in perFace where base >= 0 {
+        // One face at a time, each within its own box (far faces first): with multisampling the box is
+        // copied in, drawn and resolved before the next face, so overlapping faces composite in order,
+        // and only the faces' boxes (not the box around all of them) pass through the multisampled
+        // target — on GPUs with few pixel-shading units that copy and resolve are most of the cost.
+        for (base, draws, box) in perFace {
+            let (x0, y0, x1, y1) = box
+            glBindFramebuffer(GLenum(GL_FRAMEBUFFER), msaa?.handle ?? direct!.1.handle)
+            glScissor(GLint(x0), GLint(y0), GLsizei(x1 - x0), GLsizei(y1 - y0))
+            if msaa != nil {
+                // Every sample starts as the frame's pixel, so untouched pixels resolve to themselves exactly.
+                glDisable(GLenum(GL_BLEND)); glDisable(GLenum(GL_DEPTH_TEST))
+                glUseProgram(copyProgram.handle)
+                bind(0, target.color)
+                geometry.bind(base: 0)
+                glDrawArrays(GLenum(GL_TRIANGLES), 0, 3)
+            }
+            glBlendFuncSeparate(GLenum(GL_ONE), GLenum(GL_ONE_MINUS_SRC_ALPHA), GLenum(GL_ZERO), GLenum(GL_ONE))
             glDepthMask(GLboolean(GL_TRUE))
             glClearDepthf(1)
             glClear(GLbitfield(GL_DEPTH_BUFFER_BIT))
@@ -475,10 +478,15 @@ public final class OverlayRenderer {
                     geometry.draw(first: first, count: count)
                 }
             }
+            glDisable(GLenum(GL_BLEND)); glDisable(GLenum(GL_DEPTH_TEST))
+            glDepthMask(GLboolean(GL_TRUE))
+            if let msaa {
+                glDisable(GLenum(GL_SCISSOR_TEST))
+                try msaa.resolve(into: target, x: x0, y: y0, width: x1 - x0, height: y1 - y0)
+                glEnable(GLenum(GL_SCISSOR_TEST))
+            }
         }
-        glDisable(GLenum(GL_SCISSOR_TEST)); glDisable(GLenum(GL_BLEND)); glDisable(GLenum(GL_DEPTH_TEST))
-        glDepthMask(GLboolean(GL_TRUE))
-        if let msaa { try msaa.resolve(into: target, x: x0, y: y0, width: x1 - x0, height: y1 - y0) }
+        glDisable(GLenum(GL_SCISSOR_TEST))
     }
 
     /// Landmark dots, pose axes and the id digits as loose vertices (opacity folded into colour).
