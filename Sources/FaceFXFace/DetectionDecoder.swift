@@ -4,6 +4,7 @@
 // (reverse_output_order: true, x/y/w/h_scale = input size, sigmoid_score, score_clipping_thresh 100)
 // and NonMaxSuppressionCalculator (algorithm WEIGHTED, IoU 0.3); the code is ours.
 
+import FaceFXNeural
 import Foundation
 
 /// One face detection. Coordinates are either normalised [0,1] of the network input (output of
@@ -51,40 +52,52 @@ public struct DetectionDecoder: Sendable {
         let n = anchors.count
         precondition(regressors.count >= n * 16 && scores.count >= n,
                      "expected \(n)×16 regressors and \(n) scores")
+        return (0..<n).compactMap { i in decodeAnchor(i, logit: scores[i], regressors: regressors[(i * 16)..<(i * 16 + 16)]) }
+    }
+
+    /// The detection of anchor `i` from its score logit and 16 regressors, or nil below `minScore`
+    /// (or with a box of no size).
+    func decodeAnchor(_ i: Int, logit raw: Float, regressors reg: ArraySlice<Float>) -> FaceDetection? {
+        let logit = min(max(Double(raw), -settings.scoreClip), settings.scoreClip)
+        let score = 1 / (1 + exp(-logit))
+        if score < settings.minScore { return nil }
         let sx = Double(inputWidth), sy = Double(inputHeight)
-        var out: [FaceDetection] = []
-        for i in 0..<n {
-            let logit = min(max(Double(scores[i]), -settings.scoreClip), settings.scoreClip)
-            let score = 1 / (1 + exp(-logit))
-            if score < settings.minScore { continue }
-            let a = anchors[i], r = i * 16
-            // Offsets are in input pixels relative to the anchor centre; sizes relative to the anchor size.
-            let cx = Double(regressors[r]) / sx * a.width + a.xCenter
-            let cy = Double(regressors[r + 1]) / sy * a.height + a.yCenter
-            let w = Double(regressors[r + 2]) / sx * a.width
-            let h = Double(regressors[r + 3]) / sy * a.height
-            if !(w > 0 && h > 0) { continue }   // MediaPipe rejects negative sizes as invalid
-            var kps: [Point2] = []
-            kps.reserveCapacity(6)
-            for k in 0..<6 {
-                kps.append(Point2(Double(regressors[r + 4 + 2 * k]) / sx * a.width + a.xCenter,
-                                  Double(regressors[r + 5 + 2 * k]) / sy * a.height + a.yCenter))
-            }
-            out.append(FaceDetection(box: Rect(center: Point2(cx, cy), width: w, height: h),
-                                     keypoints: kps, score: score))
+        let a = anchors[i], r = reg.startIndex
+        // Offsets are in input pixels relative to the anchor centre; sizes relative to the anchor size.
+        let cx = Double(reg[r]) / sx * a.width + a.xCenter
+        let cy = Double(reg[r + 1]) / sy * a.height + a.yCenter
+        let w = Double(reg[r + 2]) / sx * a.width
+        let h = Double(reg[r + 3]) / sy * a.height
+        if !(w > 0 && h > 0) { return nil }   // MediaPipe rejects negative sizes as invalid
+        var kps: [Point2] = []
+        kps.reserveCapacity(6)
+        for k in 0..<6 {
+            kps.append(Point2(Double(reg[r + 4 + 2 * k]) / sx * a.width + a.xCenter,
+                              Double(reg[r + 5 + 2 * k]) / sy * a.height + a.yCenter))
         }
-        return out
+        return FaceDetection(box: Rect(center: Point2(cx, cy), width: w, height: h), keypoints: kps, score: score)
+    }
+
+    /// The logit below which no anchor can pass `minScore`, a little low so that rounding never
+    /// drops one (`decodeAnchor` applies the exact test): the threshold for reading rows back.
+    public var logitThreshold: Float {
+        let p = settings.minScore
+        if p <= 0 { return -Float.greatestFiniteMagnitude }
+        if p >= 1 { return Float(settings.scoreClip) - 1e-3 }
+        return Float(log(p / (1 - p))) - 1e-3
+    }
+
+    /// Detections (after weighted NMS) from the rows whose logit passed `logitThreshold`: row =
+    /// anchor index, score = logit, values = its 16 regressors.
+    public func decode(rows: [ScoredRow]) -> [FaceDetection] {
+        let all = rows.compactMap { r -> FaceDetection? in
+            guard r.row < anchors.count, r.values.count >= 16 else { return nil }
+            return decodeAnchor(r.row, logit: r.score, regressors: r.values[0..<16])
+        }
+        return Self.weightedNMS(all, iouThreshold: settings.nmsIoU)
     }
 
     /// decodeAll + weighted NMS: the detector's final output, normalised to the network input.
-    /// Whether any anchor's score passes `minScore` (same clipping and sigmoid as `decodeAll`).
-    public func anyCandidate(scores: [Float]) -> Bool {
-        scores.contains { s in
-            let logit = min(max(Double(s), -settings.scoreClip), settings.scoreClip)
-            return 1 / (1 + exp(-logit)) >= settings.minScore
-        }
-    }
-
     public func decode(regressors: [Float], scores: [Float]) -> [FaceDetection] {
         Self.weightedNMS(decodeAll(regressors: regressors, scores: scores), iouThreshold: settings.nmsIoU)
     }

@@ -354,20 +354,16 @@ public final class FaceAnalyzer {
     /// All tiles of the frame through the detector (batched up to the runner's maxBatch per run),
     /// decoded, mapped to frame pixels and merged across tiles.
     public func detect(frame: Texture, width: Int, height: Int, tiles: [DetectionTile]) throws -> [FaceDetection] {
-        // Scores first; box regressors are read back only for tiles with a score above threshold.
-        let outs = try runImageNetwork(networks.detector, frame: frame, kind: .detector, mappings: tiles.map(CropMapping.tile),
-                                       gate: (detectorScoreOutput, { [decoder] in decoder.anyCandidate(scores: $0) }))
-        var perTile: [(tile: DetectionTile, detections: [FaceDetection])] = []
-        for (tile, o) in zip(tiles, outs) {
-            guard o.count == 2, o[detectorScoreOutput].count == decoder.anchors.count else {
-                throw FaceAnalysisError.networkShape("detector outputs \(o.map(\.shape))")
+        // Only the anchors that can pass the score threshold come back (compacted on the GPU).
+        let net = networks.detector
+        let rows = try runImageNetwork(net, frame: frame, kind: .detector, mappings: tiles.map(CropMapping.tile)) {
+            try net.runRows(count: $0, score: detectorScoreOutput, data: 1 - detectorScoreOutput, threshold: decoder.logitThreshold)
+        }
+        let perTile = try zip(tiles, rows).map { tile, r -> (tile: DetectionTile, detections: [FaceDetection]) in
+            guard r.allSatisfy({ $0.values.count == 16 }) else {
+                throw FaceAnalysisError.networkShape("detector rows of \(r.first?.values.count ?? 0) regressors")
             }
-            let reg = o[1 - detectorScoreOutput]
-            if reg.count == 0 { perTile.append((tile, [])); continue }
-            guard reg.count == decoder.anchors.count * 16 else {
-                throw FaceAnalysisError.networkShape("detector outputs \(o.map(\.shape))")
-            }
-            perTile.append((tile, decoder.decode(regressors: reg.data, scores: o[detectorScoreOutput].data)))
+            return (tile, decoder.decode(rows: r))
         }
         return DetectionTiling.merge(tileDetections: perTile, frameWidth: Double(width), frameHeight: Double(height),
                                      settings: settings.detector)
@@ -422,16 +418,21 @@ public final class FaceAnalyzer {
     }
 
     /// Renders the crops into the runner's input texture and runs it, in chunks of its maxBatch.
-    func runImageNetwork(_ net: ImageNetworkRunner, frame: Texture, kind: FaceCropKind, mappings: [Affine2D],
-                         gate: (output: Int, keep: ([Float]) -> Bool)? = nil) throws -> [[Tensor]] {
-        var out: [[Tensor]] = []
+    func runImageNetwork(_ net: ImageNetworkRunner, frame: Texture, kind: FaceCropKind, mappings: [Affine2D]) throws -> [[Tensor]] {
+        try runImageNetwork(net, frame: frame, kind: kind, mappings: mappings) { try net.run(count: $0) }
+    }
+
+    /// Same with another way of running and reading each chunk (`run(count)` → one result per item).
+    func runImageNetwork<R>(_ net: ImageNetworkRunner, frame: Texture, kind: FaceCropKind, mappings: [Affine2D],
+                            run: (Int) throws -> [R]) throws -> [R] {
+        var out: [R] = []
         out.reserveCapacity(mappings.count)
         var start = 0
         while start < mappings.count {
             let chunk = Array(mappings[start ..< min(mappings.count, start + net.maxBatch)])
             let target = try net.inputTarget(capacity: chunk.count)
             try crops.render(frame: frame, mappings: chunk, kind: kind, into: target)
-            let r = try gate.map { try net.run(count: chunk.count, gate: $0.output, keep: $0.keep) } ?? net.run(count: chunk.count)
+            let r = try run(chunk.count)
             guard r.count == chunk.count else { throw FaceAnalysisError.networkShape("\(r.count) results for \(chunk.count) items") }
             out += r
             start += chunk.count

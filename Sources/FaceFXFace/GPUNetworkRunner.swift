@@ -68,38 +68,14 @@ public final class GPUNetworkRunner: ImageNetworkRunner, TensorNetworkRunner {
         return try split(net.readOutputs(), batch: net.batch, count: count)
     }
 
-    public func run(count: Int, gate: Int, keep: ([Float]) -> Bool) throws -> [[Tensor]] {
+    /// Compacted on the GPU (`CompiledNetwork.readRows`): only the passing rows are read back.
+    public func runRows(count: Int, score: Int, data: Int, threshold: Float) throws -> [[ScoredRow]] {
         guard count > 0 else { return [] }
         guard let net = current, net.batch >= count else {
-            throw NetworkRunnerError.unsupportedInput("run(count: \(count)) before inputTarget(capacity:)")
+            throw NetworkRunnerError.unsupportedInput("runRows(count: \(count)) before inputTarget(capacity:)")
         }
         try net.encode()
-        let shapes = graph.outputShapes
-        let gateValues = try net.readOutput(gate, replicas: 0..<count)
-        let per = gateValues.count / count
-        let kept: [Bool] = (0..<count).map { keep(Array(gateValues.data[($0 * per)..<(($0 + 1) * per)])) }
-        var results: [[Tensor]] = (0..<count).map { n in
-            shapes.indices.map { k in
-                k == gate ? Tensor(shape: shapes[k], data: Array(gateValues.data[(n * per)..<((n + 1) * per)]))
-                          : Tensor(shape: [0], data: [])
-            }
-        }
-        // The other outputs: one read per run of consecutive kept items.
-        var n = 0
-        while n < count {
-            guard kept[n] else { n += 1; continue }
-            var end = n
-            while end < count && kept[end] { end += 1 }
-            for k in shapes.indices where k != gate {
-                let t = try net.readOutput(k, replicas: n..<end)
-                let size = t.count / (end - n)
-                for i in n..<end {
-                    results[i][k] = Tensor(shape: shapes[k], data: Array(t.data[((i - n) * size)..<((i - n + 1) * size)]))
-                }
-            }
-            n = end
-        }
-        return results
+        return try net.readRows(score: score, data: data, count: count, threshold: threshold)
     }
 
     public func run(batch inputs: [Tensor]) throws -> [[Tensor]] {

@@ -36,17 +36,23 @@ public protocol ImageNetworkRunner: AnyObject {
     /// Runs the network on items 0..<count of the input target (after the crop pass was queued);
     /// returns each item's outputs in the model's output order, batch dimension 1.
     func run(count: Int) throws -> [[Tensor]]
-    /// As `run(count:)`, but output `gate` is read first and the other outputs only for the items
-    /// whose gate values `keep` accepts; the others get empty tensors there. (The detector: most
-    /// tiles hold no face, and their 896×16 box regressors need not cross the bus.)
-    func run(count: Int, gate: Int, keep: ([Float]) -> Bool) throws -> [[Tensor]]
+    /// Runs the network on items 0..<count and returns, per item in row order, the rows of output
+    /// `data` (shape [1, A, C]) whose score in output `score` (shape [1, A, 1]) is ≥ `threshold`.
+    /// (The detector: of 896 anchors in each of 66 tiles a few hundred pass, and only those
+    /// need to cross the bus.)
+    func runRows(count: Int, score: Int, data: Int, threshold: Float) throws -> [[ScoredRow]]
 }
 
 extension ImageNetworkRunner {
     public var outputElementCounts: [Int] { [] }
-    public func run(count: Int, gate: Int, keep: ([Float]) -> Bool) throws -> [[Tensor]] {
-        try run(count: count).map { outs in
-            keep(outs[gate].data) ? outs : outs.enumerated().map { k, t in k == gate ? t : Tensor(shape: [0], data: []) }
+    /// From the whole outputs (CPU networks).
+    public func runRows(count: Int, score: Int, data: Int, threshold: Float) throws -> [[ScoredRow]] {
+        try run(count: count).enumerated().map { n, outs in
+            let s = outs[score].data, d = outs[data].data
+            let width = s.isEmpty ? 0 : d.count / s.count
+            return s.indices.compactMap { a in
+                s[a] >= threshold ? ScoredRow(replica: n, row: a, score: s[a], values: Array(d[(a * width)..<((a + 1) * width)])) : nil
+            }
         }
     }
 }

@@ -159,8 +159,13 @@ public final class Framebuffer {
         try context.sync { () throws in
             glBindFramebuffer(GLenum(GL_READ_FRAMEBUFFER), handle)
             if attachment != 0 { glReadBuffer(GLenum(GL_COLOR_ATTACHMENT0) + GLenum(attachment)) }
-            out.withUnsafeMutableBytes {
-                glReadPixels(GLint(x), GLint(y), GLsizei(rw), GLsizei(rh), GLenum(GL_RGBA), GLenum(GL_FLOAT), $0.baseAddress)
+            out.withUnsafeMutableBytes { dst in
+                let staged = context.readsThroughPackBuffer
+                    && context.readPacked(x: x, y: y, width: rw, height: rh, format: GLenum(GL_RGBA), type: GLenum(GL_FLOAT),
+                                          bytes: dst.count) { dst.baseAddress!.copyMemory(from: $0, byteCount: dst.count) }
+                if !staged {
+                    glReadPixels(GLint(x), GLint(y), GLsizei(rw), GLsizei(rh), GLenum(GL_RGBA), GLenum(GL_FLOAT), dst.baseAddress)
+                }
             }
             if attachment != 0 { glReadBuffer(GLenum(GL_COLOR_ATTACHMENT0)) }
             glBindFramebuffer(GLenum(GL_READ_FRAMEBUFFER), 0)

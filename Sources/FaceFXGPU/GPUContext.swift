@@ -70,6 +70,13 @@ public final class GPUContext {
     private var display: EGLDisplay?
     private var context: EGLContext?
     private var counters = GPUObjectCounters()
+    /// Pixel-pack buffer for readbacks (`readPacked`), owned by the context, grown on demand.
+    private var packBuffer: GLuint = 0
+    private var packBufferSize = 0
+    /// Readbacks go through the pack buffer (`FACEFX_READ_PBO=0` reads into client memory directly).
+    /// On the H100 that made reading 4.4 MB of detector outputs as RGBA32F several times faster
+    /// (the direct path converted on the CPU at ~1.4 GB/s).
+    public let readsThroughPackBuffer = ProcessInfo.processInfo.environment["FACEFX_READ_PBO"] != "0"
 
     /// Creates the display and context on a new GL thread. Fails with a one-line GPUError
     /// when no display opens, no GLES 3.1 context can be made, or EXT_color_buffer_float is missing.
@@ -80,7 +87,9 @@ public final class GPUContext {
 
     deinit {
         let (d, c) = (display, context)
+        var pb = packBuffer
         let close = {
+            if pb != 0 { glDeleteBuffers(1, &pb) }
             if let d = d {
                 eglMakeCurrent(d, cgles_no_surface(), cgles_no_surface(), cgles_no_context())
                 if let c = c { eglDestroyContext(d, c) }
@@ -139,6 +148,26 @@ public final class GPUContext {
     /// atexit clean-up under a still-busy GL thread.
     func deleteLater(_ kind: GLObjectKind, _ delete: () -> Void) {
         thread.sync { delete(); noteDeleted(kind) }
+    }
+
+    /// GL thread: glReadPixels of the bound read framebuffer's rectangle through the context's
+    /// pixel-pack buffer, then `body` on the mapped bytes (`bytes` of them). false (nothing read)
+    /// if the buffer could not be mapped: read into client memory instead.
+    func readPacked(x: Int, y: Int, width: Int, height: Int, format: GLenum, type: GLenum, bytes: Int,
+                    _ body: (UnsafeRawPointer) -> Void) -> Bool {
+        if packBuffer == 0 { glGenBuffers(1, &packBuffer) }
+        glBindBuffer(GLenum(GL_PIXEL_PACK_BUFFER), packBuffer)
+        defer { glBindBuffer(GLenum(GL_PIXEL_PACK_BUFFER), 0) }
+        if bytes > packBufferSize {
+            glBufferData(GLenum(GL_PIXEL_PACK_BUFFER), GLsizeiptr(bytes), nil, GLenum(GL_STREAM_READ))
+            packBufferSize = bytes
+        }
+        glReadPixels(GLint(x), GLint(y), GLsizei(width), GLsizei(height), format, type, nil)
+        guard let p = glMapBufferRange(GLenum(GL_PIXEL_PACK_BUFFER), 0, GLsizeiptr(bytes), GLbitfield(GL_MAP_READ_BIT)) else {
+            return false
+        }
+        body(UnsafeRawPointer(p))
+        return glUnmapBuffer(GLenum(GL_PIXEL_PACK_BUFFER)) == GLboolean(GL_TRUE)
     }
 
     /// Throws if the GL error flag is set (used after uploads and allocations, not per draw).

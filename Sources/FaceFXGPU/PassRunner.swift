@@ -123,6 +123,24 @@ public final class PassRunner {
         }
     }
 
+    /// Runs a complete compute shader (`ProgramCache.computeShader`) over `groups` work groups with
+    /// `buffer` at storage binding 0; a barrier then makes its buffer writes visible to mapped reads.
+    public func dispatch(program: Program, groups: (x: Int, y: Int, z: Int), buffer: StorageBuffer,
+                         inputs: [PassInput] = [], uniforms: [String: UniformValue] = [:]) throws {
+        precondition(program.isCompute, "dispatch needs a compute program (\(program.name))")
+        for i in inputs { try i.texture.checkAlive() }
+        guard groups.x > 0, groups.y > 0, groups.z > 0 else { return }
+        context.sync {
+            glUseProgram(program.handle)
+            bind(program, inputs, uniforms)
+            glBindBufferBase(GLenum(GL_SHADER_STORAGE_BUFFER), 0, buffer.handle)
+            glDispatchCompute(GLuint(groups.x), GLuint(groups.y), GLuint(groups.z))
+            glMemoryBarrier(GLbitfield(GL_BUFFER_UPDATE_BARRIER_BIT | GL_SHADER_STORAGE_BARRIER_BIT))
+            glBindBufferBase(GLenum(GL_SHADER_STORAGE_BUFFER), 0, 0)
+            unbind(inputs)
+        }
+    }
+
     /// Barrier after each dispatch: texture fetches, image access, framebuffer reads, uploads and
     /// pixel transfers all see its writes. FACEFX_CS_BARRIER=min (benchmarks) keeps only texture
     /// fetch + image access; `finishComputeWrites` then covers the rest at the end of a network.

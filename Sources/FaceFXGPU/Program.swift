@@ -271,6 +271,18 @@ public final class ProgramCache {
         return p
     }
 
+    /// A complete compute shader in Shaders/ (its own `layout(local_size_x …) in` and `main`), as
+    /// GLSL ES 3.10 with the usual preamble. Run with `PassRunner.dispatch(program:groups:buffer:...)`.
+    public func computeShader(_ name: String, defines: [String: String] = [:]) throws -> Program {
+        let key = "cs:" + ProgramCache.key(fragment: name, vertex: "", defines: defines, version: "310 es")
+        if let p = programs[key] { return p }
+        guard let body = ShaderLibrary.source(name) else { throw GPUError.shaderNotFound(name) }
+        let pre = ProgramCache.preamble(fragment: true, defines: defines, version: "310 es")
+        let p = try Program(context: context, name: key, computeSource: pre + body, bodyLineOffset: ProgramCache.lineCount(pre))
+        programs[key] = p
+        return p
+    }
+
     /// A shader file's source with its #includes resolved (for generated shaders built on a library file).
     public static func librarySource(_ name: String) -> String? { ShaderLibrary.source(name) }
 

@@ -119,6 +119,8 @@ public final class CompiledNetwork {
     private var copyProgram: Program?
     /// The passes resolved for replay (encode).
     private var sequence: PassSequence?
+    /// Where `readRows` compacts rows (made on first use, sized for every row of the batch).
+    var rowBuffer: StorageBuffer?
     /// FACEFX_NN_REPLAY=0: encode through PassRunner pass by pass instead (A/B), read once.
     private static let replay = ProcessInfo.processInfo.environment["FACEFX_NN_REPLAY"] != "0"
 
