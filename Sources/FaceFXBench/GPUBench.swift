@@ -10,6 +10,7 @@
 //                            [--split-readback] (time of the passes and of the readback apart)
 //                            [--check] (replica 0 against the CPU reference)
 //   facefx-gpubench proto [--batch N]   (conv kernel-variant micro-benchmarks, Proto.swift)
+//   facefx-gpubench floor               (fixed cost of one dependent pass: dispatch / draw + barrier, Floor.swift)
 // Arguments are parsed by hand: this target deliberately has no ArgumentParser dependency.
 import FaceFXOverlay
 import FaceFXGPU
@@ -308,7 +309,8 @@ public enum GPUBench {
         case "networks": networks(options)
         case "chain": chain(options, chainOptions)
         case "proto": proto(options)
-        default: fail("unknown command \(options.command): expected info, color, networks, chain or proto")
+        case "floor": floorBench(options)
+        default: fail("unknown command \(options.command): expected info, color, networks, chain, proto or floor")
         }
     }
 }
