@@ -104,6 +104,7 @@ func parse(_ args: [String]) -> Options {
                                             [--precision fp16,fp32] [--only NAME] [--profile] [--lp-threads N]
                    facefx-gpubench chain [--width W] [--height H] [--frames N] [--faces 1,4] [--filters lipstick,anonymize]
                                          [--models DIR] [--gpu auto|cpu|N]   (FACEFX_NN=fp16|fp32|cpu picks the networks)
+                   facefx-gpubench floor [--gpu auto|cpu|N]   (fixed cost of one dependent pass: dispatch or draw + barrier)
             """)
             exit(0)
         default: fail("unknown argument \(a) (try --help)")
@@ -282,7 +283,7 @@ func color(_ o: Options) {
     }
 }
 
-/// The GPU benchmarks (info, color, networks, chain, proto), shared by `facefx bench` and the
+/// The GPU benchmarks (info, color, networks, chain, proto, floor), shared by `facefx bench` and the
 /// FFmpeg-free `facefx-gpubench` executable that runs on GPU machines without FFmpeg.
 public enum GPUBench {
     /// Filter images for `chain`: `facefx bench` passes its PNG decoder; the FFmpeg-free executable has
