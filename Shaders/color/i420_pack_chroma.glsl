@@ -38,7 +38,7 @@ vec3 subsampledRGB(int i, float v) {
 }
 
 void main() {
-    ivec2 t = ivec2(gl_FragCoord.xy);
+    ivec2 t = ivec2(PASS_XY);
     int offset = t.y * u_stride + 4 * t.x;
     bool isV = offset >= u_vOffset;
     int local = offset - (isV ? u_vOffset : u_uOffset);

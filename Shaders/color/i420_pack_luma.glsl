@@ -4,9 +4,9 @@
 uniform vec4 u_yRow;  // Y code = dot(u_yRow.xyz, rgb) + u_yRow.w
 
 void main() {
-    ivec2 t = ivec2(gl_FragCoord.xy);
+    ivec2 t = ivec2(PASS_XY);
     vec4 x = vec4(4 * t.x) + vec4(0.5, 1.5, 2.5, 3.5);  // pixel centres
-    float v = gl_FragCoord.y * u_invSize.y;
+    float v = PASS_XY.y * u_invSize.y;
     // NEAREST sampler: texture() at texel centres is exact and cheaper than texelFetch on llvmpipe.
     mat4x3 rgb = mat4x3(texture(u_frame, vec2(x.x * u_invSize.x, v)).rgb,
                         texture(u_frame, vec2(x.y * u_invSize.x, v)).rgb,

@@ -116,9 +116,13 @@ public struct ColorConverterSettings: Equatable {
     public var interleaveChroma: Bool? = nil
     /// Convert as a compute pass (the same shader, `imageStore` into the RGBA8 frame texture) instead
     /// of a fragment pass: data-centre GPUs run pixel shaders on a small part of the chip. `nil`: on for
-    /// hardware GPUs, off for software renderers. (Packing stays a fragment pass: its output is read
-    /// back, and the NVIDIA driver reads back `imageStore`d textures slowly.)
+    /// hardware GPUs, off for software renderers.
     public var computeConvert: Bool? = nil
+    /// Pack as compute passes that store the I420 bytes as words of a storage buffer, read back by
+    /// mapping it (the NVIDIA driver maps buffers fast but reads `imageStore`d textures slowly; pixel
+    /// work runs on a small part of data-centre GPUs). `nil`: on for hardware GPUs, off for software
+    /// renderers (the fragment pass into an RGBA8 target, read with glReadPixels).
+    public var computePack: Bool? = nil
     /// Upload the planes through pixel-unpack buffers (UploadBuffer) instead of from the decoder's
     /// memory. `nil`: on for hardware GPUs (H100, 1080p: see README), off for software renderers
     /// (an extra copy there).
@@ -145,6 +149,9 @@ public final class FrameColorConverter {
     public private(set) var frameTarget: Framebuffer?
     private var packTarget: Framebuffer?
     private var packLayout: I420Layout?
+    /// computePack: the packed bytes, one word per texel of the RGBA8 target's layout.
+    private var packBuffer: StorageBuffer?
+    private var packsToBuffer: Bool { settings.computePack ?? !context.isSoftware }
     private let linearSampler: Sampler
     private let nearestSampler: Sampler
     /// Format of the last upload; `readI420` defaults to its matrix and range.
@@ -221,11 +228,14 @@ public final class FrameColorConverter {
     }
 
     private func packPrograms() throws -> (luma: Program, chroma: Program) {
-        (try programs.program("color/i420_pack_luma.glsl"),
-         try programs.program("color/i420_pack_chroma.glsl", defines: [
-            "CHROMA_LEFT": settings.outputChromaLocation == .left ? "1" : "0",
-            "EXACT_AVERAGE": settings.exactChromaAverage ? "1" : "0",
-         ]))
+        let chromaDefines = ["CHROMA_LEFT": settings.outputChromaLocation == .left ? "1" : "0",
+                             "EXACT_AVERAGE": settings.exactChromaAverage ? "1" : "0"]
+        if packsToBuffer {
+            return (try programs.computeProgramToWords("color/i420_pack_luma.glsl"),
+                    try programs.computeProgramToWords("color/i420_pack_chroma.glsl", defines: chromaDefines))
+        }
+        return (try programs.program("color/i420_pack_luma.glsl"),
+                try programs.program("color/i420_pack_chroma.glsl", defines: chromaDefines))
     }
 
     /// Copies the three planes into their textures (no conversion yet). Strides are honoured
@@ -332,22 +342,34 @@ public final class FrameColorConverter {
             "u_invSize": .vec2(1 / Float(layout.width), 1 / Float(layout.height)),
             "u_size": .ivec2(Int32(layout.width), Int32(layout.height)),
         ]
-        // Two draws over disjoint row bands, so neither shader branches on the plane.
-        try passes.drawFullscreen(program: luma, target: target,
-                        viewport: Viewport(x: 0, y: 0, width: layout.packedTexelWidth, height: layout.height),
-                        inputs: [PassInput("u_frame", frame, sampler: nearestSampler)],
-                        uniforms: common.merging(["u_yRow": .vec4(rows[0], rows[1], rows[2], rows[3])]) { a, _ in a })
-        try passes.drawFullscreen(program: chroma, target: target,
-                        viewport: Viewport(x: 0, y: layout.height, width: layout.packedTexelWidth, height: layout.rows - layout.height),
-                        inputs: [PassInput("u_frame", frame, sampler: settings.exactChromaAverage ? nearestSampler : linearSampler)],
-                        uniforms: common.merging([
-                            "u_stride": .int(Int32(layout.stride)),
-                            "u_chromaSize": .ivec2(Int32(layout.uvWidth), Int32(layout.uvHeight)),
-                            "u_uOffset": .int(Int32(layout.uOffset)),
-                            "u_vOffset": .int(Int32(layout.vOffset)),
-                            "u_uRow": .vec4(rows[4], rows[5], rows[6], rows[7]),
-                            "u_vRow": .vec4(rows[8], rows[9], rows[10], rows[11]),
-                        ]) { a, _ in a })
+        let chromaUniforms = common.merging([
+            "u_stride": .int(Int32(layout.stride)),
+            "u_chromaSize": .ivec2(Int32(layout.uvWidth), Int32(layout.uvHeight)),
+            "u_uOffset": .int(Int32(layout.uOffset)),
+            "u_vOffset": .int(Int32(layout.vOffset)),
+            "u_uRow": .vec4(rows[4], rows[5], rows[6], rows[7]),
+            "u_vRow": .vec4(rows[8], rows[9], rows[10], rows[11]),
+        ]) { a, _ in a }
+        let lumaUniforms = common.merging(["u_yRow": .vec4(rows[0], rows[1], rows[2], rows[3])]) { a, _ in a }
+        let chromaSampler = settings.exactChromaAverage ? nearestSampler : linearSampler
+        // Two passes over disjoint row bands, so neither shader branches on the plane.
+        let lumaBand = Viewport(x: 0, y: 0, width: layout.packedTexelWidth, height: layout.height)
+        let chromaBand = Viewport(x: 0, y: layout.height, width: layout.packedTexelWidth, height: layout.rows - layout.height)
+        if let buffer = packBuffer {
+            let g = ProgramCache.computeGroup
+            for (program, band, sampler, uniforms) in [(luma, lumaBand, nearestSampler, lumaUniforms), (chroma, chromaBand, chromaSampler, chromaUniforms)] {
+                var u = uniforms
+                u["u_passRegion"] = .ivec4(Int32(band.x), Int32(band.y), Int32(band.width), Int32(band.height))
+                u["u_passRowWords"] = .int(Int32(layout.packedTexelWidth))
+                try passes.dispatch(program: program, groups: ((band.width + g.x - 1) / g.x, (band.height + g.y - 1) / g.y, 1),
+                                    buffer: buffer, inputs: [PassInput("u_frame", frame, sampler: sampler)], uniforms: u)
+            }
+            return
+        }
+        try passes.drawFullscreen(program: luma, target: target, viewport: lumaBand,
+                                  inputs: [PassInput("u_frame", frame, sampler: nearestSampler)], uniforms: lumaUniforms)
+        try passes.drawFullscreen(program: chroma, target: target, viewport: chromaBand,
+                                  inputs: [PassInput("u_frame", frame, sampler: chromaSampler)], uniforms: chromaUniforms)
     }
 
     /// The one readback per frame: `layout.byteCount` bytes into `destination` (blocks until done).
@@ -355,7 +377,11 @@ public final class FrameColorConverter {
         guard let target = packTarget, packLayout == layout else {
             throw GPUError.invalidArgument("readPackedI420 before packI420 with this layout")
         }
-        try target.readRGBA8(into: destination, width: layout.packedTexelWidth, height: layout.rows)
+        if let buffer = packBuffer {
+            try buffer.read(offset: 0, bytes: layout.byteCount, into: UnsafeMutableRawBufferPointer(start: destination, count: layout.byteCount))
+        } else {
+            try target.readRGBA8(into: destination, width: layout.packedTexelWidth, height: layout.rows)
+        }
     }
 
     /// Pack + readback: writes the frame as I420 (`layout.byteCount` bytes) into `destination`.
@@ -373,6 +399,7 @@ public final class FrameColorConverter {
         let fb = try Framebuffer(context: context, color: tex)
         packTarget = fb
         packLayout = layout
+        packBuffer = packsToBuffer ? try StorageBuffer(context: context, bytes: layout.byteCount) : nil
         return fb
     }
 

@@ -242,6 +242,28 @@ public final class ProgramCache {
 
     /// Same, from an in-memory body. `key` must identify the source, defines and format.
     public func computeProgram(key: String, passBody: String, defines: [String: String], imageFormat: TextureFormat) throws -> Program {
+        try computePass(key: key, passBody: passBody, defines: defines, output: """
+            layout(\(imageFormat.rawValue), binding = 0) writeonly uniform highp image2D u_passTarget;
+            """, store: "imageStore(u_passTarget, p, o_value);")
+    }
+
+    /// A pass shader (as `computeProgram`) whose texels, values in [0, 1], are stored as unorm8×4 words
+    /// of the storage buffer at binding 0, word p.y * u_passRowWords + p.x: what an RGBA8 target would
+    /// hold, in a buffer that maps back fast. Run with `PassRunner.dispatch(program:groups:buffer:...)`,
+    /// setting `u_passRegion` and `u_passRowWords`.
+    public func computeProgramToWords(_ shader: String, defines: [String: String] = [:]) throws -> Program {
+        var d = defines
+        d["COMPUTE_PASS"] = "1"
+        let key = "compute-words:" + ProgramCache.key(fragment: shader, vertex: "", defines: d, version: "310 es")
+        if let p = programs[key] { return p }
+        guard let body = ShaderLibrary.source(shader) else { throw GPUError.shaderNotFound(shader) }
+        return try computePass(key: key, passBody: body, defines: d, output: """
+            layout(std430, binding = 0) writeonly buffer PassWords { uint passWords[]; };
+            uniform int u_passRowWords;
+            """, store: "passWords[p.y * u_passRowWords + p.x] = packUnorm4x8(o_value);")
+    }
+
+    private func computePass(key: String, passBody: String, defines: [String: String], output: String, store: String) throws -> Program {
         if let p = programs[key] { return p }
         guard let r = passBody.range(of: "void main()"), passBody[r.upperBound...].range(of: "void main()") == nil else {
             throw GPUError.invalidArgument("\(key): a compute pass body needs exactly one `void main()`")
@@ -254,7 +276,7 @@ public final class ProgramCache {
         let source = pre + passBody.replacingCharacters(in: r, with: "void passMain()") + """
 
             layout(local_size_x = \(g.x), local_size_y = \(g.y)) in;
-            layout(\(imageFormat.rawValue), binding = 0) writeonly uniform highp image2D u_passTarget;
+            \(output)
             uniform ivec4 u_passRegion;  // x, y, width, height of the texels written (set by every dispatch)
             void main() {
                 ivec2 g = ivec2(gl_GlobalInvocationID.xy);
@@ -262,7 +284,7 @@ public final class ProgramCache {
                 ivec2 p = u_passRegion.xy + g;
                 passTexel = p;
                 passMain();
-                imageStore(u_passTarget, p, o_value);
+                \(store)
             }
 
             """

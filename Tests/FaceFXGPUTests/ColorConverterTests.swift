@@ -184,6 +184,33 @@ final class ColorConverterTests: XCTestCase {
         }
     }
 
+    /// The packing as compute passes into a storage buffer (the default on hardware GPUs): the same
+    /// bytes as the fragment passes into the RGBA8 target, for 4:2:0 with odd sizes, both chroma
+    /// sitings and both averaging modes, and within the reference's tolerance.
+    func testComputePackEqualsFragmentPack() throws {
+        let fmt = YUVFrameFormat.yuv420p(matrix: .bt709)
+        for (exact, left) in [(true, true), (false, true), (true, false)] {
+            var a = ColorConverterSettings(), b = ColorConverterSettings()
+            a.computePack = false; b.computePack = true
+            a.exactChromaAverage = exact; b.exactChromaAverage = exact
+            a.outputChromaLocation = left ? .left : .center; b.outputChromaLocation = a.outputChromaLocation
+            let frame = PlanarFrame(width: 643, height: 361, format: fmt, pattern: .random, seed: 31)
+            var bytes: [[UInt8]] = []
+            for settings in [a, b] {
+                let conv = try converter(settings)
+                let layout = I420Layout.forFrame(width: frame.width, height: frame.height)
+                var out = [UInt8](repeating: 0xEE, count: layout.byteCount)
+                let texture = try frame.withPlanes { y, u, v in try conv.upload(y: y, u: u, v: v, format: frame.format) }
+                try out.withUnsafeMutableBytes { try conv.readI420(from: texture, layout: layout, into: $0.baseAddress!) }
+                bytes.append(out)
+            }
+            XCTAssertEqual(bytes[0], bytes[1], "exact \(exact), left \(left)")
+            let o = try run(PlanarFrame(width: 643, height: 361, format: fmt, pattern: .gradient, seed: 32), settings: b)
+            assertMatchesReference(o, "compute pack, exact \(exact), left \(left)")
+            assertRoundTrips(o, "compute pack, exact \(exact), left \(left)")
+        }
+    }
+
     func testOtherFilteringSettingsAndCentredChroma() throws {
         var s = ColorConverterSettings()
         s.exactChromaAverage = false  // bilinear-fetch averaging
