@@ -100,6 +100,24 @@ final class GPUNetworkTests: XCTestCase {
         }
     }
 
+    /// With compute passes the outputs come back gathered into one storage buffer: the same values as
+    /// reading each output texture with glReadPixels, for every replica of a batch.
+    func testGatheredOutputsEqualTextureReadback() throws {
+        let g = try GoldenCase.load("landmarks_astronaut")
+        let net = try network(g.modelName, .fp16, batch: 3, kind: .compute)
+        XCTAssertTrue(net.gathersOutputs)
+        var rng = SeededRNG(seed: 9)
+        let other = g.input.data.map { $0 + rng.float(-0.2, 0.2) }
+        _ = try net.run(inputs: [Tensor(shape: [3] + g.input.shape.dropFirst(), data: g.input.data + other + g.input.data)])
+        let gathered = try net.readOutputs()
+        let direct = try net.graph.outputs.map { try net.readTensor($0) }
+        XCTAssertEqual(gathered.count, direct.count)
+        for (a, b) in zip(gathered, direct) {
+            XCTAssertEqual(a.shape, b.shape)
+            XCTAssertEqual(a.data, b.data)
+        }
+    }
+
     /// The same crop three times in one batch: three identical results, equal to batch 1.
     func testBatchOfThreeEqualsBatchOne() throws {
         let g = try GoldenCase.load("landmarks_astronaut")

@@ -121,6 +121,8 @@ public final class CompiledNetwork {
     private var sequence: PassSequence?
     /// Where `readRows` compacts rows (made on first use, sized for every row of the batch).
     var rowBuffer: StorageBuffer?
+    /// Where `readOutputs` gathers the outputs (`gathersOutputs`).
+    private var outputBuffer: StorageBuffer?
     /// FACEFX_NN_REPLAY=0: encode through PassRunner pass by pass instead (A/B), read once.
     private static let replay = ProcessInfo.processInfo.environment["FACEFX_NN_REPLAY"] != "0"
 
@@ -485,8 +487,45 @@ public final class CompiledNetwork {
     }
 
     /// Reads the (small) outputs back: shape [batch] + graph shape (a leading 1 replaced by the batch).
+    /// With compute passes (hardware GPUs) every output is first copied into one storage buffer
+    /// (nn/gather_texels.glsl) and read with one mapped read instead of a glReadPixels each
+    /// (`gathersOutputs`).
     public func readOutputs() throws -> [Tensor] {
-        try graph.outputs.indices.map { try readTensor(graph.outputs[$0]) }
+        if gathersOutputs { return try gatherOutputs() }
+        return try graph.outputs.indices.map { try readTensor(graph.outputs[$0]) }
+    }
+
+    /// readOutputs through one storage buffer: default with compute passes (the H100: one GPU sync
+    /// and one transfer per run instead of one per output); FACEFX_NN_GATHER=0|1 overrides.
+    public var gathersOutputs: Bool {
+        CompiledNetwork.gatherOverride ?? (engine.passKind == .compute)
+    }
+    private static let gatherOverride: Bool? = ProcessInfo.processInfo.environment["FACEFX_NN_GATHER"].map { $0 != "0" }
+
+    private func gatherOutputs() throws -> [Tensor] {
+        let textures = graph.outputs.indices.map { outputTexture($0) }
+        guard textures.allSatisfy({ $0.layers == 0 }) else {
+            return try graph.outputs.indices.map { try readTensor(graph.outputs[$0]) }
+        }
+        var offsets: [Int] = [], total = 0
+        for t in textures { offsets.append(total); total += t.width * t.height }
+        if outputBuffer == nil || outputBuffer!.bytes < total * 16 {
+            outputBuffer = try StorageBuffer(context: context, bytes: total * 16)
+        }
+        let buffer = outputBuffer!
+        let program = try engine.programs.computeShader("nn/gather_texels.glsl")
+        for (t, off) in zip(textures, offsets) {
+            let n = t.width * t.height
+            try engine.runner.dispatch(program: program, groups: ((n + 63) / 64, 1, 1), buffer: buffer,
+                                       inputs: [PassInput("u_src", t)],
+                                       uniforms: ["u_width": .int(Int32(t.width)), "u_texels": .int(Int32(n)), "u_offset": .int(Int32(off))])
+        }
+        let all = try buffer.readFloats(offset: 0, count: total * 4)
+        return graph.outputs.indices.map { k in
+            let l = outputLayouts[k], n = textures[k].width * textures[k].height
+            return Tensor(shape: batchedShape(graph.tensors[graph.outputs[k]].shape),
+                          data: l.unpack(Array(all[(offsets[k] * 4)..<((offsets[k] + n) * 4)])))
+        }
     }
 
     /// Output `k` of every replica, shaped as `readOutputs`.
