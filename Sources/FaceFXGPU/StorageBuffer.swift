@@ -1,6 +1,7 @@
-// A shader storage buffer (GLES 3.1) that compute shaders append to and the CPU reads a part of:
-// the way small, data-dependent results (the detector rows worth decoding) come back without
-// reading whole textures.
+// A shader storage buffer (GLES 3.1) that compute shaders write and the CPU maps a range of: how
+// results come back on hardware GPUs without glReadPixels of whole textures (the detector rows worth
+// decoding, a network run's outputs in one read, the packed I420 frame). The NVIDIA driver maps
+// buffers fast but reads back textures written by compute shaders slowly.
 import CGLES
 
 public final class StorageBuffer {
