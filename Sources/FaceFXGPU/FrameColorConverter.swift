@@ -147,10 +147,14 @@ public final class FrameColorConverter {
     public private(set) var frameTexture: Texture?
     /// Render target over `frameTexture`: later stages (overlays) draw into it.
     public private(set) var frameTarget: Framebuffer?
-    private var packTarget: Framebuffer?
+    /// Where packI420 writes: an RGBA8 target S/4 texels wide, or (computePack) a storage buffer
+    /// holding the same bytes, one word per texel.
+    private enum PackOutput {
+        case framebuffer(Framebuffer)
+        case buffer(StorageBuffer)
+    }
+    private var packOutput: PackOutput?
     private var packLayout: I420Layout?
-    /// computePack: the packed bytes, one word per texel of the RGBA8 target's layout.
-    private var packBuffer: StorageBuffer?
     private var packsToBuffer: Bool { settings.computePack ?? !context.isSoftware }
     private let linearSampler: Sampler
     private let nearestSampler: Sampler
@@ -335,7 +339,7 @@ public final class FrameColorConverter {
         }
         let m = matrix ?? lastFormat?.matrix ?? .bt709
         let full = fullRange ?? lastFormat?.fullRange ?? false
-        let target = try packTarget(for: layout)
+        let target = try prepareOutputStorage(layout)
         let (luma, chroma) = try packPrograms()
         let rows = FrameColorConverter.rgbToYUVRows(matrix: m, fullRange: full)
         let common: [String: UniformValue] = [
@@ -355,7 +359,7 @@ public final class FrameColorConverter {
         // Two passes over disjoint row bands, so neither shader branches on the plane.
         let lumaBand = Viewport(x: 0, y: 0, width: layout.packedTexelWidth, height: layout.height)
         let chromaBand = Viewport(x: 0, y: layout.height, width: layout.packedTexelWidth, height: layout.rows - layout.height)
-        if let buffer = packBuffer {
+        if case .buffer(let buffer) = target {
             let g = ProgramCache.computeGroup
             for (program, band, sampler, uniforms) in [(luma, lumaBand, nearestSampler, lumaUniforms), (chroma, chromaBand, chromaSampler, chromaUniforms)] {
                 var u = uniforms
@@ -366,21 +370,23 @@ public final class FrameColorConverter {
             }
             return
         }
-        try passes.drawFullscreen(program: luma, target: target, viewport: lumaBand,
+        guard case .framebuffer(let fb) = target else { return }
+        try passes.drawFullscreen(program: luma, target: fb, viewport: lumaBand,
                                   inputs: [PassInput("u_frame", frame, sampler: nearestSampler)], uniforms: lumaUniforms)
-        try passes.drawFullscreen(program: chroma, target: target, viewport: chromaBand,
+        try passes.drawFullscreen(program: chroma, target: fb, viewport: chromaBand,
                                   inputs: [PassInput("u_frame", frame, sampler: chromaSampler)], uniforms: chromaUniforms)
     }
 
     /// The one readback per frame: `layout.byteCount` bytes into `destination` (blocks until done).
     public func readPackedI420(into destination: UnsafeMutableRawPointer, layout: I420Layout) throws {
-        guard let target = packTarget, packLayout == layout else {
+        guard let target = packOutput, packLayout == layout else {
             throw GPUError.invalidArgument("readPackedI420 before packI420 with this layout")
         }
-        if let buffer = packBuffer {
+        switch target {
+        case .buffer(let buffer):
             try buffer.read(offset: 0, bytes: layout.byteCount, into: UnsafeMutableRawBufferPointer(start: destination, count: layout.byteCount))
-        } else {
-            try target.readRGBA8(into: destination, width: layout.packedTexelWidth, height: layout.rows)
+        case .framebuffer(let fb):
+            try fb.readRGBA8(into: destination, width: layout.packedTexelWidth, height: layout.rows)
         }
     }
 
@@ -393,18 +399,22 @@ public final class FrameColorConverter {
         }
     }
 
-    private func packTarget(for layout: I420Layout) throws -> Framebuffer {
-        if let t = packTarget, packLayout == layout { return t }
-        let tex = try Texture(context: context, width: layout.packedTexelWidth, height: layout.rows, format: .rgba8)
-        let fb = try Framebuffer(context: context, color: tex)
-        packTarget = fb
+    private func prepareOutputStorage(_ layout: I420Layout) throws -> PackOutput {
+        if let t = packOutput, packLayout == layout { return t }
+        let out: PackOutput
+        if packsToBuffer {
+            out = .buffer(try StorageBuffer(context: context, bytes: layout.byteCount))
+        } else {
+            let tex = try Texture(context: context, width: layout.packedTexelWidth, height: layout.rows, format: .rgba8)
+            out = .framebuffer(try Framebuffer(context: context, color: tex))
+        }
+        packOutput = out
         packLayout = layout
-        packBuffer = packsToBuffer ? try StorageBuffer(context: context, bytes: layout.byteCount) : nil
-        return fb
+        return out
     }
 
     /// Creates the packing target now (load time) for this output size.
-    public func prepareOutput(layout: I420Layout) throws { _ = try packTarget(for: layout) }
+    public func prepareOutput(layout: I420Layout) throws { _ = try prepareOutputStorage(layout) }
 
     // MARK: matrices
 
