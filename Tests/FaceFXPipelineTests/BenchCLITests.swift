@@ -17,6 +17,20 @@ final class BenchCLITests: XCTestCase {
         XCTAssertLessThan(value, 1e-2, String(line))
     }
 
+    /// The pass-cost table: one row per pass size, three positive costs each.
+    func testBenchFloorPrintsPassCosts() throws {
+        let r = try CLI.facefx(["bench", "floor"], timeout: 300)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let rows = r.stdout.split(separator: "\n").filter { $0.hasPrefix("| ") && !$0.contains("texels") }
+        XCTAssertEqual(rows.map { $0.split(separator: "|").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" },
+                       ["1", "256", "4096", "65536"], r.stdout)
+        for row in rows {
+            let costs = row.split(separator: "|").dropFirst().compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+            XCTAssertEqual(costs.count, 3, String(row))
+            XCTAssertTrue(costs.allSatisfy { $0 > 0 && $0.isFinite }, String(row))
+        }
+    }
+
     func testBenchUnknownCommandIsAUsageError() throws {
         let r = try CLI.facefx(["bench", "nonsense"])
         XCTAssertEqual(r.status, 2)
