@@ -122,7 +122,7 @@ func chain(_ o: Options, _ c: ChainOptions) {
         print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for count in c.faces {
             let rgb = syntheticFrame(width: o.width, height: o.height, crop: crop, cropSize: 256, count: count)
-            var planes = i420(rgb, width: o.width, height: o.height)
+            let planes = i420(rgb, width: o.width, height: o.height)
             analyzer.reset()
             var t: [[Double]] = Array(repeating: [], count: 8)
             var found = 0, tiles = 0

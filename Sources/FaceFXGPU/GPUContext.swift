@@ -142,6 +142,17 @@ public final class GPUContext {
         }
     }
 
+    /// One new GL object name from `gen` (e.g. `{ glGenBuffers(1, $0) }`), counted as `kind`; from
+    /// any thread (runs on the GL thread). Delete it with `deleteLater`.
+    func makeName(_ kind: GLObjectKind, _ gen: (UnsafeMutablePointer<GLuint>) -> Void) -> GLuint {
+        sync {
+            var name: GLuint = 0
+            gen(&name)
+            noteCreated(kind)
+            return name
+        }
+    }
+
     /// Deletes a GL object from a deinit that may run on any thread: inline on the GL thread,
     /// else synchronously there. Waiting (not queueing) keeps teardown ordered: the context is
     /// destroyed by the thread that drops it last, before the process can exit and run Mesa's

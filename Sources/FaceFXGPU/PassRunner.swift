@@ -59,12 +59,7 @@ public final class PassRunner {
     /// Creates the one empty VAO every pass draws with (GLES 3 needs a VAO bound to draw).
     public init(context: GPUContext) {
         self.context = context
-        vao = context.sync {
-            var v: GLuint = 0
-            glGenVertexArrays(1, &v)
-            context.noteCreated(.vertexArray)
-            return v
-        }
+        vao = context.makeName(.vertexArray) { glGenVertexArrays(1, $0) }
     }
 
     deinit {

@@ -67,10 +67,7 @@ public final class PassSequence {
             throw GPUError.invalidArgument("pass \(program.name) reads its own target (\(i.uniform))")
         }
         context.sync {
-            if vao == 0 {
-                glGenVertexArrays(1, &vao)
-                context.noteCreated(.vertexArray)
-            }
+            if vao == 0 { vao = context.makeName(.vertexArray) { glGenVertexArrays(1, $0) } }
             items.append(Item(program: program, compute: false, framebuffer: target,
                               viewport: Viewport(width: target.width, height: target.height), image: nil, groups: (0, 0),
                               textures: inputs.map(\.texture), uniforms: resolve(program, inputs, uniforms)))

@@ -232,12 +232,9 @@ public final class ProgramCache {
     /// unit 0 (`format`: its layout qualifier, e.g. rgba16f) and stores o_value there.
     /// Run with `PassRunner.dispatch`.
     public func computeProgram(_ shader: String, defines: [String: String] = [:], imageFormat: TextureFormat) throws -> Program {
-        var d = defines
-        d["COMPUTE_PASS"] = "1"
-        let key = "compute:" + ProgramCache.key(fragment: shader, vertex: imageFormat.rawValue, defines: d, version: "310 es")
-        if let p = programs[key] { return p }
-        guard let body = ShaderLibrary.source(shader) else { throw GPUError.shaderNotFound(shader) }
-        return try computeProgram(key: key, passBody: body, defines: d, imageFormat: imageFormat)
+        try libraryComputePass(shader, defines: defines, keyPrefix: "compute:", variant: imageFormat.rawValue) {
+            try computeProgram(key: $0, passBody: $1, defines: defines, imageFormat: imageFormat)
+        }
     }
 
     /// Same, from an in-memory body. `key` must identify the source, defines and format.
@@ -252,15 +249,23 @@ public final class ProgramCache {
     /// hold, in a buffer that maps back fast. Run with `PassRunner.dispatch(program:groups:buffer:...)`,
     /// setting `u_passRegion` and `u_passRowWords`.
     public func computeProgramToWords(_ shader: String, defines: [String: String] = [:]) throws -> Program {
+        try libraryComputePass(shader, defines: defines, keyPrefix: "compute-words:", variant: "") {
+            try computePass(key: $0, passBody: $1, defines: defines, output: """
+                layout(std430, binding = 0) writeonly buffer PassWords { uint passWords[]; };
+                uniform int u_passRowWords;
+                """, store: "passWords[p.y * u_passRowWords + p.x] = packUnorm4x8(o_value);")
+        }
+    }
+
+    /// The cached program of a library pass shader compiled by `build(key, body)`.
+    private func libraryComputePass(_ shader: String, defines: [String: String], keyPrefix: String, variant: String,
+                                    build: (String, String) throws -> Program) throws -> Program {
         var d = defines
         d["COMPUTE_PASS"] = "1"
-        let key = "compute-words:" + ProgramCache.key(fragment: shader, vertex: "", defines: d, version: "310 es")
+        let key = keyPrefix + ProgramCache.key(fragment: shader, vertex: variant, defines: d, version: "310 es")
         if let p = programs[key] { return p }
         guard let body = ShaderLibrary.source(shader) else { throw GPUError.shaderNotFound(shader) }
-        return try computePass(key: key, passBody: body, defines: d, output: """
-            layout(std430, binding = 0) writeonly buffer PassWords { uint passWords[]; };
-            uniform int u_passRowWords;
-            """, store: "passWords[p.y * u_passRowWords + p.x] = packUnorm4x8(o_value);")
+        return try build(key, body)
     }
 
     private func computePass(key: String, passBody: String, defines: [String: String], output: String, store: String) throws -> Program {

@@ -14,9 +14,7 @@ public final class StorageBuffer {
         self.context = context
         self.bytes = bytes
         handle = try context.sync { () throws(GPUError) -> GLuint in
-            var b: GLuint = 0
-            glGenBuffers(1, &b)
-            context.noteCreated(.buffer)
+            var b = context.makeName(.buffer) { glGenBuffers(1, $0) }
             glBindBuffer(GLenum(GL_SHADER_STORAGE_BUFFER), b)
             glBufferData(GLenum(GL_SHADER_STORAGE_BUFFER), GLsizeiptr(bytes), nil, GLenum(GL_DYNAMIC_READ))
             glBindBuffer(GLenum(GL_SHADER_STORAGE_BUFFER), 0)
@@ -26,6 +24,13 @@ public final class StorageBuffer {
             }
             return b
         }
+    }
+
+    /// `existing` when it holds at least `bytes`, else a new buffer of that size (scratch buffers
+    /// sized by their first use).
+    public static func atLeast(_ bytes: Int, reusing existing: StorageBuffer?, context: GPUContext) throws -> StorageBuffer {
+        if let b = existing, b.bytes >= bytes { return b }
+        return try StorageBuffer(context: context, bytes: bytes)
     }
 
     deinit {

@@ -10,12 +10,7 @@ public final class UploadBuffer {
 
     public init(context: GPUContext) {
         self.context = context
-        handle = context.sync {
-            var b: GLuint = 0
-            glGenBuffers(1, &b)
-            context.noteCreated(.buffer)
-            return b
-        }
+        handle = context.makeName(.buffer) { glGenBuffers(1, $0) }
     }
 
     deinit {

@@ -509,10 +509,8 @@ public final class CompiledNetwork {
         }
         var offsets: [Int] = [], total = 0
         for t in textures { offsets.append(total); total += t.width * t.height }
-        if outputBuffer == nil || outputBuffer!.bytes < total * 16 {
-            outputBuffer = try StorageBuffer(context: context, bytes: total * 16)
-        }
-        let buffer = outputBuffer!
+        let buffer = try StorageBuffer.atLeast(total * 16, reusing: outputBuffer, context: context)
+        outputBuffer = buffer
         let program = try engine.programs.computeShader("nn/gather_texels.glsl")
         for (t, off) in zip(textures, offsets) {
             let n = t.width * t.height
@@ -535,22 +533,6 @@ public final class CompiledNetwork {
         if batch == 1 { return s }
         if s.count >= 2 && s[0] == 1 { return [batch] + s.dropFirst() }
         return [batch] + s
-    }
-
-    /// Output `k` of replicas `replicas` only (one readback of their rows), flattened in replica order.
-    public func readOutput(_ k: Int, replicas: Range<Int>) throws -> Tensor {
-        let t = graph.outputs[k]
-        guard let st = storages[root(t)], let fb = st.framebuffer else {
-            throw NeuralEngineError.invalidInput("output \(k) has no readable storage")
-        }
-        guard replicas.lowerBound >= 0, replicas.upperBound <= batch, !replicas.isEmpty else {
-            throw NeuralEngineError.invalidInput("replicas \(replicas) outside 0..<\(batch)")
-        }
-        let l = st.layout
-        let part = try TensorLayout(shape: graph.tensors[t].shape, replicas: replicas.count)
-        let rows = l.height / batch
-        let texels = try fb.readFloats(x: 0, y: replicas.lowerBound * rows, width: l.width, height: replicas.count * rows)
-        return Tensor(shape: [replicas.count * part.elementCount], data: part.unpack(texels))
     }
 
     /// Reads any tensor still held (outputs, or every tensor with keepIntermediates).

@@ -33,10 +33,8 @@ extension CompiledNetwork {
         }
         let rows = s.w, slices = d.slices, texelsPerRow = 1 + slices
         let bufferBytes = 16 + batch * rows * texelsPerRow * 16
-        if rowBuffer == nil || rowBuffer!.bytes < bufferBytes {
-            rowBuffer = try StorageBuffer(context: context, bytes: bufferBytes)
-        }
-        let buffer = rowBuffer!
+        let buffer = try StorageBuffer.atLeast(bufferBytes, reusing: rowBuffer, context: context)
+        rowBuffer = buffer
         let program = try engine.programs.computeShader("nn/compact_rows.glsl")
         buffer.clear(bytes: 16)
         try engine.runner.dispatch(program: program, groups: ((count * rows + 63) / 64, 1, 1), buffer: buffer,
