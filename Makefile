@@ -23,7 +23,7 @@ demo: release
 # The whole test suite (CI calls this through .ci/run).
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --disable-swift-testing
 
 clean:
 	rm -rf .build out
