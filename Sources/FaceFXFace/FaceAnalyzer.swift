@@ -12,17 +12,19 @@ public enum EmotionLabels {
     public static let names = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 }
 
-/// Everything facefx knows about one face on one frame. Pixels are frame pixels, origin top-left.
 /// One analysed frame (`FaceAnalyzer.push` / `flush`).
 public struct AnalyzedFrame: Sendable {
     public var index: Int
     public var time: Double
+    /// Shot number from 0; it goes up by one on every frame that starts a new shot (a cut).
+    public var shot: Int
     public var faces: [FaceResult]
 }
 
+/// Everything facefx knows about one face on one frame. Pixels are frame pixels, origin top-left.
 public struct FaceResult: Sendable {
-    /// Track id: stable across frames for one face (re-used when a lost face comes back within
-    /// `FaceSettings.Tracker.reidWindow`).
+    /// Track id: from the analyzer, one per tracklet (a face followed without a break); after
+    /// `TrackLinker`, one per person over the clip.
     public var id: Int
     public var frameIndex: Int
     public var time: Double
@@ -42,6 +44,8 @@ public struct FaceResult: Sendable {
     public var pose: HeadPose
     /// The landmark network's input region on this frame.
     public var roi: FaceROI
+    /// What the face looks like (for `TrackLinker`); not written to the records.
+    public var appearance: FaceAppearance = .empty
 
     public var topEmotion: String? {
         guard let i = emotions.indices.max(by: { emotions[$0] < emotions[$1] }) else { return nil }
@@ -70,6 +74,10 @@ public struct FaceAnalysisTimings: Sendable {
     public var total = 0.0
     /// Faces whose landmarks ran a second time on a refined ROI (`refineROIShift`).
     public var refinedFaces = 0
+    /// Detector runs (keyframes), shot cuts found, and face-frames added by tracking new faces backwards.
+    public var keyframes = 0
+    public var shotCuts = 0
+    public var lookBackFaces = 0
     public init() {}
 }
 
@@ -102,6 +110,7 @@ public final class FaceAnalyzer {
         self.networks = networks
         self.settings = settings
         tracker = FaceTracker(settings: settings.tracker, roiSettings: settings.roi)
+        shotCuts = ShotCutDetector(settings: settings.offline.cut)
         poseEstimator = HeadPoseEstimator(model: faceModel, settings: settings.pose)
         crops = FaceCropRenderer(context: context, programs: programs)
         decoder = DetectionDecoder(anchorOptions: .blazeFaceShortRange, settings: settings.detector)
@@ -138,17 +147,43 @@ public final class FaceAnalyzer {
                               minFace: settings.analysis.minFaceSize, settings: settings.detector)
     }
 
-    /// Analyses one frame. `frameTexture` is the RGBA8 frame (row 0 = top image row), exactly
-    /// width × height. Frames of one clip must come in order (the tracker carries state).
+    /// Analyses one still or a frame on its own, now (`facefx detect`, preview): no look-back, no shot
+    /// cuts. `frameTexture` is the RGBA8 frame (row 0 = top image row), exactly width × height.
+    /// Successive calls continue the tracks of the previous frame.
     public func analyze(frameTexture: Texture, width: Int, height: Int, frameIndex: Int, time: Double) throws -> [FaceResult] {
         let start = Date()
         var timings = FaceAnalysisTimings()
         defer { timings.total = Date().timeIntervalSince(start); lastTimings = timings }
-        let core = try track(frameTexture: frameTexture, width: width, height: height, frameIndex: frameIndex, time: time, timings: &timings)
-        return try analyzeTracked(core, frameTexture: frameTexture, timings: &timings)
+        var core = try track(frame: frameTexture, width: width, height: height, frameIndex: frameIndex, time: time,
+                             shot: shot, forceDetection: false, lookBack: false, timings: &timings)
+        core.colours = try faceColours(frame: core.frame, faces: core.faces)
+        return try analyzeTracked(core, timings: &timings)
     }
 
-    // MARK: - frames batched (blendshapes and emotion of several frames in one run each)
+    // MARK: - a clip, offline (look-back, shot cuts, frames batched)
+
+    /// Frames per batch of the blendshape and emotion networks in `push`: `settings.analysis.frameBatch`,
+    /// or by default 8 on hardware GPUs (where every network pass costs ~13 µs whatever its size, so 8
+    /// frames' blendshapes cost about what one frame's did) and 1 on software renderers (no gain there);
+    /// FACEFX_FRAME_BATCH overrides. Decided once (push reads it every frame).
+    public private(set) lazy var frameBatch: Int = {
+        if let n = settings.analysis.frameBatch { return max(1, n) }
+        if let v = ProcessInfo.processInfo.environment["FACEFX_FRAME_BATCH"], let n = Int(v) { return max(1, n) }
+        return context.isSoftware ? 1 : 8
+    }()
+
+    /// Frames a face found on a keyframe is tracked backwards, and so how late `push` hands frames back.
+    public var lookBack: Int { max(0, settings.offline.lookBack ?? (settings.tracker.detectEvery - 1)) }
+
+    /// Tracked frames waiting in the look-back window (their faces may still grow), in frame order.
+    private var held: [TrackedFrame] = []
+    /// Copies of the last `lookBack + 1` frames (slot = frame index mod count), which the held frames read.
+    private var ring: [Framebuffer] = []
+    private var sourceFramebuffer: (texture: ObjectIdentifier, framebuffer: Framebuffer)?
+    private let shotCuts: ShotCutDetector
+    private var shot = 0
+    /// Float targets of the crops read back on the CPU (shot-cut thumbnail, face colours), by crop side.
+    private var readbackTargets: [Int: Framebuffer] = [:]
 
     /// A tracked frame whose blendshapes and emotion wait for the batch.
     private struct PendingFrame {
@@ -159,31 +194,120 @@ public final class FaceAnalyzer {
     private var pendingEmotionItems = 0
     private var emotionTarget: Framebuffer?
 
-    /// Frames per batch for `push`: `settings.analysis.frameBatch`, or by default 8 on hardware GPUs
-    /// (where every network pass costs ~13 µs whatever its size, so 8 frames' blendshapes cost about
-    /// what one frame's did) and 1 on software renderers (no gain there); FACEFX_FRAME_BATCH overrides.
-    /// Decided once (push reads it every frame).
-    public private(set) lazy var frameBatch: Int = {
-        if let n = settings.analysis.frameBatch { return max(1, n) }
-        if let v = ProcessInfo.processInfo.environment["FACEFX_FRAME_BATCH"], let n = Int(v) { return max(1, n) }
-        return context.isSoftware ? 1 : 8
-    }()
-
-    /// Analyses one frame like `analyze`, but runs the blendshape and emotion networks once per
-    /// `frameBatch` frames for all their faces: returns the frames completed by this call (none, or
-    /// every pending frame in order, this one included). Tracking, detection and landmarks still run
-    /// on this frame now. Call `flush()` after the last frame. With `frameBatch` 1 this is `analyze`.
-    /// `lastTimings` holds this frame's tracking times plus, when a batch ran, the batch's
-    /// blendshape and emotion times.
+    /// Analyses the next frame of a clip, offline: detection on keyframes (`needsDetection`, shot cuts),
+    /// faces found there tracked backwards over the last `lookBack` frames, blendshapes and emotion run
+    /// once per `frameBatch` frames. Returns the frames completed by this call, in order (none, or
+    /// several): a frame comes back once nothing later can add a face to it. Call `flush()` after the
+    /// last frame. `lastTimings` holds this call's times. Frames of one clip must come in order;
+    /// `frameTexture` may be reused by the caller for the next frame (a copy is kept when needed).
     public func push(frameTexture: Texture, width: Int, height: Int, frameIndex: Int, time: Double) throws -> [AnalyzedFrame] {
-        if frameBatch == 1 && pending.isEmpty {
-            return [AnalyzedFrame(index: frameIndex, time: time,
-                                  faces: try analyze(frameTexture: frameTexture, width: width, height: height, frameIndex: frameIndex, time: time))]
-        }
         let start = Date()
         var timings = FaceAnalysisTimings()
         defer { timings.total = Date().timeIntervalSince(start); lastTimings = timings }
-        let core = try track(frameTexture: frameTexture, width: width, height: height, frameIndex: frameIndex, time: time, timings: &timings)
+        let frame = lookBack > 0 ? try keep(frameTexture, index: frameIndex) : frameTexture
+        var cut = false
+        if settings.offline.shotCuts {
+            let t0 = Date()
+            cut = try shotCuts.isCut(rgb: readCrops(frame: frame, mappings: [Self.wholeFrame(width: width, height: height)],
+                                                     side: ShotCutDetector.side)[0])
+            if cut {
+                shot += 1
+                tracker.endAll()
+                timings.shotCuts = 1
+            }
+            timings.detector += Date().timeIntervalSince(t0)
+        }
+        let core = try track(frame: frame, width: width, height: height, frameIndex: frameIndex, time: time, shot: shot,
+                             forceDetection: cut, lookBack: lookBack > 0, timings: &timings)
+        if core.detected && lookBack > 0 {
+            let t0 = Date()
+            timings.lookBackFaces = try trackBackwards(core.faces.filter(\.isNew), shot: core.shot)
+            timings.landmarks += Date().timeIntervalSince(t0)
+        }
+        held.append(core)
+        var done: [AnalyzedFrame] = []
+        while let first = held.first, first.frameIndex <= frameIndex - lookBack {
+            held.removeFirst()
+            done += try stage(first, timings: &timings)
+        }
+        return done
+    }
+
+    /// Completes every frame still held or pending (after the last `push`); `lastTimings` then holds
+    /// the times of this call only.
+    public func flush() throws -> [AnalyzedFrame] {
+        let start = Date()
+        var timings = FaceAnalysisTimings()
+        var done: [AnalyzedFrame] = []
+        for core in held { done += try stage(core, timings: &timings) }
+        held.removeAll()
+        done += try flushPending(timings: &timings)
+        timings.total = Date().timeIntervalSince(start)
+        lastTimings = timings
+        return done
+    }
+
+    /// Forgets all tracks, shots and frames (call between clips; ids restart). Frames not yet handed
+    /// back by `push` are dropped: call `flush` first to keep them.
+    public func reset() {
+        tracker.resetAll()
+        shotCuts.reset()
+        shot = 0
+        held.removeAll()
+        pending.removeAll(); pendingEmotionItems = 0; emotionTarget = nil
+    }
+
+    /// A copy of this frame in its ring slot (the caller's texture is overwritten by the next frame).
+    private func keep(_ texture: Texture, index: Int) throws -> Texture {
+        if ring.count != lookBack + 1 || ring.first.map({ $0.width != texture.width || $0.height != texture.height }) ?? false {
+            guard held.isEmpty else { throw FaceAnalysisError.frameSize("frame size changed to \(texture.width)x\(texture.height) within a clip") }
+            ring = try (0...lookBack).map { _ in
+                try Framebuffer(context: context, color: Texture(context: context, width: texture.width, height: texture.height, format: .rgba8))
+            }
+        }
+        if sourceFramebuffer?.texture != ObjectIdentifier(texture) {
+            sourceFramebuffer = (ObjectIdentifier(texture), try Framebuffer(context: context, color: texture))
+        }
+        let slot = ring[index % ring.count]
+        try sourceFramebuffer!.framebuffer.copyRegion(into: slot, x: 0, y: 0, width: texture.width, height: texture.height)
+        return slot.color
+    }
+
+    /// Follows faces first found on the frame being pushed (not yet held) backwards through the held
+    /// frames of its shot, from each face's landmarks on the frame after, until the landmark network no
+    /// longer sees it, another face is already there, or the window ends. All faces step back together
+    /// (one landmark run per frame). Returns the face-frames added.
+    private func trackBackwards(_ found: [TrackedFace], shot: Int) throws -> Int {
+        var current = found.map { (id: $0.id, landmarks: $0.landmarks.points) }
+        var added = 0
+        var k = held.count - 1
+        while k >= 0, !current.isEmpty, held[k].shot == shot {
+            var rois = current.map { TrackROI(trackID: $0.id, roi: FaceROI(landmarks: $0.landmarks, settings: settings.roi), source: .landmarks) }
+            var results = try landmarks(frame: held[k].frame, rois: rois)
+            if settings.analysis.refineROIShift > 0 { try refineMovedROIs(frame: held[k].frame, rois: &rois, results: &results) }
+            var next: [(id: Int, landmarks: [Point])] = []
+            for (roi, r) in zip(rois, results) where r.presence >= settings.tracker.minPresence && r.landmarks.count >= FaceLandmarks.meshCount {
+                let box = Rect.bounding(r.landmarks.prefix(FaceLandmarks.meshCount))
+                let taken = held[k].faces.contains { Rect.bounding($0.landmarks.points.prefix(FaceLandmarks.meshCount)).iou(box) > 0.3 }
+                guard !taken, held[k].faces.count < settings.tracker.maxFaces else { continue }
+                held[k].faces.append(TrackedFace(id: roi.trackID, landmarks: FaceLandmarks(points: r.landmarks), presence: r.presence,
+                                                 roi: roi.roi, isNew: false))
+                next.append((roi.trackID, r.landmarks))
+                added += 1
+            }
+            held[k].faces.sort { $0.id < $1.id }
+            current = next
+            k -= 1
+        }
+        return added
+    }
+
+    /// A frame whose faces are final: appearance now, blendshapes and emotion when the batch is full.
+    private func stage(_ trackedFrame: TrackedFrame, timings: inout FaceAnalysisTimings) throws -> [AnalyzedFrame] {
+        var core = trackedFrame
+        let t0 = Date()
+        core.colours = try faceColours(frame: core.frame, faces: core.faces)
+        timings.landmarks += Date().timeIntervalSince(t0)
         var done: [AnalyzedFrame] = []
         let n = core.faces.count
         let emotionNet = networks.emotion
@@ -196,12 +320,12 @@ public final class FaceAnalyzer {
             if n > capacity {
                 // More faces than one batch holds: this frame alone, now.
                 done += try flushPending(timings: &timings)
-                let faces = try analyzeTracked(core, frameTexture: frameTexture, timings: &timings)
-                return done + [AnalyzedFrame(index: frameIndex, time: time, faces: faces)]
+                let faces = try analyzeTracked(core, timings: &timings)
+                return done + [AnalyzedFrame(index: core.frameIndex, time: core.time, shot: core.shot, faces: faces)]
             }
             let t0 = Date()
             if pendingEmotionItems == 0 { emotionTarget = try emotionNet.inputTarget(capacity: capacity) }
-            try crops.render(frame: frameTexture, mappings: core.faces.map { emotionBox($0.landmarks.points).mapping() },
+            try crops.render(frame: core.frame, mappings: core.faces.map { emotionBox($0.landmarks.points).mapping() },
                              kind: .emotion, into: emotionTarget!, firstItem: pendingEmotionItems)
             first = pendingEmotionItems
             pendingEmotionItems += n
@@ -209,17 +333,6 @@ public final class FaceAnalyzer {
         }
         pending.append(PendingFrame(core: core, firstEmotionItem: first))
         if pending.count >= frameBatch { done += try flushPending(timings: &timings) }
-        return done
-    }
-
-    /// Completes every pending frame (after the last `push`); `lastTimings` then holds the times of
-    /// that last batch only.
-    public func flush() throws -> [AnalyzedFrame] {
-        let start = Date()
-        var timings = FaceAnalysisTimings()
-        let done = try flushPending(timings: &timings)
-        timings.total = Date().timeIntervalSince(start)
-        lastTimings = timings
         return done
     }
 
@@ -243,12 +356,13 @@ public final class FaceAnalyzer {
             let e = settings.analysis.emotion ? Array(emotions[p.firstEmotionItem ..< p.firstEmotionItem + n])
                                               : [[Double]](repeating: [], count: n)
             let b = blend.map { Array($0[k ..< k + n]) } ?? [[Double]](repeating: [], count: n)
-            return AnalyzedFrame(index: p.core.frameIndex, time: p.core.time, faces: assemble(p.core, blendshapes: b, emotions: e))
+            return AnalyzedFrame(index: p.core.frameIndex, time: p.core.time, shot: p.core.shot,
+                                 faces: assemble(p.core, blendshapes: b, emotions: e))
         }
     }
 
     /// Blendshapes and emotion of one tracked frame, now.
-    private func analyzeTracked(_ core: TrackedFrame, frameTexture: Texture, timings: inout FaceAnalysisTimings) throws -> [FaceResult] {
+    private func analyzeTracked(_ core: TrackedFrame, timings: inout FaceAnalysisTimings) throws -> [FaceResult] {
         guard !core.faces.isEmpty else { return [] }
         var t0 = Date()
         let blend = try runBlendshapes(core.faces.map(\.landmarks))
@@ -256,7 +370,7 @@ public final class FaceAnalyzer {
         t0 = Date()
         var emotions = [[Double]](repeating: [], count: core.faces.count)
         if settings.analysis.emotion {
-            emotions = try readEmotions(runImageNetwork(networks.emotion, frame: frameTexture, kind: .emotion,
+            emotions = try readEmotions(runImageNetwork(networks.emotion, frame: core.frame, kind: .emotion,
                                                         mappings: core.faces.map { emotionBox($0.landmarks.points).mapping() }))
         }
         timings.emotion += Date().timeIntervalSince(t0)
@@ -270,34 +384,79 @@ public final class FaceAnalyzer {
         let frameIndex: Int
         let time: Double
         let width: Int, height: Int
-        let faces: [TrackedFace]
+        let shot: Int
+        /// The frame's RGBA8 texture (a ring copy while it is held for look-back).
+        let frame: Texture
+        /// Whether the detector ran on this frame (a keyframe).
+        let detected: Bool
+        var faces: [TrackedFace]
         let detections: [FaceDetection]
         let rois: [TrackROI]
+        /// Each face's colour descriptor (`FaceAppearance.colourDescriptor`), once the faces are final.
+        var colours: [[Double]] = []
     }
 
-    private func track(frameTexture: Texture, width: Int, height: Int, frameIndex: Int, time: Double,
-                       timings: inout FaceAnalysisTimings) throws -> TrackedFrame {
-        guard frameTexture.width == width, frameTexture.height == height else {
-            throw FaceAnalysisError.frameSize("texture \(frameTexture.width)x\(frameTexture.height) for a \(width)x\(height) frame")
+    private func track(frame: Texture, width: Int, height: Int, frameIndex: Int, time: Double, shot: Int,
+                       forceDetection: Bool, lookBack: Bool, timings: inout FaceAnalysisTimings) throws -> TrackedFrame {
+        guard frame.width == width, frame.height == height else {
+            throw FaceAnalysisError.frameSize("texture \(frame.width)x\(frame.height) for a \(width)x\(height) frame")
         }
-        var detections: [FaceDetection] = []
-        if tracker.needsDetection(frame: frameIndex) {
+        var detections: [FaceDetection]?
+        if forceDetection || tracker.needsDetection(frame: frameIndex, lookBack: lookBack) {
             let t0 = Date()
             let tiles = detectionTiles(width: width, height: height)
             timings.tiles = tiles.count
-            detections = try detect(frame: frameTexture, width: width, height: height, tiles: tiles)
-            timings.detector = Date().timeIntervalSince(t0)
+            timings.keyframes += 1
+            detections = try detect(frame: frame, width: width, height: height, tiles: tiles)
+            timings.detector += Date().timeIntervalSince(t0)
         }
         var rois = tracker.rois(forFrame: frameIndex, time: time, detections: detections)
         let t0 = Date()
-        var landmarkResults = try landmarks(frame: frameTexture, rois: rois)
+        var landmarkResults = try landmarks(frame: frame, rois: rois)
         if settings.analysis.refineROIShift > 0 {
-            timings.refinedFaces = try refineMovedROIs(frame: frameTexture, rois: &rois, results: &landmarkResults)
+            timings.refinedFaces = try refineMovedROIs(frame: frame, rois: &rois, results: &landmarkResults)
         }
-        timings.landmarks = Date().timeIntervalSince(t0)
+        timings.landmarks += Date().timeIntervalSince(t0)
         let faces = tracker.update(frame: frameIndex, time: time, landmarkResults: landmarkResults)
-        return TrackedFrame(frameIndex: frameIndex, time: time, width: width, height: height, faces: faces,
-                            detections: detections, rois: rois)
+        return TrackedFrame(frameIndex: frameIndex, time: time, width: width, height: height, shot: shot, frame: frame,
+                            detected: detections != nil, faces: faces, detections: detections ?? [], rois: rois)
+    }
+
+    /// The whole frame squeezed into a crop of `side` pixels (the shot-cut thumbnail).
+    static func wholeFrame(width: Int, height: Int, side: Int = ShotCutDetector.side) -> Affine2D {
+        // Output pixel (u, v) samples frame position ((u + 0.5) · W/side − 0.5, ...): pixel centres map to pixel centres.
+        let sx = Double(width) / Double(side), sy = Double(height) / Double(side)
+        return Affine2D(rowMajor: [sx, 0, 0.5 * sx - 0.5, 0, sy, 0.5 * sy - 0.5, 0, 0, 1])
+    }
+
+    /// Colour descriptors of these faces (one aligned crop each, read back together).
+    private func faceColours(frame: Texture, faces: [TrackedFace]) throws -> [[Double]] {
+        guard !faces.isEmpty else { return [] }
+        let mappings = faces.map {
+            CropMapping.roi(FaceAppearance.cropROI(landmarks: $0.landmarks.points, roiSettings: settings.roi)
+                .transform(cropSize: Double(FaceAppearance.cropSide)))
+        }
+        return try readCrops(frame: frame, mappings: mappings, side: FaceAppearance.cropSide).map(FaceAppearance.colourDescriptor)
+    }
+
+    /// RGB crops (values 0...1) of `side` × `side` pixels read back to the CPU, row-major from the top.
+    private func readCrops(frame: Texture, mappings: [Affine2D], side: Int) throws -> [[Float]] {
+        let kind = FaceCropKind(width: side, height: side, channels: 3, valueScale: 1, valueOffset: 0, zeroBorder: false)
+        if readbackTargets[side].map({ $0.height < side * mappings.count }) ?? true {
+            readbackTargets[side] = try Framebuffer(context: context, color: Texture(
+                context: context, width: side, height: side * max(mappings.count, settings.tracker.maxFaces), format: .rgba32f))
+        }
+        let target = readbackTargets[side]!
+        try crops.render(frame: frame, mappings: mappings, kind: kind, into: target)
+        let texels = try target.readFloats(width: side, height: side * mappings.count)
+        return (0..<mappings.count).map { n in
+            var rgb = [Float](repeating: 0, count: side * side * 3)
+            for p in 0..<(side * side) {
+                let t = (n * side * side + p) * 4
+                rgb[3 * p] = texels[t]; rgb[3 * p + 1] = texels[t + 1]; rgb[3 * p + 2] = texels[t + 2]
+            }
+            return rgb
+        }
     }
 
     /// Blendshapes of these faces in one batched run (nil when turned off).
@@ -333,15 +492,9 @@ public final class FaceAnalyzer {
                               detectionScore: det?.score, box: box, landmarks: pts,
                               blendshapes: blend[k], emotions: emotions[k],
                               pose: poseEstimator.estimate(landmarks: pts, frameWidth: Double(core.width), frameHeight: Double(core.height)),
-                              roi: roi)
+                              roi: roi,
+                              appearance: FaceAppearance(shape: f.landmarks.shapeDescriptor, colour: k < core.colours.count ? core.colours[k] : []))
         }
-    }
-
-    /// Forgets all tracks (call between clips; ids restart).
-    /// Pending frames of `push` are dropped: call `flush` first to keep them.
-    public func reset() {
-        tracker.resetAll()
-        pending.removeAll(); pendingEmotionItems = 0; emotionTarget = nil
     }
 
     public func emotionBox(_ landmarks: [Point]) -> EmotionBox {

@@ -4,7 +4,9 @@
 //   3. run the landmark net on every ROI (crop with roi.roi.transform()) → LandmarkResult per ROI key
 //   4. let faces = tracker.update(frame:time:landmarkResults:) → confirmed faces with stable ids
 // Tracking follows MediaPipe's face landmarker: a face keeps being tracked from its own landmarks
-// (ROI from landmarks 33/263, ×1.5) while presence ≥ 0.5; the detector only adds faces.
+// (ROI from landmarks 33/263, ×1.5) while presence ≥ 0.5; the detector only adds faces. Each run of
+// a face is a tracklet with its own id: joining tracklets into one id per person is `TrackLinker`'s job,
+// with the following frames in view.
 
 import Foundation
 
@@ -13,7 +15,7 @@ public struct TrackROI: Equatable, Sendable {
     public enum Source: Equatable, Sendable {
         /// From the track's landmarks of the previous frame (normal tracking).
         case landmarks
-        /// From a detection: a new face, or a parked face coming back (then `trackID` is its old id).
+        /// From a detection: a new face.
         case detection
     }
     /// Key the landmark result must carry back (the track id the face will have).
@@ -39,9 +41,8 @@ public struct TrackedFace: Sendable {
     public var presence: Double
     /// The ROI the landmarks were computed in.
     public var roi: FaceROI
-    /// True on the first frame of a track, and on the frame a parked id is given back.
+    /// True on the first frame of a tracklet.
     public var isNew: Bool
-    public var reidentified: Bool
 }
 
 public final class FaceTracker {
@@ -52,7 +53,6 @@ public final class FaceTracker {
         var id: Int
         var landmarks: [Point]
         var box: Rect
-        var descriptor: [Double]
         var lastTime: Double
         var firstTime: Double
         /// ROI of the landmarks one frame before `landmarks`, and that frame's time (for prediction).
@@ -63,13 +63,14 @@ public final class FaceTracker {
     struct Pending {
         var id: Int
         var detection: FaceDetection
-        var reidFrom: Track?
     }
 
     private(set) var active: [Track] = []
-    private(set) var parked: [Track] = []
     private var pending: [Pending] = []
     private var nextID: Int
+    /// Frame of the last detector run, and whether a track was lost on the last frame.
+    private var lastKeyframe: Int?
+    private var lostOnLastFrame = false
 
     public init(settings: FaceSettings.Tracker = .init(), roiSettings: FaceSettings.ROI = .init()) {
         self.settings = settings
@@ -79,29 +80,39 @@ public final class FaceTracker {
 
     /// Forgets every track (a new clip): ids restart at `settings.firstID`.
     public func resetAll() {
-        active = []; parked = []; pending = []
+        active = []; pending = []; lastKeyframe = nil; lostOnLastFrame = false
         nextID = settings.firstID
+    }
+
+    /// Ends every track (a shot cut: no face is followed from one shot into the next). Ids go on.
+    public func endAll() {
+        active = []; pending = []; lastKeyframe = nil; lostOnLastFrame = false
     }
 
     /// Ids of faces currently tracked.
     public var activeIDs: [Int] { active.map(\.id) }
 
-    /// Whether the integrator should run the detector on this frame: every `detectEvery` frames,
-    /// and on every frame while nothing is tracked.
-    public func needsDetection(frame: Int) -> Bool {
-        active.isEmpty || frame % max(1, settings.detectEvery) == 0
+    /// Whether the integrator should run the detector on this frame (a keyframe): the first frame,
+    /// `detectEvery` frames after the last keyframe, and the frame after a track was lost. With
+    /// `lookBack` off (`detectEvery` 1 or the single-frame `analyze`), also every frame while nothing is
+    /// tracked, as MediaPipe does.
+    public func needsDetection(frame: Int, lookBack: Bool = false) -> Bool {
+        guard let last = lastKeyframe else { return true }
+        if frame - last >= max(1, settings.detectEvery) { return true }
+        if settings.detectAfterLoss && lostOnLastFrame { return true }
+        return !lookBack && active.isEmpty
     }
 
     /// ROIs for this frame: one per tracked face (from its last landmarks), plus one per detection
-    /// that is not an already tracked face (up to maxFaces in all). Pass [] when not detecting.
-    public func rois(forFrame frame: Int, time: Double, detections: [FaceDetection]) -> [TrackROI] {
-        parked.removeAll { time - $0.lastTime > settings.reidWindow }
+    /// that is not an already tracked face (up to maxFaces in all). `detections`: nil when the detector
+    /// did not run on this frame.
+    public func rois(forFrame frame: Int, time: Double, detections: [FaceDetection]?) -> [TrackROI] {
+        if detections != nil { lastKeyframe = frame }
         var out = active.map { TrackROI(trackID: $0.id, roi: trackedROI($0, time: time), source: .landmarks) }
         pending = []
         var claimedBoxes = active.map(\.box)
-        var usedParked = Set<Int>()
         // Best score first; ties left-to-right, top-to-bottom so ids are reproducible.
-        let ordered = detections.sorted {
+        let ordered = (detections ?? []).sorted {
             $0.score != $1.score ? $0.score > $1.score : ($0.box.minX != $1.box.minX ? $0.box.minX < $1.box.minX : $0.box.minY < $1.box.minY)
         }
         for d in ordered {
@@ -109,10 +120,9 @@ public final class FaceTracker {
             // Already tracked (or a duplicate of a face added this frame): the tracker's own ROI wins.
             if claimedBoxes.contains(where: { Self.sameFace($0, d.box, iou: settings.matchIoU) }) { continue }
             claimedBoxes.append(d.box)
-            let back = bestParked(for: d.box, excluding: usedParked)
-            let id: Int
-            if let p = back { id = p.id; usedParked.insert(p.id) } else { id = nextID; nextID += 1 }
-            pending.append(Pending(id: id, detection: d, reidFrom: back))
+            let id = nextID
+            nextID += 1
+            pending.append(Pending(id: id, detection: d))
             out.append(TrackROI(trackID: id, roi: FaceROI(detection: d, settings: roiSettings), source: .detection))
         }
         return out
@@ -122,53 +132,41 @@ public final class FaceTracker {
     @discardableResult
     public func update(frame: Int, time: Double, landmarkResults: [LandmarkResult]) -> [TrackedFace] {
         let byID = Dictionary(landmarkResults.map { ($0.trackID, $0) }, uniquingKeysWith: { a, _ in a })
+        func accepted(_ id: Int) -> LandmarkResult? {
+            guard let r = byID[id], r.presence >= settings.minPresence, r.landmarks.count >= FaceLandmarks.meshCount else { return nil }
+            return r
+        }
         var faces: [TrackedFace] = []
         var stillActive: [Track] = []
+        lostOnLastFrame = false
         for var t in active {
-            if let r = byID[t.id], r.presence >= settings.minPresence, r.landmarks.count >= FaceLandmarks.meshCount {
+            if let r = accepted(t.id) {
                 let roi = FaceROI(landmarks: t.landmarks, settings: roiSettings)
                 t.previousROI = roi
                 t.previousTime = t.lastTime
                 t.landmarks = r.landmarks
                 t.box = Rect.bounding(r.landmarks.prefix(FaceLandmarks.meshCount))
-                t.descriptor = Self.blend(t.descriptor, FaceLandmarks(points: r.landmarks).shapeDescriptor)
                 t.lastTime = time
                 stillActive.append(t)
                 faces.append(TrackedFace(id: t.id, landmarks: FaceLandmarks(points: r.landmarks), presence: r.presence,
-                                         roi: roi, isNew: false, reidentified: false))
+                                         roi: roi, isNew: false))
             } else {
-                parked.append(t)   // lost: wait reidWindow for it to come back
+                lostOnLastFrame = true
             }
         }
         var rejected = Set<Int>()
         for p in pending {
-            guard let r = byID[p.id], r.presence >= settings.minPresence, r.landmarks.count >= FaceLandmarks.meshCount else {
+            guard let r = accepted(p.id) else {
                 rejected.insert(p.id)
                 continue
             }
-            let lms = FaceLandmarks(points: r.landmarks)
-            var id = p.id
-            var reid = false
-            if let old = p.reidFrom {
-                // Position/size matched; a clearly different face shape gets a fresh id instead.
-                let dist = FaceLandmarks.descriptorDistance(old.descriptor, lms.shapeDescriptor)
-                if dist.isFinite && dist > settings.reidMaxShapeDistance {
-                    id = nextID; nextID += 1
-                } else {
-                    reid = true
-                    parked.removeAll { $0.id == old.id }
-                }
-            }
-            let t = Track(id: id, landmarks: r.landmarks, box: Rect.bounding(r.landmarks.prefix(FaceLandmarks.meshCount)),
-                          descriptor: lms.shapeDescriptor, lastTime: time, firstTime: reid ? p.reidFrom!.firstTime : time)
-            stillActive.append(t)
-            faces.append(TrackedFace(id: id, landmarks: lms, presence: r.presence,
-                                     roi: FaceROI(detection: p.detection, settings: roiSettings),
-                                     isNew: true, reidentified: reid))
+            stillActive.append(Track(id: p.id, landmarks: r.landmarks, box: Rect.bounding(r.landmarks.prefix(FaceLandmarks.meshCount)),
+                                     lastTime: time, firstTime: time))
+            faces.append(TrackedFace(id: p.id, landmarks: FaceLandmarks(points: r.landmarks), presence: r.presence,
+                                     roi: FaceROI(detection: p.detection, settings: roiSettings), isNew: true))
         }
-        // Give back ids of rejected brand-new candidates when they are the newest, keeping ids dense.
-        while rejected.contains(nextID - 1) && !stillActive.contains(where: { $0.id == nextID - 1 })
-                && !parked.contains(where: { $0.id == nextID - 1 }) {
+        // Give back ids of rejected candidates when they are the newest, keeping ids dense.
+        while rejected.contains(nextID - 1) && !stillActive.contains(where: { $0.id == nextID - 1 }) {
             nextID -= 1
         }
         // Two tracks that converged on one face: keep the older one.
@@ -179,6 +177,12 @@ public final class FaceTracker {
         active = kept
         pending = []
         return faces.filter { keptIDs.contains($0.id) }.sorted { $0.id < $1.id }
+    }
+
+    /// Hands out a fresh tracklet id (faces the analyzer finds outside `rois`/`update`).
+    func makeID() -> Int {
+        defer { nextID += 1 }
+        return nextID
     }
 
     /// The landmark ROI for a tracked face on the frame at `time`: from its last landmarks (MediaPipe), or,
@@ -201,30 +205,9 @@ public final class FaceTracker {
         return FaceROI(center: c, size: size, rotation: normalizeRadians(last.rotation + turn * k * pass(turn, 0.02)))
     }
 
-    /// Parked track whose last box is close in position and size to `box`.
-    private func bestParked(for box: Rect, excluding: Set<Int>) -> Track? {
-        var best: (Track, Double)?
-        for t in parked where !excluding.contains(t.id) {
-            let size = max(t.box.width, t.box.height), s2 = max(box.width, box.height)
-            let ratio = max(size, s2) / max(min(size, s2), 1e-9)
-            // Detector boxes are smaller than landmark boxes (no forehead), hence a loose limit.
-            if ratio > settings.reidMaxSizeRatio { continue }
-            let d = hypot(t.box.center.x - box.center.x, t.box.center.y - box.center.y) / max(size, 1e-9)
-            if d > settings.reidMaxCenterDistance { continue }
-            if best == nil || d < best!.1 { best = (t, d) }
-        }
-        return best?.0
-    }
-
     static func sameFace(_ trackBox: Rect, _ det: Rect, iou: Double) -> Bool {
         if trackBox.iou(det) >= iou { return true }
         let c = det.center
         return c.x > trackBox.minX && c.x < trackBox.maxX && c.y > trackBox.minY && c.y < trackBox.maxY
-    }
-
-    /// Slow running mean of the shape descriptor (expression changes average out).
-    static func blend(_ old: [Double], _ new: [Double]) -> [Double] {
-        guard old.count == new.count else { return new }
-        return zip(old, new).map { 0.9 * $0 + 0.1 * $1 }
     }
 }

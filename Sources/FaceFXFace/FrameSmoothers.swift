@@ -11,10 +11,16 @@ import Foundation
 public struct FaceFrame: Sendable {
     public var index: Int
     public var time: Double
+    /// Shot number (`AnalyzedFrame.shot`).
+    public var shot: Int
     public var faces: [FaceResult]
 
-    public init(index: Int, time: Double, faces: [FaceResult]) {
-        self.index = index; self.time = time; self.faces = faces
+    public init(index: Int, time: Double, shot: Int = 0, faces: [FaceResult]) {
+        self.index = index; self.time = time; self.shot = shot; self.faces = faces
+    }
+
+    public init(_ analysed: AnalyzedFrame) {
+        self.init(index: analysed.index, time: analysed.time, shot: analysed.shot, faces: analysed.faces)
     }
 }
 
@@ -70,7 +76,7 @@ public final class WindowedClipSmoother {
 
     private func smoothBuffer() -> [FaceFrame] {
         let faces = clipSmoother.smooth(buffer.map(\.faces), frameWidth: frameWidth, frameHeight: frameHeight)
-        return zip(buffer, faces).map { FaceFrame(index: $0.index, time: $0.time, faces: $1) }
+        return zip(buffer, faces).map { FaceFrame(index: $0.index, time: $0.time, shot: $0.shot, faces: $1) }
     }
 }
 

@@ -19,18 +19,7 @@ public struct AnalyzeOptions {
     public var jsonlPath: String?
     public var records: FaceRecordOptions
     public var overwrite: Bool
-    public var maxFaces: Int
-    /// Run the detector every N frames (tracked faces follow their landmarks in between).
-    public var detectEvery: Int
-    public var smoothing: AnalyzeSmoothing
-    /// Seconds a lost face keeps its id waiting to come back.
-    public var reidWindow: Double
-    /// Smallest face (pixels) the detector tiles are laid out for.
-    public var minFaceSize: Double
-    /// Second landmark pass on faces whose ROI moved a lot (FaceSettings.Analysis.refineROIShift).
-    public var refineROIs: Bool = true
-    /// Tracked ROIs extrapolated by the face's motion (FaceSettings.Tracker.predictROI).
-    public var predictROI: Bool = true
+    public var tracking: FaceTrackingOptions
     public var gpu: GPUDeviceSelection
     public var progress: ProgressReporter.Mode
     /// nil: ResourceLocator.modelsDirectory().
@@ -39,35 +28,11 @@ public struct AnalyzeOptions {
     public var smoothingWindow: (frames: Int, margin: Int)?
 
     public init(input: String, csvPath: String? = nil, jsonlPath: String? = nil, records: FaceRecordOptions = .init(),
-                overwrite: Bool = false, maxFaces: Int = 8, detectEvery: Int = 1, smoothing: AnalyzeSmoothing = .offline,
-                reidWindow: Double = 2, minFaceSize: Double = 48, gpu: GPUDeviceSelection = .auto,
+                overwrite: Bool = false, tracking: FaceTrackingOptions = .init(), gpu: GPUDeviceSelection = .auto,
                 progress: ProgressReporter.Mode = .quiet, modelsDirectory: URL? = nil) {
         self.input = input; self.csvPath = csvPath; self.jsonlPath = jsonlPath; self.records = records
-        self.overwrite = overwrite; self.maxFaces = maxFaces; self.detectEvery = detectEvery; self.smoothing = smoothing
-        self.reidWindow = reidWindow; self.minFaceSize = minFaceSize; self.gpu = gpu; self.progress = progress
+        self.overwrite = overwrite; self.tracking = tracking; self.gpu = gpu; self.progress = progress
         self.modelsDirectory = modelsDirectory
-    }
-
-    /// ROI change (fraction of its side) that triggers the second landmark pass.
-    public static let refineROIShift = 0.04
-
-    /// Vertical field of view (degrees) assumed for head pose (MediaPipe: 63).
-    public var fieldOfView: Double = 63
-
-    var settings: FaceSettings {
-        var s = FaceSettings()
-        s.pose.verticalFOVDegrees = fieldOfView
-        s.tracker.maxFaces = maxFaces
-        s.tracker.detectEvery = detectEvery
-        s.tracker.reidWindow = reidWindow
-        s.analysis.minFaceSize = minFaceSize
-        s.analysis.refineROIShift = refineROIs ? AnalyzeOptions.refineROIShift : 0
-        s.tracker.predictROI = predictROI
-        if let w = smoothingWindow {
-            s.smoothing.offlineWindowFrames = w.frames
-            s.smoothing.offlineWindowMargin = w.margin
-        }
-        return s
     }
 }
 
@@ -91,9 +56,9 @@ public struct AnalyzeSummary {
     /// One line: where the time went (for --timings).
     public var timingsLine: String {
         let t = timings
-        return String(format: "facefx: %@: %d detector tiles; upload+colour %.2f s, detector %.2f s, landmarks %.2f s (%d of %d face-frames refined), blendshapes %.2f s, emotion %.2f s (analysis %.2f s); smoothing+writing %.2f s; total %.2f s (%@)",
-                      (input as NSString).lastPathComponent, t.tiles, uploadSeconds, t.detector, t.landmarks, t.refinedFaces, faceFrames,
-                      t.blendshapes, t.emotion, t.total, outputSeconds, seconds, renderer)
+        return String(format: "facefx: %@: %d detector tiles on %d keyframes, %d shot cuts; upload+colour %.2f s, detector %.2f s, landmarks %.2f s (%d of %d face-frames refined, %d found looking back), blendshapes %.2f s, emotion %.2f s (analysis %.2f s); smoothing+linking+writing %.2f s; total %.2f s (%@)",
+                      (input as NSString).lastPathComponent, t.tiles, t.keyframes, t.shotCuts, uploadSeconds, t.detector, t.landmarks,
+                      t.refinedFaces, faceFrames, t.lookBackFaces, t.blendshapes, t.emotion, t.total, outputSeconds, seconds, renderer)
     }
 
     /// `facefx: in.mp4: 240 frames, 1 face track, 231 face-frames in 9.1 s (26.4 fps)`
@@ -139,13 +104,17 @@ public final class AnalyzeJob {
         let info = reader.info
         let gpu = try GPUContext(device: o.gpu)
         let colour = try FrameColorConverter(context: gpu)
-        let settings = o.settings
+        var settings = o.tracking.settings(frameRate: info.averageFrameRate.doubleValue)
+        if let w = o.smoothingWindow {
+            settings.smoothing.offlineWindowFrames = w.frames
+            settings.smoothing.offlineWindowMargin = w.margin
+        }
         let analyzer = try FaceStage.loadAnalyzer(context: gpu, programs: colour.programs, settings: settings,
                                                   modelsDirectory: models)
         let writer = try FaceRecordWriter(csvPath: o.csvPath, jsonlPath: o.jsonlPath, options: o.records,
                                           overwrite: o.overwrite)
-        let (smoothFrame, flushSmoother) = FaceStage.makeSmoother(o.smoothing, poseEstimator: analyzer.poseEstimator,
-                                                                 settings: settings, width: info.width, height: info.height)
+        let finisher = FrameFinisher(o.tracking.smoothing, poseEstimator: analyzer.poseEstimator, settings: settings,
+                                     width: info.width, height: info.height)
 
         let progress = ProgressReporter(mode: o.progress, label: (o.input as NSString).lastPathComponent,
                                         totalFrames: info.estimatedFrameCount)
@@ -171,7 +140,7 @@ public final class AnalyzeJob {
                 var index = 0
                 // Blendshapes and emotion run batched over several frames on hardware GPUs (FaceAnalyzer.push).
                 func send(_ done: [AnalyzedFrame]) -> Bool {
-                    done.allSatisfy { analysed.push(FaceFrame(index: $0.index, time: $0.time, faces: $0.faces)) }
+                    done.allSatisfy { analysed.push(FaceFrame($0)) }
                 }
                 var open = true
                 while open, let frame = decoded.pop() {
@@ -205,25 +174,23 @@ public final class AnalyzeJob {
         gpuThread.start()
 
         var frames = 0, faceFrames = 0
-        var trackIDs = Set<Int>()
         let emit = { (f: FaceFrame) throws in
             try writer.write(frameIndex: f.index, time: f.time, faces: f.faces)
             faceFrames += f.faces.count
-            for face in f.faces { trackIDs.insert(face.id) }
             self.onFrame?(f)
         }
         var outputSeconds = 0.0
         do {
             while let frame = analysed.pop() {
                 let t0 = Date()
-                for f in smoothFrame(frame) { try emit(f) }
+                for f in finisher.push(frame) { try emit(f) }
                 outputSeconds += Date().timeIntervalSince(t0)
                 frames += 1
                 progress.update(frames: frames)
             }
             if let error = failure.error { throw error }
             let t0 = Date()
-            for f in flushSmoother() { try emit(f) }
+            for f in finisher.finish() { try emit(f) }
             try writer.finish()
             outputSeconds += Date().timeIntervalSince(t0)
         } catch {
@@ -235,7 +202,7 @@ public final class AnalyzeJob {
         }
         stages.wait()
         progress.finish()
-        let summary = AnalyzeSummary(input: o.input, frames: frames, faceTracks: trackIDs.count, faceFrames: faceFrames,
+        let summary = AnalyzeSummary(input: o.input, frames: frames, faceTracks: finisher.linker.personCount, faceFrames: faceFrames,
                                      corruptPackets: reader.corruptPackets, seconds: Date().timeIntervalSince(started),
                                      renderer: gpu.renderer, warnings: warnings.all, timings: stageTimes.analysis,
                                      uploadSeconds: stageTimes.upload, outputSeconds: outputSeconds)
@@ -253,5 +220,6 @@ final class StageTimes {
         analysis.detector += t.detector; analysis.landmarks += t.landmarks
         analysis.blendshapes += t.blendshapes; analysis.emotion += t.emotion; analysis.total += t.total
         analysis.refinedFaces += t.refinedFaces
+        analysis.keyframes += t.keyframes; analysis.shotCuts += t.shotCuts; analysis.lookBackFaces += t.lookBackFaces
     }
 }

@@ -288,13 +288,9 @@ public final class BatchJob {
                 result.frames = summary.frames
                 result.faces = summary.faceFrames
             case .analyze:
-                var o = AnalyzeOptions(input: item.input, csvPath: item.analysisOutput, overwrite: options.overwrite,
-                                       gpu: options.gpu, progress: options.jobs == 1 ? options.progress : .quiet)
-                o.maxFaces = options.tracking.maxFaces
-                o.detectEvery = options.tracking.detectEvery
-                o.smoothing = options.tracking.smoothing
-                o.reidWindow = options.tracking.reidWindow
-                o.minFaceSize = options.tracking.minFaceSize
+                let o = AnalyzeOptions(input: item.input, csvPath: item.analysisOutput, overwrite: options.overwrite,
+                                       tracking: options.tracking, gpu: options.gpu,
+                                       progress: options.jobs == 1 ? options.progress : .quiet)
                 let job = AnalyzeJob(options: o)
                 job.onWarning = { [weak self] in self?.emit(.warning(item: item, message: $0)) }
                 let summary = try job.run()

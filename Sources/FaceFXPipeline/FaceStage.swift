@@ -6,23 +6,52 @@ import FaceFXMedia
 import FaceFXOverlay
 import Foundation
 
-/// Tracking options shared by render, analyze and preview.
-public struct FaceTrackingOptions {
+/// Face-tracking options of every command that tracks faces (render, analyze, preview, batch): the
+/// one place their defaults live. `settings(frameRate:)` turns them into the face module's settings.
+public struct FaceTrackingOptions: Sendable {
     public var maxFaces: Int = 8
-    public var detectEvery: Int = 1
+    /// Detector keyframes every N frames (1 = every frame); nil: every `keyframeSeconds` of the clip.
+    public var detectEvery: Int? = nil
     public var smoothing: AnalyzeSmoothing = .offline
-    public var reidWindow: Double = 2
+    /// Seconds a person who left the picture keeps their id waiting to come back; nil: the whole clip.
+    public var reidWindow: Double? = nil
+    /// Smallest face (pixels) the detector tiles are laid out for.
     public var minFaceSize: Double = 48
-    /// Vertical field of view (degrees) assumed for head pose.
+    /// Vertical field of view (degrees) assumed for head pose (MediaPipe: 63).
     public var fieldOfView: Double = 63
+    /// Second landmark pass on faces whose ROI moved a lot (FaceSettings.Analysis.refineROIShift).
+    public var refineROIs = true
     public init() {}
 
-    func settings(offlineWindow: (frames: Int, margin: Int)? = nil) -> FaceSettings {
-        var o = AnalyzeOptions(input: "")
-        o.maxFaces = maxFaces; o.detectEvery = detectEvery; o.reidWindow = reidWindow; o.minFaceSize = minFaceSize
-        o.smoothingWindow = offlineWindow
-        o.fieldOfView = fieldOfView
-        return o.settings
+    /// Default time between detector keyframes. Chosen by benchmark (README): the detector is most of the
+    /// cost of a frame on llvmpipe, and look-back keeps recall at any interval.
+    public static let keyframeSeconds = 0.4
+    /// ROI change (fraction of its side) that triggers the second landmark pass.
+    static let refineROIShift = 0.04
+
+    /// Frames between keyframes for a clip of this frame rate (30 fps: 12).
+    public func keyframeInterval(frameRate: Double?) -> Int {
+        if let n = detectEvery { return max(1, n) }
+        guard let r = frameRate, r.isFinite, r > 0 else { return 12 }
+        return max(1, Int((r * Self.keyframeSeconds).rounded()))
+    }
+
+    /// The face module's settings for a clip of this frame rate; `offlineWindow`: the offline smoother's
+    /// window and context (frames), nil for its defaults.
+    public func settings(frameRate: Double?, offlineWindow: (frames: Int, margin: Int)? = nil) -> FaceSettings {
+        var s = FaceSettings()
+        s.pose.verticalFOVDegrees = fieldOfView
+        s.tracker.maxFaces = maxFaces
+        s.tracker.detectEvery = keyframeInterval(frameRate: frameRate)
+        s.tracker.predictROI = true
+        s.linking.reidWindow = reidWindow
+        s.analysis.minFaceSize = minFaceSize
+        s.analysis.refineROIShift = refineROIs ? Self.refineROIShift : 0
+        if let w = offlineWindow {
+            s.smoothing.offlineWindowFrames = w.frames
+            s.smoothing.offlineWindowMargin = w.margin
+        }
+        return s
     }
 }
 
@@ -50,30 +79,35 @@ final class FaceStage {
             throw PipelineError.processing("\(models.path): cannot load the face models (\(error))")
         }
     }
+}
 
-    /// The smoother a render or analysis uses: zero-lag over windows (offline), One Euro (online) or none.
-    /// `push` returns the frames that are final; `finish` the rest.
-    func makeSmoother(_ mode: AnalyzeSmoothing, settings: FaceSettings, width: Int, height: Int)
-        -> (push: (FaceFrame) -> [FaceFrame], finish: () -> [FaceFrame]) {
-        FaceStage.makeSmoother(mode, poseEstimator: analyzer.poseEstimator, settings: settings, width: width, height: height)
-    }
+/// What a render or analysis does with the analyzer's frames, in order: smoothing (zero-lag over windows,
+/// One Euro, or none; per tracklet, so never across a cut or a gap), then tracklets linked into one id per
+/// person (`TrackLinker`). `push` returns the frames that are final; `finish` the rest.
+final class FrameFinisher {
+    private let smoothPush: (FaceFrame) -> [FaceFrame]
+    private let smoothFinish: () -> [FaceFrame]
+    let linker: TrackLinker
 
-    /// The same for any analyzer's pose estimator (analyze builds its analyzer without a FaceStage).
-    static func makeSmoother(_ mode: AnalyzeSmoothing, poseEstimator: HeadPoseEstimator, settings: FaceSettings,
-                             width: Int, height: Int) -> (push: (FaceFrame) -> [FaceFrame], finish: () -> [FaceFrame]) {
+    init(_ mode: AnalyzeSmoothing, poseEstimator: HeadPoseEstimator, settings: FaceSettings, width: Int, height: Int) {
         switch mode {
         case .off:
-            return ({ [$0] }, { [] })
+            (smoothPush, smoothFinish) = ({ [$0] }, { [] })
         case .online:
             let s = OnlineFaceSmoother(poseEstimator: poseEstimator, settings: settings.smoothing,
                                        frameWidth: width, frameHeight: height)
-            return ({ [s.smooth($0)] }, { [] })
+            (smoothPush, smoothFinish) = ({ [s.smooth($0)] }, { [] })
         case .offline:
             let s = WindowedClipSmoother(poseEstimator: poseEstimator, settings: settings.smoothing,
                                          frameWidth: width, frameHeight: height)
-            return ({ s.push($0) }, { s.finish() })
+            (smoothPush, smoothFinish) = ({ s.push($0) }, { s.finish() })
         }
+        linker = TrackLinker(settings: settings.linking, poseEstimator: poseEstimator, frameWidth: width, frameHeight: height)
     }
+
+    func push(_ frame: FaceFrame) -> [FaceFrame] { smoothPush(frame).flatMap(linker.push) }
+
+    func finish() -> [FaceFrame] { smoothFinish().flatMap(linker.push) + linker.finish() }
 }
 
 extension OverlayFace {
@@ -91,7 +125,7 @@ extension OverlayFace {
 final class AnalyzerFaceSource: FaceSource {
     let stage: FaceStage
     init(context: GPUContext, programs: ProgramCache, options: FaceTrackingOptions) throws {
-        stage = try FaceStage(context: context, programs: programs, settings: options.settings())
+        stage = try FaceStage(context: context, programs: programs, settings: options.settings(frameRate: nil))
     }
     func faces(frameIndex: Int, time: Double, frame: VideoFrame, colour: FrameColorConverter) throws -> [OverlayFace] {
         let (y, u, v) = frame.gpuPlanes()

@@ -122,9 +122,10 @@ public final class RenderJob {
         }
     }
 
-    /// Offline smoothing window for rendering: the picture waits for its smoothed faces, so decoded frames
-    /// are held for up to window + margin frames (about 60: 180 MB of 1080p 4:2:0). `analyze` uses far
-    /// longer windows since it holds only face records.
+    /// Offline smoothing window for rendering: the picture waits for its final faces, so decoded frames
+    /// are held for up to window + margin frames of the smoother (60), plus the analyzer's look-back (12)
+    /// and the linker's look-ahead (30): about 100 frames, 300 MB of 1080p 4:2:0. `analyze` uses far
+    /// longer smoothing windows since it holds only face records.
     static let renderSmoothingWindow = (frames: 30, margin: 30)
 
     private func runUnmapped() throws -> RenderSummary {
@@ -143,7 +144,8 @@ public final class RenderJob {
         // Filters are validated (JSON, element kinds, assets) before the output is created or a frame decoded.
         let overlay = o.filters.isEmpty ? nil
             : try OverlayStage.prepare(filters: o.filters, filtersDirs: o.filtersDirs, context: gpu)
-        let trackingSettings = o.tracking.settings(offlineWindow: RenderJob.renderSmoothingWindow)
+        let trackingSettings = o.tracking.settings(frameRate: info.averageFrameRate.doubleValue,
+                                                   offlineWindow: RenderJob.renderSmoothingWindow)
         let faces = o.needsFaces ? try FaceStage(context: gpu, programs: colour.programs, settings: trackingSettings) : nil
         let records = (o.csvPath != nil || o.jsonlPath != nil)
             ? try FaceRecordWriter(csvPath: o.csvPath, jsonlPath: o.jsonlPath, options: o.records, overwrite: o.overwrite)
@@ -160,8 +162,8 @@ public final class RenderJob {
         let passthrough = forceRGBA || overlay != nil ? nil
             : FramePassthrough(context: gpu, programs: colour.programs, passes: colour.passes)
         try passthrough?.prepare(layout: layout)
-        let smoother = faces?.makeSmoother(o.tracking.smoothing, settings: trackingSettings,
-                                           width: info.width, height: info.height)
+        let finisher = faces.map { FrameFinisher(o.tracking.smoothing, poseEstimator: $0.analyzer.poseEstimator,
+                                                 settings: trackingSettings, width: info.width, height: info.height) }
 
         let progress = ProgressReporter(mode: o.progress, label: (o.output as NSString).lastPathComponent,
                                         totalFrames: info.estimatedFrameCount)
@@ -207,7 +209,7 @@ public final class RenderJob {
                 return rendered.push(RenderedFrame(buffer: buffer, pts: frame.pts, faces: faces))
             }
             do {
-                guard let faces, let smoother else {
+                guard let faces, let finisher else {
                     while let frame = decoded.pop() {
                         if try !output(frame, faces: nil, converted: false) { break }
                     }
@@ -215,7 +217,8 @@ public final class RenderJob {
                     return
                 }
                 // Tracking: each frame is analysed as it arrives; its picture waits (decoded, on the CPU) until
-                // the smoother releases its faces, which for offline smoothing needs frames from the future.
+                // its faces are final: after the analyzer's look-back, the offline smoother's window and the
+                // linker's look-ahead, all of which need frames from the future.
                 var waiting: [VideoFrame] = []
                 var head = 0
                 var index = 0
@@ -240,17 +243,16 @@ public final class RenderJob {
                     }
                     waiting.append(frame)
                     for f in done {
-                        let ready = smoother.push(FaceFrame(index: f.index, time: f.time, faces: f.faces))
-                        if try !emit(ready, justConverted: index) { rendered.close(); return }
+                        if try !emit(finisher.push(FaceFrame(f)), justConverted: index) { rendered.close(); return }
                     }
                     index += 1
                 }
                 for f in try gpu.sync({ () throws -> [AnalyzedFrame] in try faces.analyzer.flush() }) {
-                    if try !emit(smoother.push(FaceFrame(index: f.index, time: f.time, faces: f.faces)), justConverted: -1) {
+                    if try !emit(finisher.push(FaceFrame(f)), justConverted: -1) {
                         rendered.close(); return
                     }
                 }
-                _ = try emit(smoother.finish(), justConverted: -1)
+                _ = try emit(finisher.finish(), justConverted: -1)
                 rendered.close()
             } catch { abort(error) }
         }
@@ -259,14 +261,12 @@ public final class RenderJob {
         gpuThread.start()
 
         var frames = 0, faceFrames = 0
-        var trackIDs = Set<Int>()
         do {
             while let r = rendered.pop() {
                 try writer.write(r.buffer, pts: r.pts)
                 if let f = r.faces {
                     try records?.write(frameIndex: f.index, time: f.time, faces: f.faces)
                     faceFrames += f.faces.count
-                    for face in f.faces { trackIDs.insert(face.id) }
                 }
                 frames += 1
                 progress.update(frames: frames)
@@ -289,7 +289,7 @@ public final class RenderJob {
                                     warnings: warnings.all)
         summary.tracked = faces != nil
         summary.faceFrames = faceFrames
-        summary.faceTracks = trackIDs.count
+        summary.faceTracks = finisher?.linker.personCount ?? 0
         withExtendedLifetime((reader, writer, gpu, colour, passthrough, overlay, faces)) {}
         return summary
     }

@@ -109,32 +109,35 @@ struct EncoderOptionGroup: ParsableArguments {
     }
 }
 
-/// Face tracking options shared by render and preview (analyze has the same flags).
+/// Face tracking options of render, analyze, preview and batch (defaults: `FaceTrackingOptions`).
 struct TrackingOptionGroup: ParsableArguments {
-    @Option(name: .long, help: "Most faces tracked at once.")
-    var maxFaces: Int = 8
+    @Option(name: .long, help: ArgumentHelp("Most faces tracked at once.", valueName: "n"))
+    var maxFaces: Int = FaceTrackingOptions().maxFaces
 
-    @Option(name: .long, help: "Run the face detector every N frames (1 = every frame).")
-    var detectEvery: Int = 1
+    @Option(name: .long, help: ArgumentHelp("Run the face detector on keyframes every N frames (1 = every frame; default: every \(FaceTrackingOptions.keyframeSeconds) s). Tracked faces follow their landmarks in between; a face found on a keyframe is also tracked backwards to where it appeared.", valueName: "n"))
+    var detectEvery: Int?
 
-    @Option(name: .long, help: "Landmark smoothing: offline (zero-lag, uses future frames), online (One Euro) or off.")
-    var smooth: String = "offline"
+    @Option(name: .long, help: ArgumentHelp("offline (zero-lag, uses future frames), online (One Euro, causal) or off (raw).", valueName: "mode"))
+    var smooth: String = FaceTrackingOptions().smoothing.rawValue
 
-    @Option(name: .long, help: "Seconds a face that left the picture keeps its id waiting to come back.")
-    var reidWindow: Double = 2
+    @Option(name: .long, help: ArgumentHelp("Longest absence (seconds) after which a person who comes back keeps their id (default: the whole clip).", valueName: "seconds"))
+    var reidWindow: Double?
 
-    @Option(name: .long, help: "Smallest face (pixels) to look for; smaller values add detector tiles (slower).")
-    var minFace: Double = 48
+    @Option(name: .long, help: ArgumentHelp("Smallest face (pixels) to look for; smaller values add detector tiles (slower).", valueName: "px"))
+    var minFace: Double = FaceTrackingOptions().minFaceSize
 
     @Option(name: .long, help: "Vertical field of view (degrees) of the camera assumed for head pose.")
-    var fov: Double = 63
+    var fov: Double = FaceTrackingOptions().fieldOfView
+
+    @Flag(name: .long, help: "One landmark pass per face and frame, like MediaPipe (default: a second pass where the ROI was clearly off: a new face, a sudden move).")
+    var noRefine = false
 
     func validate() throws {
         guard (10...170).contains(fov) else { throw ValidationError("--fov must be between 10 and 170 degrees, got \(fov)") }
         guard maxFaces >= 1 else { throw ValidationError("--max-faces must be at least 1, got \(maxFaces)") }
-        guard detectEvery >= 1 else { throw ValidationError("--detect-every must be at least 1, got \(detectEvery)") }
+        if let n = detectEvery, n < 1 { throw ValidationError("--detect-every must be at least 1, got \(n)") }
         guard minFace >= 8 else { throw ValidationError("--min-face must be at least 8 pixels, got \(minFace)") }
-        guard reidWindow >= 0, reidWindow.isFinite else { throw ValidationError("--reid-window must be ≥ 0 seconds, got \(reidWindow)") }
+        if let w = reidWindow, !(w >= 0 && w.isFinite) { throw ValidationError("--reid-window must be ≥ 0 seconds, got \(w)") }
     }
 
     func options() throws -> FaceTrackingOptions {
@@ -143,7 +146,7 @@ struct TrackingOptionGroup: ParsableArguments {
         }
         var t = FaceTrackingOptions()
         t.maxFaces = maxFaces; t.detectEvery = detectEvery; t.smoothing = smoothing
-        t.reidWindow = reidWindow; t.minFaceSize = minFace; t.fieldOfView = fov
+        t.reidWindow = reidWindow; t.minFaceSize = minFace; t.fieldOfView = fov; t.refineROIs = !noRefine
         return t
     }
 }
@@ -276,26 +279,7 @@ struct Analyze: ParsableCommand {
     @Flag(name: .long, help: "CSV: one row with an empty face_id for frames without faces.")
     var includeEmpty = false
 
-    @Option(name: .long, help: ArgumentHelp("Most faces tracked at once.", valueName: "n"))
-    var maxFaces: Int = 8
-
-    @Option(name: .long, help: ArgumentHelp("Run the face detector every N frames (1 = every frame; tracked faces follow their landmarks in between).", valueName: "n"))
-    var detectEvery: Int = 1
-
-    @Option(name: .long, help: ArgumentHelp("offline (zero-lag, uses future frames), online (One Euro, causal) or off (raw).", valueName: "mode"))
-    var smooth: String = "offline"
-
-    @Option(name: .long, help: ArgumentHelp("Seconds a face that left the picture keeps its id waiting to come back.", valueName: "seconds"))
-    var reidWindow: Double = 2
-
-    @Option(name: .long, help: ArgumentHelp("Smallest face (pixels) to look for; smaller values add detector tiles (slower).", valueName: "px"))
-    var minFace: Double = 48
-
-    @Option(name: .long, help: "Vertical field of view (degrees) of the camera assumed for head pose.")
-    var fov: Double = 63
-
-    @Flag(name: .long, help: "One landmark pass per face and frame, like MediaPipe (default: a second pass where the ROI was clearly off: a new face, a sudden move).")
-    var noRefine = false
+    @OptionGroup var tracking: TrackingOptionGroup
 
     @Flag(name: .long, help: "Replace existing output files.")
     var overwrite = false
@@ -309,25 +293,14 @@ struct Analyze: ParsableCommand {
     @OptionGroup var gpuOptions: GPUOptions
 
     func validate() throws {
-        guard maxFaces >= 1 else { throw ValidationError("--max-faces must be at least 1, got \(maxFaces)") }
-        guard detectEvery >= 1 else { throw ValidationError("--detect-every must be at least 1, got \(detectEvery)") }
-        guard minFace >= 8 else { throw ValidationError("--min-face must be at least 8 pixels, got \(minFace)") }
-        guard reidWindow >= 0, reidWindow.isFinite else { throw ValidationError("--reid-window must be ≥ 0 seconds, got \(reidWindow)") }
-        guard (10...170).contains(fov) else { throw ValidationError("--fov must be between 10 and 170 degrees, got \(fov)") }
         guard csv != nil || jsonl != nil else { throw ValidationError("give --csv FILE and/or --jsonl FILE") }
     }
 
     func run() throws {
-        guard let smoothing = AnalyzeSmoothing(rawValue: smooth.lowercased()) else {
-            throw CLIError(message: "--smooth: expected offline, online or off, got '\(smooth)'", exitCode: 2)
-        }
-        var options = AnalyzeOptions(
+        let options = AnalyzeOptions(
             input: input, csvPath: csv, jsonlPath: jsonl,
             records: FaceRecordOptions(landmarks: landmarks, includeEmpty: includeEmpty), overwrite: overwrite,
-            maxFaces: maxFaces, detectEvery: detectEvery, smoothing: smoothing, reidWindow: reidWindow,
-            minFaceSize: minFace, gpu: try gpuOptions.selection(), progress: quiet ? .quiet : .auto)
-        options.refineROIs = !noRefine
-        options.fieldOfView = fov
+            tracking: try tracking.options(), gpu: try gpuOptions.selection(), progress: quiet ? .quiet : .auto)
         let job = AnalyzeJob(options: options)
         job.onWarning = { FaceFXMain.warn($0) }
         let summary = try job.run()

@@ -28,23 +28,79 @@ final class TrackerTests: XCTestCase {
     }
 
     /// Runs the tracker over frames; `faces(frame)` gives the visible faces' landmarks tagged by a
-    /// ground-truth label. Returns per frame the label → id map.
+    /// ground-truth label. Returns per frame the label → tracklet id map.
     func run(frames: Int, tracker: FaceTracker, faces: (Int) -> [(String, [Point])]) -> [[String: Int]] {
-        var out: [[String: Int]] = []
-        for f in 0..<frames {
+        track(frames: frames, tracker: tracker, faces: faces).map { frame in
+            frame.labels.compactMapValues { lm in frame.faces.first { $0.landmarks.points[1] == lm[1] }?.id }
+        }
+    }
+
+    /// One tracked frame: the tracker's faces and the visible faces by label.
+    struct Tracked {
+        var faces: [TrackedFace]
+        var labels: [String: [Point]]
+    }
+
+    func track(frames: Int, tracker: FaceTracker, faces: (Int) -> [(String, [Point])]) -> [Tracked] {
+        (0..<frames).map { f in
             let t = Double(f) / fps
             let visible = faces(f)
-            let dets = tracker.needsDetection(frame: f) ? visible.map { detection($0.1) } : []
+            let dets = tracker.needsDetection(frame: f) ? visible.map { detection($0.1) } : nil
             let rois = tracker.rois(forFrame: f, time: t, detections: dets)
             let res = landmarkNet(rois, faces: visible.map(\.1))
             let tracked = tracker.update(frame: f, time: t, landmarkResults: res)
-            var map: [String: Int] = [:]
-            for (label, lm) in visible {
-                if let tf = tracked.first(where: { $0.landmarks.points[1] == lm[1] }) { map[label] = tf.id }
-            }
-            out.append(map)
+            return Tracked(faces: tracked, labels: Dictionary(uniqueKeysWithValues: visible.map { ($0.0, $0.1) }))
         }
-        return out
+    }
+
+    /// Colour descriptors that stand for different people, as far apart as two real people's crops
+    /// measured in AppearanceTests (RMS difference ~0.066).
+    static func look(_ person: String) -> [Double] {
+        let base: [Double] = person.hasPrefix("A") ? [0.42, 0.31, 0.25] : person.hasPrefix("B") ? [0.47, 0.30, 0.15] : [0.36, 0.33, 0.35]
+        return (0..<16).flatMap { _ in base }
+    }
+
+    /// Tracker, then linker, as the analyzer and the jobs run them; per frame the label → final id map
+    /// (`shotAt`: the shot number of each frame; `look`: each label's colour descriptor).
+    func runLinked(frames: Int, settings: FaceSettings.Linking = .init(), shotAt: (Int) -> Int = { _ in 0 },
+                   presence: (String, Int) -> Double = { _, _ in 0.95 },
+                   faces: (Int) -> [(String, [Point])]) -> [[String: Int]] {
+        let tracker = FaceTracker()
+        let linker = TrackLinker(settings: settings)
+        var lastShot = 0
+        var out: [FaceFrame] = []
+        for f in 0..<frames {
+            let t = Double(f) / fps
+            if shotAt(f) != lastShot { tracker.endAll(); lastShot = shotAt(f) }
+            let visible = faces(f)
+            let dets = tracker.needsDetection(frame: f) ? visible.map { detection($0.1) } : nil
+            let rois = tracker.rois(forFrame: f, time: t, detections: dets)
+            var res = landmarkNet(rois, faces: visible.map(\.1))
+            for k in res.indices {
+                if let label = visible.first(where: { $0.1.first == res[k].landmarks.first })?.0 { res[k].presence = presence(label, f) }
+            }
+            let tracked = tracker.update(frame: f, time: t, landmarkResults: res)
+            let results = tracked.map { tf -> FaceResult in
+                let label = visible.first { $0.1[1] == tf.landmarks.points[1] }!.0
+                let lm = tf.landmarks.points
+                return FaceResult(id: tf.id, frameIndex: f, time: t, presence: tf.presence, detectionScore: nil,
+                                  box: Rect.bounding(lm.prefix(468)), landmarks: lm, blendshapes: [], emotions: [],
+                                  pose: HeadPoseEstimator(model: TestSupport.canonicalModel).estimate(landmarks: lm, frameWidth: 1920, frameHeight: 1080),
+                                  roi: tf.roi, appearance: FaceAppearance(shape: tf.landmarks.shapeDescriptor, colour: Self.look(label)))
+            }
+            out += linker.push(FaceFrame(index: f, time: t, shot: shotAt(f), faces: results))
+        }
+        out += linker.finish()
+        XCTAssertEqual(out.map(\.index), Array(0..<frames), "every frame comes out once, in order")
+        return zip(out, 0..<frames).map { frame, f in
+            var map: [String: Int] = [:]
+            for (label, lm) in faces(f) {
+                if let r = frame.faces.first(where: { $0.landmarks[1] == lm[1] }) { map[label] = r.id }
+            }
+            // Interpolated faces (gap filling) are not any visible face: reported under "filled".
+            for r in frame.faces where !faces(f).contains(where: { $0.1[1] == r.landmarks[1] }) { map["filled\(r.id)"] = r.id }
+            return map
+        }
     }
 
     func face(_ x: Double, _ y: Double, iod: Double = 90, yaw: Double = 0) -> [Point] {
@@ -65,52 +121,123 @@ final class TrackerTests: XCTestCase {
         XCTAssertEqual(Set(tracker.activeIDs), [1, 2])
     }
 
-    func testFaceReturnsWithinWindowGetsIDBack() {
-        let tracker = FaceTracker()
-        // A leaves for 1 s (frames 30..59) and comes back a little to the side; B stays.
-        let ids = run(frames: 100, tracker: tracker) { f in
+    func testFaceReturnsAfterLongAbsenceGetsItsIDBack() {
+        // A leaves for 5 s (frames 30..179) and comes back elsewhere; B stays all along.
+        let ids = runLinked(frames: 240) { f in
             var v = [("B", face(1400, 500, iod: 70))]
             if f < 30 { v.append(("A", face(500, 500))) }
-            if f >= 60 { v.append(("A", face(540, 520))) }
+            if f >= 180 { v.append(("A", face(700, 560))) }
             return v
         }
         let a = ids[10]["A"], b = ids[10]["B"]
         XCTAssertNotNil(a); XCTAssertNotNil(b); XCTAssertNotEqual(a, b)
-        XCTAssertNil(ids[45]["A"])
-        XCTAssertEqual(ids[60]["A"], a, "re-identified")
-        XCTAssertEqual(ids[99]["A"], a)
-        XCTAssertEqual(ids[99]["B"], b)
+        XCTAssertNil(ids[100]["A"])
+        XCTAssertEqual(ids[180]["A"], a, "re-identified from its first frame back")
+        XCTAssertEqual(ids[239]["A"], a)
+        XCTAssertEqual(ids[239]["B"], b)
         XCTAssertEqual(Set(ids.flatMap(\.values)), [1, 2], "no third id handed out")
     }
 
-    func testFaceReturnsAfterWindowGetsNewID() {
-        let tracker = FaceTracker()
-        let ids = run(frames: 150, tracker: tracker) { f in
-            (f < 30 || f >= 30 + 75) ? [("A", face(500, 500))] : []   // gone 2.5 s > reidWindow 2 s
+    func testReidWindowLimitsTheAbsence() {
+        var s = FaceSettings.Linking(); s.reidWindow = 2
+        let ids = runLinked(frames: 150, settings: s) { f in
+            (f < 30 || f >= 30 + 75) ? [("A", face(500, 500))] : []   // gone 2.5 s > 2 s
         }
         XCTAssertEqual(ids[0]["A"], 1)
         XCTAssertEqual(ids[110]["A"], 2)
+        let back = runLinked(frames: 150) { f in (f < 30 || f >= 30 + 75) ? [("A", face(500, 500))] : [] }
+        XCTAssertEqual(back[110]["A"], 1, "by default the whole clip")
     }
 
-    func testNewFaceElsewhereGetsNewIDEvenWithinWindow() {
-        let tracker = FaceTracker()
-        let ids = run(frames: 60, tracker: tracker) { f in
-            f < 20 ? [("A", face(400, 400))] : (f >= 30 ? [("C", face(1500, 700))] : [])
+    func testSomeoneElseGetsANewID() {
+        let ids = runLinked(frames: 60) { f in
+            f < 20 ? [("A", face(400, 400))] : (f >= 30 ? [("C", face(400, 400, iod: 80, yaw: 10))] : [])
         }
         XCTAssertEqual(ids[10]["A"], 1)
         XCTAssertEqual(ids[40]["C"], 2)
     }
 
+    func testTwoLookalikesOnScreenTogetherAreTwoPeople() {
+        let ids = runLinked(frames: 60) { f in [("A1", face(400, 400)), ("A2", face(1300, 400))] }
+        XCTAssertNotEqual(ids[30]["A1"], ids[30]["A2"])
+        XCTAssertEqual(Set(ids.flatMap(\.values)).count, 2)
+    }
+
+    func testCutBetweenTwoPeopleKeepsTwoIDs() {
+        // Shots: A (0..59), B (60..119), A again (120..179), each in the middle of the picture.
+        let ids = runLinked(frames: 180, shotAt: { $0 / 60 }) { f in
+            [((f / 60) % 2 == 0 ? "A" : "B", face(900, 500, iod: (f / 60) % 2 == 0 ? 90 : 85, yaw: (f / 60) % 2 == 0 ? 0 : 12))]
+        }
+        XCTAssertEqual(ids[0]["A"], 1)
+        XCTAssertEqual(ids[60]["B"], 2, "no track dragged across the cut")
+        XCTAssertEqual(ids[120]["A"], 1, "A recognised in the third shot")
+        XCTAssertEqual(Set(ids.flatMap(\.values)), [1, 2])
+    }
+
+    func testPresenceDipIsFilledNotSplit() {
+        // A's presence falls below 0.5 for frames 40..43: one track, the 4 frames interpolated.
+        let ids = runLinked(frames: 90, presence: { _, f in (40..<44).contains(f) ? 0.3 : 0.95 }) { f in
+            [("A", face(500 + 2 * Double(f), 500))]
+        }
+        XCTAssertEqual(Set(ids.flatMap(\.values)), [1])
+        // The motion is linear, so the filled faces land on the true ones (or within rounding of them).
+        for f in 40..<44 { XCTAssertTrue(ids[f]["filled1"] == 1 || ids[f]["A"] == 1, "frame \(f) filled") }
+        XCTAssertEqual(ids[44]["A"], 1)
+    }
+
+    func testShortSpuriousTracksAreDropped() {
+        // A real face all along; a 3-frame "face" mid-clip (a helmet), and a 2-frame one.
+        let ids = runLinked(frames: 90) { f in
+            var v = [("A", face(500, 500))]
+            if (30..<33).contains(f) { v.append(("X", face(1400, 300, iod: 40))) }
+            if (60..<62).contains(f) { v.append(("Y", face(1500, 800, iod: 30, yaw: 30))) }
+            return v
+        }
+        XCTAssertEqual(Set(ids.flatMap(\.values)), [1])
+        XCTAssertNil(ids[31]["X"]); XCTAssertNil(ids[60]["Y"])
+        // The same 3 frames at the very start of the clip with a confident face: kept (visible that briefly).
+        let brief = runLinked(frames: 60) { f in f < 3 ? [("X", face(1400, 300))] : [] }
+        XCTAssertEqual(brief[0]["X"], 1)
+    }
+
     func testDetectEveryNAndMaxFaces() {
         var s = FaceSettings.Tracker(); s.detectEvery = 5; s.maxFaces = 2
         let tracker = FaceTracker(settings: s)
-        XCTAssertTrue(tracker.needsDetection(frame: 3))   // nothing tracked yet
+        XCTAssertTrue(tracker.needsDetection(frame: 3))   // nothing tracked yet, no detector run
         let ids = run(frames: 20, tracker: tracker) { _ in
             [("A", face(300, 300)), ("B", face(900, 300)), ("C", face(1500, 300))]
         }
         XCTAssertEqual(ids[19].count, 2)
-        XCTAssertFalse(tracker.needsDetection(frame: 21))
-        XCTAssertTrue(tracker.needsDetection(frame: 25))
+        XCTAssertFalse(tracker.needsDetection(frame: 19))   // last keyframe 15
+        XCTAssertTrue(tracker.needsDetection(frame: 20))
+    }
+
+    func testKeyframesWithLookBack() {
+        var s = FaceSettings.Tracker(); s.detectEvery = 12
+        let tracker = FaceTracker(settings: s)
+        // No face: the detector runs on keyframes only (look-back finds what appears in between).
+        var detected: [Int] = []
+        _ = run(frames: 30, tracker: tracker) { _ in [] }
+        tracker.resetAll()
+        for f in 0..<30 {
+            let d = tracker.needsDetection(frame: f, lookBack: true)
+            if d { detected.append(f) }
+            _ = tracker.rois(forFrame: f, time: Double(f) / fps, detections: d ? [] : nil)
+            tracker.update(frame: f, time: Double(f) / fps, landmarkResults: [])
+        }
+        XCTAssertEqual(detected, [0, 12, 24])
+        // A lost track makes the next frame a keyframe; a cut (endAll) makes one at once.
+        let t2 = FaceTracker(settings: s)
+        _ = track(frames: 3, tracker: t2) { _ in [("A", face(500, 500))] }
+        XCTAssertFalse(t2.needsDetection(frame: 3, lookBack: true))
+        _ = t2.rois(forFrame: 3, time: 0.1, detections: nil)
+        t2.update(frame: 3, time: 0.1, landmarkResults: [])   // A lost
+        XCTAssertTrue(t2.needsDetection(frame: 4, lookBack: true))
+        let t3 = FaceTracker(settings: s)
+        _ = track(frames: 3, tracker: t3) { _ in [("A", face(500, 500))] }
+        XCTAssertFalse(t3.needsDetection(frame: 3, lookBack: true))
+        t3.endAll()
+        XCTAssertTrue(t3.needsDetection(frame: 3, lookBack: true))
     }
 
     func testFalseDetectionDoesNotBurnID() {

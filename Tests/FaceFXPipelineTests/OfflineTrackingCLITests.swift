@@ -1,0 +1,99 @@
+// Offline tracking through `facefx analyze`: keyframes with look-back, shot cuts, one id per person.
+// Clips from samples/astronaut.png (Eileen Collins) and samples/grace_hopper.jpg (Grace Hopper), both
+// public domain, made with the ffmpeg CLI; small frames and --min-face keep the detector cheap.
+import Foundation
+import XCTest
+
+final class OfflineTrackingCLITests: XCTestCase {
+    var dir: URL!
+    var runs = 0
+    override func setUpWithError() throws { dir = try CLI.makeTempDir() }
+    override func tearDownWithError() throws {
+        if ProcessInfo.processInfo.environment["FACEFX_TEST_KEEP"] != nil { print("kept \(dir.path)"); return }
+        try? FileManager.default.removeItem(at: dir)
+    }
+
+    /// Runs analyze with --timings; returns the CSV rows as (frame, id, box centre x) and the timings line.
+    func analyze(_ clip: URL, _ extra: [String] = []) throws -> (rows: [(frame: Int, id: String, cx: Double)], timings: String) {
+        runs += 1
+        let csv = dir.appendingPathComponent(clip.deletingPathExtension().lastPathComponent + "-\(runs).csv")
+        let r = try CLI.facefx(["analyze", clip.path, "--csv", csv.path, "--min-face", "64", "--timings"] + extra, timeout: 300)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = r.stderr.split(separator: "\n").filter { $0.hasPrefix("facefx:") }
+        print(lines.joined(separator: "\n"))
+        let (header, rows) = try readCSVWithPython(csv)
+        let col = Dictionary(uniqueKeysWithValues: header.enumerated().map { ($1, $0) })
+        return (rows.map { (Int($0[0])!, $0[col["face_id"]!], Double($0[col["x"]!])! + Double($0[col["w"]!])! / 2) },
+                String(lines.last ?? ""))
+    }
+
+    /// A count from the timings line ("... 3 shot cuts ...").
+    func count(_ what: String, in line: String) -> Int? {
+        guard let r = line.range(of: #"(\d+) "# + what, options: .regularExpression) else { return nil }
+        return Int(line[r].split(separator: " ")[0])
+    }
+
+    /// The face slides in from the left, whole from frame 7 on, between the keyframes 0 and 12: the
+    /// keyframe finds it and look-back follows it back, so every frame with the whole face has it, one id.
+    func testFaceEnteringBetweenKeyframesIsFoundFromItsFirstFrame() throws {
+        let clip = dir.appendingPathComponent("enter.mp4")
+        // Face box half width ~45 px: centre x −50 + 100·k/7 is outside on frame 0 (the keyframe), whole from
+        // frame 7 on. (The rest of the photo is in the picture from the start, as a scene would be.)
+        try SyntheticClip.make(clip, width: 320, height: 240,
+                               frames: (0..<30).map { [Placement(center: [min(-50 + 100 * Double($0) / 7, 160), 120])] })
+        let (rows, timings) = try analyze(clip)
+        XCTAssertEqual(Set(rows.map(\.frame)).intersection(7..<30), Set(7..<30), "a face on every frame from 7 on")
+        XCTAssertTrue(rows.allSatisfy { $0.frame >= 2 }, "none before it enters")
+        XCTAssertEqual(Set(rows.map(\.id)), ["1"])
+        XCTAssertEqual(count("shot cuts", in: timings), 0)
+        XCTAssertGreaterThanOrEqual(count("found looking back", in: timings) ?? 0, 5, "frames 7...11 from the keyframe at 12")
+        XCTAssertLessThanOrEqual(count("keyframes", in: timings) ?? 99, 4)
+        // --detect-every 1: the detector on every frame finds the same faces.
+        let (every, t1) = try analyze(clip, ["--detect-every", "1"])
+        XCTAssertEqual(Set(every.map(\.frame)).intersection(7..<30), Set(7..<30))
+        XCTAssertEqual(count("keyframes", in: t1), 30)
+    }
+
+    /// Three shots: Collins, Hopper, Collins again (other framing, other size): two cuts found, no track
+    /// runs across a cut, and Collins gets her id back in the third shot.
+    func testCutsBetweenTwoPeopleKeepTwoIDs() throws {
+        let clip = dir.appendingPathComponent("cuts.mp4")
+        let astronaut = CLI.packageRoot.appendingPathComponent("samples/astronaut.png").path
+        let hopper = CLI.packageRoot.appendingPathComponent("samples/grace_hopper.jpg").path
+        var args: [String] = []
+        for input in [astronaut, hopper, astronaut] { args += ["-loop", "1", "-framerate", "30", "-t", "0.667", "-i", input] }
+        args += ["-filter_complex",
+                 "[0]scale=180:180,pad=320:240:70:40:color=0x406080,setsar=1[a];" +
+                 "[1]scale=170:200,pad=320:240:20:20:color=0x806040,setsar=1[b];" +
+                 "[2]scale=220:220,pad=320:240:90:10:color=0x305070,setsar=1[c];[a][b][c]concat=n=3:v=1[v]",
+                 "-map", "[v]", "-frames:v", "60", "-c:v", "libx264", "-crf", "14", "-pix_fmt", "yuv420p", clip.path]
+        try CLI.ffmpeg(args)
+        let (rows, timings) = try analyze(clip)
+        XCTAssertEqual(count("shot cuts", in: timings), 2)
+        var ids: [Int: String] = [:]
+        for r in rows { XCTAssertNil(ids[r.frame], "one face per frame"); ids[r.frame] = r.id }
+        XCTAssertEqual(Set(ids.keys), Set(0..<60), "a face on every frame")
+        XCTAssertEqual(Set((0..<20).compactMap { ids[$0] }), ["1"])
+        XCTAssertEqual(Set((20..<40).compactMap { ids[$0] }), ["2"], "Hopper is someone else, from the cut on")
+        XCTAssertEqual(Set((40..<60).compactMap { ids[$0] }), ["1"], "Collins recognised after the cut")
+        // The first frame after each cut has the new shot's face, not one dragged from the last shot.
+        XCTAssertEqual(rows.first { $0.frame == 20 }!.cx, 20 + 85, accuracy: 25)
+        XCTAssertEqual(rows.first { $0.frame == 40 }!.cx, 90 + 110 * 226 / 256, accuracy: 25)
+    }
+
+    /// The face leaves for 5 s and comes back elsewhere: one id. With --reid-window 2 it is a new one.
+    func testFaceLeavingForFiveSecondsKeepsItsID() throws {
+        let clip = dir.appendingPathComponent("leave.mp4")
+        try SyntheticClip.make(clip, width: 320, height: 240, frames: (0..<210).map { k in
+            k < 30 ? [Placement(center: [120, 120])] : (k >= 180 ? [Placement(center: [200, 130], scale: 0.9)] : [])
+        })
+        let (rows, timings) = try analyze(clip)
+        XCTAssertEqual(rows.count, 60)
+        XCTAssertEqual(Set(rows.map(\.id)), ["1"])
+        XCTAssertTrue(timings.contains("detector tiles on"), timings)
+        XCTAssertLessThanOrEqual(count("keyframes", in: timings) ?? 999, 30, "no detector on every empty frame")
+        let (limited, _) = try analyze(clip, ["--reid-window", "2"])
+        XCTAssertEqual(Set(limited.filter { $0.frame < 30 }.map(\.id)), ["1"])
+        XCTAssertEqual(Set(limited.filter { $0.frame >= 180 }.map(\.id)), ["2"])
+    }
+}
