@@ -78,6 +78,9 @@ public struct FaceAnalysisTimings: Sendable {
     public var keyframes = 0
     public var shotCuts = 0
     public var lookBackFaces = 0
+    /// Shot-cut thumbnails (render + read back; on llvmpipe this first wait also absorbs the frame's
+    /// queued colour conversion).
+    public var shotCutSeconds = 0.0
     public init() {}
 }
 
@@ -163,21 +166,49 @@ public final class FaceAnalyzer {
     // MARK: - a clip, offline (look-back, shot cuts, frames batched)
 
     /// Frames per batch of the blendshape and emotion networks in `push`: `settings.analysis.frameBatch`,
-    /// or by default 8 on hardware GPUs (where every network pass costs ~13 µs whatever its size, so 8
-    /// frames' blendshapes cost about what one frame's did) and 1 on software renderers (no gain there);
-    /// FACEFX_FRAME_BATCH overrides. Decided once (push reads it every frame).
+    /// or by default 8 (on hardware GPUs every network pass costs ~13 µs whatever its size, so 8 frames'
+    /// blendshapes cost about what one frame's did; on llvmpipe a batch of 8 fills its threads: emotion
+    /// 18 → 8 ms per face-frame on the 2-core box); FACEFX_FRAME_BATCH overrides. Decided once.
     public private(set) lazy var frameBatch: Int = {
         if let n = settings.analysis.frameBatch { return max(1, n) }
         if let v = ProcessInfo.processInfo.environment["FACEFX_FRAME_BATCH"], let n = Int(v) { return max(1, n) }
-        return context.isSoftware ? 1 : 8
+        return 8
     }()
 
     /// Frames a face found on a keyframe is tracked backwards, and so how late `push` hands frames back.
     public var lookBack: Int { max(0, settings.offline.lookBack ?? (settings.tracker.detectEvery - 1)) }
 
+    /// Frames whose landmarks run together (`push`): each tracked face's ROI on the next frames is
+    /// extrapolated from its motion, the landmark network runs once for all of them, and a second batched
+    /// run redoes the faces whose landmarks call for a clearly different ROI (as `refineROIShift` does
+    /// for one frame). A network run costs about the same for 1 and 8 items (llvmpipe: landmarks 23–30 ms
+    /// for one frame). On hardware GPUs a run costs about the same for 1 and 8 items (H100 landmarks:
+    /// 1.1 ms vs 0.2 ms per item), so 8 frames go together; on llvmpipe (2-core box: 36 ms at batch 1,
+    /// 21 ms per item at 8, plus ~1 s to compile each new batch size and the redos of extrapolated ROIs
+    /// that missed) a 10-s clip gained nothing, so frame by frame. `settings.analysis.trackBatch`,
+    /// FACEFX_TRACK_BATCH overrides.
+    public private(set) lazy var trackBatch: Int = {
+        if let n = settings.analysis.trackBatch { return max(1, n) }
+        if let v = ProcessInfo.processInfo.environment["FACEFX_TRACK_BATCH"], let n = Int(v) { return max(1, n) }
+        return context.isSoftware ? 1 : 8
+    }()
+
+    /// Frames kept as textures: those waiting for their tracking batch and those in the look-back window.
+    private var ringSize: Int { lookBack + trackBatch }
+
+    /// Frames pushed but not yet tracked (their tracking batch is not full).
+    private struct UntrackedFrame {
+        let frame: Texture
+        let index: Int
+        let time: Double
+        let width: Int, height: Int
+        let shot: Int
+        let cut: Bool
+    }
+    private var untracked: [UntrackedFrame] = []
     /// Tracked frames waiting in the look-back window (their faces may still grow), in frame order.
     private var held: [TrackedFrame] = []
-    /// Copies of the last `lookBack + 1` frames (slot = frame index mod count), which the held frames read.
+    /// The last `ringSize` frames (slot = frame index mod count), which untracked and held frames read.
     private var ring: [Framebuffer] = []
     private var sourceFramebuffer: (texture: ObjectIdentifier, framebuffer: Framebuffer)?
     private let shotCuts: ShotCutDetector
@@ -194,17 +225,20 @@ public final class FaceAnalyzer {
     private var pendingEmotionItems = 0
     private var emotionTarget: Framebuffer?
 
-    /// Analyses the next frame of a clip, offline: detection on keyframes (`needsDetection`, shot cuts),
-    /// faces found there tracked backwards over the last `lookBack` frames, blendshapes and emotion run
-    /// once per `frameBatch` frames. Returns the frames completed by this call, in order (none, or
-    /// several): a frame comes back once nothing later can add a face to it. Call `flush()` after the
-    /// last frame. `lastTimings` holds this call's times. Frames of one clip must come in order;
-    /// `frameTexture` may be reused by the caller for the next frame (a copy is kept when needed).
+    /// Analyses the next frame of a clip, offline: shot cuts; landmarks of `trackBatch` frames at once;
+    /// detection on keyframes (`needsDetection`, cuts), faces found there tracked backwards over the last
+    /// `lookBack` frames; blendshapes and emotion once per `frameBatch` frames. Returns the frames
+    /// completed by this call, in order (none, or several): a frame comes back once nothing later can add
+    /// a face to it. Call `flush()` after the last frame. `lastTimings` holds this call's times. Frames of
+    /// one clip must come in order; convert each into `frameSlot(forFrame:)` to spare a copy.
     public func push(frameTexture: Texture, width: Int, height: Int, frameIndex: Int, time: Double) throws -> [AnalyzedFrame] {
         let start = Date()
         var timings = FaceAnalysisTimings()
         defer { timings.total = Date().timeIntervalSince(start); lastTimings = timings }
-        let frame = lookBack > 0 ? try keep(frameTexture, index: frameIndex) : frameTexture
+        guard frameTexture.width == width, frameTexture.height == height else {
+            throw FaceAnalysisError.frameSize("texture \(frameTexture.width)x\(frameTexture.height) for a \(width)x\(height) frame")
+        }
+        let frame = ringSize > 1 ? try keep(frameTexture, index: frameIndex) : frameTexture
         var cut = false
         if settings.offline.shotCuts {
             let t0 = Date()
@@ -212,21 +246,58 @@ public final class FaceAnalyzer {
                                                      side: ShotCutDetector.side)[0])
             if cut {
                 shot += 1
-                tracker.endAll()
                 timings.shotCuts = 1
             }
-            timings.detector += Date().timeIntervalSince(t0)
+            timings.shotCutSeconds += Date().timeIntervalSince(t0)
         }
-        let core = try track(frame: frame, width: width, height: height, frameIndex: frameIndex, time: time, shot: shot,
-                             forceDetection: cut, lookBack: lookBack > 0, timings: &timings)
-        if core.detected && lookBack > 0 {
-            let t0 = Date()
-            timings.lookBackFaces = try trackBackwards(core.faces.filter(\.isNew), shot: core.shot)
-            timings.landmarks += Date().timeIntervalSince(t0)
+        untracked.append(UntrackedFrame(frame: frame, index: frameIndex, time: time, width: width, height: height, shot: shot, cut: cut))
+        guard untracked.count >= trackBatch else { return [] }
+        try trackUntracked(timings: &timings)
+        return try release(upTo: frameIndex - lookBack, timings: &timings)
+    }
+
+    /// Tracks the waiting frames: the tracked faces' landmarks on all of them in one batched run (plus
+    /// one for the faces to redo), then frame by frame the tracker's bookkeeping, detection on keyframes
+    /// and look-back.
+    private func trackUntracked(timings: inout FaceAnalysisTimings) throws {
+        let batch = untracked
+        untracked = []
+        guard !batch.isEmpty else { return }
+        // Tracks end at a cut: they are predicted up to the first frame that starts a new shot.
+        let reach = batch.firstIndex { $0.cut } ?? batch.count
+        var t0 = Date()
+        var predicted: [[Int: (roi: TrackROI, result: LandmarkResult)]] = Array(repeating: [:], count: batch.count)
+        if reach > 0 && trackBatch > 1 {
+            let tracks = tracker.predictedROIs(times: batch[..<reach].map(\.time))
+            var items: [(frame: Texture, roi: TrackROI, slot: Int)] = []
+            for (id, rois) in tracks {
+                for j in 0..<reach { items.append((batch[j].frame, TrackROI(trackID: id, roi: rois[j], source: .landmarks), j)) }
+            }
+            var results = try landmarks(items.map { ($0.frame, $0.roi) })
+            var rois = items.map(\.roi)
+            if settings.analysis.refineROIShift > 0 {
+                timings.refinedFaces += try refineMovedROIs(frames: items.map(\.frame), rois: &rois, results: &results)
+            }
+            for (k, item) in items.enumerated() { predicted[item.slot][item.roi.trackID] = (rois[k], results[k]) }
         }
-        held.append(core)
+        timings.landmarks += Date().timeIntervalSince(t0)
+        for (j, u) in batch.enumerated() {
+            if u.cut { tracker.endAll() }
+            let core = try track(frame: u.frame, width: u.width, height: u.height, frameIndex: u.index, time: u.time, shot: u.shot,
+                                 forceDetection: u.cut, lookBack: lookBack > 0, predicted: predicted[j], timings: &timings)
+            if core.detected && lookBack > 0 {
+                t0 = Date()
+                timings.lookBackFaces += try trackBackwards(core.faces.filter(\.isNew), shot: core.shot)
+                timings.landmarks += Date().timeIntervalSince(t0)
+            }
+            held.append(core)
+        }
+    }
+
+    /// Hands the held frames up to `index` on to blendshapes and emotion; returns those completed.
+    private func release(upTo index: Int, timings: inout FaceAnalysisTimings) throws -> [AnalyzedFrame] {
         var done: [AnalyzedFrame] = []
-        while let first = held.first, first.frameIndex <= frameIndex - lookBack {
+        while let first = held.first, first.frameIndex <= index {
             held.removeFirst()
             done += try stage(first, timings: &timings)
         }
@@ -238,9 +309,8 @@ public final class FaceAnalyzer {
     public func flush() throws -> [AnalyzedFrame] {
         let start = Date()
         var timings = FaceAnalysisTimings()
-        var done: [AnalyzedFrame] = []
-        for core in held { done += try stage(core, timings: &timings) }
-        held.removeAll()
+        try trackUntracked(timings: &timings)
+        var done = try release(upTo: Int.max, timings: &timings)
         done += try flushPending(timings: &timings)
         timings.total = Date().timeIntervalSince(start)
         lastTimings = timings
@@ -253,22 +323,34 @@ public final class FaceAnalyzer {
         tracker.resetAll()
         shotCuts.reset()
         shot = 0
+        untracked.removeAll()
         held.removeAll()
         pending.removeAll(); pendingEmotionItems = 0; emotionTarget = nil
     }
 
-    /// A copy of this frame in its ring slot (the caller's texture is overwritten by the next frame).
-    private func keep(_ texture: Texture, index: Int) throws -> Texture {
-        if ring.count != lookBack + 1 || ring.first.map({ $0.width != texture.width || $0.height != texture.height }) ?? false {
-            guard held.isEmpty else { throw FaceAnalysisError.frameSize("frame size changed to \(texture.width)x\(texture.height) within a clip") }
-            ring = try (0...lookBack).map { _ in
-                try Framebuffer(context: context, color: Texture(context: context, width: texture.width, height: texture.height, format: .rgba8))
+    /// Where frame `index` should be converted so that `push` keeps it without a copy: its slot in the
+    /// ring of the last `ringSize` frames (nil when frames are not kept: any texture will do).
+    public func frameSlot(forFrame index: Int, width: Int, height: Int) throws -> Framebuffer? {
+        guard ringSize > 1 else { return nil }
+        if ring.count != ringSize || ring.first.map({ $0.width != width || $0.height != height }) ?? false {
+            guard held.isEmpty, untracked.isEmpty else {
+                throw FaceAnalysisError.frameSize("frame size changed to \(width)x\(height) within a clip")
+            }
+            ring = try (0..<ringSize).map { _ in
+                try Framebuffer(context: context, color: Texture(context: context, width: width, height: height, format: .rgba8))
             }
         }
+        return ring[index % ring.count]
+    }
+
+    /// This frame in its ring slot: the slot itself when the caller converted into it (`frameSlot`),
+    /// else a copy (the caller's texture is overwritten by the next frame).
+    private func keep(_ texture: Texture, index: Int) throws -> Texture {
+        let slot = try frameSlot(forFrame: index, width: texture.width, height: texture.height)!
+        if slot.color === texture { return texture }
         if sourceFramebuffer?.texture != ObjectIdentifier(texture) {
             sourceFramebuffer = (ObjectIdentifier(texture), try Framebuffer(context: context, color: texture))
         }
-        let slot = ring[index % ring.count]
         try sourceFramebuffer!.framebuffer.copyRegion(into: slot, x: 0, y: 0, width: texture.width, height: texture.height)
         return slot.color
     }
@@ -284,7 +366,9 @@ public final class FaceAnalyzer {
         while k >= 0, !current.isEmpty, held[k].shot == shot {
             var rois = current.map { TrackROI(trackID: $0.id, roi: FaceROI(landmarks: $0.landmarks, settings: settings.roi), source: .landmarks) }
             var results = try landmarks(frame: held[k].frame, rois: rois)
-            if settings.analysis.refineROIShift > 0 { try refineMovedROIs(frame: held[k].frame, rois: &rois, results: &results) }
+            if settings.analysis.refineROIShift > 0 {
+                try refineMovedROIs(frames: rois.map { _ in held[k].frame }, rois: &rois, results: &results)
+            }
             var next: [(id: Int, landmarks: [Point])] = []
             for (roi, r) in zip(rois, results) where r.presence >= settings.tracker.minPresence && r.landmarks.count >= FaceLandmarks.meshCount {
                 let box = Rect.bounding(r.landmarks.prefix(FaceLandmarks.meshCount))
@@ -396,8 +480,11 @@ public final class FaceAnalyzer {
         var colours: [[Double]] = []
     }
 
+    /// `predicted`: landmarks already run for tracked faces on this frame (by track id, with the ROI they
+    /// ran in: `trackUntracked`); the other ROIs run now.
     private func track(frame: Texture, width: Int, height: Int, frameIndex: Int, time: Double, shot: Int,
-                       forceDetection: Bool, lookBack: Bool, timings: inout FaceAnalysisTimings) throws -> TrackedFrame {
+                       forceDetection: Bool, lookBack: Bool, predicted: [Int: (roi: TrackROI, result: LandmarkResult)] = [:],
+                       timings: inout FaceAnalysisTimings) throws -> TrackedFrame {
         guard frame.width == width, frame.height == height else {
             throw FaceAnalysisError.frameSize("texture \(frame.width)x\(frame.height) for a \(width)x\(height) frame")
         }
@@ -410,12 +497,14 @@ public final class FaceAnalyzer {
             detections = try detect(frame: frame, width: width, height: height, tiles: tiles)
             timings.detector += Date().timeIntervalSince(t0)
         }
-        var rois = tracker.rois(forFrame: frameIndex, time: time, detections: detections)
+        let wanted = tracker.rois(forFrame: frameIndex, time: time, detections: detections)
         let t0 = Date()
-        var landmarkResults = try landmarks(frame: frame, rois: rois)
+        var rois = wanted.filter { predicted[$0.trackID] == nil }
+        var landmarkResults = try landmarks(rois.map { (frame, $0) })
         if settings.analysis.refineROIShift > 0 {
-            timings.refinedFaces = try refineMovedROIs(frame: frame, rois: &rois, results: &landmarkResults)
+            timings.refinedFaces += try refineMovedROIs(frames: rois.map { _ in frame }, rois: &rois, results: &landmarkResults)
         }
+        for r in wanted { if let p = predicted[r.trackID] { rois.append(p.roi); landmarkResults.append(p.result) } }
         timings.landmarks += Date().timeIntervalSince(t0)
         let faces = tracker.update(frame: frameIndex, time: time, landmarkResults: landmarkResults)
         return TrackedFrame(frameIndex: frameIndex, time: time, width: width, height: height, shot: shot, frame: frame,
@@ -509,7 +598,7 @@ public final class FaceAnalyzer {
     public func detect(frame: Texture, width: Int, height: Int, tiles: [DetectionTile]) throws -> [FaceDetection] {
         // Only the anchors that can pass the score threshold come back (compacted on the GPU).
         let net = networks.detector
-        let rows = try runImageNetwork(net, frame: frame, kind: .detector, mappings: tiles.map(CropMapping.tile)) {
+        let rows = try runImageNetwork(net, kind: .detector, crops: tiles.map { (frame, CropMapping.tile($0)) }) {
             try net.runRows(count: $0, score: detectorScoreOutput, data: 1 - detectorScoreOutput, threshold: decoder.logitThreshold)
         }
         let perTile = try zip(tiles, rows).map { tile, r -> (tile: DetectionTile, detections: [FaceDetection]) in
@@ -522,40 +611,49 @@ public final class FaceAnalyzer {
                                      settings: settings.detector)
     }
 
-    /// Landmarks for every ROI (one crop draw, one network run), mapped to frame pixels.
+    /// Landmarks for every ROI of one frame (one crop draw, one network run), mapped to frame pixels.
     public func landmarks(frame: Texture, rois: [TrackROI]) throws -> [LandmarkResult] {
-        let transforms = rois.map { $0.roi.transform(cropSize: Double(FaceCropKind.landmarks.width)) }
-        let outs = try runImageNetwork(networks.landmarks, frame: frame, kind: .landmarks, mappings: transforms.map(CropMapping.roi))
-        return try zip(rois, zip(transforms, outs)).map { r, to in
+        try landmarks(rois.map { (frame, $0) })
+    }
+
+    /// Landmarks for ROIs of any frames, in one network run (chunks of its maxBatch).
+    func landmarks(_ items: [(frame: Texture, roi: TrackROI)]) throws -> [LandmarkResult] {
+        let transforms = items.map { $0.roi.roi.transform(cropSize: Double(FaceCropKind.landmarks.width)) }
+        let outs = try runImageNetwork(networks.landmarks, kind: .landmarks,
+                                       crops: zip(items, transforms).map { ($0.frame, CropMapping.roi($1)) }) {
+            try networks.landmarks.run(count: $0)
+        }
+        return try zip(items, zip(transforms, outs)).map { item, to in
             let (t, o) = to
             guard o.count >= 2, o[0].count == FaceLandmarks.count * 3, o[1].count == 1 else {
                 throw FaceAnalysisError.networkShape("landmark outputs \(o.map(\.shape))")
             }
             let presence = 1 / (1 + exp(-Double(o[1].data[0])))
-            return LandmarkResult(trackID: r.trackID, landmarks: t.landmarksToFrame(o[0].data), presence: presence)
+            return LandmarkResult(trackID: item.roi.trackID, landmarks: t.landmarksToFrame(o[0].data), presence: presence)
         }
     }
 
-    /// Second landmark pass where this frame's landmarks call for a clearly different ROI than the one
-    /// they were computed in (a fast move since the previous frame, or a new face's coarse detector
-    /// ROI): the network is most accurate on the ROI its own landmarks define. One batched run for all
-    /// such faces; a refined result replaces the first only if the face is still present.
+    /// Second landmark pass where landmarks call for a clearly different ROI than the one they were
+    /// computed in (a fast move, an extrapolated ROI that missed, or a new face's coarse detector ROI):
+    /// the network is most accurate on the ROI its own landmarks define. One batched run for all such
+    /// faces (`frames[k]` is the frame of item k); a refined result replaces the first only if the face
+    /// is still present.
     @discardableResult
-    func refineMovedROIs(frame: Texture, rois: inout [TrackROI], results: inout [LandmarkResult]) throws -> Int {
-        var redo: [TrackROI] = [], slots: [Int] = []
+    func refineMovedROIs(frames: [Texture], rois: inout [TrackROI], results: inout [LandmarkResult]) throws -> Int {
+        var redo: [(frame: Texture, roi: TrackROI)] = [], slots: [Int] = []
         for (k, (r, res)) in zip(rois, results).enumerated()
             where res.presence >= settings.tracker.minPresence && res.landmarks.count >= FaceLandmarks.meshCount {
             let fresh = FaceROI(landmarks: res.landmarks, settings: settings.roi)
             if Self.roiChange(r.roi, fresh) > settings.analysis.refineROIShift {
-                redo.append(TrackROI(trackID: r.trackID, roi: fresh, source: r.source))
+                redo.append((frames[k], TrackROI(trackID: r.trackID, roi: fresh, source: r.source)))
                 slots.append(k)
             }
         }
         guard !redo.isEmpty else { return 0 }
-        let again = try landmarks(frame: frame, rois: redo)
+        let again = try landmarks(redo)
         for (k, (r, res)) in zip(slots, zip(redo, again)) where res.presence >= settings.tracker.minPresence {
             results[k] = res
-            rois[k] = r
+            rois[k] = r.roi
         }
         return redo.count
     }
@@ -572,19 +670,27 @@ public final class FaceAnalyzer {
 
     /// Renders the crops into the runner's input texture and runs it, in chunks of its maxBatch.
     func runImageNetwork(_ net: ImageNetworkRunner, frame: Texture, kind: FaceCropKind, mappings: [Affine2D]) throws -> [[Tensor]] {
-        try runImageNetwork(net, frame: frame, kind: kind, mappings: mappings) { try net.run(count: $0) }
+        try runImageNetwork(net, kind: kind, crops: mappings.map { (frame, $0) }) { try net.run(count: $0) }
     }
 
-    /// Same with another way of running and reading each chunk (`run(count)` → one result per item).
-    func runImageNetwork<R>(_ net: ImageNetworkRunner, frame: Texture, kind: FaceCropKind, mappings: [Affine2D],
+    /// Same for crops of any frames (consecutive crops of one frame are drawn together), with another way
+    /// of running and reading each chunk (`run(count)` → one result per item).
+    func runImageNetwork<R>(_ net: ImageNetworkRunner, kind: FaceCropKind, crops items: [(frame: Texture, mapping: Affine2D)],
                             run: (Int) throws -> [R]) throws -> [R] {
         var out: [R] = []
-        out.reserveCapacity(mappings.count)
+        out.reserveCapacity(items.count)
         var start = 0
-        while start < mappings.count {
-            let chunk = Array(mappings[start ..< min(mappings.count, start + net.maxBatch)])
+        while start < items.count {
+            let chunk = items[start ..< min(items.count, start + net.maxBatch)]
             let target = try net.inputTarget(capacity: chunk.count)
-            try crops.render(frame: frame, mappings: chunk, kind: kind, into: target)
+            var k = chunk.startIndex
+            while k < chunk.endIndex {
+                var end = k + 1
+                while end < chunk.endIndex && chunk[end].frame === chunk[k].frame { end += 1 }
+                try crops.render(frame: chunk[k].frame, mappings: chunk[k..<end].map(\.mapping), kind: kind, into: target,
+                                 firstItem: k - chunk.startIndex)
+                k = end
+            }
             let r = try run(chunk.count)
             guard r.count == chunk.count else { throw FaceAnalysisError.networkShape("\(r.count) results for \(chunk.count) items") }
             out += r

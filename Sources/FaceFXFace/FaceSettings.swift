@@ -157,9 +157,11 @@ public struct FaceSettings: Sendable {
         /// Run the blendshapes / emotion networks (each costs one more network per face).
         public var blendshapes: Bool = true
         public var emotion: Bool = true
-        /// Frames whose blendshape and emotion networks run as one batch (`FaceAnalyzer.push`);
-        /// nil = automatic (8 on hardware GPUs, 1 on software renderers).
+        /// Frames whose blendshape and emotion networks run as one batch (`FaceAnalyzer.frameBatch`);
+        /// nil = automatic.
         public var frameBatch: Int?
+        /// Frames whose landmarks run as one batch (`FaceAnalyzer.trackBatch`); nil = automatic.
+        public var trackBatch: Int?
         /// Emotion crop (see `EmotionBox`): side and downward offset from the eye midpoint, in 3-D
         /// outer-eye-corner distances; measured from fer's Haar box on astronaut.png.
         public var emotionBoxSize: Double = 1.91

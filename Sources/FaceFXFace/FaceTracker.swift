@@ -179,6 +179,17 @@ public final class FaceTracker {
         return faces.filter { keptIDs.contains($0.id) }.sorted { $0.id < $1.id }
     }
 
+    /// Each tracked face's ROI on frames at these later times, extrapolated from its motion (constant
+    /// velocity, as `predictROI` does for the next frame), for landmarks run on several frames at once.
+    public func predictedROIs(times: [Double]) -> [(trackID: Int, rois: [FaceROI])] {
+        active.map { t in
+            (t.id, times.map { time in
+                let steps = t.lastTime > t.previousTime ? (time - t.lastTime) / (t.lastTime - t.previousTime) : 1
+                return trackedROI(t, time: time, maxSteps: max(1.5, steps + 0.5))
+            })
+        }
+    }
+
     /// Hands out a fresh tracklet id (faces the analyzer finds outside `rois`/`update`).
     func makeID() -> Int {
         defer { nextID += 1 }
@@ -188,12 +199,12 @@ public final class FaceTracker {
     /// The landmark ROI for a tracked face on the frame at `time`: from its last landmarks (MediaPipe), or,
     /// with `predictROI`, moved on by the ROI's change over the last frame interval (constant velocity,
     /// scaled to this interval), so a steadily moving face stays centred in its crop.
-    func trackedROI(_ t: Track, time: Double) -> FaceROI {
+    func trackedROI(_ t: Track, time: Double, maxSteps: Double = 1.5) -> FaceROI {
         let last = FaceROI(landmarks: t.landmarks, settings: roiSettings)
         guard settings.predictROI, let prev = t.previousROI else { return last }
         let dt = t.lastTime - t.previousTime
         guard dt > 0 else { return last }
-        let k = min(max((time - t.lastTime) / dt, 0), 1.5)
+        let k = min(max((time - t.lastTime) / dt, 0), maxSteps)
         // Soft dead band: changes at the level of landmark noise (a still face) are not extrapolated,
         // which would double the ROI's jitter; real motion (a few % of the ROI per frame) passes whole.
         func pass(_ x: Double, _ noise: Double) -> Double { x * x / (x * x + noise * noise) }

@@ -266,12 +266,17 @@ public final class FrameColorConverter {
         lastFormat = format
     }
 
-    /// Converts the uploaded planes into the frame texture (RGBA8, gamma-encoded, alpha 1).
+    /// Converts the uploaded planes into the frame texture (RGBA8, gamma-encoded, alpha 1), or into
+    /// `destination` (an RGBA8 target of the frame's size: a frame kept for later, see FaceAnalyzer.frameSlot).
     @discardableResult
-    public func convertPlanes() throws -> Texture {
-        guard let f = lastFormat, let target = frameTarget, let frame = frameTexture else {
+    public func convertPlanes(into destination: Framebuffer? = nil) throws -> Texture {
+        guard let f = lastFormat, let target = destination ?? frameTarget, let own = frameTexture else {
             throw GPUError.invalidArgument("convertPlanes() before uploadPlanes()")
         }
+        guard target.color.format == .rgba8, target.width == own.width, target.height == own.height else {
+            throw GPUError.invalidArgument("convert into a \(target.width)x\(target.height) \(target.color.format) target for a \(own.width)x\(own.height) frame")
+        }
+        let frame = target.color
         let program = try convertProgram(f)
         let m = FrameColorConverter.yuvToRGBMatrix(f)
         let chroma = planeTextures[1]
@@ -295,12 +300,13 @@ public final class FrameColorConverter {
         return frame
     }
 
-    /// Upload + convert: returns the frame texture (the same object every frame of this size).
+    /// Upload + convert: returns the frame texture (the same object every frame of this size), or
+    /// `destination`'s texture when one is given.
     @discardableResult
-    public func upload(y: YUVPlane, u: YUVPlane, v: YUVPlane, format: YUVFrameFormat) throws -> Texture {
+    public func upload(y: YUVPlane, u: YUVPlane, v: YUVPlane, format: YUVFrameFormat, into destination: Framebuffer? = nil) throws -> Texture {
         try context.sync { () throws -> Texture in
             try uploadPlanes(y: y, u: u, v: v, format: format)
-            return try convertPlanes()
+            return try convertPlanes(into: destination)
         }
     }
 

@@ -56,8 +56,8 @@ public struct AnalyzeSummary {
     /// One line: where the time went (for --timings).
     public var timingsLine: String {
         let t = timings
-        return String(format: "facefx: %@: %d detector tiles on %d keyframes, %d shot cuts; upload+colour %.2f s, detector %.2f s, landmarks %.2f s (%d of %d face-frames refined, %d found looking back), blendshapes %.2f s, emotion %.2f s (analysis %.2f s); smoothing+linking+writing %.2f s; total %.2f s (%@)",
-                      (input as NSString).lastPathComponent, t.tiles, t.keyframes, t.shotCuts, uploadSeconds, t.detector, t.landmarks,
+        return String(format: "facefx: %@: %d detector tiles on %d keyframes, %d shot cuts; upload+colour %.2f s, shot cuts %.2f s, detector %.2f s, landmarks %.2f s (%d of %d face-frames refined, %d found looking back), blendshapes %.2f s, emotion %.2f s (analysis %.2f s); smoothing+linking+writing %.2f s; total %.2f s (%@)",
+                      (input as NSString).lastPathComponent, t.tiles, t.keyframes, t.shotCuts, uploadSeconds, t.shotCutSeconds, t.detector, t.landmarks,
                       t.refinedFaces, faceFrames, t.lookBackFaces, t.blendshapes, t.emotion, t.total, outputSeconds, seconds, renderer)
     }
 
@@ -148,7 +148,9 @@ public final class AnalyzeJob {
                     let format = frame.gpuFormat
                     let done = try gpu.sync { () throws in
                         let t0 = Date()
-                        let texture = try colour.upload(y: y, u: u, v: v, format: format)
+                        // Converted straight into the analyzer's look-back ring (no copy).
+                        let slot = try analyzer.frameSlot(forFrame: index, width: frame.width, height: frame.height)
+                        let texture = try colour.upload(y: y, u: u, v: v, format: format, into: slot)
                         stageTimes.upload += Date().timeIntervalSince(t0)
                         let done = try analyzer.push(frameTexture: texture, width: frame.width, height: frame.height,
                                                      frameIndex: index, time: frame.timeSeconds)
@@ -221,5 +223,6 @@ final class StageTimes {
         analysis.blendshapes += t.blendshapes; analysis.emotion += t.emotion; analysis.total += t.total
         analysis.refinedFaces += t.refinedFaces
         analysis.keyframes += t.keyframes; analysis.shotCuts += t.shotCuts; analysis.lookBackFaces += t.lookBackFaces
+        analysis.shotCutSeconds += t.shotCutSeconds
     }
 }

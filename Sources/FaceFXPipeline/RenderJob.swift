@@ -185,9 +185,8 @@ public final class RenderJob {
         let decodeThread = RenderJob.decodeThread(reader, into: decoded, stages: stages, abort: abort)
         let gpuThread = Thread { [unowned gpu, unowned colour, unowned writer, weak passthrough, weak overlay, weak faces] in
             defer { stages.leave() }
-            /// Draws `frame` (already converted into the frame texture when `converted`) with its faces and
-            /// reads it back into an encoder buffer.
-            func output(_ frame: VideoFrame, faces: FaceFrame?, converted: Bool) throws -> Bool {
+            /// Converts `frame`, draws its faces and reads it back into an encoder buffer.
+            func output(_ frame: VideoFrame, faces: FaceFrame?) throws -> Bool {
                 let buffer = writer.makeFrameBuffer()
                 guard buffer.byteCount >= layout.byteCount else {
                     throw PipelineError.processing("internal: frame buffer smaller than the GPU layout")
@@ -200,7 +199,7 @@ public final class RenderJob {
                         try passthrough.copy(y: y, u: u, v: v, format: format, layout: layout, into: buffer.data)
                         return
                     }
-                    let texture = converted ? colour.frameTexture! : try colour.upload(y: y, u: u, v: v, format: format)
+                    let texture = try colour.upload(y: y, u: u, v: v, format: format)
                     if let overlay {
                         try overlay.draw(colour, faces: (faces?.faces ?? []).map(OverlayFace.init), time: frame.timeSeconds)
                     }
@@ -211,7 +210,7 @@ public final class RenderJob {
             do {
                 guard let faces, let finisher else {
                     while let frame = decoded.pop() {
-                        if try !output(frame, faces: nil, converted: false) { break }
+                        if try !output(frame, faces: nil) { break }
                     }
                     rendered.close()
                     return
@@ -222,13 +221,13 @@ public final class RenderJob {
                 var waiting: [VideoFrame] = []
                 var head = 0
                 var index = 0
-                func emit(_ smoothed: [FaceFrame], justConverted: Int) throws -> Bool {
+                func emit(_ smoothed: [FaceFrame]) throws -> Bool {
                     for f in smoothed {
                         guard head < waiting.count else { throw PipelineError.processing("internal: smoother ran ahead") }
                         let frame = waiting[head]
                         head += 1
                         if head > 32 && head * 2 > waiting.count { waiting.removeFirst(head); head = 0 }
-                        if try !output(frame, faces: f, converted: f.index == justConverted) { return false }
+                        if try !output(frame, faces: f) { return false }
                     }
                     return true
                 }
@@ -237,22 +236,23 @@ public final class RenderJob {
                     let format = frame.gpuFormat
                     // Blendshapes and emotion may wait for a batch of frames (FaceAnalyzer.push).
                     let done = try gpu.sync { () throws -> [AnalyzedFrame] in
-                        let texture = try colour.upload(y: y, u: u, v: v, format: format)
+                        let slot = try faces.analyzer.frameSlot(forFrame: index, width: frame.width, height: frame.height)
+                        let texture = try colour.upload(y: y, u: u, v: v, format: format, into: slot)
                         return try faces.analyzer.push(frameTexture: texture, width: frame.width, height: frame.height,
                                                        frameIndex: index, time: frame.timeSeconds)
                     }
                     waiting.append(frame)
                     for f in done {
-                        if try !emit(finisher.push(FaceFrame(f)), justConverted: index) { rendered.close(); return }
+                        if try !emit(finisher.push(FaceFrame(f))) { rendered.close(); return }
                     }
                     index += 1
                 }
                 for f in try gpu.sync({ () throws -> [AnalyzedFrame] in try faces.analyzer.flush() }) {
-                    if try !emit(finisher.push(FaceFrame(f)), justConverted: -1) {
+                    if try !emit(finisher.push(FaceFrame(f))) {
                         rendered.close(); return
                     }
                 }
-                _ = try emit(finisher.finish(), justConverted: -1)
+                _ = try emit(finisher.finish())
                 rendered.close()
             } catch { abort(error) }
         }

@@ -146,12 +146,13 @@ final class AnalyzeCLITests: XCTestCase {
         XCTAssertEqual(csvs["a5"], csvs["a1"], "analyze CSV")
         XCTAssertEqual(csvs["r5"], csvs["r1"], "render CSV")
 
-        // The hardware-GPU defaults (compute passes, standard kernels, 8-frame batches) on llvmpipe: the
-        // same faces, boxes within a pixel of the software defaults (baked kernels differ in rounding).
+        // The hardware-GPU defaults (compute passes, standard kernels, 8-frame batches, landmarks of 8 frames
+        // at once from extrapolated ROIs) on llvmpipe: the same faces, boxes within a pixel of the software
+        // defaults (baked kernels differ in rounding).
         let hw = dir.appendingPathComponent("hw.csv")
         let rh = try CLI.facefx(["analyze", clip.path, "--csv", hw.path, "--min-face", "64"], timeout: 300,
                                 env: ["FACEFX_NN_PASSES": "compute", "FACEFX_NN_BAKE": "0", "FACEFX_FRAME_BATCH": "8",
-                                      "FACEFX_CROP_PASSES": "compute"])
+                                      "FACEFX_CROP_PASSES": "compute", "FACEFX_TRACK_BATCH": "8"])
         XCTAssertEqual(rh.status, 0, rh.stderr)
         let (header, a) = try readCSVWithPython(dir.appendingPathComponent("a1.csv"))
         let (_, b) = try readCSVWithPython(hw)

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Benchmark on the GPU machine (not a test): offline tracking against the detector on every frame
+# (`--detect-every 1`, the behaviour before keyframes), same binary, same run, on the clips given.
+# Runs where the runtime pack (shared/gpu/README.md) is unpacked at /tmp/rt; prints a Markdown table.
+# Usage (on the GPU machine, after the README's first lines): bash bench/gpu_offline_tracking.sh CLIP...
+set -euo pipefail
+fx=/tmp/rt/bin/facefx
+out=$(mktemp -d)
+now() { date +%s.%N; }
+row() {   # clip label args...
+  local clip=$1 label=$2; shift 2
+  local s e line
+  s=$(now)
+  if [ "$1" = env ]; then line=$("$@" --overwrite 2>&1 | grep '^facefx: .*frames' | tail -1) || true
+  else line=$("$fx" "$@" --overwrite 2>&1 | grep '^facefx: .*frames' | tail -1) || true; fi
+  e=$(now)
+  python3 -c "import sys; s,e=float(sys.argv[1]),float(sys.argv[2]); print(f'| {sys.argv[3]} | {sys.argv[4]} | {e-s:.2f} | {sys.argv[5]} |')" \
+    "$s" "$e" "$(basename "$clip")" "$label" "${line#facefx: }"
+}
+"$fx" info 2>/dev/null | grep -iE 'renderer|device' | head -2
+echo "| clip | command | wall s | summary |"
+echo "|---|---|---:|---|"
+for clip in "$@"; do
+  row "$clip" "analyze" analyze "$clip" --csv "$out/a.csv" --timings
+  row "$clip" "analyze, landmarks frame by frame (FACEFX_TRACK_BATCH=1)" env FACEFX_TRACK_BATCH=1 "$fx" analyze "$clip" --csv "$out/c.csv"
+  row "$clip" "analyze --detect-every 1" analyze "$clip" --csv "$out/b.csv" --detect-every 1
+  row "$clip" "render, no filter" "$clip" "$out/n.mp4"
+  row "$clip" "render --filter mask" "$clip" "$out/m.mp4" --filter mask
+  row "$clip" "render --filter mask --detect-every 1" "$clip" "$out/m1.mp4" --filter mask --detect-every 1
+done
+for clip in "$@"; do
+  for b in 8 1; do FACEFX_TRACK_BATCH=$b "$fx" analyze "$clip" --csv "$out/a.csv" --timings --overwrite 2>&1 | grep 'detector tiles' || true; done
+  "$fx" analyze "$clip" --csv "$out/a.csv" --timings --overwrite --detect-every 1 2>&1 | grep 'detector tiles' || true
+done
+python3 - "$out/a.csv" <<'PY'
+import csv, sys, collections
+rows = list(csv.DictReader(open(sys.argv[1])))
+ids = collections.Counter(r["face_id"] for r in rows)
+print("last clip: face-frames per id:", dict(ids))
+PY
