@@ -45,6 +45,7 @@ facefx_run() {   # clip, label, extra args...
   awk -v l="$label" -v n="$n" -v f="$faces" -v a="$s" -v b="$e" \
     'BEGIN{printf "| %s | %d | %d | %.1f | %.2f |\n", l, n, f, b-a, n/(b-a)}'
 }
+facefx_before() { FACEFX_FRAME_BATCH=1 FACEFX_TRACK_BATCH=1 FACEFX_NN_BAKE=1 facefx_run "$@"; }
 mediapipe_run() {   # clip, label
   local n f secs
   read -r n f secs < <("$py" bench/mediapipe_landmarker.py "$1" Models/face_landmarker.task 2>/dev/null)
@@ -57,11 +58,12 @@ echo "mediapipe $("$py" -c 'import mediapipe; print(mediapipe.__version__)') (Py
 echo
 echo "| clip / tool | frames | face-frames | seconds | fps |"
 echo "|---|---|---|---|---|"
-facefx_run "$clip" "face.mp4 ×2.5 (720p, 64 px face): facefx analyze, defaults (detector every frame, 31 tiles; refine; emotion; offline smoothing)"
-facefx_run "$clip" "face.mp4 ×2.5: facefx analyze --detect-every 30" --detect-every 30
+# "before": the previous stop's defaults (detector on every frame, no frame batches, baked kernels).
+facefx_run "$clip" "face.mp4 ×2.5 (720p, 64 px face): facefx analyze, defaults (keyframes every 0.4 s with look-back, 31 tiles; refine; emotion; offline smoothing)"
+facefx_before "$clip" "face.mp4 ×2.5: before (detector on every frame, no frame batches, baked kernels)" --detect-every 1
 mediapipe_run "$clip" "face.mp4 ×2.5: MediaPipe Face Landmarker (VIDEO mode, blendshapes + matrices)"
 facefx_run "$big" "big face (720p, 260 px face): facefx analyze --min-face 200" --min-face 200
-facefx_run "$big" "big face: facefx analyze --min-face 200 --detect-every 30" --min-face 200 --detect-every 30
+facefx_before "$big" "big face: before, --min-face 200 --detect-every 1" --min-face 200 --detect-every 1
 mediapipe_run "$big" "big face: MediaPipe Face Landmarker (VIDEO mode, blendshapes + matrices)"
 echo
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -15,9 +15,11 @@ public final class NeuralEngine {
     /// network outputs are stored as RGBA32F. 0 = every activation in fp16.
     public var fp32ElementLimit: Int
     /// Baked convolutions (GPU/BakedConv.swift): planar intermediates written through multiple render
-    /// targets, weights as shader literals: ~3× faster on llvmpipe, at the price of ~140 programs to
-    /// compile per network (seconds on a cold shader cache). On by default on software renderers only
-    /// (not yet measured on hardware GPUs); FACEFX_NN_BAKE=1 / 0 forces it on / off.
+    /// targets, weights as shader literals: faster on llvmpipe once compiled, but ~140 programs to
+    /// compile per network. Off by default: on the 2-core box the demo took 99 s on a cold Mesa shader
+    /// cache with them and 19 s warm, 29 s cold and 24.5 s warm without (analyze of a 10-s 720p clip:
+    /// 22.6 vs 30.1 s warm); a first run must not pay a minute of compiles. FACEFX_NN_BAKE=1 turns them
+    /// on (long jobs on CPU-only machines), =0 off.
     public var bakedKernels: Bool
     /// How layers run: fragment passes (render to texture) or compute passes (imageStore), the same
     /// shaders either way. Compute by default on hardware GPUs: data-centre GPUs run pixel shaders
@@ -54,13 +56,7 @@ public final class NeuralEngine {
         }
     }
 
-    static func bakedDefault(_ context: GPUContext) -> Bool {
-        switch ProcessInfo.processInfo.environment["FACEFX_NN_BAKE"] {
-        case "1": return true
-        case "0": return false
-        default: return context.isSoftware
-        }
-    }
+    static var bakedDefault: Bool { ProcessInfo.processInfo.environment["FACEFX_NN_BAKE"] == "1" }
 
     public init(context: GPUContext, precision: TensorPrecision = .fp16, programs: ProgramCache? = nil,
                 fp32ElementLimit: Int = 32768) {
@@ -68,7 +64,7 @@ public final class NeuralEngine {
         self.precision = precision
         self.fp32ElementLimit = fp32ElementLimit
         self.passKind = NeuralEngine.passKindDefault(context)
-        self.bakedKernels = passKind == .fragment && NeuralEngine.bakedDefault(context)
+        self.bakedKernels = passKind == .fragment && NeuralEngine.bakedDefault
         self.programs = programs ?? ProgramCache(context: context)
         runner = PassRunner(context: context)
     }
