@@ -118,10 +118,22 @@ extension FaceNetworks {
     /// the CPU (FaceFXNeural.CPUReference, exact fp32) instead. nil = automatic: on the CPU when the
     /// renderer is software (llvmpipe: ~5 ms of CPU per face instead of ~37 ms); `FACEFX_BLENDSHAPES=cpu|gpu`
     /// overrides the automatic choice.
+    /// `warmUpBakedKernels`: on software renderers, use the baked kernels if `BakedKernelWarmup` has put
+    /// them in the shader cache, else start it (command-line jobs; tests keep the kernels fixed).
     public static func gpu(context: GPUContext, modelsDirectory: URL, precision: TensorPrecision = .fp16,
-                           programs: ProgramCache? = nil, blendshapesOnCPU: Bool? = nil) throws -> FaceNetworks {
+                           programs: ProgramCache? = nil, blendshapesOnCPU: Bool? = nil,
+                           warmUpBakedKernels: Bool = false) throws -> FaceNetworks {
         let g = try loadGraphs(modelsDirectory: modelsDirectory)
         let engine = NeuralEngine(context: context, precision: precision, programs: programs)
+        if warmUpBakedKernels && engine.passKind == .fragment && NeuralEngine.bakedOverride == nil {
+            // Baked kernels once they are in the shader cache; until then they compile in the background.
+            let baked = [(g.detector, [1, 32]), (g.landmarks, [1, 2]), (g.emotion, [1, 8])]
+            if BakedKernelWarmup.isReady(baked.map(\.0)) {
+                engine.bakedKernels = true
+            } else {
+                BakedKernelWarmup.start(baked.map { (graph: $0.0, batches: $0.1) }, precision: precision)
+            }
+        }
         let env = ProcessInfo.processInfo.environment["FACEFX_BLENDSHAPES"]?.lowercased()
         let cpuBlendshapes = blendshapesOnCPU ?? (env == "cpu" ? true : env == "gpu" ? false : context.isSoftware)
         let blendshapes: TensorNetworkRunner = cpuBlendshapes
@@ -147,10 +159,12 @@ public enum NetworkBackend: String, CaseIterable, Sendable {
 
 extension FaceNetworks {
     public static func make(_ backend: NetworkBackend, context: GPUContext, modelsDirectory: URL,
-                            programs: ProgramCache? = nil) throws -> FaceNetworks {
+                            programs: ProgramCache? = nil, warmUpBakedKernels: Bool = false) throws -> FaceNetworks {
         switch backend {
-        case .fp16: return try gpu(context: context, modelsDirectory: modelsDirectory, precision: .fp16, programs: programs)
-        case .fp32: return try gpu(context: context, modelsDirectory: modelsDirectory, precision: .fp32, programs: programs)
+        case .fp16: return try gpu(context: context, modelsDirectory: modelsDirectory, precision: .fp16, programs: programs,
+                                   warmUpBakedKernels: warmUpBakedKernels)
+        case .fp32: return try gpu(context: context, modelsDirectory: modelsDirectory, precision: .fp32, programs: programs,
+                                   warmUpBakedKernels: warmUpBakedKernels)
         case .cpu: return try cpuReference(context: context, modelsDirectory: modelsDirectory)
         }
     }

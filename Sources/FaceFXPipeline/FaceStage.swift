@@ -69,7 +69,8 @@ final class FaceStage {
                              modelsDirectory: URL? = nil) throws -> FaceAnalyzer {
         let models = try modelsDirectory ?? ResourceLocator.modelsDirectory()
         do {
-            let networks = try FaceNetworks.make(.fromEnvironment, context: context, modelsDirectory: models, programs: programs)
+            let networks = try FaceNetworks.make(.fromEnvironment, context: context, modelsDirectory: models, programs: programs,
+                                                 warmUpBakedKernels: true)
             let model = try CanonicalFaceModel.load(directory: models.appendingPathComponent("facemesh"))
             return try FaceAnalyzer(context: context, networks: networks, faceModel: model, settings: settings,
                                     programs: programs)

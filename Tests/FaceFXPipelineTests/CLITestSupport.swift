@@ -35,6 +35,9 @@ enum CLI {
         p.executableURL = URL(fileURLWithPath: path)
         p.arguments = args
         var environment = exactEnvironment ? [:] : ProcessInfo.processInfo.environment
+        // Fixed kernels: the baked-kernel warm-up (BakedKernelWarmup) would switch runs to the baked
+        // ones mid-suite, and tests compare runs byte for byte.
+        if environment["FACEFX_NN_BAKE"] == nil { environment["FACEFX_NN_BAKE"] = "0" }
         for (k, v) in env { environment[k] = v }
         p.environment = environment
         if let directory { p.currentDirectoryURL = directory }

@@ -16,10 +16,10 @@ public final class NeuralEngine {
     public var fp32ElementLimit: Int
     /// Baked convolutions (GPU/BakedConv.swift): planar intermediates written through multiple render
     /// targets, weights as shader literals: faster on llvmpipe once compiled, but ~140 programs to
-    /// compile per network. Off by default: on the 2-core box the demo took 99 s on a cold Mesa shader
-    /// cache with them and 19 s warm, 29 s cold and 24.5 s warm without (analyze of a 10-s 720p clip:
-    /// 22.6 vs 30.1 s warm); a first run must not pay a minute of compiles. FACEFX_NN_BAKE=1 turns them
-    /// on (long jobs on CPU-only machines), =0 off.
+    /// compile per network (2-core box: the demo took 99 s on a cold Mesa shader cache with them and
+    /// 19 s warm; 29 s cold and 24.5 s warm without). Off by default; the face networks turn them on
+    /// once `BakedKernelWarmup` has compiled them in the background. FACEFX_NN_BAKE=1 / 0 forces them
+    /// on / off.
     public var bakedKernels: Bool
     /// How layers run: fragment passes (render to texture) or compute passes (imageStore), the same
     /// shaders either way. Compute by default on hardware GPUs: data-centre GPUs run pixel shaders
@@ -56,7 +56,12 @@ public final class NeuralEngine {
         }
     }
 
-    static var bakedDefault: Bool { ProcessInfo.processInfo.environment["FACEFX_NN_BAKE"] == "1" }
+    static var bakedDefault: Bool { bakedOverride ?? false }
+
+    /// FACEFX_NN_BAKE=1 / 0, or nil when not set.
+    public static var bakedOverride: Bool? {
+        switch ProcessInfo.processInfo.environment["FACEFX_NN_BAKE"] { case "1": return true; case "0": return false; default: return nil }
+    }
 
     public init(context: GPUContext, precision: TensorPrecision = .fp16, programs: ProgramCache? = nil,
                 fp32ElementLimit: Int = 32768) {
