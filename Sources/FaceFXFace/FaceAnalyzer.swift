@@ -181,7 +181,6 @@ public final class FaceAnalyzer {
     /// Frames whose landmarks run together (`push`): each tracked face's ROI on the next frames is
     /// extrapolated from its motion, the landmark network runs once for all of them, and a second batched
     /// run redoes the faces whose landmarks call for a clearly different ROI (as `refineROIShift` does
-    /// for one frame). A network run costs about the same for 1 and 8 items (llvmpipe: landmarks 23–30 ms
     /// for one frame). On hardware GPUs a run costs about the same for 1 and 8 items (H100 landmarks:
     /// 1.1 ms vs 0.2 ms per item), so 8 frames go together; on llvmpipe (2-core box: 36 ms at batch 1,
     /// 21 ms per item at 8, plus ~1 s to compile each new batch size and the redos of extrapolated ROIs
