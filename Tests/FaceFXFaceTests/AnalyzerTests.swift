@@ -32,7 +32,7 @@ final class AnalyzerTests: XCTestCase {
     func testAstronautMatchesMediaPipeWithCPUReference() throws { try astronautMatchesMediaPipe(cpu: true) }
 
     func astronautMatchesMediaPipe(cpu: Bool) throws {
-        guard let mp = try Self.mediapipeFace("astronaut") else { throw XCTSkip("goldens absent") }
+        guard let mp = try Self.mediapipeFace("astronaut") else { throw MissingTestInput("golden pipeline_astronaut.json absent") }
         let img = try GPUTestSupport.rgba([GPUTestSupport.sample("astronaut.png")], width: 512, height: 512)
         let faces = try analyze(img, analyzer: try GPUTestSupport.analyzer(cpu: cpu))
         XCTAssertEqual(faces.count, 1)

@@ -40,7 +40,7 @@ final class CropTests: XCTestCase {
     }
 
     func testDetectorLetterboxMatchesGolden() throws {
-        guard let g = TestSupport.golden("detector_astronaut.in.u8") else { throw XCTSkip("goldens absent") }
+        guard let g = TestSupport.golden("detector_astronaut.in.u8") else { throw MissingTestInput("crop goldens absent") }
         let img = try GPUTestSupport.rgba([GPUTestSupport.sample("astronaut.png")], width: 512, height: 512)
         let tile = try XCTUnwrap(DetectionTiling.tiles(frameWidth: 512, frameHeight: 512, minFace: 200).last)
         XCTAssertEqual(tile.source, Rect(x: 0, y: 0, width: 512, height: 512))
@@ -54,7 +54,7 @@ final class CropTests: XCTestCase {
 
     func testLandmarkCropMatchesGolden() throws {
         guard let g = TestSupport.golden("landmarks_astronaut.in.u8"), let j = TestSupport.golden("landmarks_astronaut.json") else {
-            throw XCTSkip("goldens absent")
+            throw MissingTestInput("crop goldens absent")
         }
         let roi = try TestSupport.json(j)["roi"] as! [String: Any]
         let m = roi["crop_to_image"] as! [[Double]]
@@ -139,7 +139,7 @@ final class CropTests: XCTestCase {
     /// so only a loose agreement is expected; the box proportions were fitted to this image.
     func testEmotionCropCloseToFer() throws {
         guard let g = TestSupport.golden("emotion_astronaut.in.u8"), let pj = TestSupport.golden("pipeline_astronaut.json") else {
-            throw XCTSkip("goldens absent")
+            throw MissingTestInput("crop goldens absent")
         }
         let faces = try TestSupport.json(pj)["faces"] as! [[String: Any]]
         let mp = (faces[0]["landmarks_xyz"] as! [[Double]]).map { Point($0[0] * 512, $0[1] * 512, $0[2] * 512) }

@@ -91,7 +91,7 @@ final class DecoderTests: XCTestCase {
     func testGoldenAstronautDetection() throws {
         guard let r = TestSupport.golden("detector_astronaut.out0.f32"),
               let s = TestSupport.golden("detector_astronaut.out1.f32") else {
-            throw XCTSkip("detector goldens absent")
+            throw MissingTestInput("detector goldens absent")
         }
         let dec = DetectionDecoder()
         let dets = dec.decode(regressors: try TestSupport.readF32(r), scores: try TestSupport.readF32(s))

@@ -37,7 +37,7 @@ enum GPUTestSupport {
     /// Tightly packed RGBA8 pixels of `inputs` passed through `filter` (an ffmpeg -filter_complex
     /// graph, or nil), as the ffmpeg CLI decodes them; the caller states the resulting size.
     static func rgba(_ inputs: [URL], filter: String? = nil, width: Int, height: Int) throws -> (pixels: [UInt8], width: Int, height: Int) {
-        guard let ffmpeg = ffmpegPath else { throw XCTSkip("ffmpeg CLI not installed") }
+        guard let ffmpeg = ffmpegPath else { throw MissingTestInput("ffmpeg CLI not installed (scripts/install-deps.sh installs it)") }
         var args = ["-v", "error", "-nostdin"]
         for i in inputs { args += ["-i", i.path] }
         if let filter { args += ["-filter_complex", filter] }

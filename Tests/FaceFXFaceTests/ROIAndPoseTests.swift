@@ -59,7 +59,7 @@ final class ROITests: XCTestCase {
     func testGoldenROIAndLandmarkProjection() throws {
         guard let r = TestSupport.golden("detector_astronaut.out0.f32"), let s = TestSupport.golden("detector_astronaut.out1.f32"),
               let lj = TestSupport.golden("landmarks_astronaut.json"), let lo = TestSupport.golden("landmarks_astronaut.out0.f32"),
-              let pj = TestSupport.golden("pipeline_astronaut.json") else { throw XCTSkip("goldens absent") }
+              let pj = TestSupport.golden("pipeline_astronaut.json") else { throw MissingTestInput("golden pipeline_astronaut.json absent") }
         let det = try XCTUnwrap(DetectionDecoder().decode(regressors: try TestSupport.readF32(r), scores: try TestSupport.readF32(s)).first)
             .mapped(Letterbox(frameWidth: 512, frameHeight: 512).normalizedToFrame)
         let roi = FaceROI(detection: det)
@@ -153,7 +153,7 @@ final class HeadPoseTests: XCTestCase {
 
     /// MediaPipe's own facial transformation matrix for astronaut.png vs ours from its landmarks.
     func testGoldenAstronautPose() throws {
-        guard let pj = TestSupport.golden("pipeline_astronaut.json") else { throw XCTSkip("pipeline golden absent") }
+        guard let pj = TestSupport.golden("pipeline_astronaut.json") else { throw MissingTestInput("golden pipeline_astronaut.json absent") }
         let face = (try TestSupport.json(pj)["faces"] as! [[String: Any]])[0]
         let lm = (face["landmarks_xyz"] as! [[Double]]).map { Point($0[0] * 512, $0[1] * 512, $0[2] * 512) }
         let mpM = face["transformation_matrix_row_major"] as! [[Double]]

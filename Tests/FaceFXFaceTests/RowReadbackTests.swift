@@ -9,7 +9,7 @@ import XCTest
 
 final class RowReadbackTests: XCTestCase {
     func testCompactedDetectorRowsMatchFullReadback() throws {
-        guard let u8 = TestSupport.golden("detector_astronaut.in.u8") else { throw XCTSkip("detector golden absent") }
+        guard let u8 = TestSupport.golden("detector_astronaut.in.u8") else { throw MissingTestInput("golden detector_astronaut.in.u8 absent") }
         let face = try Data(contentsOf: u8).map { Float($0) / 127.5 - 1 }
         XCTAssertEqual(face.count, 128 * 128 * 3)
         let det = try GPUTestSupport.networks.get().detector

@@ -63,3 +63,10 @@ enum TestSupport {
         return pts
     }
 }
+
+/// A model, golden, sample, tool or GL context the tests need is missing: a failure, never a skip
+/// (CI must not go green with the GPU path or the models gone).
+struct MissingTestInput: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

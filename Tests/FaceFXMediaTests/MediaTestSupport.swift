@@ -18,7 +18,7 @@ enum Fixtures {
     static func requireTools() throws {
         guard FileManager.default.isExecutableFile(atPath: ffmpegPath),
               FileManager.default.isExecutableFile(atPath: ffprobePath) else {
-            throw XCTSkip("ffmpeg/ffprobe CLI not installed")
+            throw MissingTestInput("ffmpeg/ffprobe CLI not installed (scripts/install-deps.sh installs them)")
         }
     }
 
@@ -187,4 +187,11 @@ func audioPacketHashes(_ path: String) throws -> [String] {
 func streamField(_ path: String, stream: String, _ entries: String) throws -> String {
     try Fixtures.ffprobe(["-select_streams", stream, "-show_entries", "stream=\(entries)", "-of", "csv=p=0", path])
         .trimmingCharacters(in: .whitespacesAndNewlines)
+}
+
+/// A model, golden, sample, tool or GL context the tests need is missing: a failure, never a skip
+/// (CI must not go green with the GPU path or the models gone).
+struct MissingTestInput: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

@@ -8,12 +8,12 @@ enum TestModels {
         .deletingLastPathComponent().deletingLastPathComponent()
 
     static func url(_ file: String) throws -> URL {
-        let candidates = [packageRoot.appendingPathComponent("Models"), URL(fileURLWithPath: "/work/shared/models")]
+        let candidates = [packageRoot.appendingPathComponent("Models"), packageRoot.deletingLastPathComponent().appendingPathComponent("shared/models")]
         for dir in candidates {
             let u = dir.appendingPathComponent(file)
             if FileManager.default.fileExists(atPath: u.path) { return u }
         }
-        throw XCTSkip("network file \(file) not found in Models/ or /work/shared/models")
+        throw MissingTestInput("network file \(file) not found in Models/ or ../shared/models")
     }
 
     /// A `.tflite` file, or a member of the landmarker bundle (`face_landmarker.task`).
@@ -39,7 +39,7 @@ struct GoldenCase {
 
     static func load(_ name: String) throws -> GoldenCase {
         let jsonURL = dir.appendingPathComponent("\(name).json")
-        guard FileManager.default.fileExists(atPath: jsonURL.path) else { throw XCTSkip("golden \(name) not present") }
+        guard FileManager.default.fileExists(atPath: jsonURL.path) else { throw MissingTestInput("golden \(name) not present") }
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: jsonURL)) as! [String: Any]
         let model = json["model"] as! [String: Any]
         let modelName = (model["member"] as? String) ?? URL(fileURLWithPath: model["file"] as! String).lastPathComponent
@@ -64,4 +64,11 @@ struct GoldenCase {
     static func floats(_ d: Data) -> [Float] {
         d.withUnsafeBytes { raw in (0..<(d.count / 4)).map { Float(bitPattern: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self).littleEndian) } }
     }
+}
+
+/// A model, golden, sample, tool or GL context the tests need is missing: a failure, never a skip
+/// (CI must not go green with the GPU path or the models gone).
+struct MissingTestInput: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

@@ -34,7 +34,7 @@ enum SyntheticClip {
     static let sourceSize = 512
 
     static let astronaut: Result<[UInt8], Error> = Result {
-        guard let ffmpeg = CLI.ffmpegPath else { throw XCTSkip("ffmpeg CLI not installed") }
+        guard let ffmpeg = CLI.ffmpegPath else { throw MissingTestInput("ffmpeg CLI not installed (scripts/install-deps.sh installs it)") }
         let path = CLI.packageRoot.appendingPathComponent("samples/astronaut.png").path
         let p = Process()
         p.executableURL = URL(fileURLWithPath: ffmpeg)
@@ -111,7 +111,7 @@ enum SyntheticClip {
 /// CSV read back by python3's csv module (strict RFC 4180 parsing), as header + rows.
 func readCSVWithPython(_ url: URL) throws -> (header: [String], rows: [[String]]) {
     let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first { FileManager.default.isExecutableFile(atPath: $0) }
-    guard let python else { throw XCTSkip("python3 not installed") }
+    guard let python else { throw MissingTestInput("python3 not installed") }
     let script = """
         import csv, json, sys
         with open(sys.argv[1], newline='', encoding='utf-8') as f:

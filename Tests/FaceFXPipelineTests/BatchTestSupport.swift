@@ -3,10 +3,7 @@ import XCTest
 
 /// Inputs and runners shared by the `facefx batch` tests.
 enum BatchFixture {
-    static var astronaut: String {
-        let committed = CLI.packageRoot.appendingPathComponent("samples/astronaut.png").path
-        return FileManager.default.fileExists(atPath: committed) ? committed : "/work/shared/samples/astronaut.png"
-    }
+    static var astronaut: String { CLI.packageRoot.appendingPathComponent("samples/astronaut.png").path }
 
     /// A small real-face clip (default 160×160, 10 frames, H.264) made with the ffmpeg CLI; the container follows
     /// the extension of `path`.

@@ -72,7 +72,7 @@ enum CLI {
 
     /// Makes a test input with the ffmpeg CLI (tests only; the product never runs ffmpeg).
     static func ffmpeg(_ args: [String]) throws {
-        guard let path = ffmpegPath else { throw XCTSkip("ffmpeg CLI not installed (scripts/install-deps.sh installs it)") }
+        guard let path = ffmpegPath else { throw MissingTestInput("ffmpeg CLI not installed (scripts/install-deps.sh installs it)") }
         let r = try run(path, ["-y", "-v", "error", "-nostdin"] + args, timeout: 120)
         if r.status != 0 { throw NSError(domain: "ffmpeg", code: Int(r.status), userInfo: [NSLocalizedDescriptionKey: r.stderr]) }
     }
@@ -129,4 +129,11 @@ func psnr(_ a: [UInt8], _ b: [UInt8]) -> Double {
 /// Files in `dir` (hidden ones too), for "nothing left behind" checks.
 func listing(_ dir: URL) -> [String] {
     ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).sorted()
+}
+
+/// A model, golden, sample, tool or GL context the tests need is missing: a failure, never a skip
+/// (CI must not go green with the GPU path or the models gone).
+struct MissingTestInput: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

@@ -9,8 +9,7 @@ final class FuzzTests: XCTestCase {
         let dir = try CLI.makeTempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         let source = dir.appendingPathComponent("seed.mp4").path
-        let astronaut = CLI.packageRoot.appendingPathComponent("samples/astronaut.png").path
-        let image = FileManager.default.fileExists(atPath: astronaut) ? astronaut : "/work/shared/samples/astronaut.png"
+        let image = CLI.packageRoot.appendingPathComponent("samples/astronaut.png").path
         try CLI.ffmpeg(["-loop", "1", "-framerate", "15", "-i", image, "-f", "lavfi", "-i", "sine=frequency=500",
                         "-t", "0.8", "-vf", "scale=160:160,format=yuv420p", "-c:v", "libx264", "-g", "4",
                         "-c:a", "aac", "-shortest", source])

@@ -18,9 +18,7 @@ final class RenderCLITests: XCTestCase {
     /// A real face moving over a background, with audio (from the committed sample clip when present).
     func faceClip(size: String = "640x360", seconds: Double = 1.0, extra: [String] = [], name: String = "in.mp4") throws -> String {
         let out = dir.appendingPathComponent(name).path
-        let astronaut = CLI.packageRoot.appendingPathComponent("samples/astronaut.png").path
-        let source = FileManager.default.fileExists(atPath: astronaut) ? astronaut
-            : "/work/shared/samples/astronaut.png"
+        let source = CLI.packageRoot.appendingPathComponent("samples/astronaut.png").path
         try CLI.ffmpeg(["-loop", "1", "-framerate", "30", "-i", source,
                         "-f", "lavfi", "-i", "sine=frequency=330:sample_rate=48000",
                         "-t", String(seconds), "-filter_complex",
@@ -97,8 +95,7 @@ final class RenderCLITests: XCTestCase {
     func testVariableFrameRateRotationAndNoAudioSurviveTheGPUPath() throws {
         // Irregular timestamps (VFR), a 90° rotation tag and no audio track: all must come through unchanged.
         let src = dir.appendingPathComponent("src.mp4").path
-        let astronaut = CLI.packageRoot.appendingPathComponent("samples/astronaut.png").path
-        let image = FileManager.default.fileExists(atPath: astronaut) ? astronaut : "/work/shared/samples/astronaut.png"
+        let image = CLI.packageRoot.appendingPathComponent("samples/astronaut.png").path
         try CLI.ffmpeg(["-loop", "1", "-framerate", "30", "-i", image, "-t", "1", "-an",
                         "-vf", "scale=320:320,setpts='N/30/TB+if(gt(N,10),0.37/TB,0)+if(gt(N,20),0.11/TB,0)',format=yuv420p",
                         "-fps_mode", "passthrough", "-c:v", "libx264", "-crf", "12", src])
