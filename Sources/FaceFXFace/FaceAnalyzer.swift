@@ -237,22 +237,31 @@ public final class FaceAnalyzer {
         guard frameTexture.width == width, frameTexture.height == height else {
             throw FaceAnalysisError.frameSize("texture \(frameTexture.width)x\(frameTexture.height) for a \(width)x\(height) frame")
         }
+        // A new frame size (concatenated clips): the frames of the old size are finished first, and the
+        // new size starts a new shot.
+        var done: [AnalyzedFrame] = []
+        let resized = ring.first.map { $0.width != width || $0.height != height } ?? false
+        if resized {
+            try trackUntracked(timings: &timings)
+            done += try release(upTo: Int.max, timings: &timings)
+        }
         let frame = ringSize > 1 ? try keep(frameTexture, index: frameIndex) : frameTexture
-        var cut = false
+        var cut = resized
         if settings.offline.shotCuts {
             let t0 = Date()
-            cut = try shotCuts.isCut(rgb: readCrops(frame: frame, mappings: [Self.wholeFrame(width: width, height: height)],
-                                                     side: ShotCutDetector.side)[0])
-            if cut {
-                shot += 1
-                timings.shotCuts = 1
-            }
+            let changed = try shotCuts.isCut(rgb: readCrops(frame: frame, mappings: [Self.wholeFrame(width: width, height: height)],
+                                                             side: ShotCutDetector.side)[0])
+            cut = cut || changed
             timings.shotCutSeconds += Date().timeIntervalSince(t0)
         }
+        if cut {
+            shot += 1
+            timings.shotCuts = 1
+        }
         untracked.append(UntrackedFrame(frame: frame, index: frameIndex, time: time, width: width, height: height, shot: shot, cut: cut))
-        guard untracked.count >= trackBatch else { return [] }
+        guard untracked.count >= trackBatch else { return done }
         try trackUntracked(timings: &timings)
-        return try release(upTo: frameIndex - lookBack, timings: &timings)
+        return done + (try release(upTo: frameIndex - lookBack, timings: &timings))
     }
 
     /// Tracks the waiting frames: the tracked faces' landmarks on all of them in one batched run (plus
@@ -328,13 +337,12 @@ public final class FaceAnalyzer {
     }
 
     /// Where frame `index` should be converted so that `push` keeps it without a copy: its slot in the
-    /// ring of the last `ringSize` frames (nil when frames are not kept: any texture will do).
+    /// ring of the last `ringSize` frames (nil when frames are not kept, or when the frame size changed
+    /// and older frames are still in the ring: any texture will do, `push` copies it).
     public func frameSlot(forFrame index: Int, width: Int, height: Int) throws -> Framebuffer? {
         guard ringSize > 1 else { return nil }
         if ring.count != ringSize || ring.first.map({ $0.width != width || $0.height != height }) ?? false {
-            guard held.isEmpty, untracked.isEmpty else {
-                throw FaceAnalysisError.frameSize("frame size changed to \(width)x\(height) within a clip")
-            }
+            guard held.isEmpty, untracked.isEmpty else { return nil }
             ring = try (0..<ringSize).map { _ in
                 try Framebuffer(context: context, color: Texture(context: context, width: width, height: height, format: .rgba8))
             }

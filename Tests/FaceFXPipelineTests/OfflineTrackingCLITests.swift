@@ -81,6 +81,25 @@ final class OfflineTrackingCLITests: XCTestCase {
         XCTAssertEqual(rows.first { $0.frame == 40 }!.cx, 90 + 110 * 226 / 256, accuracy: 25)
     }
 
+    /// Two clips of other frame sizes joined into one stream (users concatenate clips): the frames of the
+    /// first size are finished before the second starts, the size change is a shot cut, one person one id.
+    func testFrameSizeChangeWithinAStream() throws {
+        var parts: [String] = []
+        for (k, (w, h)) in [(320, 240), (480, 360)].enumerated() {
+            let mp4 = dir.appendingPathComponent("part\(k).mp4"), ts = dir.appendingPathComponent("part\(k).ts")
+            try SyntheticClip.make(mp4, width: w, height: h, frames: Array(repeating: [Placement(center: [Double(w) / 2, Double(h) / 2])], count: 20))
+            try CLI.ffmpeg(["-i", mp4.path, "-c", "copy", "-f", "mpegts", ts.path])
+            parts.append(ts.path)
+        }
+        let joined = dir.appendingPathComponent("joined.ts")
+        let data = try parts.map { try Data(contentsOf: URL(fileURLWithPath: $0)) }.reduce(Data(), +)
+        try data.write(to: joined)
+        let (rows, timings) = try analyze(joined)
+        XCTAssertEqual(Set(rows.map(\.frame)), Set(0..<40), "a face on every frame of both sizes")
+        XCTAssertEqual(Set(rows.map(\.id)), ["1"])
+        XCTAssertEqual(count("shot cuts", in: timings), 1)
+    }
+
     /// The face leaves for 5 s and comes back elsewhere: one id. With --reid-window 2 it is a new one.
     func testFaceLeavingForFiveSecondsKeepsItsID() throws {
         let clip = dir.appendingPathComponent("leave.mp4")
