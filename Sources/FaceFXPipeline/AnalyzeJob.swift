@@ -177,7 +177,7 @@ public final class AnalyzeJob {
 
         var frames = 0, faceFrames = 0
         let emit = { (f: FaceFrame) throws in
-            try writer.write(frameIndex: f.index, time: f.time, faces: f.faces)
+            try writer.write(frameIndex: f.index, time: f.time, shot: f.shot, faces: f.faces)
             faceFrames += f.faces.count
             self.onFrame?(f)
         }

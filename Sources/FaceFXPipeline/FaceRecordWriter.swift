@@ -90,8 +90,8 @@ public final class FaceRecordWriter {
     /// Temporary paths being written (for signal clean-up).
     public var temporaryPaths: [String] { [csv?.temporaryPath, jsonl?.temporaryPath].compactMap { $0 } }
 
-    /// Records of one frame. Frames must come in order, once each.
-    public func write(frameIndex: Int, time: Double, faces: [FaceResult]) throws {
+    /// Records of one frame (`shot`: JSONL only). Frames must come in order, once each.
+    public func write(frameIndex: Int, time: Double, shot: Int = 0, faces: [FaceResult]) throws {
         if let csv {
             if faces.isEmpty && options.includeEmpty {
                 line.removeAll(keepingCapacity: true)
@@ -109,7 +109,7 @@ public final class FaceRecordWriter {
         }
         if let jsonl {
             line.removeAll(keepingCapacity: true)
-            jsonObject(frameIndex: frameIndex, time: time, faces: faces)
+            jsonObject(frameIndex: frameIndex, time: time, shot: shot, faces: faces)
             jsonl.append(line)
             try jsonl.flushIfLarge()
         }
@@ -176,11 +176,12 @@ public final class FaceRecordWriter {
         line.append(contentsOf: [13, 10])
     }
 
-    /// `{"frame":N,"time_s":T,"faces":[{...}]}` and a newline; keys in a fixed order.
-    private func jsonObject(frameIndex: Int, time: Double, faces: [FaceResult]) {
+    /// `{"frame":N,"time_s":T,"shot":S,"faces":[{...}]}` and a newline; keys in a fixed order.
+    private func jsonObject(frameIndex: Int, time: Double, shot: Int, faces: [FaceResult]) {
         let c = FaceRecordColumns.self
         line.append(#"{"frame":"#); line.appendInt(frameIndex)
         line.append(#","time_s":"#); line.appendJSONNumber(time, c.timeDecimals)
+        line.append(#","shot":"#); line.appendInt(shot)
         line.append(#","faces":["#)
         for (n, f) in faces.enumerated() {
             if n > 0 { line.append(44) }

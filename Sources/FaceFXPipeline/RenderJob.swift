@@ -265,7 +265,7 @@ public final class RenderJob {
             while let r = rendered.pop() {
                 try writer.write(r.buffer, pts: r.pts)
                 if let f = r.faces {
-                    try records?.write(frameIndex: f.index, time: f.time, faces: f.faces)
+                    try records?.write(frameIndex: f.index, time: f.time, shot: f.shot, faces: f.faces)
                     faceFrames += f.faces.count
                 }
                 frames += 1

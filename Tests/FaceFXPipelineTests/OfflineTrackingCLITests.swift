@@ -13,11 +13,17 @@ final class OfflineTrackingCLITests: XCTestCase {
         try? FileManager.default.removeItem(at: dir)
     }
 
+    /// Shot number of each frame of the last run (JSONL).
+    var shots: [Int] = []
+
     /// Runs analyze with --timings; returns the CSV rows as (frame, id, box centre x) and the timings line.
     func analyze(_ clip: URL, _ extra: [String] = []) throws -> (rows: [(frame: Int, id: String, cx: Double)], timings: String) {
         runs += 1
         let csv = dir.appendingPathComponent(clip.deletingPathExtension().lastPathComponent + "-\(runs).csv")
-        let r = try CLI.facefx(["analyze", clip.path, "--csv", csv.path, "--min-face", "64", "--timings"] + extra, timeout: 300)
+        let jsonl = csv.deletingPathExtension().appendingPathExtension("jsonl")
+        let r = try CLI.facefx(["analyze", clip.path, "--csv", csv.path, "--jsonl", jsonl.path, "--min-face", "64", "--timings"] + extra,
+                               timeout: 300)
+        shots = try readJSONL(jsonl).map { $0["shot"] as? Int ?? -1 }
         XCTAssertEqual(r.status, 0, r.stderr)
         let lines = r.stderr.split(separator: "\n").filter { $0.hasPrefix("facefx:") }
         print(lines.joined(separator: "\n"))
@@ -70,6 +76,7 @@ final class OfflineTrackingCLITests: XCTestCase {
         try CLI.ffmpeg(args)
         let (rows, timings) = try analyze(clip)
         XCTAssertEqual(count("shot cuts", in: timings), 2)
+        XCTAssertEqual(shots, (0..<60).map { $0 / 20 }, "JSONL shot numbers")
         var ids: [Int: String] = [:]
         for r in rows { XCTAssertNil(ids[r.frame], "one face per frame"); ids[r.frame] = r.id }
         XCTAssertEqual(Set(ids.keys), Set(0..<60), "a face on every frame")
