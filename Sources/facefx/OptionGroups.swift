@@ -1,0 +1,81 @@
+// Option groups shared by several subcommands.
+import ArgumentParser
+import FaceFXPipeline
+import Foundation
+
+struct GPUOptions: ParsableArguments {
+    @Option(name: .long, help: "GPU to use: auto (hardware EGL device if present, else Mesa llvmpipe), cpu (llvmpipe), or a device index from `facefx info`.")
+    var gpu: String = "auto"
+
+    func selection() throws -> GPUChoice {
+        guard let choice = GPUChoice(argument: gpu) else {
+            throw CLIError(message: "--gpu: expected auto, cpu or a device index, got '\(gpu)'", exitCode: 2)
+        }
+        return choice
+    }
+}
+
+/// Encoder options shared by render and batch.
+struct EncoderOptionGroup: ParsableArguments {
+    @Option(name: .long, help: "Constant rate factor (quality; lower is better).")
+    var crf: Int = 18
+
+    @Option(name: .long, help: "Encoder preset (x264/x265: ultrafast ... medium ... veryslow).")
+    var preset: String = "medium"
+
+    @Option(name: .long, help: "Video codec: h264, h265 or vp9.")
+    var codec: String = "h264"
+
+    func validate() throws {
+        guard (0...63).contains(crf) else { throw ValidationError("--crf must be between 0 and 63, got \(crf)") }
+    }
+
+    func videoCodec() throws -> VideoCodecChoice {
+        guard let c = VideoCodecChoice(rawValue: codec.lowercased()) else {
+            throw CLIError(message: "--codec: unknown codec '\(codec)' (expected h264, h265 or vp9)", exitCode: 2)
+        }
+        return c
+    }
+}
+
+/// Face tracking options of render, analyze, preview and batch (defaults: `FaceTrackingOptions`).
+struct TrackingOptionGroup: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Most faces tracked at once.", valueName: "n"))
+    var maxFaces: Int = FaceTrackingOptions().maxFaces
+
+    @Option(name: .long, help: ArgumentHelp("Run the face detector on keyframes every N frames (1 = every frame; default: every \(FaceTrackingOptions.keyframeSeconds) s). Tracked faces follow their landmarks in between; a face found on a keyframe is also tracked backwards to where it appeared.", valueName: "n"))
+    var detectEvery: Int?
+
+    @Option(name: .long, help: ArgumentHelp("offline (zero-lag, uses future frames), online (One Euro, causal) or off (raw).", valueName: "mode"))
+    var smooth: String = FaceTrackingOptions().smoothing.rawValue
+
+    @Option(name: .long, help: ArgumentHelp("Longest absence (seconds) after which a person who comes back keeps their id (default: the whole clip).", valueName: "seconds"))
+    var reidWindow: Double?
+
+    @Option(name: .long, help: ArgumentHelp("Smallest face (pixels) to look for; smaller values add detector tiles (slower).", valueName: "px"))
+    var minFace: Double = FaceTrackingOptions().minFaceSize
+
+    @Option(name: .long, help: "Vertical field of view (degrees) of the camera assumed for head pose.")
+    var fov: Double = FaceTrackingOptions().fieldOfView
+
+    @Flag(name: .long, help: "One landmark pass per face and frame, like MediaPipe (default: a second pass where the ROI was clearly off: a new face, a sudden move).")
+    var noRefine = false
+
+    func validate() throws {
+        guard (10...170).contains(fov) else { throw ValidationError("--fov must be between 10 and 170 degrees, got \(fov)") }
+        guard maxFaces >= 1 else { throw ValidationError("--max-faces must be at least 1, got \(maxFaces)") }
+        if let n = detectEvery, n < 1 { throw ValidationError("--detect-every must be at least 1, got \(n)") }
+        guard minFace >= 8 else { throw ValidationError("--min-face must be at least 8 pixels, got \(minFace)") }
+        if let w = reidWindow, !(w >= 0 && w.isFinite) { throw ValidationError("--reid-window must be ≥ 0 seconds, got \(w)") }
+    }
+
+    func options() throws -> FaceTrackingOptions {
+        guard let smoothing = AnalyzeSmoothing(rawValue: smooth.lowercased()) else {
+            throw CLIError(message: "--smooth: expected offline, online or off, got '\(smooth)'", exitCode: 2)
+        }
+        var t = FaceTrackingOptions()
+        t.maxFaces = maxFaces; t.detectEvery = detectEvery; t.smoothing = smoothing
+        t.reidWindow = reidWindow; t.minFaceSize = minFace; t.fieldOfView = fov; t.refineROIs = !noRefine
+        return t
+    }
+}

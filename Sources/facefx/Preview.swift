@@ -1,0 +1,43 @@
+// `facefx preview` (PreviewJob).
+import ArgumentParser
+import FaceFXPipeline
+import Foundation
+
+struct Preview: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Render a few frames of INPUT with filters into one contact-sheet PNG.",
+        discussion: "Face data comes from --faces (a facefx faces JSON, or a MediaPipe FaceLandmarker golden) until the tracker is wired.")
+
+    @Argument(help: "Input video or picture.")
+    var input: String
+
+    @Option(name: .long, help: "Filter to apply (repeatable, applied in order).")
+    var filter: [String] = []
+
+    @Option(name: [.customShort("o"), .long], help: "Contact sheet to write (.png).")
+    var output: String
+
+    @Option(name: .long, help: "Frames to show, spread evenly over the input.")
+    var frames: Int = 6
+
+    @Option(name: .long, help: "Face data JSON for the frames.")
+    var faces: String?
+
+    @Option(name: .customLong("filters-dir"), help: "Extra folder of filters, searched first (repeatable).")
+    var filtersDirs: [String] = []
+
+    @Flag(name: .long, help: "Replace OUTPUT if it exists.")
+    var overwrite = false
+
+    @OptionGroup var gpuOptions: GPUOptions
+
+    func run() throws {
+        var o = PreviewOptions(input: input, output: output, filters: filter)
+        o.filtersDirs = filtersDirs
+        o.frames = frames
+        o.facesFile = faces
+        o.overwrite = overwrite
+        o.gpu = try gpuOptions.selection()
+        print(try PreviewJob(options: o).run())
+    }
+}

@@ -1,0 +1,68 @@
+// `facefx INPUT OUTPUT`: render (RenderJob).
+import ArgumentParser
+import FaceFXPipeline
+import Foundation
+
+struct Render: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Render INPUT to OUTPUT through the GPU pipeline (filters applied), audio kept.")
+
+    @Argument(help: "Input video (anything FFmpeg demuxes: mp4, mov, mkv, webm, avi, ...).")
+    var input: String
+
+    @Argument(help: "Output video; the container follows the extension (.mp4, .mov, .mkv, .webm).")
+    var output: String
+
+    @Option(name: .long, help: "Filter to apply (repeatable, applied in order; see `facefx filters`).")
+    var filter: [String] = []
+
+    @Option(name: .customLong("filters-dir"), help: "Extra folder of filters, searched before FACEFX_FILTERS and the built-in ones (repeatable).")
+    var filtersDirs: [String] = []
+
+    @Option(name: .long, help: "Also write one CSV row per face per frame here (columns as `facefx analyze`).")
+    var csv: String?
+
+    @Option(name: .long, help: "Also write one JSON object per frame here (JSON Lines).")
+    var jsonl: String?
+
+    @Flag(name: .long, help: "CSV/JSONL: add the 478 landmarks (pixels) to every face.")
+    var landmarks = false
+
+    @Flag(name: .long, help: "CSV: one row with an empty face_id for frames without faces.")
+    var includeEmpty = false
+
+    @OptionGroup var tracking: TrackingOptionGroup
+
+    @OptionGroup var encoder: EncoderOptionGroup
+
+    @Flag(name: .long, help: "Replace OUTPUT if it exists.")
+    var overwrite = false
+
+    @Flag(name: .long, help: "No progress output; errors and the summary line only.")
+    var quiet = false
+
+    @OptionGroup var gpuOptions: GPUOptions
+
+    func validate() throws {
+    }
+
+    func run() throws {
+        let videoCodec = try encoder.videoCodec()
+        var options = RenderOptions(
+            input: input, output: output, codec: videoCodec, crf: encoder.crf, preset: encoder.preset,
+            overwrite: overwrite, gpu: try gpuOptions.selection(),
+            progress: quiet ? .quiet : .auto)
+        options.filters = filter
+        options.filtersDirs = filtersDirs
+        options.csvPath = csv
+        options.jsonlPath = jsonl
+        options.records = FaceRecordOptions(landmarks: landmarks, includeEmpty: includeEmpty)
+        options.tracking = try tracking.options()
+        let job = RenderJob(options: options)
+        job.onWarning = { FaceFXMain.warn($0) }
+        let summary = try job.run()
+        if !quiet {
+            FileHandle.standardError.write((summary.line + "\n").data(using: .utf8)!)
+        }
+    }
+}
