@@ -33,8 +33,7 @@ struct Batch: ParsableCommand {
     @Flag(name: .customLong("analyze-only"), help: "No videos: write only the per-face CSV of each input (the fast path).")
     var analyzeOnly = false
 
-    @Option(name: .customLong("filters-dir"), help: "Extra folder of filters, searched before FACEFX_FILTERS and the built-in ones (repeatable).")
-    var filtersDirs: [String] = []
+    @OptionGroup var filterFolders: FilterFolderOptions
 
     @OptionGroup var tracking: TrackingOptionGroup
 
@@ -72,16 +71,13 @@ struct Batch: ParsableCommand {
     }
 
     func run() throws {
-        let videoCodec = try encoder.videoCodec()
-        guard videoCodec.acceptsPreset(encoder.preset) else {
-            throw CLIError(message: "--preset: unknown preset '\(encoder.preset)' (ultrafast ... medium ... veryslow)", exitCode: 2)
-        }
+        let videoCodec = encoder.videoCodec
         if analyzeOnly && !filter.isEmpty {
             throw CLIError(message: "--analyze-only writes no video: --filter has nothing to draw on", exitCode: 2)
         }
         let action: BatchItemAction = analyzeOnly ? .analyze : (csv ? .both : .render)
         // Filters are checked once, before any file (unknown names, bad packs).
-        if !filter.isEmpty { _ = try FilterCatalog.load(filter, filtersDirs: filtersDirs) }
+        if !filter.isEmpty { _ = try FilterCatalog.load(filter, filtersDirs: filterFolders.filtersDirs) }
         if action.analyzes && !BatchItemAction.analysisAvailable {
             throw CLIError(message: "--csv: face analysis export is not available yet (it arrives with `facefx analyze`)", exitCode: 2)
         }
@@ -112,7 +108,7 @@ struct Batch: ParsableCommand {
             skipExisting: skipExisting, overwrite: overwrite, progress: quiet ? .quiet : .auto,
             summaryPath: summary, commandLine: CommandLine.arguments)
         batchOptions.filters = filter
-        batchOptions.filtersDirs = filtersDirs
+        batchOptions.filtersDirs = filterFolders.filtersDirs
         batchOptions.tracking = try tracking.options()
         let job = BatchJob(options: batchOptions)
         let quiet = self.quiet

@@ -7,20 +7,19 @@ struct Filters: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List the available filters (name and description), first match of each name wins.")
 
-    @Option(name: .customLong("filters-dir"), help: "Extra folder of filters, searched before FACEFX_FILTERS and the built-in ones (repeatable).")
-    var filtersDirs: [String] = []
+    @OptionGroup var filterFolders: FilterFolderOptions
 
     @Flag(name: .long, help: "Also check every filter fully (assets present, inside their folder, decodable).")
     var check = false
 
     func run() throws {
-        let lines = FilterCatalog.listing(filtersDirs: filtersDirs)
+        let lines = FilterCatalog.listing(filtersDirs: filterFolders.filtersDirs)
         if lines.isEmpty {
             throw CLIError(message: "no filters found (searched --filters-dir, FACEFX_FILTERS and the built-in Filters/)", exitCode: 1)
         }
         lines.forEach { print($0) }
         if check {
-            try FilterCatalog.checkAll(filtersDirs: filtersDirs)
+            try FilterCatalog.checkAll(filtersDirs: filterFolders.filtersDirs)
         }
     }
 }

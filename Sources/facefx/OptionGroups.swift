@@ -26,16 +26,19 @@ struct EncoderOptionGroup: ParsableArguments {
     @Option(name: .long, help: "Video codec: h264, h265 or vp9.")
     var codec: String = "h264"
 
+    /// Every encoder mistake is a usage error (exit 2) in every command that encodes.
     func validate() throws {
         guard (0...63).contains(crf) else { throw ValidationError("--crf must be between 0 and 63, got \(crf)") }
+        guard let c = VideoCodecChoice(rawValue: codec.lowercased()) else {
+            throw ValidationError("--codec: unknown codec '\(codec)' (expected h264, h265 or vp9)")
+        }
+        guard c.acceptsPreset(preset) else {
+            throw ValidationError("--preset: unknown preset '\(preset)' (ultrafast ... medium ... veryslow)")
+        }
     }
 
-    func videoCodec() throws -> VideoCodecChoice {
-        guard let c = VideoCodecChoice(rawValue: codec.lowercased()) else {
-            throw CLIError(message: "--codec: unknown codec '\(codec)' (expected h264, h265 or vp9)", exitCode: 2)
-        }
-        return c
-    }
+    /// The codec (known: checked in `validate`).
+    var videoCodec: VideoCodecChoice { VideoCodecChoice(rawValue: codec.lowercased())! }
 }
 
 /// Face tracking options of render, analyze, preview and batch (defaults: `FaceTrackingOptions`).
@@ -78,4 +81,10 @@ struct TrackingOptionGroup: ParsableArguments {
         t.reidWindow = reidWindow; t.minFaceSize = minFace; t.fieldOfView = fov; t.refineROIs = !noRefine
         return t
     }
+}
+
+/// `--filters-dir`, for every command that loads filters.
+struct FilterFolderOptions: ParsableArguments {
+    @Option(name: .customLong("filters-dir"), help: "Extra folder of filters, searched before FACEFX_FILTERS and the built-in ones (repeatable).")
+    var filtersDirs: [String] = []
 }

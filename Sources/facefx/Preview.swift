@@ -23,8 +23,7 @@ struct Preview: ParsableCommand {
     @Option(name: .long, help: "Face data JSON for the frames.")
     var faces: String?
 
-    @Option(name: .customLong("filters-dir"), help: "Extra folder of filters, searched first (repeatable).")
-    var filtersDirs: [String] = []
+    @OptionGroup var filterFolders: FilterFolderOptions
 
     @Flag(name: .long, help: "Replace OUTPUT if it exists.")
     var overwrite = false
@@ -33,7 +32,7 @@ struct Preview: ParsableCommand {
 
     func run() throws {
         var o = PreviewOptions(input: input, output: output, filters: filter)
-        o.filtersDirs = filtersDirs
+        o.filtersDirs = filterFolders.filtersDirs
         o.frames = frames
         o.facesFile = faces
         o.overwrite = overwrite

@@ -16,8 +16,7 @@ struct Render: ParsableCommand {
     @Option(name: .long, help: "Filter to apply (repeatable, applied in order; see `facefx filters`).")
     var filter: [String] = []
 
-    @Option(name: .customLong("filters-dir"), help: "Extra folder of filters, searched before FACEFX_FILTERS and the built-in ones (repeatable).")
-    var filtersDirs: [String] = []
+    @OptionGroup var filterFolders: FilterFolderOptions
 
     @Option(name: .long, help: "Also write one CSV row per face per frame here (columns as `facefx analyze`).")
     var csv: String?
@@ -43,17 +42,14 @@ struct Render: ParsableCommand {
 
     @OptionGroup var gpuOptions: GPUOptions
 
-    func validate() throws {
-    }
-
     func run() throws {
-        let videoCodec = try encoder.videoCodec()
+        let videoCodec = encoder.videoCodec
         var options = RenderOptions(
             input: input, output: output, codec: videoCodec, crf: encoder.crf, preset: encoder.preset,
             overwrite: overwrite, gpu: try gpuOptions.selection(),
             progress: quiet ? .quiet : .auto)
         options.filters = filter
-        options.filtersDirs = filtersDirs
+        options.filtersDirs = filterFolders.filtersDirs
         options.csvPath = csv
         options.jsonlPath = jsonl
         options.records = FaceRecordOptions(landmarks: landmarks, includeEmpty: includeEmpty)

@@ -150,6 +150,7 @@ final class RenderCLITests: XCTestCase {
             ([good, dir.appendingPathComponent("no/such/folder/f.mp4").path], 1, "f.mp4"),
             ([good, out("g.xyz")], 2, "g.xyz"),
             ([good, out("h.mp4"), "--codec", "mpeg9"], 2, "mpeg9"),
+            ([good, out("h2.mp4"), "--preset", "warp"], 2, "warp"),
             ([good, out("i.webm"), "--codec", "h265"], 2, "i.webm"),
             ([good, good], 2, "in.mp4"),
             ([good, existing.path], 2, "exists.mp4"),
