@@ -22,8 +22,6 @@ public struct OverlaySettings {
     /// How far the head occluder reaches behind the face outline, inter-ocular units (a head is
     /// about 2 IOD deep; the face mesh already covers the front ~0.9).
     public var occluderDepth: Float = 1.3
-    /// The canonical face mesh folder; nil finds Models/facemesh like Filters/ is found.
-    public var facemeshDirectory: URL?
     /// Faces drawn per frame at most (the largest kept).
     public var maxFaces = 16
     /// Fade state of a face unseen this long (seconds) is forgotten.
@@ -33,11 +31,9 @@ public struct OverlaySettings {
 }
 
 public enum OverlayError: Error, CustomStringConvertible {
-    case facemeshMissing(String)
     case badFrame(String)
     public var description: String {
         switch self {
-        case .facemeshMissing(let why): return "canonical face mesh: \(why)"
         case .badFrame(let why): return "overlay: \(why)"
         }
     }
@@ -87,17 +83,8 @@ public final class OverlayRenderer {
     struct FadeKey: Hashable { let face: Int; let element: Int }
     struct FadeState { var level: Float; var time: Double }
 
-    /// Compiles programs, uploads art, builds index lists. `filters` draw in order (stacked).
-    public convenience init(context: GPUContext, filters: [FilterPack], settings: OverlaySettings = OverlaySettings()) throws {
-        let dir = settings.facemeshDirectory ?? OverlayRenderer.findFacemesh()
-        guard let dir else { throw OverlayError.facemeshMissing("Models/facemesh not found next to the executable or above the current folder") }
-        let model: CanonicalFaceModel
-        do { model = try CanonicalFaceModel.load(directory: dir) } catch {
-            throw OverlayError.facemeshMissing("\(dir.path): \(error)")
-        }
-        try self.init(context: context, filters: filters, model: model, settings: settings)
-    }
-
+    /// Compiles programs, uploads art, builds index lists. `filters` draw in order (stacked) on the
+    /// canonical face mesh `model`.
     public init(context: GPUContext, filters: [FilterPack], model: CanonicalFaceModel, settings: OverlaySettings = OverlaySettings()) throws {
         self.context = context
         self.filters = filters
@@ -210,27 +197,6 @@ public final class OverlayRenderer {
             if loop.count > best.count { best = loop }
         }
         return best
-    }
-
-    /// Models/facemesh next to the executable, under ../share/facefx, or in the package root above
-    /// the current folder or the executable.
-    public static func findFacemesh() -> URL? {
-        let fm = FileManager.default
-        let file = CanonicalFaceModel.objFile
-        let exe = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath().deletingLastPathComponent()
-        for c in [exe.appendingPathComponent("Models/facemesh"), exe.appendingPathComponent("../share/facefx/Models/facemesh").standardizedFileURL]
-            where fm.fileExists(atPath: c.appendingPathComponent(file).path) { return c }
-        for start in [URL(fileURLWithPath: fm.currentDirectoryPath), exe] {
-            var dir = start.standardizedFileURL
-            while true {
-                let c = dir.appendingPathComponent("Models/facemesh")
-                if fm.fileExists(atPath: c.appendingPathComponent(file).path) { return c }
-                let up = dir.deletingLastPathComponent()
-                if up.path == dir.path { break }
-                dir = up
-            }
-        }
-        return nil
     }
 
     // MARK: frame

@@ -59,19 +59,30 @@ public struct FaceTrackingOptions: Sendable {
 final class FaceStage {
     let analyzer: FaceAnalyzer
 
-    init(context: GPUContext, programs: ProgramCache, settings: FaceSettings, modelsDirectory: URL? = nil) throws {
-        analyzer = try FaceStage.loadAnalyzer(context: context, programs: programs, settings: settings,
-                                              modelsDirectory: modelsDirectory)
+    init(context: GPUContext, programs: ProgramCache, settings: FaceSettings, faceModel: CanonicalFaceModel? = nil) throws {
+        analyzer = try FaceStage.loadAnalyzer(context: context, programs: programs, settings: settings, faceModel: faceModel)
     }
 
-    /// The face networks and canonical mesh from Models/ (one message naming the folder if they cannot load).
-    static func loadAnalyzer(context: GPUContext, programs: ProgramCache, settings: FaceSettings,
-                             modelsDirectory: URL? = nil) throws -> FaceAnalyzer {
+    /// The canonical face mesh from Models/facemesh (found by `ResourceLocator`), loaded once per job for
+    /// the analyzer (head pose) and the overlay (mesh filters).
+    static func loadFaceModel(modelsDirectory: URL? = nil) throws -> CanonicalFaceModel {
         let models = try modelsDirectory ?? ResourceLocator.modelsDirectory()
+        do {
+            return try CanonicalFaceModel.load(directory: models.appendingPathComponent("facemesh"))
+        } catch {
+            throw PipelineError.processing("\(models.appendingPathComponent("facemesh").path): cannot load the canonical face mesh (\(error))")
+        }
+    }
+
+    /// The face networks from Models/ and the canonical mesh (given, or loaded from there); one message
+    /// naming the folder if they cannot load.
+    static func loadAnalyzer(context: GPUContext, programs: ProgramCache, settings: FaceSettings,
+                             modelsDirectory: URL? = nil, faceModel: CanonicalFaceModel? = nil) throws -> FaceAnalyzer {
+        let models = try modelsDirectory ?? ResourceLocator.modelsDirectory()
+        let model = try faceModel ?? loadFaceModel(modelsDirectory: models)
         do {
             let networks = try FaceNetworks.make(.fromEnvironment, context: context, modelsDirectory: models, programs: programs,
                                                  warmUpBakedKernels: true)
-            let model = try CanonicalFaceModel.load(directory: models.appendingPathComponent("facemesh"))
             return try FaceAnalyzer(context: context, networks: networks, faceModel: model, settings: settings,
                                     programs: programs)
         } catch let e as PipelineError {

@@ -10,11 +10,13 @@ public final class OverlayStage {
     public let context: GPUContext
 
     /// Loads and validates filters by name (before any frame), compiles programs, uploads art.
+    /// `faceModel`: the canonical face mesh the mesh elements are painted on (`FaceStage.loadFaceModel`).
     public static func prepare(filters: [String], filtersDirs: [String] = [], context: GPUContext,
-                               settings: OverlaySettings = OverlaySettings()) throws -> OverlayStage {
+                               faceModel: CanonicalFaceModel, settings: OverlaySettings = OverlaySettings()) throws -> OverlayStage {
         let packs = try FilterCatalog.load(filters, filtersDirs: filtersDirs)
         do {
-            return OverlayStage(renderer: try OverlayRenderer(context: context, filters: packs, settings: settings), context: context)
+            return OverlayStage(renderer: try OverlayRenderer(context: context, filters: packs, model: faceModel, settings: settings),
+                                context: context)
         } catch let e as OverlayError {
             throw PipelineError.processing(e.description)
         }

@@ -61,7 +61,8 @@ public final class PreviewJob {
         let reader = try VideoReader(path: o.input)
         let info = reader.info
         let gpu = try GPUContext(device: o.gpu)
-        let stage = try OverlayStage.prepare(filters: o.filters, filtersDirs: o.filtersDirs, context: gpu)   // validated before any frame
+        let stage = try OverlayStage.prepare(filters: o.filters, filtersDirs: o.filtersDirs, context: gpu,   // validated before any frame
+                                             faceModel: try FaceStage.loadFaceModel())
         let source: FaceSource
         let colour = try FrameColorConverter(context: gpu)
         if let f = o.facesFile {

@@ -141,12 +141,21 @@ public final class RenderJob {
         let info = reader.info
         let gpu = try GPUContext(device: o.gpu)
         let colour = try FrameColorConverter(context: gpu)
+        // The canonical face mesh, loaded once for the overlay and the analyzer, when either needs it.
+        var loadedFaceModel: CanonicalFaceModel?
+        func faceModel() throws -> CanonicalFaceModel {
+            if let m = loadedFaceModel { return m }
+            let m = try FaceStage.loadFaceModel()
+            loadedFaceModel = m
+            return m
+        }
         // Filters are validated (JSON, element kinds, assets) before the output is created or a frame decoded.
         let overlay = o.filters.isEmpty ? nil
-            : try OverlayStage.prepare(filters: o.filters, filtersDirs: o.filtersDirs, context: gpu)
+            : try OverlayStage.prepare(filters: o.filters, filtersDirs: o.filtersDirs, context: gpu, faceModel: try faceModel())
         let trackingSettings = o.tracking.settings(frameRate: info.averageFrameRate.doubleValue,
                                                    offlineWindow: RenderJob.renderSmoothingWindow)
-        let faces = o.needsFaces ? try FaceStage(context: gpu, programs: colour.programs, settings: trackingSettings) : nil
+        let faces = o.needsFaces ? try FaceStage(context: gpu, programs: colour.programs, settings: trackingSettings,
+                                                 faceModel: try faceModel()) : nil
         let records = (o.csvPath != nil || o.jsonlPath != nil)
             ? try FaceRecordWriter(csvPath: o.csvPath, jsonlPath: o.jsonlPath, options: o.records, overwrite: o.overwrite)
             : nil
