@@ -88,7 +88,7 @@ public final class RenderJob {
     }
 
     /// Usage checks that need no decoding: input exists, output is not the input, output absent unless
-    /// --overwrite. Container and codec checks happen when the writer opens, before any frame.
+    /// --overwrite, its folder exists. Container and codec checks happen when the writer opens, before any frame.
     public static func checkPaths(input: String, output: String, overwrite: Bool) throws {
         let fm = FileManager.default
         var isDir: ObjCBool = false
@@ -102,6 +102,11 @@ public final class RenderJob {
         if fm.fileExists(atPath: output, isDirectory: &isDir) {
             if isDir.boolValue { throw PipelineError.usage("\(output): is a folder") }
             if !overwrite { throw PipelineError.usage("\(output): already exists (use --overwrite to replace it)") }
+        }
+        // As for analyze's outputs (FaceRecordWriter.checkTargets): the same mistake, the same exit code.
+        let folder = (output as NSString).deletingLastPathComponent
+        if !folder.isEmpty, !fm.fileExists(atPath: folder, isDirectory: &isDir) || !isDir.boolValue {
+            throw PipelineError.usage("\(output): folder \(folder) does not exist")
         }
     }
 

@@ -147,7 +147,7 @@ final class RenderCLITests: XCTestCase {
             ([empty.path, out("c.mp4")], 1, "empty.mp4"),
             ([audioOnly, out("d.mp4")], 1, "audio.m4a"),
             ([truncated.path, out("e.mp4")], 1, "truncated.mp4"),
-            ([good, dir.appendingPathComponent("no/such/folder/f.mp4").path], 1, "f.mp4"),
+            ([good, dir.appendingPathComponent("no/such/folder/f.mp4").path], 2, "f.mp4"),
             ([good, out("g.xyz")], 2, "g.xyz"),
             ([good, out("h.mp4"), "--codec", "mpeg9"], 2, "mpeg9"),
             ([good, out("h2.mp4"), "--preset", "warp"], 2, "warp"),
