@@ -2,7 +2,7 @@ import Foundation
 
 /// Temporary outputs being written right now. On SIGINT/SIGTERM/SIGHUP they are unlinked before the process
 /// exits, so an interrupted run leaves nothing behind (SIGKILL cannot be caught: the hidden `.tmp` then
-/// stays, but the target path is never touched, and `batch --skip-existing` removes it on the next run).
+/// stays, but the target path is never touched, and the next run to that target removes it: `removeStale`).
 ///
 /// The signal handler may only touch memory that is never freed or reallocated: paths live in a fixed
 /// table of fixed-size slots allocated once, and a slot's `active` flag is cleared before it is reused.
@@ -39,6 +39,31 @@ public enum TemporaryFiles {
         dst[bytes.count] = 0
         active[slot] = 1
         slotOf[path] = slot
+    }
+
+    /// The hidden name `target` is written under until it is complete: `.<name>.facefx-<pid>-<random>.tmp`
+    /// beside it (the pid tells a later run whether its writer still runs).
+    public static func temporaryPath(for target: String) -> String {
+        let dir = (target as NSString).deletingLastPathComponent
+        let name = (target as NSString).lastPathComponent
+        return (dir.isEmpty ? "" : dir + "/") + ".\(name).facefx-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).tmp"
+    }
+
+    /// Removes the temporaries of `target` whose writer no longer runs (a run killed with SIGKILL), before a
+    /// new run writes it. Those of a running facefx (another process writing the same target) are kept.
+    @discardableResult
+    public static func removeStale(for target: String) -> [String] {
+        let dir = (target as NSString).deletingLastPathComponent
+        let prefix = ".\((target as NSString).lastPathComponent).facefx-"
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: dir.isEmpty ? "." : dir) else { return [] }
+        var removed: [String] = []
+        for entry in entries where entry.hasPrefix(prefix) && entry.hasSuffix(".tmp") {
+            guard let pid = Int32(entry.dropFirst(prefix.count).prefix { $0 != "-" }), pid != getpid(),
+                  kill(pid, 0) != 0, errno == ESRCH else { continue }
+            let path = (dir.isEmpty ? "" : dir + "/") + entry
+            if unlink(path) == 0 { removed.append(path) }
+        }
+        return removed
     }
 
     public static func unregister(_ path: String) {

@@ -57,7 +57,8 @@ public final class VideoWriter {
         let url = URL(fileURLWithPath: path)
         let dir = url.deletingLastPathComponent().path
         let name = url.lastPathComponent
-        temporaryPath = "\(dir)/.\(name).facefx-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).tmp"
+        TemporaryFiles.removeStale(for: path)
+        temporaryPath = TemporaryFiles.temporaryPath(for: path)
 
         let ext = url.pathExtension.lowercased()
         guard !ext.isEmpty, let ofmt = av_guess_format(nil, name, nil), VideoWriter.canHoldVideo(ofmt) else {

@@ -139,9 +139,7 @@ public struct BatchSummary: Codable, Sendable {
     /// (and a killed run) see either the old file or the complete new one.
     public func write(to path: String) throws {
         let data = try jsonData()
-        let url = URL(fileURLWithPath: path)
-        let tmp = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).facefx-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).tmp").path
+        let tmp = TemporaryFiles.temporaryPath(for: path)
         let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
         guard fd >= 0 else { throw PipelineError.processing("\(path): cannot write summary (\(String(cString: strerror(errno))))") }
         var ok = data.withUnsafeBytes { raw -> Bool in

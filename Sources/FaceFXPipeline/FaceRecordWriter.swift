@@ -238,9 +238,8 @@ final class AtomicOutputFile {
 
     init(path: String) throws {
         self.path = path
-        let dir = (path as NSString).deletingLastPathComponent
-        let name = (path as NSString).lastPathComponent
-        temporaryPath = (dir.isEmpty ? "" : dir + "/") + ".\(name).facefx-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).tmp"
+        TemporaryFiles.removeStale(for: path)
+        temporaryPath = TemporaryFiles.temporaryPath(for: path)
         fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         if fd < 0 { throw PipelineError.processing("\(path): cannot create (\(String(cString: strerror(errno))))") }
         TemporaryFiles.register(temporaryPath)

@@ -179,6 +179,22 @@ final class RenderCLITests: XCTestCase {
         }
     }
 
+    /// A run killed with SIGKILL leaves its hidden temporary; the next run to that target removes it, but
+    /// not the temporary of a facefx that still runs (here: this test process's pid).
+    func testStaleTemporariesOfKilledRunsAreRemoved() throws {
+        let good = try faceClip(seconds: 0.3)
+        for (target, args) in [("v.mp4", [good, out("v.mp4")]), ("f.csv", ["analyze", good, "--csv", out("f.csv")])] {
+            let stale = out(".\(target).facefx-4194000-7.tmp"), live = out(".\(target).facefx-\(getpid())-8.tmp")
+            for p in [stale, live] { try Data([1]).write(to: URL(fileURLWithPath: p)) }
+            let r = try CLI.facefx(args + ["--quiet"], timeout: 300)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: stale), "\(target): stale temporary removed")
+            XCTAssertTrue(FileManager.default.fileExists(atPath: live), "\(target): a running writer's temporary kept")
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out(target)))
+            try FileManager.default.removeItem(atPath: live)
+        }
+    }
+
     func testInterruptedRunLeavesNothingBehind() throws {
         let input = try faceClip(size: "640x360", seconds: 4)
         let output = dir.appendingPathComponent("out.mp4").path
