@@ -52,7 +52,7 @@ struct TrackingOptionGroup: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("offline (zero-lag, uses future frames), online (One Euro, causal) or off (raw).", valueName: "mode"))
     var smooth: String = FaceTrackingOptions().smoothing.rawValue
 
-    @Option(name: .long, help: ArgumentHelp("Longest absence (seconds) after which a person who comes back keeps their id (default: the whole clip).", valueName: "seconds"))
+    @Option(name: .long, help: ArgumentHelp("A person who comes back after at most this many seconds away keeps their id (default: any absence within the clip).", valueName: "seconds"))
     var reidWindow: Double?
 
     @Option(name: .long, help: ArgumentHelp("Smallest face (pixels) to look for; smaller values add detector tiles (slower).", valueName: "px"))
