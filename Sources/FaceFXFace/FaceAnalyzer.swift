@@ -201,8 +201,10 @@ public final class FaceAnalyzer {
         let index: Int
         let time: Double
         let width: Int, height: Int
-        let shot: Int
-        let cut: Bool
+        /// First frame of a new size: a new shot whatever its picture.
+        let resized: Bool
+        var shot = 0
+        var cut = false
     }
     private var untracked: [UntrackedFrame] = []
     /// Tracked frames waiting in the look-back window (their faces may still grow), in frame order.
@@ -246,19 +248,7 @@ public final class FaceAnalyzer {
             done += try release(upTo: Int.max, timings: &timings)
         }
         let frame = ringSize > 1 ? try keep(frameTexture, index: frameIndex) : frameTexture
-        var cut = resized
-        if settings.offline.shotCuts {
-            let t0 = Date()
-            let changed = try shotCuts.isCut(rgb: readCrops(frame: frame, mappings: [Self.wholeFrame(width: width, height: height)],
-                                                             side: ShotCutDetector.side)[0])
-            cut = cut || changed
-            timings.shotCutSeconds += Date().timeIntervalSince(t0)
-        }
-        if cut {
-            shot += 1
-            timings.shotCuts = 1
-        }
-        untracked.append(UntrackedFrame(frame: frame, index: frameIndex, time: time, width: width, height: height, shot: shot, cut: cut))
+        untracked.append(UntrackedFrame(frame: frame, index: frameIndex, time: time, width: width, height: height, resized: resized))
         guard untracked.count >= trackBatch else { return done }
         try trackUntracked(timings: &timings)
         return done + (try release(upTo: frameIndex - lookBack, timings: &timings))
@@ -268,9 +258,24 @@ public final class FaceAnalyzer {
     /// one for the faces to redo), then frame by frame the tracker's bookkeeping, detection on keyframes
     /// and look-back.
     private func trackUntracked(timings: inout FaceAnalysisTimings) throws {
-        let batch = untracked
+        var batch = untracked
         untracked = []
         guard !batch.isEmpty else { return }
+        // Shot cuts: the thumbnails of the whole batch in one readback (one wait per batch, not per frame).
+        let t1 = Date()
+        let thumbnails = settings.offline.shotCuts
+            ? try readCrops(batch.map { ($0.frame, Self.wholeFrame(width: $0.width, height: $0.height)) }, side: ShotCutDetector.side)
+            : []
+        for j in batch.indices {
+            let changed = settings.offline.shotCuts && shotCuts.isCut(rgb: thumbnails[j])
+            batch[j].cut = batch[j].resized || changed
+            if batch[j].cut {
+                shot += 1
+                timings.shotCuts += 1
+            }
+            batch[j].shot = shot
+        }
+        timings.shotCutSeconds += Date().timeIntervalSince(t1)
         // Tracks end at a cut: they are predicted up to the first frame that starts a new shot.
         let reach = batch.firstIndex { $0.cut } ?? batch.count
         var t0 = Date()
@@ -302,12 +307,21 @@ public final class FaceAnalyzer {
         }
     }
 
-    /// Hands the held frames up to `index` on to blendshapes and emotion; returns those completed.
+    /// Hands the held frames up to `index` on to blendshapes and emotion (their faces' colours read back
+    /// together first); returns those completed.
     private func release(upTo index: Int, timings: inout FaceAnalysisTimings) throws -> [AnalyzedFrame] {
+        var released: [TrackedFrame] = []
+        while let first = held.first, first.frameIndex <= index { released.append(held.removeFirst()) }
+        let t0 = Date()
+        let colours = try readCrops(released.flatMap { core in core.faces.map { (core.frame, faceColourCrop($0)) } },
+                                    side: FaceAppearance.cropSide).map(FaceAppearance.colourDescriptor)
+        timings.landmarks += Date().timeIntervalSince(t0)
         var done: [AnalyzedFrame] = []
-        while let first = held.first, first.frameIndex <= index {
-            held.removeFirst()
-            done += try stage(first, timings: &timings)
+        var k = 0
+        for var core in released {
+            core.colours = Array(colours[k ..< k + core.faces.count])
+            k += core.faces.count
+            done += try stage(core, timings: &timings)
         }
         return done
     }
@@ -393,12 +407,8 @@ public final class FaceAnalyzer {
         return added
     }
 
-    /// A frame whose faces are final: appearance now, blendshapes and emotion when the batch is full.
-    private func stage(_ trackedFrame: TrackedFrame, timings: inout FaceAnalysisTimings) throws -> [AnalyzedFrame] {
-        var core = trackedFrame
-        let t0 = Date()
-        core.colours = try faceColours(frame: core.frame, faces: core.faces)
-        timings.landmarks += Date().timeIntervalSince(t0)
+    /// A frame whose faces are final (colours read): blendshapes and emotion when the batch is full.
+    private func stage(_ core: TrackedFrame, timings: inout FaceAnalysisTimings) throws -> [AnalyzedFrame] {
         var done: [AnalyzedFrame] = []
         let n = core.faces.count
         let emotionNet = networks.emotion
@@ -527,25 +537,40 @@ public final class FaceAnalyzer {
 
     /// Colour descriptors of these faces (one aligned crop each, read back together).
     private func faceColours(frame: Texture, faces: [TrackedFace]) throws -> [[Double]] {
-        guard !faces.isEmpty else { return [] }
-        let mappings = faces.map {
-            CropMapping.roi(FaceAppearance.cropROI(landmarks: $0.landmarks.points, roiSettings: settings.roi)
-                .transform(cropSize: Double(FaceAppearance.cropSide)))
-        }
-        return try readCrops(frame: frame, mappings: mappings, side: FaceAppearance.cropSide).map(FaceAppearance.colourDescriptor)
+        try readCrops(faces.map { (frame, faceColourCrop($0)) }, side: FaceAppearance.cropSide).map(FaceAppearance.colourDescriptor)
     }
 
-    /// RGB crops (values 0...1) of `side` × `side` pixels read back to the CPU, row-major from the top.
-    private func readCrops(frame: Texture, mappings: [Affine2D], side: Int) throws -> [[Float]] {
+    /// The aligned face crop the colour descriptor is read from.
+    private func faceColourCrop(_ face: TrackedFace) -> Affine2D {
+        CropMapping.roi(FaceAppearance.cropROI(landmarks: face.landmarks.points, roiSettings: settings.roi)
+            .transform(cropSize: Double(FaceAppearance.cropSide)))
+    }
+
+    /// RGB crops (values 0...1) of `side` × `side` pixels of any frames, read back to the CPU in one
+    /// readback (consecutive crops of one frame drawn together), row-major from the top.
+    private func readCrops(_ items: [(frame: Texture, mapping: Affine2D)], side: Int) throws -> [[Float]] {
+        guard !items.isEmpty else { return [] }
+        // A target of at most 128 crops (2048 rows of 16-px crops: within every GL's texture size).
+        if items.count > 128 {
+            return try stride(from: 0, to: items.count, by: 128).flatMap {
+                try readCrops(Array(items[$0 ..< min(items.count, $0 + 128)]), side: side)
+            }
+        }
         let kind = FaceCropKind(width: side, height: side, channels: 3, valueScale: 1, valueOffset: 0, zeroBorder: false)
-        if readbackTargets[side].map({ $0.height < side * mappings.count }) ?? true {
+        if readbackTargets[side].map({ $0.height < side * items.count }) ?? true {
             readbackTargets[side] = try Framebuffer(context: context, color: Texture(
-                context: context, width: side, height: side * max(mappings.count, settings.tracker.maxFaces), format: .rgba32f))
+                context: context, width: side, height: side * max(items.count, 2 * settings.tracker.maxFaces), format: .rgba32f))
         }
         let target = readbackTargets[side]!
-        try crops.render(frame: frame, mappings: mappings, kind: kind, into: target)
-        let texels = try target.readFloats(width: side, height: side * mappings.count)
-        return (0..<mappings.count).map { n in
+        var k = 0
+        while k < items.count {
+            var end = k + 1
+            while end < items.count && items[end].frame === items[k].frame { end += 1 }
+            try crops.render(frame: items[k].frame, mappings: items[k..<end].map(\.mapping), kind: kind, into: target, firstItem: k)
+            k = end
+        }
+        let texels = try target.readFloats(width: side, height: side * items.count)
+        return (0..<items.count).map { n in
             var rgb = [Float](repeating: 0, count: side * side * 3)
             for p in 0..<(side * side) {
                 let t = (n * side * side + p) * 4
