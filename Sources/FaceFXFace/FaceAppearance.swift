@@ -45,7 +45,7 @@ public struct FaceAppearance: Sendable, Equatable {
     static let shapeScale = 0.25
     static let colourScale = 0.12
 
-    /// 0 for the same look; measured 0.12–0.15 for one person seen differently and 0.46–0.57 between
+    /// 0 for the same look; measured 0.06–0.14 for one person seen differently and 0.39–0.51 between
     /// two people (`FaceSettings.Linking.maxAppearanceDistance` lies between). Infinity when either is empty.
     public static func distance(_ a: FaceAppearance, _ b: FaceAppearance) -> Double {
         guard a.weight > 0, b.weight > 0 else { return .infinity }

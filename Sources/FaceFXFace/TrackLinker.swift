@@ -144,8 +144,11 @@ public final class TrackLinker {
     private func continuation(of face: FaceResult, looks: FaceAppearance, shot: Int, after: Int) -> Int? {
         let size = max(face.box.width, face.box.height, 1e-9)
         var best: (id: Int, gap: Int, distance: Double)?
-        for (id, t) in tracklets where t.person == nil && !t.dropped && t.shot == shot
-            && t.firstFrame > after && t.firstFrame <= after + 1 + settings.maxGapFrames {
+        // In id order: dictionary order changes from run to run, and ties must not.
+        for id in tracklets.keys.sorted() {
+            let t = tracklets[id]!
+            guard t.person == nil && !t.dropped && t.shot == shot
+                    && t.firstFrame > after && t.firstFrame <= after + 1 + settings.maxGapFrames else { continue }
             let b = t.firstFace.box
             let s2 = max(b.width, b.height, 1e-9)
             let d = hypot(b.center.x - face.box.center.x, b.center.y - face.box.center.y) / size
@@ -173,7 +176,8 @@ public final class TrackLinker {
             }
         }
         var best: (id: Int, distance: Double)?
-        for p in persons.values {
+        for pid in persons.keys.sorted() {
+            let p = persons[pid]!
             // Two faces in one frame are two people: a person whose tracklet overlaps this one is excluded.
             if let current = tracklets[p.tracklet], current.lastFrame >= t.firstFrame { continue }
             if let w = settings.reidWindow, t.firstTime - p.lastTime > w { continue }
