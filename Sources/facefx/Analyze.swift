@@ -14,17 +14,7 @@ struct Analyze: ParsableCommand {
     @Argument(help: "Input video (anything FFmpeg demuxes).")
     var input: String
 
-    @Option(name: .long, help: ArgumentHelp("Write one CSV row per face per frame here.", valueName: "file"))
-    var csv: String?
-
-    @Option(name: .long, help: ArgumentHelp("Write one JSON object per frame here (JSON Lines).", valueName: "file"))
-    var jsonl: String?
-
-    @Flag(name: .long, help: "Add the 478 landmarks (pixels) to every face.")
-    var landmarks = false
-
-    @Flag(name: .long, help: "CSV: one row with an empty face_id for frames without faces.")
-    var includeEmpty = false
+    @OptionGroup var records: FaceRecordOptionGroup
 
     @OptionGroup var tracking: TrackingOptionGroup
 
@@ -40,13 +30,12 @@ struct Analyze: ParsableCommand {
     @OptionGroup var gpuOptions: GPUOptions
 
     func validate() throws {
-        guard csv != nil || jsonl != nil else { throw ValidationError("give --csv FILE and/or --jsonl FILE") }
+        guard records.csv != nil || records.jsonl != nil else { throw ValidationError("give --csv FILE and/or --jsonl FILE") }
     }
 
     func run() throws {
         let options = AnalyzeOptions(
-            input: input, csvPath: csv, jsonlPath: jsonl,
-            records: FaceRecordOptions(landmarks: landmarks, includeEmpty: includeEmpty), overwrite: overwrite,
+            input: input, csvPath: records.csv, jsonlPath: records.jsonl, records: records.options, overwrite: overwrite,
             tracking: try tracking.options(), gpu: try gpuOptions.selection(), progress: quiet ? .quiet : .auto)
         let job = AnalyzeJob(options: options)
         job.onWarning = { FaceFXMain.warn($0) }

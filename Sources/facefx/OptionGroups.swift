@@ -88,3 +88,20 @@ struct FilterFolderOptions: ParsableArguments {
     @Option(name: .customLong("filters-dir"), help: "Extra folder of filters, searched before FACEFX_FILTERS and the built-in ones (repeatable).")
     var filtersDirs: [String] = []
 }
+
+/// The per-face records (`facefx analyze`'s outputs; render writes them alongside the video).
+struct FaceRecordOptionGroup: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Write one CSV row per face per frame here (columns: docs/ANALYZE.md).", valueName: "file"))
+    var csv: String?
+
+    @Option(name: .long, help: ArgumentHelp("Write one JSON object per frame here (JSON Lines).", valueName: "file"))
+    var jsonl: String?
+
+    @Flag(name: .long, help: "Add the 478 landmarks (pixels) to every face.")
+    var landmarks = false
+
+    @Flag(name: .long, help: "CSV: one row with an empty face_id for frames without faces.")
+    var includeEmpty = false
+
+    var options: FaceRecordOptions { FaceRecordOptions(landmarks: landmarks, includeEmpty: includeEmpty) }
+}

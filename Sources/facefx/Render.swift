@@ -18,17 +18,8 @@ struct Render: ParsableCommand {
 
     @OptionGroup var filterFolders: FilterFolderOptions
 
-    @Option(name: .long, help: "Also write one CSV row per face per frame here (columns as `facefx analyze`).")
-    var csv: String?
-
-    @Option(name: .long, help: "Also write one JSON object per frame here (JSON Lines).")
-    var jsonl: String?
-
-    @Flag(name: .long, help: "CSV/JSONL: add the 478 landmarks (pixels) to every face.")
-    var landmarks = false
-
-    @Flag(name: .long, help: "CSV: one row with an empty face_id for frames without faces.")
-    var includeEmpty = false
+    /// The records of `facefx analyze`, written alongside the video.
+    @OptionGroup var records: FaceRecordOptionGroup
 
     @OptionGroup var tracking: TrackingOptionGroup
 
@@ -50,9 +41,9 @@ struct Render: ParsableCommand {
             progress: quiet ? .quiet : .auto)
         options.filters = filter
         options.filtersDirs = filterFolders.filtersDirs
-        options.csvPath = csv
-        options.jsonlPath = jsonl
-        options.records = FaceRecordOptions(landmarks: landmarks, includeEmpty: includeEmpty)
+        options.csvPath = records.csv
+        options.jsonlPath = records.jsonl
+        options.records = records.options
         options.tracking = try tracking.options()
         let job = RenderJob(options: options)
         job.onWarning = { FaceFXMain.warn($0) }
