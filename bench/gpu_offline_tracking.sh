@@ -7,11 +7,11 @@
 #   ffmpeg -f lavfi -i "color=c=0x506070:s=1280x720:r=30:d=10" -loop 1 -i samples/astronaut.png -filter_complex \
 #     "[1]scale=1440:1440[a];[0][a]overlay=x='4+100*sin(2*PI*t/4)':y='8+30*sin(2*PI*t/3)':shortest=1,format=yuv420p" \
 #     -t 10 -r 30 -c:v libx264 -crf 18 -preset fast .gpurt/c720.mp4            # 720p, one 260-px face
-#   ffmpeg -f lavfi -i "testsrc2=s=1920x1080:r=30:d=10" -loop 1 -i samples/astronaut.png -loop 1 -i samples/grace_hopper.jpg \
-#     -filter_complex "[0]eq=saturation=0.4[bg];[1]scale=420:420,split[a1][a2];[2]scale=360:420,split[h1][h2];\
+#   ffmpeg -f lavfi -i "testsrc2=s=1920x1080:r=30:d=10" -loop 1 -i samples/astronaut.png \
+#     -filter_complex "[0]eq=saturation=0.4[bg];[1]split[p][q];[p]scale=420:420,split[a1][a2];[q]hflip,hue=h=-25:s=1.2,scale=420:420,split[h1][h2];\
 #     [bg][a1]overlay=x='100+80*sin(2*PI*t/5)':y=80:shortest=1[s1];[s1][h1]overlay=x=700:y='120+60*sin(2*PI*t/4)'[s2];\
 #     [s2][a2]overlay=x='1350+50*sin(2*PI*t/3)':y=560[s3];[s3][h2]overlay=x=450:y=600,format=yuv420p" \
-#     -t 10 -r 30 -c:v libx264 -crf 23 -preset fast .gpurt/c1080x4.mp4        # 1080p, four faces, two people
+#     -t 10 -r 30 -c:v libx264 -crf 23 -preset fast .gpurt/c1080x4.mp4        # 1080p, four faces, two looks
 set -euo pipefail
 fx=/tmp/rt/bin/facefx
 out=$(mktemp -d)

@@ -38,15 +38,15 @@ public struct FaceAppearance: Sendable, Equatable {
         return FaceAppearance(shape: mix(shape, o.shape), colour: mix(colour, o.colour), weight: weight + o.weight)
     }
 
-    /// Scales that make the two parts comparable (AppearanceTests, astronaut vs Grace Hopper under
-    /// other scales, tilts, exposures): shape differs by ~0.01 IOD for one person and ~0.035 between
-    /// the two, but a head turn or the perspective of another place in the picture moves it by up to
-    /// ~0.1, so it weighs little; colour RMS ~0.01–0.02 for one person vs ~0.066 between the two.
+    /// Scales that make the two parts comparable: shape differs by ~0.01 IOD for one face under other
+    /// scales, tilts and exposures (AppearanceTests), but a head turn or the perspective of another place
+    /// in the picture moves it by up to ~0.1 (TrackerTests), so it weighs little; colour RMS ~0.01–0.02
+    /// for one face, ~0.07 against other skin and hair hues.
     static let shapeScale = 0.25
     static let colourScale = 0.12
 
-    /// 0 for the same look; measured 0.06–0.14 for one person seen differently and 0.39–0.51 between
-    /// two people (`FaceSettings.Linking.maxAppearanceDistance` lies between). Infinity when either is empty.
+    /// 0 for the same look; measured 0.06–0.19 for one face seen differently and 0.35–0.49 against the
+    /// same face mirrored with other hues (`FaceSettings.Linking.maxAppearanceDistance` lies between). Infinity when either is empty.
     public static func distance(_ a: FaceAppearance, _ b: FaceAppearance) -> Double {
         guard a.weight > 0, b.weight > 0 else { return .infinity }
         let s = FaceLandmarks.descriptorDistance(a.shape, b.shape)
