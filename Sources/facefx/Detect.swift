@@ -6,7 +6,7 @@ import Foundation
 struct Detect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Find and analyse the faces of one image (or a video's first frame): box, 478 landmarks, head pose, blendshapes, emotion.",
-        discussion: "Networks run on the CPU reference until the GPU engine lands: a few seconds per image.")
+        discussion: "MediaPipe's behaviour for one still: no look-back, no smoothing, one landmark pass.")
 
     @Argument(help: "Image (PNG, JPEG, anything FFmpeg decodes); for a video, its first frame.")
     var image: String

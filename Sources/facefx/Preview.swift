@@ -6,7 +6,7 @@ import Foundation
 struct Preview: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Render a few frames of INPUT with filters into one contact-sheet PNG.",
-        discussion: "Face data comes from --faces (a facefx faces JSON, or a MediaPipe FaceLandmarker golden) until the tracker is wired.")
+        discussion: "Faces come from the tracker on each shown frame, or from --faces (a facefx faces JSON, or a MediaPipe FaceLandmarker golden).")
 
     @Argument(help: "Input video or picture.")
     var input: String
