@@ -8,12 +8,12 @@ enum TestModels {
         .deletingLastPathComponent().deletingLastPathComponent()
 
     static func url(_ file: String) throws -> URL {
-        let candidates = [packageRoot.appendingPathComponent("Models"), packageRoot.deletingLastPathComponent().appendingPathComponent("shared/models")]
+        let candidates = [packageRoot.appendingPathComponent("Models"), packageRoot.appendingPathComponent("Tests/Fixtures/models")]
         for dir in candidates {
             let u = dir.appendingPathComponent(file)
             if FileManager.default.fileExists(atPath: u.path) { return u }
         }
-        throw MissingTestInput("network file \(file) not found in Models/ or ../shared/models")
+        throw MissingTestInput("network file \(file) not found in Models/ or Tests/Fixtures/models/")
     }
 
     /// A `.tflite` file, or a member of the landmarker bundle (`face_landmarker.task`).
