@@ -12,6 +12,7 @@
 #     [bg][a1]overlay=x='100+80*sin(2*PI*t/5)':y=80:shortest=1[s1];[s1][h1]overlay=x=700:y='120+60*sin(2*PI*t/4)'[s2];\
 #     [s2][a2]overlay=x='1350+50*sin(2*PI*t/3)':y=560[s3];[s3][h2]overlay=x=450:y=600,format=yuv420p" \
 #     -t 10 -r 30 -c:v libx264 -crf 23 -preset fast .gpurt/c1080x4.mp4        # 1080p, four faces, two looks
+#   ffmpeg -stream_loop 2 -i .gpurt/c1080x4.mp4 -c copy .gpurt/c1080x4-30s.mp4  # the same, 30 s
 set -euo pipefail
 fx=/tmp/rt/bin/facefx
 out=$(mktemp -d)
@@ -27,12 +28,24 @@ row() {   # clip label args...
     "$s" "$e" "$(basename "$clip")" "$label" "${line#facefx: }"
 }
 "$fx" info 2>/dev/null | grep -iE 'renderer|device' | head -2
+"$fx" analyze "$1" --csv "$out/w.csv" >/dev/null 2>&1 || true   # warm-up: NVIDIA compiles the shaders on the first run
 echo "| clip | command | wall s | summary |"
 echo "|---|---|---:|---|"
 for clip in "$@"; do
   row "$clip" "analyze" analyze "$clip" --csv "$out/a.csv" --timings
   row "$clip" "analyze, landmarks frame by frame (FACEFX_TRACK_BATCH=1)" env FACEFX_TRACK_BATCH=1 "$fx" analyze "$clip" --csv "$out/c.csv"
   row "$clip" "analyze --detect-every 1" analyze "$clip" --csv "$out/b.csv" --detect-every 1
+  row "$clip" "analyze --segments 1 (start to end, landmarks of 8 frames from extrapolated ROIs)" analyze "$clip" --csv "$out/s1.csv" --segments 1
+  row "$clip" "analyze --segments 4" analyze "$clip" --csv "$out/s4.csv" --segments 4
+  row "$clip" "analyze --segments 8, landmarks frame by frame (FACEFX_TRACK_BATCH=1)" env FACEFX_TRACK_BATCH=1 "$fx" analyze "$clip" --csv "$out/s8t1.csv" --segments 8
+  python3 - "$out/s1.csv" "$out/a.csv" <<'PY'
+import csv, sys
+a = {(r["frame"], r["face_id"]): r for r in csv.DictReader(open(sys.argv[1]))}
+b = {(r["frame"], r["face_id"]): r for r in csv.DictReader(open(sys.argv[2]))}
+common = [k for k in a if k in b]
+d = max((abs(float(a[k][c]) - float(b[k][c])) for k in common for c in ("x", "y", "w", "h")), default=0)
+print(f"segments 1 vs default: {len(a)} / {len(b)} face-frames, {len(common)} in both, largest box difference {d:.3f} px")
+PY
   row "$clip" "render, no filter" "$clip" "$out/n.mp4"
   row "$clip" "render --filter mask" "$clip" "$out/m.mp4" --filter mask
   row "$clip" "render --filter mask --detect-every 1" "$clip" "$out/m1.mp4" --filter mask --detect-every 1

@@ -144,6 +144,16 @@ public final class FaceAnalyzer {
         try self.init(context: context, networks: networks, faceModel: model, settings: settings)
     }
 
+    /// Another analyzer on the same networks, face model and settings, with its own tracks, shots and
+    /// frames: a lane of lockstep analysis (`push(_:frames:)`).
+    public func makeLane() throws -> FaceAnalyzer {
+        try FaceAnalyzer(context: context, networks: networks, faceModel: poseEstimator.model, settings: settings,
+                         programs: crops.programs)
+    }
+
+    /// Bytes of the frames this analyzer keeps as textures for frames of this size (its look-back ring).
+    public func ringBytes(width: Int, height: Int) -> Int { ringSize > 1 ? ringSize * width * height * 4 : 0 }
+
     /// The detector tiles used for a frame of this size (whole frame letterboxed + finer levels).
     public func detectionTiles(width: Int, height: Int) -> [DetectionTile] {
         DetectionTiling.tiles(frameWidth: Double(width), frameHeight: Double(height), inputSize: FaceCropKind.detector.width,
@@ -233,41 +243,110 @@ public final class FaceAnalyzer {
     /// a face to it. Call `flush()` after the last frame. `lastTimings` holds this call's times. Frames of
     /// one clip must come in order; convert each into `frameSlot(forFrame:)` to spare a copy.
     public func push(frameTexture: Texture, width: Int, height: Int, frameIndex: Int, time: Double) throws -> [AnalyzedFrame] {
-        let start = Date()
-        var timings = FaceAnalysisTimings()
-        defer { timings.total = Date().timeIntervalSince(start); lastTimings = timings }
-        guard frameTexture.width == width, frameTexture.height == height else {
-            throw FaceAnalysisError.frameSize("texture \(frameTexture.width)x\(frameTexture.height) for a \(width)x\(height) frame")
-        }
-        // A new frame size (concatenated clips): the frames of the old size are finished first, and the
-        // new size starts a new shot.
-        var done: [AnalyzedFrame] = []
-        let resized = ring.first.map { $0.width != width || $0.height != height } ?? false
-        if resized {
-            try trackUntracked(timings: &timings)
-            done += try release(upTo: Int.max, timings: &timings)
-        }
-        let frame = ringSize > 1 ? try keep(frameTexture, index: frameIndex) : frameTexture
-        untracked.append(UntrackedFrame(frame: frame, index: frameIndex, time: time, width: width, height: height, resized: resized))
-        guard untracked.count >= trackBatch else { return done }
-        try trackUntracked(timings: &timings)
-        return done + (try release(upTo: frameIndex - lookBack, timings: &timings))
+        let frame = LockstepFrame(texture: frameTexture, width: width, height: height, index: frameIndex, time: time)
+        return try Self.push([self], frames: [frame])[0]
     }
 
-    /// Tracks the waiting frames: the tracked faces' landmarks on all of them in one batched run (plus
-    /// one for the faces to redo), then frame by frame the tracker's bookkeeping, detection on keyframes
-    /// and look-back.
-    private func trackUntracked(timings: inout FaceAnalysisTimings) throws {
+    /// Frame i of one of several clips analysed in lockstep (`push(_:frames:)`).
+    public struct LockstepFrame {
+        public var texture: Texture
+        public var width: Int, height: Int
+        public var index: Int
+        public var time: Double
+        public init(texture: Texture, width: Int, height: Int, index: Int, time: Double) {
+            self.texture = texture; self.width = width; self.height = height; self.index = index; self.time = time
+        }
+    }
+
+    /// `push` on several analyzers at once, one frame each (nil: none for that analyzer this time),
+    /// typically frame i of each of K segments of a clip: the shot-cut thumbnails of all are read back
+    /// together and the landmarks of all their tracked faces run as one batch, so K segments fill a
+    /// batch of K without extrapolating ROIs. Each analyzer's results are what `push` alone would give.
+    /// The analyzers share the GL context and the networks; each one's `lastTimings` holds the time of
+    /// the whole call.
+    public static func push(_ analyzers: [FaceAnalyzer], frames: [LockstepFrame?]) throws -> [[AnalyzedFrame]] {
+        precondition(analyzers.count == frames.count, "one frame (or nil) per analyzer")
+        let start = Date()
+        var timings = FaceAnalysisTimings()
+        defer {
+            timings.total = Date().timeIntervalSince(start)
+            for a in analyzers { a.lastTimings = timings }
+        }
+        var done = [[AnalyzedFrame]](repeating: [], count: analyzers.count)
+        var due: [Int] = []
+        for (k, f) in frames.enumerated() {
+            guard let f else { continue }
+            if try analyzers[k].enqueue(f, done: &done[k], timings: &timings) { due.append(k) }
+        }
+        try track(due.map { analyzers[$0] }, timings: &timings)
+        for k in due { done[k] += try analyzers[k].release(upTo: frames[k]!.index - analyzers[k].lookBack, timings: &timings) }
+        return done
+    }
+
+    /// Takes a frame into the batch waiting for tracking; true when the batch is full. A new frame size
+    /// (concatenated clips) first finishes the frames of the old size, and starts a new shot.
+    private func enqueue(_ f: LockstepFrame, done: inout [AnalyzedFrame], timings: inout FaceAnalysisTimings) throws -> Bool {
+        guard f.texture.width == f.width, f.texture.height == f.height else {
+            throw FaceAnalysisError.frameSize("texture \(f.texture.width)x\(f.texture.height) for a \(f.width)x\(f.height) frame")
+        }
+        let resized = ring.first.map { $0.width != f.width || $0.height != f.height } ?? false
+        if resized {
+            try Self.track([self], timings: &timings)
+            done += try release(upTo: Int.max, timings: &timings)
+        }
+        let frame = ringSize > 1 ? try keep(f.texture, index: f.index) : f.texture
+        untracked.append(UntrackedFrame(frame: frame, index: f.index, time: f.time, width: f.width, height: f.height, resized: resized))
+        return untracked.count >= trackBatch
+    }
+
+    /// Tracks the frames waiting in these analyzers: the shot-cut thumbnails of all of them in one
+    /// readback (one wait, not one per frame), the tracked faces' landmarks on all of them in one batched
+    /// run (plus one for the faces to redo), then per analyzer and frame the tracker's bookkeeping,
+    /// detection on keyframes and look-back.
+    private static func track(_ group: [FaceAnalyzer], timings: inout FaceAnalysisTimings) throws {
+        let group = group.filter { !$0.untracked.isEmpty }
+        guard let lead = group.first else { return }
+        let t1 = Date()
+        let thumbnailCrops = group.map { a in
+            a.settings.offline.shotCuts ? a.untracked.map { ($0.frame, wholeFrame(width: $0.width, height: $0.height)) } : []
+        }
+        let thumbnails = try lead.readCrops(thumbnailCrops.flatMap { $0 }, side: ShotCutDetector.side)
+        var at = 0
+        var rounds: [TrackingRound] = []
+        for (a, crops) in zip(group, thumbnailCrops) {
+            rounds.append(a.beginRound(thumbnails: thumbnails[at ..< at + crops.count], timings: &timings))
+            at += crops.count
+        }
+        timings.shotCutSeconds += Date().timeIntervalSince(t1)
+        let t0 = Date()
+        let items = rounds.flatMap(\.items)
+        var results = try lead.landmarks(items.map { ($0.frame, $0.roi) })
+        var rois = items.map(\.roi)
+        if lead.settings.analysis.refineROIShift > 0 {
+            timings.refinedFaces += try lead.refineMovedROIs(frames: items.map(\.frame), rois: &rois, results: &results)
+        }
+        timings.landmarks += Date().timeIntervalSince(t0)
+        at = 0
+        for (a, round) in zip(group, rounds) {
+            let n = round.items.count
+            try a.endRound(round, rois: rois[at ..< at + n], results: results[at ..< at + n], timings: &timings)
+            at += n
+        }
+    }
+
+    /// The frames one analyzer tracks together, and the landmark runs they need for the faces already
+    /// tracked (each face's ROI extrapolated to each frame, up to the first cut).
+    private struct TrackingRound {
+        var batch: [UntrackedFrame]
+        var items: [(frame: Texture, roi: TrackROI, slot: Int)]
+    }
+
+    /// Takes the waiting frames, marks shot cuts from their thumbnails, and lists the landmark runs.
+    private func beginRound(thumbnails: ArraySlice<[Float]>, timings: inout FaceAnalysisTimings) -> TrackingRound {
         var batch = untracked
         untracked = []
-        guard !batch.isEmpty else { return }
-        // Shot cuts: the thumbnails of the whole batch in one readback (one wait per batch, not per frame).
-        let t1 = Date()
-        let thumbnails = settings.offline.shotCuts
-            ? try readCrops(batch.map { ($0.frame, Self.wholeFrame(width: $0.width, height: $0.height)) }, side: ShotCutDetector.side)
-            : []
         for j in batch.indices {
-            let changed = settings.offline.shotCuts && shotCuts.isCut(rgb: thumbnails[j])
+            let changed = settings.offline.shotCuts && shotCuts.isCut(rgb: thumbnails[thumbnails.startIndex + j])
             batch[j].cut = batch[j].resized || changed
             if batch[j].cut {
                 shot += 1
@@ -275,31 +354,29 @@ public final class FaceAnalyzer {
             }
             batch[j].shot = shot
         }
-        timings.shotCutSeconds += Date().timeIntervalSince(t1)
         // Tracks end at a cut: they are predicted up to the first frame that starts a new shot.
         let reach = batch.firstIndex { $0.cut } ?? batch.count
-        var t0 = Date()
-        var predicted: [[Int: (roi: TrackROI, result: LandmarkResult)]] = Array(repeating: [:], count: batch.count)
-        if reach > 0 && trackBatch > 1 {
-            let tracks = tracker.predictedROIs(times: batch[..<reach].map(\.time))
-            var items: [(frame: Texture, roi: TrackROI, slot: Int)] = []
-            for (id, rois) in tracks {
+        var items: [(frame: Texture, roi: TrackROI, slot: Int)] = []
+        if reach > 0 {
+            for (id, rois) in tracker.predictedROIs(times: batch[..<reach].map(\.time)) {
                 for j in 0..<reach { items.append((batch[j].frame, TrackROI(trackID: id, roi: rois[j], source: .landmarks), j)) }
             }
-            var results = try landmarks(items.map { ($0.frame, $0.roi) })
-            var rois = items.map(\.roi)
-            if settings.analysis.refineROIShift > 0 {
-                timings.refinedFaces += try refineMovedROIs(frames: items.map(\.frame), rois: &rois, results: &results)
-            }
-            for (k, item) in items.enumerated() { predicted[item.slot][item.roi.trackID] = (rois[k], results[k]) }
         }
-        timings.landmarks += Date().timeIntervalSince(t0)
-        for (j, u) in batch.enumerated() {
+        return TrackingRound(batch: batch, items: items)
+    }
+
+    /// With the round's landmarks run: frame by frame the tracker's bookkeeping, detection on
+    /// keyframes and look-back; the frames are then held for the look-back window.
+    private func endRound(_ round: TrackingRound, rois: ArraySlice<TrackROI>, results: ArraySlice<LandmarkResult>,
+                          timings: inout FaceAnalysisTimings) throws {
+        var predicted: [[Int: (roi: TrackROI, result: LandmarkResult)]] = Array(repeating: [:], count: round.batch.count)
+        for (item, (roi, result)) in zip(round.items, zip(rois, results)) { predicted[item.slot][roi.trackID] = (roi, result) }
+        for (j, u) in round.batch.enumerated() {
             if u.cut { tracker.endAll() }
             let core = try track(frame: u.frame, width: u.width, height: u.height, frameIndex: u.index, time: u.time, shot: u.shot,
                                  forceDetection: u.cut, lookBack: lookBack > 0, predicted: predicted[j], timings: &timings)
             if core.detected && lookBack > 0 {
-                t0 = Date()
+                let t0 = Date()
                 timings.lookBackFaces += try trackBackwards(core.faces.filter(\.isNew), shot: core.shot)
                 timings.landmarks += Date().timeIntervalSince(t0)
             }
@@ -331,7 +408,7 @@ public final class FaceAnalyzer {
     public func flush() throws -> [AnalyzedFrame] {
         let start = Date()
         var timings = FaceAnalysisTimings()
-        try trackUntracked(timings: &timings)
+        try Self.track([self], timings: &timings)
         var done = try release(upTo: Int.max, timings: &timings)
         done += try flushPending(timings: &timings)
         timings.total = Date().timeIntervalSince(start)
@@ -498,7 +575,7 @@ public final class FaceAnalyzer {
     }
 
     /// `predicted`: landmarks already run for tracked faces on this frame (by track id, with the ROI they
-    /// ran in: `trackUntracked`); the other ROIs run now.
+    /// ran in: `endRound`); the other ROIs run now.
     private func track(frame: Texture, width: Int, height: Int, frameIndex: Int, time: Double, shot: Int,
                        forceDetection: Bool, lookBack: Bool, predicted: [Int: (roi: TrackROI, result: LandmarkResult)] = [:],
                        timings: inout FaceAnalysisTimings) throws -> TrackedFrame {

@@ -125,10 +125,10 @@ public struct FaceSettings: Sendable {
     /// Tracklets → tracks (`TrackLinker`): the pieces the tracker made are joined with the following
     /// frames in view, short unsupported fragments dropped, and every person given one id.
     public struct Linking: Sendable {
-        /// Fragments shorter than this (frames) are dropped unless they touch a shot or clip boundary
-        /// with a confident face (a face that is really visible only that briefly).
+        /// Fragments shorter than this (frames) are dropped unless the face is really visible only that
+        /// briefly: confident, and both its start and its end are a shot or clip boundary or the picture's edge.
         public var minTrackFrames: Int = 5
-        /// Presence a short fragment at a boundary needs (mean over its frames) to be kept.
+        /// Presence a short fragment between boundaries needs (mean over its frames) to be kept.
         public var boundaryMinPresence: Double = 0.8
         /// A track that ends and another that starts this few frames later in the same place (same
         /// shot) are one face that dipped below the presence threshold: the gap is filled by

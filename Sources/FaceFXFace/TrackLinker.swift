@@ -1,7 +1,8 @@
 // Tracklets → tracks, with the following frames in view. The analyzer hands out one id per tracklet
 // (a face followed without a break within one shot); this stage, `lookahead` frames behind it:
-//  - drops fragments shorter than `minTrackFrames` unless they touch a shot or clip boundary with a
-//    confident face (a spurious face on a pedestrian or a helmet would flash for a frame);
+//  - drops fragments shorter than `minTrackFrames` unless the face is really visible that briefly: a
+//    confident face whose start and end are both explained (a shot or clip boundary, or the picture's
+//    edge); a spurious face on a pedestrian or a helmet would flash for a frame;
 //  - joins a tracklet that ends and one that starts within `maxGapFrames` in the same place (the face
 //    dipped below the presence threshold) and fills the gap by interpolation;
 //  - gives every tracklet the id of the earlier person who looks most alike (`FaceAppearance`), if close
@@ -24,6 +25,7 @@ public final class TrackLinker {
         let shot: Int
         let firstFace: FaceResult
         var lastFrame: Int
+        var lastBox: Rect
         var frames = 1
         var presenceSum: Double
         var appearance: FaceAppearance
@@ -70,13 +72,14 @@ public final class TrackLinker {
         for face in frame.faces {
             if var t = tracklets[face.id] {
                 t.lastFrame = frame.index
+                t.lastBox = face.box
                 t.frames += 1
                 t.presenceSum += face.presence
                 t.appearance = t.appearance.merged(with: face.appearance)
                 tracklets[face.id] = t
             } else {
                 tracklets[face.id] = Tracklet(firstFrame: frame.index, firstTime: frame.time, shot: frame.shot, firstFace: face,
-                                              lastFrame: frame.index, presenceSum: face.presence, appearance: face.appearance)
+                                              lastFrame: frame.index, lastBox: face.box, presenceSum: face.presence, appearance: face.appearance)
             }
         }
         window.append(frame)
@@ -167,10 +170,12 @@ public final class TrackLinker {
         let newest = window.last?.index ?? t.lastFrame
         let running = !finished && t.lastFrame >= newest
         if !running && t.frames < settings.minTrackFrames {
-            let startsShot = shotStarts[t.shot] == t.firstFrame
+            // Both ends explained: a face that appears at a clip start and vanishes mid-picture two frames
+            // later was never there (a detector false positive on a patch of the picture).
+            let starts = shotStarts[t.shot] == t.firstFrame || atEdge(t.firstFace.box)
             let nextFrame = window.first { $0.index == t.lastFrame + 1 }
-            let endsShot = nextFrame.map { $0.shot != t.shot } ?? finished
-            if !((startsShot || endsShot) && t.presenceSum / Double(t.frames) >= settings.boundaryMinPresence) {
+            let ends = (nextFrame.map { $0.shot != t.shot } ?? finished) || atEdge(t.lastBox)
+            if !(starts && ends && t.presenceSum / Double(t.frames) >= settings.boundaryMinPresence) {
                 t.dropped = true
                 return
             }

@@ -23,6 +23,10 @@ public final class VideoReader {
     private var finished = false
     private var framesDelivered = 0
     private var lastPts: Int64?
+    /// After `seek`: frames before this timestamp are decoded and dropped.
+    private var skipBefore: Int64?
+    /// A frame `seek` decoded to check where it landed, handed out next.
+    private var peeked: VideoFrame?
     private var warned = OnceSet()
     /// Demuxer calls in a row that made no progress (EAGAIN) before we give up on the file.
     private static let maxStalls = 2000
@@ -68,12 +72,18 @@ public final class VideoReader {
     /// The next frame in presentation order, or nil after the last one (the decoder is drained at end of file).
     public func nextFrame() throws -> VideoFrame? {
         guard let dec = decoder, let pkt = packet, let frame = decoded else { return nil }
+        if let p = peeked { peeked = nil; return p }
         if finished { return nil }
         var stalls = 0
         var receiveErrors = 0
         while true {
             let r = avcodec_receive_frame(dec, frame)
             if r == 0 {
+                if let skip = skipBefore {
+                    let pts = frame.pointee.pts != cffmpeg_nopts() ? frame.pointee.pts : frame.pointee.best_effort_timestamp
+                    if pts != cffmpeg_nopts() && pts < skip { av_frame_unref(frame); continue }
+                    skipBefore = nil
+                }
                 return try deliver(frame)
             }
             if r == cffmpeg_eof() {
@@ -125,6 +135,66 @@ public final class VideoReader {
             av_packet_unref(pkt)
             if s < 0 { noteCorrupt(ffError(s)) }
         }
+    }
+
+    // MARK: - random access (analysis in segments)
+
+    /// The presentation timestamps of the video stream's frames in order (frame n has the n-th), read
+    /// from the packets without decoding. nil when frames can't be found again by timestamp: input that
+    /// can't seek, packets without timestamps, repeated timestamps (read such files from start to end).
+    public static func frameTimestamps(path: String) throws -> [Int64]? {
+        let input = try InputFile(path: path)
+        guard let pb = input.ctx?.pointee.pb, pb.pointee.seekable != 0 else { return nil }
+        let index = try findVideoStream(input).index
+        var pkt = av_packet_alloc()
+        guard let p = pkt else { throw MediaError.io(path: path, reason: "out of memory") }
+        defer { av_packet_free(&pkt) }
+        var stamps: [Int64] = []
+        var stalls = 0
+        while true {
+            input.guardian.arm(seconds: input.budget)
+            let r = av_read_frame(input.ctx, p)
+            input.guardian.disarm()
+            if r == cffmpeg_eagain() {
+                stalls += 1
+                if stalls > maxStalls { return nil }
+                usleep(1000)
+                continue
+            }
+            stalls = 0
+            if r < 0 { break }
+            defer { av_packet_unref(p) }
+            guard p.pointee.stream_index == index else { continue }
+            guard p.pointee.pts != cffmpeg_nopts() else { return nil }
+            stamps.append(p.pointee.pts)
+        }
+        stamps.sort()
+        guard !stamps.isEmpty, zip(stamps, stamps.dropFirst()).allSatisfy({ $0 < $1 }) else { return nil }
+        return stamps
+    }
+
+    /// Positions the reader so that `nextFrame` returns the frame with timestamp `target` (from
+    /// `frameTimestamps`) and those after it: the demuxer seeks to a keyframe before it and the frames in
+    /// between are decoded and dropped. Containers index keyframes by decode time, so when the first frame
+    /// decoded lies after `target` the seek goes further back. Throws when no seek reaches it.
+    public func seek(toTimestamp target: Int64) throws {
+        guard let dec = decoder, let frame = decoded else { return }
+        let second = max(1, av_rescale_q(1, AVRational(num: 1, den: 1), timeBase))
+        for back: Int64 in [0, 1, 4, 16, 64] {
+            peeked = nil
+            guard av_seek_frame(input.ctx, streamIndex, target - back * second, AVSEEK_FLAG_BACKWARD) >= 0 else { continue }
+            avcodec_flush_buffers(dec)
+            av_frame_unref(frame)
+            if packetPending { av_packet_unref(packet); packetPending = false }
+            draining = false; finished = false; lastPts = nil; skipBefore = nil
+            guard let first = try nextFrame() else { continue }
+            if first.pts <= target {
+                skipBefore = target
+                if first.pts == target { peeked = first }
+                return
+            }
+        }
+        throw MediaError.corrupt(path: info.path, reason: "cannot seek to timestamp \(target)")
     }
 
     // MARK: - internals

@@ -26,6 +26,8 @@ public struct AnalyzeOptions {
     public var modelsDirectory: URL?
     /// Offline smoothing window / context (frames); nil: FaceSettings defaults.
     public var smoothingWindow: (frames: Int, margin: Int)?
+    /// Segments of the clip analysed in lockstep (`Segments.swift`); nil: `AnalyzeJob.defaultSegments`.
+    public var segments: Int?
 
     public init(input: String, csvPath: String? = nil, jsonlPath: String? = nil, records: FaceRecordOptions = .init(),
                 overwrite: Bool = false, tracking: FaceTrackingOptions = .init(), gpu: GPUDeviceSelection = .auto,
@@ -83,6 +85,18 @@ public final class AnalyzeJob {
 
     public init(options: AnalyzeOptions) { self.options = options }
 
+    /// Segments analysed in lockstep unless asked otherwise: 1, measured fastest (README: benchmarks).
+    /// H100, 30-s 1080p clip with 4 faces: 1 segment 2.9 s, 4 segments 3.2 s, 8 segments 3.6 s (landmarks
+    /// of 8 frames already run as one batch from extrapolated ROIs; each segment adds a decoder, a
+    /// seek and 10 overlap frames). llvmpipe, 2-core box, 720p, one face: 41.0 s, 2: 43.9 s, 4: 43.2 s
+    /// (its landmark runs already use every core at batch 1). More segments are capped so that their
+    /// look-back rings (frames kept as RGBA textures) stay under 8 GiB of GPU memory, 1 GiB on llvmpipe.
+    static func segments(_ requested: Int?, renderer gpu: GPUContext, analyzer: FaceAnalyzer, width: Int, height: Int) -> Int {
+        let budget = gpu.isSoftware ? 1 << 30 : 8 << 30
+        let fits = budget / max(1, analyzer.ringBytes(width: width, height: height))
+        return max(1, min(requested ?? 1, fits))
+    }
+
     public func run() throws -> AnalyzeSummary {
         do { return try runUnmapped() } catch { throw PipelineError.from(error) }
     }
@@ -111,83 +125,123 @@ public final class AnalyzeJob {
         }
         let analyzer = try FaceStage.loadAnalyzer(context: gpu, programs: colour.programs, settings: settings,
                                                   modelsDirectory: models)
+        // Segments in lockstep: each lane has its reader (seeking by the frames' timestamps), its analyzer
+        // (own tracks and look-back ring, shared networks) and its decode thread.
+        let wanted = AnalyzeJob.segments(o.segments, renderer: gpu, analyzer: analyzer, width: info.width, height: info.height)
+        let timestamps = wanted > 1 ? try VideoReader.frameTimestamps(path: o.input) : nil
+        let plan = timestamps.map { SegmentPlan.make(frames: $0.count, lanes: wanted) } ?? .whole
+        let readers = try [reader] + (1..<plan.lanes).map { _ in
+            let r = try VideoReader(path: o.input)
+            r.onWarning = { warnings.add($0) }
+            return r
+        }
+        let analyzers = try [analyzer] + (1..<plan.lanes).map { _ in try analyzer.makeLane() }
         let writer = try FaceRecordWriter(csvPath: o.csvPath, jsonlPath: o.jsonlPath, options: o.records,
                                           overwrite: o.overwrite)
         let finisher = FrameFinisher(o.tracking.smoothing, poseEstimator: analyzer.poseEstimator, settings: settings,
                                      width: info.width, height: info.height)
+        let assembler = SegmentAssembler(plan: plan)
 
         let progress = ProgressReporter(mode: o.progress, label: (o.input as NSString).lastPathComponent,
                                         totalFrames: info.estimatedFrameCount)
-        let decoded = BoundedQueue<VideoFrame>(capacity: RenderJob.queueDepth)
-        let analysed = BoundedQueue<FaceFrame>(capacity: RenderJob.queueDepth)
+        let lanes = readers.map { _ in BoundedQueue<LaneItem>(capacity: RenderJob.queueDepth) }
+        /// The GL thread's output: frames of a segment, and the end of a segment.
+        enum Analysed { case frame(AnalyzedFrame, segment: Int), end(segment: Int) }
+        let analysed = BoundedQueue<Analysed>(capacity: RenderJob.queueDepth * plan.lanes)
         let failure = FirstError()
         let abort = { (error: Error) in
             failure.set(error)
-            decoded.cancel()
+            lanes.forEach { $0.cancel() }
             analysed.cancel()
         }
 
         // As in RenderJob: stage threads capture the long-lived objects unowned and are joined before
         // this function returns, so every FFmpeg/EGL object is released here.
         let stages = DispatchGroup()
-        stages.enter(); stages.enter()
+        for _ in 0...readers.count { stages.enter() }
         defer { stages.wait() }
-        let decodeThread = RenderJob.decodeThread(reader, into: decoded, stages: stages, abort: abort)
+        let decodeThreads = readers.indices.map {
+            laneDecodeThread(readers[$0], lane: $0, plan: plan, timestamps: timestamps, into: lanes[$0], stages: stages, abort: abort)
+        }
         let stageTimes = StageTimes()
-        let gpuThread = Thread { [unowned gpu, unowned colour, unowned analyzer] in
+        let gpuThread = Thread { [unowned gpu, unowned colour] in
             defer { stages.leave() }
             do {
-                var index = 0
-                // Blendshapes and emotion run batched over several frames on hardware GPUs (FaceAnalyzer.push).
-                func send(_ done: [AnalyzedFrame]) -> Bool {
-                    done.allSatisfy { analysed.push(FaceFrame($0)) }
-                }
-                var open = true
-                while open, let frame = decoded.pop() {
-                    let (y, u, v) = frame.gpuPlanes()
-                    let format = frame.gpuFormat
-                    let done = try gpu.sync { () throws in
-                        let t0 = Date()
-                        // Converted straight into the analyzer's look-back ring (no copy).
-                        let slot = try analyzer.frameSlot(forFrame: index, width: frame.width, height: frame.height)
-                        let texture = try colour.upload(y: y, u: u, v: v, format: format, into: slot)
-                        stageTimes.upload += Date().timeIntervalSince(t0)
-                        let done = try analyzer.push(frameTexture: texture, width: frame.width, height: frame.height,
-                                                     frameIndex: index, time: frame.timeSeconds)
-                        stageTimes.add(analyzer.lastTimings)
-                        return done
+                for wave in plan.waves {
+                    // Lane → the segment it runs in this wave; lanes leave as their segment ends.
+                    var running = Dictionary(uniqueKeysWithValues: wave.indices.map { (wave[$0].lane, $0) })
+                    while !running.isEmpty {
+                        var frames = [FaceAnalyzer.LockstepFrame?](repeating: nil, count: analyzers.count)
+                        var ended: [Int] = []
+                        for lane in running.keys.sorted() {
+                            guard case .frame(let frame, let index)? = lanes[lane].pop() else { ended.append(lane); continue }
+                            let (y, u, v) = frame.gpuPlanes()
+                            let format = frame.gpuFormat
+                            frames[lane] = try gpu.sync { () throws in
+                                let t0 = Date()
+                                // Converted straight into the lane analyzer's look-back ring (no copy).
+                                let slot = try analyzers[lane].frameSlot(forFrame: index, width: frame.width, height: frame.height)
+                                let texture = try colour.upload(y: y, u: u, v: v, format: format, into: slot)
+                                stageTimes.upload += Date().timeIntervalSince(t0)
+                                return FaceAnalyzer.LockstepFrame(texture: texture, width: frame.width, height: frame.height,
+                                                                  index: index, time: frame.timeSeconds)
+                            }
+                        }
+                        var done = [[AnalyzedFrame]](repeating: [], count: analyzers.count)
+                        if frames.contains(where: { $0 != nil }) {
+                            done = try gpu.sync { () throws in
+                                let done = try FaceAnalyzer.push(analyzers, frames: frames)
+                                stageTimes.add(analyzers[0].lastTimings)
+                                return done
+                            }
+                        }
+                        for lane in ended {
+                            done[lane] += try gpu.sync { () throws in
+                                let rest = try analyzers[lane].flush()
+                                stageTimes.add(analyzers[lane].lastTimings)
+                                analyzers[lane].reset()
+                                return rest
+                            }
+                        }
+                        for (lane, frames) in done.enumerated() where !frames.isEmpty {
+                            for f in frames where !analysed.push(.frame(f, segment: running[lane]!)) { return }
+                        }
+                        for lane in ended {
+                            if !analysed.push(.end(segment: running[lane]!)) { return }
+                            running[lane] = nil
+                        }
                     }
-                    open = send(done)
-                    index += 1
-                }
-                if open {
-                    let rest = try gpu.sync { () throws in
-                        let rest = try analyzer.flush()
-                        stageTimes.add(analyzer.lastTimings)
-                        return rest
-                    }
-                    _ = send(rest)
                 }
                 analysed.close()
             } catch { abort(error) }
         }
         gpuThread.name = "facefx.gpu"
-        decodeThread.start()
+        decodeThreads.forEach { $0.start() }
         gpuThread.start()
 
         var frames = 0, faceFrames = 0
+        // Shot cuts counted on the clip's frames (segments find the cuts in their overlaps twice).
+        var lastShot = 0, shotCuts = 0
         let emit = { (f: FaceFrame) throws in
+            if f.shot != lastShot { shotCuts += 1; lastShot = f.shot }
             try writer.write(frameIndex: f.index, time: f.time, shot: f.shot, faces: f.faces)
             faceFrames += f.faces.count
             self.onFrame?(f)
         }
         var outputSeconds = 0.0
         do {
-            while let frame = analysed.pop() {
+            while let item = analysed.pop() {
                 let t0 = Date()
-                for f in finisher.push(frame) { try emit(f) }
+                let ready: [AnalyzedFrame]
+                switch item {
+                case .frame(let f, let segment): ready = assembler.add(f, segment: segment)
+                case .end(let segment): ready = assembler.end(segment: segment)
+                }
+                for frame in ready {
+                    for f in finisher.push(FaceFrame(frame)) { try emit(f) }
+                    frames += 1
+                }
                 outputSeconds += Date().timeIntervalSince(t0)
-                frames += 1
                 progress.update(frames: frames)
             }
             if let error = failure.error { throw error }
@@ -204,11 +258,12 @@ public final class AnalyzeJob {
         }
         stages.wait()
         progress.finish()
+        stageTimes.analysis.shotCuts = shotCuts
         let summary = AnalyzeSummary(input: o.input, frames: frames, faceTracks: finisher.linker.personCount, faceFrames: faceFrames,
-                                     corruptPackets: reader.corruptPackets, seconds: Date().timeIntervalSince(started),
+                                     corruptPackets: readers.map(\.corruptPackets).reduce(0, +), seconds: Date().timeIntervalSince(started),
                                      renderer: gpu.renderer, warnings: warnings.all, timings: stageTimes.analysis,
                                      uploadSeconds: stageTimes.upload, outputSeconds: outputSeconds)
-        withExtendedLifetime((reader, analyzer, colour, gpu)) {}
+        withExtendedLifetime((readers, analyzers, colour, gpu)) {}
         return summary
     }
 }

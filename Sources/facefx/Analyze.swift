@@ -18,6 +18,11 @@ struct Analyze: ParsableCommand {
 
     @OptionGroup var tracking: TrackingOptionGroup
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Analyse the clip as N segments side by side, frame i of each in one network batch (default: 1, start to end; more were not faster on the clips measured, README: benchmarks).",
+        discussion: "Each segment has its own decoder; tracks are stitched where segments meet. Input that cannot seek is read start to end."))
+    var segments: Int?
+
     @Flag(name: .long, help: "Replace existing output files.")
     var overwrite = false
 
@@ -31,12 +36,14 @@ struct Analyze: ParsableCommand {
 
     func validate() throws {
         guard records.csv != nil || records.jsonl != nil else { throw ValidationError("give --csv FILE and/or --jsonl FILE") }
+        if let n = segments, n < 1 { throw ValidationError("--segments must be at least 1") }
     }
 
     func run() throws {
-        let options = AnalyzeOptions(
+        var options = AnalyzeOptions(
             input: input, csvPath: records.csv, jsonlPath: records.jsonl, records: records.options, overwrite: overwrite,
             tracking: try tracking.options(), gpu: try gpuOptions.selection(), progress: quiet ? .quiet : .auto)
+        options.segments = segments
         let job = AnalyzeJob(options: options)
         job.onWarning = { FaceFXMain.warn($0) }
         let summary = try job.run()

@@ -122,4 +122,37 @@ final class OfflineTrackingCLITests: XCTestCase {
         XCTAssertEqual(Set(limited.filter { $0.frame < 30 }.map(\.id)), ["1"])
         XCTAssertEqual(Set(limited.filter { $0.frame >= 180 }.map(\.id)), ["2"])
     }
+
+    /// Segments in lockstep give what one pass from start to end gives. 120 frames, three shots (Collins,
+    /// the other look, Collins) with moving faces; `--segments 3` cuts the clip into frames 0–49, 50–99
+    /// and 100–119, each read from 10 frames earlier: the first cut (frame 45) falls in the second
+    /// segment's overlap, the second (frame 100) on the third segment's first frame.
+    func testSegmentsInLockstepMatchOnePass() throws {
+        let clip = dir.appendingPathComponent("segments.mp4")
+        let astronaut = CLI.packageRoot.appendingPathComponent("samples/astronaut.png").path
+        var args: [String] = []
+        for seconds in ["1.5", "1.8333", "0.6667"] { args += ["-loop", "1", "-framerate", "30", "-t", seconds, "-i", astronaut] }
+        args += ["-filter_complex",
+                 "color=c=0x406080:s=320x240:r=30:d=1.5[g0];color=c=0x806040:s=320x240:r=30:d=1.8333[g1];" +
+                 "color=c=0x305070:s=320x240:r=30:d=0.6667[g2];" +
+                 // Faces of 64–78 px moving by up to 40 px (the photo's face: 91 px wide at 512, centre 226, 125).
+                 "[0]scale=400:400[a];[g0][a]overlay=x='-17+30*sin(2*t)':y='10+10*t':shortest=1,setsar=1[s0];" +
+                 "[1]hflip,hue=h=-25:s=1.2,scale=440:440[b];[g1][b]overlay=x='-96+20*t':y=10:shortest=1,setsar=1[s1];" +
+                 "[2]scale=360:360[c];[g2][c]overlay=x='10-30*t':y=30:shortest=1,setsar=1[s2];[s0][s1][s2]concat=n=3:v=1[v]",
+                 "-map", "[v]", "-frames:v", "120", "-c:v", "libx264", "-crf", "14", "-pix_fmt", "yuv420p", clip.path]
+        try CLI.ffmpeg(args)
+        let (one, _) = try analyze(clip, ["--segments", "1"])
+        let shotsOne = shots
+        let (three, timings) = try analyze(clip, ["--segments", "3"])
+        XCTAssertEqual(count("shot cuts", in: timings), 2, "a cut in an overlap is counted once")
+        XCTAssertEqual(shotsOne, (0..<120).map { $0 < 45 ? 0 : ($0 < 100 ? 1 : 2) }, "JSONL shot numbers")
+        XCTAssertEqual(shots, shotsOne, "the same shots from segments")
+        XCTAssertEqual(Set(one.map(\.frame)), Set(0..<120), "a face on every frame")
+        XCTAssertEqual(Set(one.filter { $0.frame < 45 || $0.frame >= 100 }.map(\.id)), ["1"])
+        XCTAssertEqual(Set(one.filter { (45..<100).contains($0.frame) }.map(\.id)), ["2"])
+        XCTAssertEqual(three.map { "\($0.frame) \($0.id)" }, one.map { "\($0.frame) \($0.id)" }, "the same faces, the same ids")
+        for (a, b) in zip(one, three) {
+            XCTAssertEqual(a.cx, b.cx, accuracy: 1.5, "frame \(a.frame): box centre")
+        }
+    }
 }
