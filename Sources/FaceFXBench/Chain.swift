@@ -95,10 +95,10 @@ func chain(_ o: Options, _ c: ChainOptions) {
         guard let modelsDir = findModelsDirectory(o.modelsDir) else { fail("no Models/ folder found (use --models DIR)") }
         guard let cropURL = findFixture("landmarks_astronaut.in.u8") else { fail("Tests/Fixtures/goldens/landmarks_astronaut.in.u8 not found") }
         let crop = [UInt8](try Data(contentsOf: cropURL))
-        let gpu = try GPUContext(device: o.gpu)
+        let gpu = try GPUContext(device: o.gpu, tuning: tuning())
         let colour = try FrameColorConverter(context: gpu)
         let settings = FaceSettings()
-        let networks = try FaceNetworks.make(.fromEnvironment, context: gpu, modelsDirectory: modelsDir, programs: colour.programs)
+        let networks = try FaceNetworks.make(context: gpu, modelsDirectory: modelsDir, programs: colour.programs)
         let model = try CanonicalFaceModel.load(directory: modelsDir.appendingPathComponent("facemesh"))
         let analyzer = try FaceAnalyzer(context: gpu, networks: networks, faceModel: model, settings: settings,
                                         programs: colour.programs)
@@ -109,7 +109,7 @@ func chain(_ o: Options, _ c: ChainOptions) {
         try colour.prepareOutput(layout: layout)
         let out = UnsafeMutableRawPointer.allocate(byteCount: layout.byteCount + 64, alignment: 64)
         defer { out.deallocate() }
-        print("renderer: \(gpu.renderer) | \(gpu.version) | \(gpu.displayDescription) | networks: \(NetworkBackend.fromEnvironment.rawValue)")
+        print("renderer: \(gpu.renderer) | \(gpu.version) | \(gpu.displayDescription) | networks: \(gpu.tuning.networks.rawValue)")
         let fb = analyzer.frameBatch
         // Whole batches: the warm-up ends on a batch boundary and the timed frames are whole batches.
         let warmup = (o.warmup + fb - 1) / fb * fb, frames = (o.frames + fb - 1) / fb * fb

@@ -64,7 +64,7 @@ func floorBench(_ o: Options) {
                     comp.set("u_src", .int(0))
                     comp.set("u_passRegion", .ivec4(0, 0, Int32(side), Int32(side)))
                     glBindImageTexture(0, b.handle, 0, GLboolean(GL_FALSE), 0, GLenum(GL_WRITE_ONLY), b.format.internalFormat)
-                    let g = ProgramCache.computeGroup
+                    let g = c.tuning.computeGroup
                     for _ in 0..<n { glDispatchCompute(GLuint((side + g.x - 1) / g.x), GLuint((side + g.y - 1) / g.y), 1) }
                     glMemoryBarrier(GLbitfield(GL_ALL_BARRIER_BITS))
                 }

@@ -117,7 +117,12 @@ func parse(_ args: [String]) -> Options {
 func openContext(_ o: Options) -> GPUContext {
     // llvmpipe reads LP_NUM_THREADS when the driver loads: set it before the display opens.
     if let n = o.lpThreads { setenv("LP_NUM_THREADS", String(n), 1) }
-    do { return try GPUContext(device: o.gpu) } catch { fail("error: \(error)") }
+    do { return try GPUContext(device: o.gpu, tuning: tuning()) } catch { fail("error: \(error)") }
+}
+
+/// The renderer knobs from the environment (`GPUTuning.variables`), as the facefx commands read them.
+func tuning() -> GPUTuning {
+    do { return try GPUTuning(environment: ProcessInfo.processInfo.environment) } catch { fail("error: \(error)") }
 }
 
 func info(_ o: Options) {

@@ -135,11 +135,10 @@ public final class FaceAnalyzer {
         try crops.prepare(kind: .emotion, maxItems: 64)
     }
 
-    /// Networks (shader engine by default, see `NetworkBackend`) and the canonical face model from a
+    /// Networks (shader engine by default, see `FaceNetworks.make`) and the canonical face model from a
     /// Models/ folder (face_landmarker.task, emotion_fer_quantized.tflite, facemesh/).
-    public convenience init(context: GPUContext, modelsDirectory: URL, settings: FaceSettings = FaceSettings(),
-                            backend: NetworkBackend = .fromEnvironment) throws {
-        let networks = try FaceNetworks.make(backend, context: context, modelsDirectory: modelsDirectory)
+    public convenience init(context: GPUContext, modelsDirectory: URL, settings: FaceSettings = FaceSettings()) throws {
+        let networks = try FaceNetworks.make(context: context, modelsDirectory: modelsDirectory)
         let model = try CanonicalFaceModel.load(directory: modelsDirectory.appendingPathComponent("facemesh"))
         try self.init(context: context, networks: networks, faceModel: model, settings: settings)
     }
@@ -178,11 +177,10 @@ public final class FaceAnalyzer {
     /// Frames per batch of the blendshape and emotion networks in `push`: `settings.analysis.frameBatch`,
     /// or by default 8 (on hardware GPUs every network pass costs ~13 µs whatever its size, so 8 frames'
     /// blendshapes cost about what one frame's did; on llvmpipe a batch of 8 fills its threads: emotion
-    /// 18 → 8 ms per face-frame on the 2-core box); FACEFX_FRAME_BATCH overrides. Decided once.
+    /// 18 → 8 ms per face-frame on the 2-core box). The settings' value wins over the context's tuning
+    /// (FACEFX_FRAME_BATCH). Decided once.
     public private(set) lazy var frameBatch: Int = {
-        if let n = settings.analysis.frameBatch { return max(1, n) }
-        if let v = ProcessInfo.processInfo.environment["FACEFX_FRAME_BATCH"], let n = Int(v) { return max(1, n) }
-        return 8
+        max(1, settings.analysis.frameBatch ?? context.tuning.frameBatch ?? 8)
     }()
 
     /// Frames a face found on a keyframe is tracked backwards, and so how late `push` hands frames back.
@@ -194,12 +192,10 @@ public final class FaceAnalyzer {
     /// for one frame). On hardware GPUs a run costs about the same for 1 and 8 items (H100 landmarks:
     /// 1.1 ms vs 0.2 ms per item), so 8 frames go together; on llvmpipe (2-core box: 36 ms at batch 1,
     /// 21 ms per item at 8, plus ~1 s to compile each new batch size and the redos of extrapolated ROIs
-    /// that missed) a 10-s clip gained nothing, so frame by frame. `settings.analysis.trackBatch`,
-    /// FACEFX_TRACK_BATCH overrides.
+    /// that missed) a 10-s clip gained nothing, so frame by frame. `settings.analysis.trackBatch`, then
+    /// the context's tuning (FACEFX_TRACK_BATCH), override.
     public private(set) lazy var trackBatch: Int = {
-        if let n = settings.analysis.trackBatch { return max(1, n) }
-        if let v = ProcessInfo.processInfo.environment["FACEFX_TRACK_BATCH"], let n = Int(v) { return max(1, n) }
-        return context.isSoftware ? 1 : 8
+        max(1, settings.analysis.trackBatch ?? context.tuning.trackBatch ?? (context.isSoftware ? 1 : 8))
     }()
 
     /// Frames kept as textures: those waiting for their tracking batch and those in the look-back window.

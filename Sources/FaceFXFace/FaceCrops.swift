@@ -99,14 +99,8 @@ public final class FaceCropRenderer {
 
     /// Crops as compute passes (imageStore into the network input) on hardware GPUs, where pixel
     /// shaders run on a small part of the chip; fragment passes on software renderers.
-    /// FACEFX_CROP_PASSES=compute|fragment overrides.
-    public lazy var computePasses: Bool = {
-        switch ProcessInfo.processInfo.environment["FACEFX_CROP_PASSES"] {
-        case "compute": return true
-        case "fragment": return false
-        default: return !context.isSoftware
-        }
-    }()
+    /// `GPUTuning.cropPasses` (FACEFX_CROP_PASSES) overrides.
+    public lazy var computePasses: Bool = context.tuning.cropPasses.map { $0 == .compute } ?? !context.isSoftware
 
     /// The crop program; `targetFormat`: the format of the texture it writes (compute passes store
     /// through an image of that format).

@@ -116,8 +116,8 @@ extension FaceNetworks {
     /// The four networks on the GPU shader engine (one engine, one program cache).
     /// `blendshapesOnCPU`: the blendshapes MLP (a CPU tensor in, 126 tiny passes on the GPU) runs on
     /// the CPU (FaceFXNeural.CPUReference, exact fp32) instead. nil = automatic: on the CPU when the
-    /// renderer is software (llvmpipe: ~5 ms of CPU per face instead of ~37 ms); `FACEFX_BLENDSHAPES=cpu|gpu`
-    /// overrides the automatic choice.
+    /// renderer is software (llvmpipe: ~5 ms of CPU per face instead of ~37 ms); `GPUTuning.blendshapesOnCPU`
+    /// (FACEFX_BLENDSHAPES) overrides the automatic choice.
     /// `warmUpBakedKernels`: on software renderers, use the baked kernels if `BakedKernelWarmup` has put
     /// them in the shader cache, else start it (command-line jobs; tests keep the kernels fixed).
     public static func gpu(context: GPUContext, modelsDirectory: URL, precision: TensorPrecision = .fp16,
@@ -125,17 +125,16 @@ extension FaceNetworks {
                            warmUpBakedKernels: Bool = false) throws -> FaceNetworks {
         let g = try loadGraphs(modelsDirectory: modelsDirectory)
         let engine = NeuralEngine(context: context, precision: precision, programs: programs)
-        if warmUpBakedKernels && engine.passKind == .fragment && NeuralEngine.bakedOverride == nil {
+        if warmUpBakedKernels && engine.passKind == .fragment && context.tuning.bakedKernels == nil {
             // Baked kernels once they are in the shader cache; until then they compile in the background.
             let baked = [(g.detector, [1, 32]), (g.landmarks, [1, 2]), (g.emotion, [1, 8])]
             if BakedKernelWarmup.isReady(baked.map(\.0)) {
                 engine.bakedKernels = true
             } else {
-                BakedKernelWarmup.start(baked.map { (graph: $0.0, batches: $0.1) }, precision: precision)
+                BakedKernelWarmup.start(baked.map { (graph: $0.0, batches: $0.1) }, precision: precision, tuning: context.tuning)
             }
         }
-        let env = ProcessInfo.processInfo.environment["FACEFX_BLENDSHAPES"]?.lowercased()
-        let cpuBlendshapes = blendshapesOnCPU ?? (env == "cpu" ? true : env == "gpu" ? false : context.isSoftware)
+        let cpuBlendshapes = blendshapesOnCPU ?? context.tuning.blendshapesOnCPU ?? context.isSoftware
         let blendshapes: TensorNetworkRunner = cpuBlendshapes
             ? try CPUNetworkRunner(graph: g.blendshapes, context: nil)
             : try GPUNetworkRunner(graph: g.blendshapes, engine: engine, maxBatch: 32)
@@ -146,21 +145,12 @@ extension FaceNetworks {
     }
 }
 
-/// Which implementation runs the networks: the shader engine (fp16 or fp32 storage), or the exact
-/// plain-Swift reference (slow; for checking a result).
-public enum NetworkBackend: String, CaseIterable, Sendable {
-    case fp16, fp32, cpu
-
-    /// `FACEFX_NN=fp16|fp32|cpu` overrides the default (fp16).
-    public static var fromEnvironment: NetworkBackend {
-        ProcessInfo.processInfo.environment["FACEFX_NN"].flatMap { NetworkBackend(rawValue: $0.lowercased()) } ?? .fp16
-    }
-}
-
 extension FaceNetworks {
-    public static func make(_ backend: NetworkBackend, context: GPUContext, modelsDirectory: URL,
+    /// The networks the context's tuning asks for (`GPUTuning.networks`): the shader engine with fp16 or
+    /// fp32 storage, or the exact plain-Swift reference (slow; for checking a result).
+    public static func make(context: GPUContext, modelsDirectory: URL,
                             programs: ProgramCache? = nil, warmUpBakedKernels: Bool = false) throws -> FaceNetworks {
-        switch backend {
+        switch context.tuning.networks {
         case .fp16: return try gpu(context: context, modelsDirectory: modelsDirectory, precision: .fp16, programs: programs,
                                    warmUpBakedKernels: warmUpBakedKernels)
         case .fp32: return try gpu(context: context, modelsDirectory: modelsDirectory, precision: .fp32, programs: programs,

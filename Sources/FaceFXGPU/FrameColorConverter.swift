@@ -366,7 +366,7 @@ public final class FrameColorConverter {
         let lumaBand = Viewport(x: 0, y: 0, width: layout.packedTexelWidth, height: layout.height)
         let chromaBand = Viewport(x: 0, y: layout.height, width: layout.packedTexelWidth, height: layout.rows - layout.height)
         if case .buffer(let buffer) = target {
-            let g = ProgramCache.computeGroup
+            let g = context.tuning.computeGroup
             for (program, band, sampler, uniforms) in [(luma, lumaBand, nearestSampler, lumaUniforms), (chroma, chromaBand, chromaSampler, chromaUniforms)] {
                 var u = uniforms
                 u["u_passRegion"] = .ivec4(Int32(band.x), Int32(band.y), Int32(band.width), Int32(band.height))

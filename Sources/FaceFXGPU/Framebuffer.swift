@@ -160,7 +160,7 @@ public final class Framebuffer {
             glBindFramebuffer(GLenum(GL_READ_FRAMEBUFFER), handle)
             if attachment != 0 { glReadBuffer(GLenum(GL_COLOR_ATTACHMENT0) + GLenum(attachment)) }
             out.withUnsafeMutableBytes { dst in
-                let staged = context.readsThroughPackBuffer
+                let staged = context.tuning.readThroughPackBuffer
                     && context.readPacked(x: x, y: y, width: rw, height: rh, format: GLenum(GL_RGBA), type: GLenum(GL_FLOAT),
                                           bytes: dst.count) { dst.baseAddress!.copyMemory(from: $0, byteCount: dst.count) }
                 if !staged {

@@ -73,14 +73,13 @@ public final class GPUContext {
     /// Pixel-pack buffer for readbacks (`readPacked`), owned by the context, grown on demand.
     private var packBuffer: GLuint = 0
     private var packBufferSize = 0
-    /// Float readbacks go through the pack buffer (`FACEFX_READ_PBO=0` reads into client memory
-    /// directly): on the H100 all the detector's outputs at batch 72 (4.4 MB of RGBA32F) came back in
-    /// 3.9 instead of 4.4 ms. (RGBA8 frames gained nothing that way and read directly.)
-    public let readsThroughPackBuffer = ProcessInfo.processInfo.environment["FACEFX_READ_PBO"] != "0"
+    /// The knobs of everything that runs on this context (`GPUTuning`).
+    public let tuning: GPUTuning
 
     /// Creates the display and context on a new GL thread. Fails with a one-line GPUError
     /// when no display opens, no GLES 3.1 context can be made, or EXT_color_buffer_float is missing.
-    public init(device: GPUDeviceSelection = .auto) throws {
+    public init(device: GPUDeviceSelection = .auto, tuning: GPUTuning = GPUTuning()) throws {
+        self.tuning = tuning
         thread = GPUThread(name: "facefx.gl")
         try thread.sync { () throws(GPUError) in try self.open(device) }
     }

@@ -102,7 +102,7 @@ public final class PassRunner {
         }
         try target.checkAlive()
         for i in inputs { try i.texture.checkAlive() }
-        let g = ProgramCache.computeGroup
+        let g = context.tuning.computeGroup
         let r = region ?? Viewport(width: target.width, height: target.height)
         guard r.x >= 0, r.y >= 0, r.width > 0, r.height > 0, r.x + r.width <= target.width, r.y + r.height <= target.height else {
             throw GPUError.invalidArgument("pass \(program.name): region \(r) outside \(target.width)x\(target.height)")
@@ -113,7 +113,7 @@ public final class PassRunner {
             program.set("u_passRegion", .ivec4(Int32(r.x), Int32(r.y), Int32(r.width), Int32(r.height)))
             glBindImageTexture(0, target.handle, 0, GLboolean(GL_FALSE), 0, GLenum(GL_WRITE_ONLY), target.format.internalFormat)
             glDispatchCompute(GLuint((r.width + g.x - 1) / g.x), GLuint((r.height + g.y - 1) / g.y), 1)
-            glMemoryBarrier(PassRunner.dispatchBarrier)
+            glMemoryBarrier(dispatchBarrier)
             unbind(inputs)
         }
     }
@@ -139,10 +139,11 @@ public final class PassRunner {
     /// Barrier after each dispatch: texture fetches, image access, framebuffer reads, uploads and
     /// pixel transfers all see its writes. FACEFX_CS_BARRIER=min (benchmarks) keeps only texture
     /// fetch + image access; `finishComputeWrites` then covers the rest at the end of a network.
-    static let dispatchBarrier: GLbitfield = ProcessInfo.processInfo.environment["FACEFX_CS_BARRIER"] == "min"
+    var dispatchBarrier: GLbitfield { context.tuning.minimalComputeBarriers
         ? GLbitfield(GL_TEXTURE_FETCH_BARRIER_BIT | GL_SHADER_IMAGE_ACCESS_BARRIER_BIT)
         : GLbitfield(GL_TEXTURE_FETCH_BARRIER_BIT | GL_SHADER_IMAGE_ACCESS_BARRIER_BIT | GL_FRAMEBUFFER_BARRIER_BIT
                      | GL_TEXTURE_UPDATE_BARRIER_BIT | GL_PIXEL_BUFFER_BARRIER_BIT)
+    }
 
     /// Orders every earlier dispatch's image writes before any later use (reads, uploads, readbacks).
     public func finishComputeWrites() {

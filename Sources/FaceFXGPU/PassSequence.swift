@@ -80,7 +80,7 @@ public final class PassSequence {
         for i in inputs where i.texture === target {
             throw GPUError.invalidArgument("pass \(program.name) reads its own target (\(i.uniform))")
         }
-        let g = ProgramCache.computeGroup
+        let g = context.tuning.computeGroup
         var uniforms = uniforms
         uniforms["u_passRegion"] = .ivec4(0, 0, Int32(target.width), Int32(target.height))
         context.sync {

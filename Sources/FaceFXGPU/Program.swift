@@ -218,12 +218,8 @@ public final class ProgramCache {
         return p
     }
 
-    /// Local work-group size of the compute passes (`computeProgram`): 8×8 invocations unless
-    /// FACEFX_CS_GROUP=WxH (benchmarks) says otherwise.
-    public static let computeGroup: (x: Int, y: Int) = {
-        let v = (ProcessInfo.processInfo.environment["FACEFX_CS_GROUP"] ?? "").split(separator: "x").compactMap { Int($0) }
-        return v.count == 2 && v[0] * v[1] >= 1 && v[0] * v[1] <= 1024 ? (v[0], v[1]) : (8, 8)
-    }()
+    /// Local work-group size of the compute passes (`computeProgram`): `GPUTuning.computeGroup`.
+    public var computeGroup: GPUTuning.ComputeGroup { context.tuning.computeGroup }
 
     /// A fragment-style pass shader (one output texel per invocation into `vec4 o_value`, its
     /// position read through the `PASS_XY` macro of the shader, entry point `void main()`) compiled
@@ -277,7 +273,7 @@ public final class ProgramCache {
         d["COMPUTE_PASS"] = "1"
         let pre = ProgramCache.preamble(fragment: true, defines: d, version: "310 es")
             .replacingOccurrences(of: "#line 1\n", with: "precision highp image2D;\nivec2 passTexel;\n#line 1\n")
-        let g = ProgramCache.computeGroup
+        let g = computeGroup
         let source = pre + passBody.replacingCharacters(in: r, with: "void passMain()") + """
 
             layout(local_size_x = \(g.x), local_size_y = \(g.y)) in;

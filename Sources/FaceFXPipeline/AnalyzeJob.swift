@@ -21,6 +21,8 @@ public struct AnalyzeOptions {
     public var overwrite: Bool
     public var tracking: FaceTrackingOptions
     public var gpu: GPUDeviceSelection
+    /// Renderer knobs (`GPUTuning(environment:)` at the command line).
+    public var tuning = GPUTuning()
     public var progress: ProgressReporter.Mode
     /// nil: ResourceLocator.modelsDirectory().
     public var modelsDirectory: URL?
@@ -116,7 +118,7 @@ public final class AnalyzeJob {
         let reader = try VideoReader(path: o.input)
         reader.onWarning = { warnings.add($0) }
         let info = reader.info
-        let gpu = try GPUContext(device: o.gpu)
+        let gpu = try GPUContext(device: o.gpu, tuning: o.tuning)
         let colour = try FrameColorConverter(context: gpu)
         var settings = o.tracking.settings(frameRate: info.averageFrameRate.doubleValue)
         if let w = o.smoothingWindow {

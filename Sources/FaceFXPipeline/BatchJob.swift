@@ -14,6 +14,8 @@ public struct BatchOptions {
     public var crf: Int
     public var preset: String
     public var gpu: GPUDeviceSelection
+    /// Renderer knobs of every job (`GPUTuning(environment:)` at the command line).
+    public var tuning = GPUTuning()
     /// Files processed at once. Each file is a full `RenderJob` with its own EGL context, GL thread, decoder and
     /// encoder threads, so jobs share nothing but the process; on 2 cores 1 is fastest (llvmpipe and x264 already
     /// use every core).
@@ -279,6 +281,7 @@ public final class BatchJob {
                 o.filters = options.filters
                 o.filtersDirs = options.filtersDirs
                 o.tracking = options.tracking
+                o.tuning = options.tuning
                 if options.action == .both { o.csvPath = item.analysisOutput }
                 let job = RenderJob(options: o)
                 job.onWarning = { [weak self] in self?.emit(.warning(item: item, message: $0)) }
@@ -286,9 +289,10 @@ public final class BatchJob {
                 result.frames = summary.frames
                 result.faces = summary.faceFrames
             case .analyze:
-                let o = AnalyzeOptions(input: item.input, csvPath: item.analysisOutput, overwrite: options.overwrite,
+                var o = AnalyzeOptions(input: item.input, csvPath: item.analysisOutput, overwrite: options.overwrite,
                                        tracking: options.tracking, gpu: options.gpu,
                                        progress: options.jobs == 1 ? options.progress : .quiet)
+                o.tuning = options.tuning
                 let job = AnalyzeJob(options: o)
                 job.onWarning = { [weak self] in self?.emit(.warning(item: item, message: $0)) }
                 let summary = try job.run()

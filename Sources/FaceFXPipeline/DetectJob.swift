@@ -11,6 +11,8 @@ public struct DetectOptions {
     /// Vertical field of view (degrees) assumed for head pose.
     public var fieldOfView: Double = 63
     public var gpu: GPUDeviceSelection
+    /// Renderer knobs (`GPUTuning(environment:)` at the command line).
+    public var tuning = GPUTuning()
     /// nil: ResourceLocator.modelsDirectory().
     public var modelsDirectory: URL?
 
@@ -54,7 +56,7 @@ public final class DetectJob {
         guard let frame = try reader.nextFrame() else {
             throw PipelineError.processing("\(o.input): no decodable picture")
         }
-        let gpu = try GPUContext(device: o.gpu)
+        let gpu = try GPUContext(device: o.gpu, tuning: o.tuning)
         let colour = try FrameColorConverter(context: gpu)
         var settings = FaceSettings()
         settings.tracker.maxFaces = o.maxFaces

@@ -72,3 +72,5 @@ extension VideoFrame {
 
 /// The CLI names GPU choices without importing FaceFXGPU.
 public typealias GPUChoice = GPUDeviceSelection
+/// The renderer knobs, likewise (`GPUTuning(environment:)`).
+public typealias GPUTuning = FaceFXGPU.GPUTuning

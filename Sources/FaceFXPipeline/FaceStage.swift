@@ -81,7 +81,7 @@ final class FaceStage {
         let models = try modelsDirectory ?? ResourceLocator.modelsDirectory()
         let model = try faceModel ?? loadFaceModel(modelsDirectory: models)
         do {
-            let networks = try FaceNetworks.make(.fromEnvironment, context: context, modelsDirectory: models, programs: programs,
+            let networks = try FaceNetworks.make(context: context, modelsDirectory: models, programs: programs,
                                                  warmUpBakedKernels: true)
             return try FaceAnalyzer(context: context, networks: networks, faceModel: model, settings: settings,
                                     programs: programs)

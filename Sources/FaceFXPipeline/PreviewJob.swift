@@ -34,6 +34,8 @@ public struct PreviewOptions {
     public var tileWidth: Int = 480
     public var overwrite = false
     public var gpu: GPUDeviceSelection = .auto
+    /// Renderer knobs (`GPUTuning(environment:)` at the command line).
+    public var tuning = GPUTuning()
     public var tracking = FaceTrackingOptions()
     public init(input: String, output: String, filters: [String]) {
         self.input = input; self.output = output; self.filters = filters
@@ -60,7 +62,7 @@ public final class PreviewJob {
         try RenderJob.checkPaths(input: o.input, output: o.output, overwrite: o.overwrite)
         let reader = try VideoReader(path: o.input)
         let info = reader.info
-        let gpu = try GPUContext(device: o.gpu)
+        let gpu = try GPUContext(device: o.gpu, tuning: o.tuning)
         let stage = try OverlayStage.prepare(filters: o.filters, filtersDirs: o.filtersDirs, context: gpu,   // validated before any frame
                                              faceModel: try FaceStage.loadFaceModel())
         let source: FaceSource

@@ -12,6 +12,8 @@ public struct RenderOptions {
     public var preset: String
     public var overwrite: Bool
     public var gpu: GPUDeviceSelection
+    /// Renderer knobs (`GPUTuning(environment:)` at the command line).
+    public var tuning = GPUTuning()
     public var progress: ProgressReporter.Mode
     /// Filters drawn in order (names from Filters/, --filters-dir, FACEFX_FILTERS).
     public var filters: [String] = []
@@ -144,7 +146,7 @@ public final class RenderJob {
         let reader = try VideoReader(path: o.input)
         reader.onWarning = { warnings.add($0) }
         let info = reader.info
-        let gpu = try GPUContext(device: o.gpu)
+        let gpu = try GPUContext(device: o.gpu, tuning: o.tuning)
         let colour = try FrameColorConverter(context: gpu)
         // The canonical face mesh, loaded once for the overlay and the analyzer, when either needs it.
         var loadedFaceModel: CanonicalFaceModel?
@@ -171,9 +173,8 @@ public final class RenderJob {
         let layout = I420Layout(width: info.width, height: info.height)
         try colour.prepareOutput(layout: layout)
         // Nothing draws into the frame without filters: 8-bit 4:2:0 frames then take the copy path
-        // (no RGBA round trip). FACEFX_FORCE_RGBA=1 forces the RGBA path (tests, benchmarks).
-        let forceRGBA = ProcessInfo.processInfo.environment["FACEFX_FORCE_RGBA"] == "1"
-        let passthrough = forceRGBA || overlay != nil ? nil
+        // (no RGBA round trip). `GPUTuning.forceRGBA` (FACEFX_FORCE_RGBA=1) forces the RGBA path (tests, benchmarks).
+        let passthrough = gpu.tuning.forceRGBA || overlay != nil ? nil
             : FramePassthrough(context: gpu, programs: colour.programs, passes: colour.passes)
         try passthrough?.prepare(layout: layout)
         let finisher = faces.map { FrameFinisher(o.tracking.smoothing, poseEstimator: $0.analyzer.poseEstimator,

@@ -44,6 +44,7 @@ struct Analyze: ParsableCommand {
             input: input, csvPath: records.csv, jsonlPath: records.jsonl, records: records.options, overwrite: overwrite,
             tracking: try tracking.options(), gpu: try gpuOptions.selection(), progress: quiet ? .quiet : .auto)
         options.segments = segments
+        options.tuning = try gpuOptions.tuning()
         let job = AnalyzeJob(options: options)
         job.onWarning = { FaceFXMain.warn($0) }
         let summary = try job.run()

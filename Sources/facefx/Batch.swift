@@ -107,6 +107,7 @@ struct Batch: ParsableCommand {
             plan: plan, action: action, codec: videoCodec, crf: encoder.crf, preset: encoder.preset, gpu: gpu, jobs: jobs,
             skipExisting: skipExisting, overwrite: overwrite, progress: quiet ? .quiet : .auto,
             summaryPath: summary, commandLine: CommandLine.arguments)
+        batchOptions.tuning = try gpuOptions.tuning()
         batchOptions.filters = filter
         batchOptions.filtersDirs = filterFolders.filtersDirs
         batchOptions.tracking = try tracking.options()

@@ -37,6 +37,7 @@ struct Detect: ParsableCommand {
     func run() throws {
         var options = DetectOptions(input: image, maxFaces: maxFaces, minFaceSize: minFace, gpu: try gpuOptions.selection())
         options.fieldOfView = fov
+        options.tuning = try gpuOptions.tuning()
         let job = DetectJob(options: options)
         let report = try job.run()
         print(json ? try DetectOutput.json(report) : DetectOutput.table(report))

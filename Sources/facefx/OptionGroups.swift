@@ -13,6 +13,16 @@ struct GPUOptions: ParsableArguments {
         }
         return choice
     }
+
+    /// The renderer knobs from the environment (`GPUTuning.variables`); a value a variable does not take
+    /// is a usage error naming it, in every command that uses the GPU.
+    func tuning() throws -> GPUTuning {
+        do {
+            return try GPUTuning(environment: ProcessInfo.processInfo.environment)
+        } catch {
+            throw CLIError(message: error.description, exitCode: 2)
+        }
+    }
 }
 
 /// Encoder options shared by render and batch.

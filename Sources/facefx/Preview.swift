@@ -37,6 +37,7 @@ struct Preview: ParsableCommand {
         o.facesFile = faces
         o.overwrite = overwrite
         o.gpu = try gpuOptions.selection()
+        o.tuning = try gpuOptions.tuning()
         print(try PreviewJob(options: o).run())
     }
 }

@@ -39,6 +39,7 @@ struct Render: ParsableCommand {
             input: input, output: output, codec: videoCodec, crf: encoder.crf, preset: encoder.preset,
             overwrite: overwrite, gpu: try gpuOptions.selection(),
             progress: quiet ? .quiet : .auto)
+        options.tuning = try gpuOptions.tuning()
         options.filters = filter
         options.filtersDirs = filterFolders.filtersDirs
         options.csvPath = records.csv

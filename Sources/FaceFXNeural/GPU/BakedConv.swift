@@ -24,16 +24,15 @@ enum TensorStorageLayout {
 enum BakedConvKernel {
     /// Most literal floats in one generated program (weights of one group of output slices).
     static let maxLiterals = 16384
-    /// Smallest output (H x W per replica) baked: below it the standard kernels cost little, and each baked
-    /// draw is a program of its own to compile (llvmpipe JIT, driver compile on a GPU).
-    static let minPixels = Int(ProcessInfo.processInfo.environment["FACEFX_NN_BAKE_MIN_PIXELS"] ?? "") ?? 64
 
     /// Output slices computed per draw for `node` (0 when the node cannot be baked).
     static func groupSize(_ node: PlanNode, _ b: PassBuilder) -> Int {
         let maxG = min(8, b.context.maxDrawBuffers)
         guard maxG >= 1, node.op.kind == .conv2D || node.op.kind == .depthwiseConv2D, node.inputs.count >= 2,
               !b.isConstant(node.inputs[0]), let f = b.constant(node.inputs[1]) else { return 0 }
-        guard let ol = try? b.layout(node.output), ol.h * ol.w >= minPixels else { return 0 }
+        // Smallest output baked (`GPUTuning.bakeMinPixels`): below it the standard kernels cost little, and
+        // each baked draw is a program of its own to compile (llvmpipe JIT, driver compile on a GPU).
+        guard let ol = try? b.layout(node.output), ol.h * ol.w >= b.context.tuning.bakeMinPixels else { return 0 }
         switch node.op.options {
         case .conv2D:
             guard f.shape.count == 4 else { return 0 }

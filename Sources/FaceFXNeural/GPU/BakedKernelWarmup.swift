@@ -48,7 +48,7 @@ public enum BakedKernelWarmup {
     /// Compiles and runs once, on a background thread of lowest priority with its own GL context, the
     /// baked kernels of these networks at these batch sizes, then writes the marker. Once per process;
     /// errors only mean the marker is not written.
-    public static func start(_ networks: [(graph: Graph, batches: [Int])], precision: TensorPrecision,
+    public static func start(_ networks: [(graph: Graph, batches: [Int])], precision: TensorPrecision, tuning: GPUTuning,
                              env: [String: String] = ProcessInfo.processInfo.environment) {
         guard let m = marker(for: networks.map(\.graph), env: env) else { return }
         started.lock(); defer { started.unlock() }
@@ -60,7 +60,7 @@ public enum BakedKernelWarmup {
             var param = sched_param()
             pthread_setschedparam(pthread_self(), 5, &param)
             do {
-                let context = try GPUContext(device: .cpu)
+                let context = try GPUContext(device: .cpu, tuning: tuning)
                 let engine = NeuralEngine(context: context, precision: precision)
                 engine.passKind = .fragment
                 engine.bakedKernels = true

@@ -18,14 +18,14 @@ public final class NeuralEngine {
     /// targets, weights as shader literals: faster on llvmpipe once compiled, but ~140 programs to
     /// compile per network (2-core box: the demo took 99 s on a cold Mesa shader cache with them and
     /// 19 s warm; 29 s cold and 24.5 s warm without). Off by default; the face networks turn them on
-    /// once `BakedKernelWarmup` has compiled them in the background. FACEFX_NN_BAKE=1 / 0 forces them
-    /// on / off.
+    /// once `BakedKernelWarmup` has compiled them in the background. `GPUTuning.bakedKernels`
+    /// (FACEFX_NN_BAKE=1 / 0) forces them on / off.
     public var bakedKernels: Bool
     /// How layers run: fragment passes (render to texture) or compute passes (imageStore), the same
     /// shaders either way. Compute by default on hardware GPUs: data-centre GPUs run pixel shaders
     /// on a small part of the chip (the H100: 2 TPCs of 57), compute on all of it. Fragment passes
-    /// on software renderers, where baked kernels (fragment only) are faster. FACEFX_NN_PASSES=
-    /// compute / fragment forces one. Compute turns baked kernels off.
+    /// on software renderers, where baked kernels (fragment only) are faster. `GPUTuning.networkPasses`
+    /// (FACEFX_NN_PASSES) forces one. Compute turns baked kernels off.
     public var passKind: PassKind {
         didSet { if passKind == .compute { bakedKernels = false } }
     }
@@ -34,42 +34,26 @@ public final class NeuralEngine {
 
     /// Tensor and weight reads with texelFetch instead of texture() at texel centres. Default: with
     /// compute passes (hardware GPUs; H100, batch 64: detector 2.2 → 1.6 ms) but not on llvmpipe, where
-    /// texture() is ~1.45× faster. FACEFX_NN_FETCH=texel|texture overrides.
-    public var texelFetchOverride: Bool? = {
-        switch ProcessInfo.processInfo.environment["FACEFX_NN_FETCH"] { case "texel": return true; case "texture": return false; default: return nil }
-    }()
+    /// texture() is ~1.45× faster. `GPUTuning.texelFetch` (FACEFX_NN_FETCH) overrides.
+    public var texelFetchOverride: Bool?
     public var texelFetch: Bool { texelFetchOverride ?? (passKind == .compute) }
     /// fp16 mode: weights stored RGBA16F instead of RGBA32F (half the bytes to fetch). Default: with
     /// compute passes (H100, batch 64, with texelFetch: detector 1.6 → 1.36 ms, full-range detector
     /// 4.4 → 3.7 ms; the MediaPipe weights are fp16 already, so nothing is lost for them); fp32 on
-    /// llvmpipe, where fp32 weights fetch faster. FACEFX_NN_WEIGHTS=fp16|fp32 overrides.
-    public var halfWeightsOverride: Bool? = {
-        switch ProcessInfo.processInfo.environment["FACEFX_NN_WEIGHTS"] { case "fp16": return true; case "fp32": return false; default: return nil }
-    }()
+    /// llvmpipe, where fp32 weights fetch faster. `GPUTuning.halfWeights` (FACEFX_NN_WEIGHTS) overrides.
+    public var halfWeightsOverride: Bool?
     public var halfWeights: Bool { halfWeightsOverride ?? (passKind == .compute) }
-
-    static func passKindDefault(_ context: GPUContext) -> PassKind {
-        switch ProcessInfo.processInfo.environment["FACEFX_NN_PASSES"] {
-        case "compute": return .compute
-        case "fragment": return .fragment
-        default: return context.isSoftware ? .fragment : .compute
-        }
-    }
-
-    static var bakedDefault: Bool { bakedOverride ?? false }
-
-    /// FACEFX_NN_BAKE=1 / 0, or nil when not set.
-    public static var bakedOverride: Bool? {
-        switch ProcessInfo.processInfo.environment["FACEFX_NN_BAKE"] { case "1": return true; case "0": return false; default: return nil }
-    }
 
     public init(context: GPUContext, precision: TensorPrecision = .fp16, programs: ProgramCache? = nil,
                 fp32ElementLimit: Int = 32768) {
         self.context = context
         self.precision = precision
         self.fp32ElementLimit = fp32ElementLimit
-        self.passKind = NeuralEngine.passKindDefault(context)
-        self.bakedKernels = passKind == .fragment && NeuralEngine.bakedDefault
+        let t = context.tuning
+        self.passKind = t.networkPasses.map { $0 == .compute ? .compute : .fragment } ?? (context.isSoftware ? .fragment : .compute)
+        self.bakedKernels = passKind == .fragment && t.bakedKernels == true
+        texelFetchOverride = t.texelFetch
+        halfWeightsOverride = t.halfWeights
         self.programs = programs ?? ProgramCache(context: context)
         runner = PassRunner(context: context)
     }
@@ -125,7 +109,6 @@ public final class CompiledNetwork {
     /// Where `readOutputs` gathers the outputs (`gathersOutputs`).
     private var outputBuffer: StorageBuffer?
     /// FACEFX_NN_REPLAY=0: encode through PassRunner pass by pass instead (A/B), read once.
-    private static let replay = ProcessInfo.processInfo.environment["FACEFX_NN_REPLAY"] != "0"
 
     /// Bytes of weight and constant textures.
     public private(set) var weightBytes = 0
@@ -460,7 +443,7 @@ public final class CompiledNetwork {
     /// Queues every pass (no wait). Inputs must have been written (upload or a crop shader).
     public func encode() throws {
         let runner = engine.runner
-        if let seq = sequence, CompiledNetwork.replay {
+        if let seq = sequence, context.tuning.replay {
             try seq.run()
             return
         }
@@ -499,9 +482,8 @@ public final class CompiledNetwork {
     /// readOutputs through one storage buffer: default with compute passes (the H100: one GPU sync
     /// and one transfer per run instead of one per output); FACEFX_NN_GATHER=0|1 overrides.
     public var gathersOutputs: Bool {
-        CompiledNetwork.gatherOverride ?? (engine.passKind == .compute)
+        context.tuning.gatherOutputs ?? (engine.passKind == .compute)
     }
-    private static let gatherOverride: Bool? = ProcessInfo.processInfo.environment["FACEFX_NN_GATHER"].map { $0 != "0" }
 
     private func gatherOutputs() throws -> [Tensor] {
         let textures = graph.outputs.indices.map { outputTexture($0) }

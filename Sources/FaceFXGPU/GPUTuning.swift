@@ -1,0 +1,169 @@
+// The renderer-dependent knobs of the GPU path, in one place: parsed once at the edge (the CLI, a
+// benchmark) from an environment dictionary, validated, carried by the GPUContext and read by whatever
+// runs on it. nil fields mean "the renderer's default", decided where the knob applies (compute passes
+// on hardware GPUs, fragment passes on llvmpipe, ...). Library code never reads the environment.
+
+import Foundation
+
+/// Tuning of one GPU context (`GPUContext.tuning`); `GPUTuning()` is every default.
+public struct GPUTuning: Sendable, Equatable {
+    public enum Passes: String, Sendable { case compute, fragment }
+    /// Network backend: fp16 or fp32 activations on the GPU, or the plain-Swift CPU reference.
+    public enum NetworkBackend: String, Sendable { case fp16, fp32, cpu }
+
+    public var networks: NetworkBackend = .fp16
+    /// Network passes (nil: compute on hardware GPUs, fragment on llvmpipe).
+    public var networkPasses: Passes?
+    /// Baked fragment kernels (nil: standard until the background warm-up has cached the baked ones).
+    public var bakedKernels: Bool?
+    /// Smallest layer output (pixels per replica) that gets a baked kernel.
+    public var bakeMinPixels = 64
+    /// Tensor reads through texelFetch (nil: with compute passes).
+    public var texelFetch: Bool?
+    /// Weights stored as fp16 (nil: with compute passes).
+    public var halfWeights: Bool?
+    /// A network run's outputs read back in one mapped storage buffer (nil: with compute passes).
+    public var gatherOutputs: Bool?
+    /// Replay a network's resolved pass list (false: encode pass by pass, A/B).
+    public var replay = true
+    /// Blendshape MLP on the CPU (nil: on llvmpipe).
+    public var blendshapesOnCPU: Bool?
+    /// Network-input crops as compute passes (nil: on hardware GPUs).
+    public var cropPasses: Passes?
+    /// Float readbacks through a pixel-pack buffer.
+    public var readThroughPackBuffer = true
+    /// Compute work-group size.
+    public var computeGroup = ComputeGroup(x: 8, y: 8)
+    /// Only the texture-fetch and image barriers after a compute pass (benchmarks).
+    public var minimalComputeBarriers = false
+    /// Frames whose blendshapes and emotion run as one batch (nil: 8).
+    public var frameBatch: Int?
+    /// Frames whose landmarks run as one batch (nil: 8 on hardware GPUs, 1 on llvmpipe).
+    public var trackBatch: Int?
+    /// Renders without filters take the RGBA path, not the I420 copy path (tests, benchmarks).
+    public var forceRGBA = false
+
+    public struct ComputeGroup: Sendable, Equatable {
+        public var x: Int, y: Int
+        public init(x: Int, y: Int) { self.x = x; self.y = y }
+    }
+
+    public init() {}
+
+    /// One environment variable: its name, the values it takes, its default and what it does (the
+    /// README's table lists the same).
+    public struct Variable: Sendable {
+        public let name: String
+        public let values: String
+        public let defaultValue: String
+        public let effect: String
+    }
+
+    /// Every variable `init(environment:)` reads.
+    public static let variables: [Variable] = [
+        Variable(name: "FACEFX_NN", values: "fp16, fp32, cpu", defaultValue: "fp16",
+                 effect: "network backend: fp16 or fp32 activations, or the plain-Swift reference (slow)"),
+        Variable(name: "FACEFX_NN_PASSES", values: "compute, fragment", defaultValue: "compute on hardware GPUs, fragment on llvmpipe",
+                 effect: "network passes"),
+        Variable(name: "FACEFX_NN_BAKE", values: "1, 0", defaultValue: "automatic",
+                 effect: "baked fragment kernels; unset: standard ones until the background warm-up has put the baked ones in Mesa's shader cache"),
+        Variable(name: "FACEFX_NN_BAKE_MIN_PIXELS", values: "integer ≥ 1", defaultValue: "64",
+                 effect: "smallest layer (pixels) that gets a baked kernel"),
+        Variable(name: "FACEFX_NN_FETCH", values: "texel, texture", defaultValue: "texel with compute passes, else texture",
+                 effect: "tensor reads through texelFetch or texture()"),
+        Variable(name: "FACEFX_NN_WEIGHTS", values: "fp16, fp32", defaultValue: "fp16 with compute passes, else fp32",
+                 effect: "weight storage"),
+        Variable(name: "FACEFX_NN_GATHER", values: "1, 0", defaultValue: "1 with compute passes",
+                 effect: "a network run's outputs read back in one mapped storage buffer"),
+        Variable(name: "FACEFX_NN_REPLAY", values: "1, 0", defaultValue: "1",
+                 effect: "0: encode passes one by one instead of replaying the resolved pass list (A/B)"),
+        Variable(name: "FACEFX_BLENDSHAPES", values: "cpu, gpu", defaultValue: "cpu on llvmpipe, gpu elsewhere",
+                 effect: "where the blendshape MLP runs"),
+        Variable(name: "FACEFX_CROP_PASSES", values: "compute, fragment", defaultValue: "compute on hardware GPUs",
+                 effect: "network-input crops"),
+        Variable(name: "FACEFX_READ_PBO", values: "1, 0", defaultValue: "1",
+                 effect: "0: float readbacks straight into client memory instead of a pixel-pack buffer"),
+        Variable(name: "FACEFX_CS_GROUP", values: "WxH, 1 to 1024 invocations", defaultValue: "8x8",
+                 effect: "compute work-group size (benchmarks)"),
+        Variable(name: "FACEFX_CS_BARRIER", values: "all, min", defaultValue: "all",
+                 effect: "min: only the texture-fetch and image barriers after a compute pass (benchmarks)"),
+        Variable(name: "FACEFX_FRAME_BATCH", values: "integer ≥ 1", defaultValue: "8",
+                 effect: "frames whose blendshapes and emotion run as one batch"),
+        Variable(name: "FACEFX_TRACK_BATCH", values: "integer ≥ 1", defaultValue: "8 on hardware GPUs, 1 on llvmpipe",
+                 effect: "frames whose landmarks run as one batch (extrapolated ROIs)"),
+        Variable(name: "FACEFX_FORCE_RGBA", values: "1, 0", defaultValue: "0",
+                 effect: "1: renders without filters take the RGBA path, not the I420 copy path (tests, benchmarks)"),
+    ]
+
+    /// The tuning these variables ask for (unset or empty: the default). A value the variable does not
+    /// take is an error naming the variable, the value and what it takes.
+    public init(environment: [String: String]) throws(GPUTuningError) {
+        func value(_ name: String) -> String? {
+            guard let v = environment[name]?.trimmingCharacters(in: .whitespaces), !v.isEmpty else { return nil }
+            return v
+        }
+        func choice<T: RawRepresentable>(_ name: String, _: T.Type) throws(GPUTuningError) -> T? where T.RawValue == String {
+            guard let v = value(name) else { return nil }
+            guard let c = T(rawValue: v.lowercased()) else { throw GPUTuningError(name, v, Self.expected(name)) }
+            return c
+        }
+        func flag(_ name: String) throws(GPUTuningError) -> Bool? {
+            switch value(name) {
+            case nil: return nil
+            case "1": return true
+            case "0": return false
+            case let v?: throw GPUTuningError(name, v, Self.expected(name))
+            }
+        }
+        func named(_ name: String, _ yes: String, _ no: String) throws(GPUTuningError) -> Bool? {
+            switch value(name)?.lowercased() {
+            case nil: return nil
+            case yes: return true
+            case no: return false
+            case _: throw GPUTuningError(name, value(name)!, Self.expected(name))
+            }
+        }
+        func count(_ name: String) throws(GPUTuningError) -> Int? {
+            guard let v = value(name) else { return nil }
+            guard let n = Int(v), n >= 1 else { throw GPUTuningError(name, v, Self.expected(name)) }
+            return n
+        }
+        networks = try choice("FACEFX_NN", NetworkBackend.self) ?? .fp16
+        networkPasses = try choice("FACEFX_NN_PASSES", Passes.self)
+        bakedKernels = try flag("FACEFX_NN_BAKE")
+        bakeMinPixels = try count("FACEFX_NN_BAKE_MIN_PIXELS") ?? 64
+        texelFetch = try named("FACEFX_NN_FETCH", "texel", "texture")
+        halfWeights = try named("FACEFX_NN_WEIGHTS", "fp16", "fp32")
+        gatherOutputs = try flag("FACEFX_NN_GATHER")
+        replay = try flag("FACEFX_NN_REPLAY") ?? true
+        blendshapesOnCPU = try named("FACEFX_BLENDSHAPES", "cpu", "gpu")
+        cropPasses = try choice("FACEFX_CROP_PASSES", Passes.self)
+        readThroughPackBuffer = try flag("FACEFX_READ_PBO") ?? true
+        if let v = value("FACEFX_CS_GROUP") {
+            let parts = v.lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+            guard parts.count == 2, let x = parts[0], let y = parts[1], x >= 1, y >= 1, x * y <= 1024 else {
+                throw GPUTuningError("FACEFX_CS_GROUP", v, Self.expected("FACEFX_CS_GROUP"))
+            }
+            computeGroup = ComputeGroup(x: x, y: y)
+        }
+        minimalComputeBarriers = try named("FACEFX_CS_BARRIER", "min", "all") ?? false
+        frameBatch = try count("FACEFX_FRAME_BATCH")
+        trackBatch = try count("FACEFX_TRACK_BATCH")
+        forceRGBA = try flag("FACEFX_FORCE_RGBA") ?? false
+    }
+
+    static func expected(_ name: String) -> String {
+        variables.first { $0.name == name }?.values ?? "?"
+    }
+}
+
+/// A tuning variable with a value it does not take: `FACEFX_NN_PASSES=vulkan: expected compute, fragment`.
+public struct GPUTuningError: Error, CustomStringConvertible, Equatable {
+    public let variable: String
+    public let value: String
+    public let expected: String
+    init(_ variable: String, _ value: String, _ expected: String) {
+        self.variable = variable; self.value = value; self.expected = expected
+    }
+    public var description: String { "\(variable)=\(value): expected \(expected)" }
+}
