@@ -146,80 +146,58 @@ public final class AnalyzeJob {
 
         let progress = ProgressReporter(mode: o.progress, label: (o.input as NSString).lastPathComponent,
                                         totalFrames: info.estimatedFrameCount)
-        let lanes = readers.map { _ in BoundedQueue<LaneItem>(capacity: RenderJob.queueDepth) }
         /// The GL thread's output: frames of a segment, and the end of a segment.
         enum Analysed { case frame(AnalyzedFrame, segment: Int), end(segment: Int) }
-        let analysed = BoundedQueue<Analysed>(capacity: RenderJob.queueDepth * plan.lanes)
-        let failure = FirstError()
-        let abort = { (error: Error) in
-            failure.set(error)
-            lanes.forEach { $0.cancel() }
-            analysed.cancel()
-        }
-
-        // As in RenderJob: stage threads capture the long-lived objects unowned and are joined before
-        // this function returns, so every FFmpeg/EGL object is released here.
-        let stages = DispatchGroup()
-        for _ in 0...readers.count { stages.enter() }
-        defer { stages.wait() }
-        let decodeThreads = readers.indices.map {
-            laneDecodeThread(readers[$0], lane: $0, plan: plan, timestamps: timestamps, into: lanes[$0], stages: stages, abort: abort)
-        }
+        let pipeline = FramePipeline<Analysed>(readers: readers, plan: plan, timestamps: timestamps)
         let stageTimes = StageTimes()
-        let gpuThread = Thread { [unowned gpu, unowned colour] in
-            defer { stages.leave() }
-            do {
-                for wave in plan.waves {
-                    // Lane → the segment it runs in this wave; lanes leave as their segment ends.
-                    var running = Dictionary(uniqueKeysWithValues: wave.indices.map { (wave[$0].lane, $0) })
-                    while !running.isEmpty {
-                        var frames = [FaceAnalyzer.LockstepFrame?](repeating: nil, count: analyzers.count)
-                        var ended: [Int] = []
-                        for lane in running.keys.sorted() {
-                            guard case .frame(let frame, let index)? = lanes[lane].pop() else { ended.append(lane); continue }
-                            let (y, u, v) = frame.gpuPlanes()
-                            let format = frame.gpuFormat
-                            frames[lane] = try gpu.sync { () throws in
-                                let t0 = Date()
-                                // Converted straight into the lane analyzer's look-back ring (no copy).
-                                let slot = try analyzers[lane].frameSlot(forFrame: index, width: frame.width, height: frame.height)
-                                let texture = try colour.upload(y: y, u: u, v: v, format: format, into: slot)
-                                stageTimes.upload += Date().timeIntervalSince(t0)
-                                return FaceAnalyzer.LockstepFrame(texture: texture, width: frame.width, height: frame.height,
-                                                                  index: index, time: frame.timeSeconds)
-                            }
-                        }
-                        var done = [[AnalyzedFrame]](repeating: [], count: analyzers.count)
-                        if frames.contains(where: { $0 != nil }) {
-                            done = try gpu.sync { () throws in
-                                let done = try FaceAnalyzer.push(analyzers, frames: frames)
-                                stageTimes.add(analyzers[0].lastTimings)
-                                return done
-                            }
-                        }
-                        for lane in ended {
-                            done[lane] += try gpu.sync { () throws in
-                                let rest = try analyzers[lane].flush()
-                                stageTimes.add(analyzers[lane].lastTimings)
-                                analyzers[lane].reset()
-                                return rest
-                            }
-                        }
-                        for (lane, frames) in done.enumerated() where !frames.isEmpty {
-                            for f in frames where !analysed.push(.frame(f, segment: running[lane]!)) { return }
-                        }
-                        for lane in ended {
-                            if !analysed.push(.end(segment: running[lane]!)) { return }
-                            running[lane] = nil
+        /// GL thread: the segments of each wave in lockstep, each lane's frames converted straight into
+        /// its analyzer's look-back ring (no copy).
+        func analyse(_ stage: FramePipeline<Analysed>.Stage) throws {
+            for wave in plan.waves {
+                // Lane → the segment it runs in this wave; lanes leave as their segment ends.
+                var running = Dictionary(uniqueKeysWithValues: wave.indices.map { (wave[$0].lane, $0) })
+                while !running.isEmpty {
+                    var frames = [FaceAnalyzer.LockstepFrame?](repeating: nil, count: analyzers.count)
+                    var ended: [Int] = []
+                    for lane in running.keys.sorted() {
+                        guard case .frame(let frame, let index)? = stage.next(lane: lane) else { ended.append(lane); continue }
+                        let (y, u, v) = frame.gpuPlanes()
+                        let format = frame.gpuFormat
+                        frames[lane] = try gpu.sync { () throws in
+                            let t0 = Date()
+                            let slot = try analyzers[lane].frameSlot(forFrame: index, width: frame.width, height: frame.height)
+                            let texture = try colour.upload(y: y, u: u, v: v, format: format, into: slot)
+                            stageTimes.upload += Date().timeIntervalSince(t0)
+                            return FaceAnalyzer.LockstepFrame(texture: texture, width: frame.width, height: frame.height,
+                                                              index: index, time: frame.timeSeconds)
                         }
                     }
+                    var done = [[AnalyzedFrame]](repeating: [], count: analyzers.count)
+                    if frames.contains(where: { $0 != nil }) {
+                        done = try gpu.sync { () throws in
+                            let done = try FaceAnalyzer.push(analyzers, frames: frames)
+                            stageTimes.add(analyzers[0].lastTimings)
+                            return done
+                        }
+                    }
+                    for lane in ended {
+                        done[lane] += try gpu.sync { () throws in
+                            let rest = try analyzers[lane].flush()
+                            stageTimes.add(analyzers[lane].lastTimings)
+                            analyzers[lane].reset()
+                            return rest
+                        }
+                    }
+                    for (lane, frames) in done.enumerated() where !frames.isEmpty {
+                        for f in frames where !stage.emit(.frame(f, segment: running[lane]!)) { return }
+                    }
+                    for lane in ended {
+                        if !stage.emit(.end(segment: running[lane]!)) { return }
+                        running[lane] = nil
+                    }
                 }
-                analysed.close()
-            } catch { abort(error) }
+            }
         }
-        gpuThread.name = "facefx.gpu"
-        decodeThreads.forEach { $0.start() }
-        gpuThread.start()
 
         var frames = 0, faceFrames = 0
         // Shot cuts counted on the clip's frames (segments find the cuts in their overlaps twice).
@@ -232,7 +210,7 @@ public final class AnalyzeJob {
         }
         var outputSeconds = 0.0
         do {
-            while let item = analysed.pop() {
+            try pipeline.run(body: analyse) { item in
                 let t0 = Date()
                 let ready: [AnalyzedFrame]
                 switch item {
@@ -246,19 +224,15 @@ public final class AnalyzeJob {
                 outputSeconds += Date().timeIntervalSince(t0)
                 progress.update(frames: frames)
             }
-            if let error = failure.error { throw error }
             let t0 = Date()
             for f in finisher.finish() { try emit(f) }
             try writer.finish()
             outputSeconds += Date().timeIntervalSince(t0)
         } catch {
-            abort(error)
-            stages.wait()
             writer.cancel()
             progress.finish()
-            throw failure.error ?? error
+            throw error
         }
-        stages.wait()
         progress.finish()
         stageTimes.analysis.shotCuts = shotCuts
         let summary = AnalyzeSummary(input: o.input, frames: frames, faceTracks: finisher.linker.personCount, faceFrames: faceFrames,

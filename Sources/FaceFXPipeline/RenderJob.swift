@@ -58,36 +58,14 @@ public struct RenderSummary {
     }
 }
 
-/// Decode → GPU (upload, convert to RGBA, [filters], pack to I420, one readback) → encode, with the three
-/// stages on their own threads joined by small bounded queues, so decoding, GL work and x264 overlap and
-/// memory stays flat whatever the video length.
+/// Decode → GPU (upload, convert to RGBA, [filters], pack to I420, one readback) → encode, on the
+/// `FramePipeline`: decoding, GL work and x264 overlap and memory stays flat whatever the video length.
 public final class RenderJob {
     public let options: RenderOptions
     /// Non-fatal messages (corrupt packets, audio problems), one line each; called from worker threads.
     public var onWarning: ((String) -> Void)?
 
-    /// Frames in flight between stages; enough to keep each stage busy, small enough for 4K frames.
-    static let queueDepth = 3
-
     public init(options: RenderOptions) { self.options = options }
-
-    /// The decode stage shared by render and analyze: frames into `decoded` until the end of the file or
-    /// until the consumer cancels; errors abort every stage. It holds the reader unowned (the caller keeps it
-    /// alive and waits on `stages`, which the thread leaves when done). Not started.
-    static func decodeThread(_ reader: VideoReader, into decoded: BoundedQueue<VideoFrame>, stages: DispatchGroup,
-                             abort: @escaping (Error) -> Void) -> Thread {
-        let thread = Thread { [unowned reader] in
-            defer { stages.leave() }
-            do {
-                while let frame = try reader.nextFrame() {
-                    if !decoded.push(frame) { break }
-                }
-                decoded.close()
-            } catch { abort(error) }
-        }
-        thread.name = "facefx.decode"
-        return thread
-    }
 
     /// Usage checks that need no decoding: input exists, output is not the input, output absent unless
     /// --overwrite, its folder exists. Container and codec checks happen when the writer opens, before any frame.
@@ -182,24 +160,9 @@ public final class RenderJob {
 
         let progress = ProgressReporter(mode: o.progress, label: (o.output as NSString).lastPathComponent,
                                         totalFrames: info.estimatedFrameCount)
-        let decoded = BoundedQueue<VideoFrame>(capacity: RenderJob.queueDepth)
-        let rendered = BoundedQueue<RenderedFrame>(capacity: RenderJob.queueDepth)
-        let failure = FirstError()
-        let abort = { (error: Error) in
-            failure.set(error)
-            decoded.cancel()
-            rendered.cancel()
-        }
-
-        // Stage threads capture the reader, GPU objects and writer unowned: this function keeps them alive and
-        // joins the threads before returning, so every FFmpeg/EGL object is released here, on this thread,
-        // never late on a stage thread racing with process exit.
-        let stages = DispatchGroup()
-        stages.enter(); stages.enter()
-        defer { stages.wait() }
-        let decodeThread = RenderJob.decodeThread(reader, into: decoded, stages: stages, abort: abort)
-        let gpuThread = Thread { [unowned gpu, unowned colour, unowned writer, weak passthrough, weak overlay, weak faces] in
-            defer { stages.leave() }
+        let pipeline = FramePipeline<RenderedFrame>(readers: [reader])
+        /// GL thread: each frame converted, its faces drawn, read back into an encoder buffer.
+        func render(_ stage: FramePipeline<RenderedFrame>.Stage) throws {
             /// Converts `frame`, draws its faces and reads it back into an encoder buffer.
             func output(_ frame: VideoFrame, faces: FaceFrame?) throws -> Bool {
                 let buffer = writer.makeFrameBuffer()
@@ -220,64 +183,60 @@ public final class RenderJob {
                     }
                     try colour.readI420(from: texture, layout: layout, into: buffer.data)
                 }
-                return rendered.push(RenderedFrame(buffer: buffer, pts: frame.pts, faces: faces))
+                return stage.emit(RenderedFrame(buffer: buffer, pts: frame.pts, faces: faces))
             }
-            do {
-                guard let faces, let finisher else {
-                    while let frame = decoded.pop() {
-                        if try !output(frame, faces: nil) { break }
-                    }
-                    rendered.close()
-                    return
+            /// The single lane's frames (one segment: the whole clip), then nil.
+            func next() -> VideoFrame? {
+                guard case .frame(let frame, _)? = stage.next(lane: 0) else { return nil }
+                return frame
+            }
+            guard let faces, let finisher else {
+                while let frame = next() {
+                    if try !output(frame, faces: nil) { return }
                 }
-                // Tracking: each frame is analysed as it arrives; its picture waits (decoded, on the CPU) until
-                // its faces are final: after the analyzer's look-back, the offline smoother's window and the
-                // linker's look-ahead, all of which need frames from the future.
-                var waiting: [VideoFrame] = []
-                var head = 0
-                var index = 0
-                func emit(_ smoothed: [FaceFrame]) throws -> Bool {
-                    for f in smoothed {
-                        guard head < waiting.count else { throw PipelineError.processing("internal: smoother ran ahead") }
-                        let frame = waiting[head]
-                        head += 1
-                        if head > 32 && head * 2 > waiting.count { waiting.removeFirst(head); head = 0 }
-                        if try !output(frame, faces: f) { return false }
-                    }
-                    return true
+                return
+            }
+            // Tracking: each frame is analysed as it arrives; its picture waits (decoded, on the CPU) until
+            // its faces are final: after the analyzer's look-back, the offline smoother's window and the
+            // linker's look-ahead, all of which need frames from the future.
+            var waiting: [VideoFrame] = []
+            var head = 0
+            var index = 0
+            func emit(_ smoothed: [FaceFrame]) throws -> Bool {
+                for f in smoothed {
+                    guard head < waiting.count else { throw PipelineError.processing("internal: smoother ran ahead") }
+                    let frame = waiting[head]
+                    head += 1
+                    if head > 32 && head * 2 > waiting.count { waiting.removeFirst(head); head = 0 }
+                    if try !output(frame, faces: f) { return false }
                 }
-                while let frame = decoded.pop() {
-                    let (y, u, v) = frame.gpuPlanes()
-                    let format = frame.gpuFormat
-                    // Blendshapes and emotion may wait for a batch of frames (FaceAnalyzer.push).
-                    let done = try gpu.sync { () throws -> [AnalyzedFrame] in
-                        let slot = try faces.analyzer.frameSlot(forFrame: index, width: frame.width, height: frame.height)
-                        let texture = try colour.upload(y: y, u: u, v: v, format: format, into: slot)
-                        return try faces.analyzer.push(frameTexture: texture, width: frame.width, height: frame.height,
-                                                       frameIndex: index, time: frame.timeSeconds)
-                    }
-                    waiting.append(frame)
-                    for f in done {
-                        if try !emit(finisher.push(FaceFrame(f))) { rendered.close(); return }
-                    }
-                    index += 1
+                return true
+            }
+            while let frame = next() {
+                let (y, u, v) = frame.gpuPlanes()
+                let format = frame.gpuFormat
+                // Blendshapes and emotion may wait for a batch of frames (FaceAnalyzer.push).
+                let done = try gpu.sync { () throws -> [AnalyzedFrame] in
+                    let slot = try faces.analyzer.frameSlot(forFrame: index, width: frame.width, height: frame.height)
+                    let texture = try colour.upload(y: y, u: u, v: v, format: format, into: slot)
+                    return try faces.analyzer.push(frameTexture: texture, width: frame.width, height: frame.height,
+                                                   frameIndex: index, time: frame.timeSeconds)
                 }
-                for f in try gpu.sync({ () throws -> [AnalyzedFrame] in try faces.analyzer.flush() }) {
-                    if try !emit(finisher.push(FaceFrame(f))) {
-                        rendered.close(); return
-                    }
+                waiting.append(frame)
+                for f in done {
+                    if try !emit(finisher.push(FaceFrame(f))) { return }
                 }
-                _ = try emit(finisher.finish())
-                rendered.close()
-            } catch { abort(error) }
+                index += 1
+            }
+            for f in try gpu.sync({ () throws -> [AnalyzedFrame] in try faces.analyzer.flush() }) {
+                if try !emit(finisher.push(FaceFrame(f))) { return }
+            }
+            _ = try emit(finisher.finish())
         }
-        gpuThread.name = "facefx.gpu"
-        decodeThread.start()
-        gpuThread.start()
 
         var frames = 0, faceFrames = 0
         do {
-            while let r = rendered.pop() {
+            try pipeline.run(body: render) { r in
                 try writer.write(r.buffer, pts: r.pts)
                 if let f = r.faces {
                     try records?.write(frameIndex: f.index, time: f.time, shot: f.shot, faces: f.faces)
@@ -286,18 +245,14 @@ public final class RenderJob {
                 frames += 1
                 progress.update(frames: frames)
             }
-            if let error = failure.error { throw error }
             try writer.finish()
             try records?.finish()
         } catch {
-            abort(error)
-            stages.wait()
             writer.cancel()
             records?.cancel()
             progress.finish()
-            throw failure.error ?? error
+            throw error
         }
-        stages.wait()
         progress.finish()
         var summary = RenderSummary(output: o.output, frames: frames, corruptPackets: reader.corruptPackets,
                                     seconds: Date().timeIntervalSince(started), renderer: gpu.renderer,
@@ -315,14 +270,6 @@ struct RenderedFrame {
     var buffer: I420Buffer
     var pts: Int64
     var faces: FaceFrame?
-}
-
-/// The first error any stage hit; later ones are consequences of the shutdown.
-final class FirstError {
-    private let lock = NSLock()
-    private var stored: Error?
-    var error: Error? { lock.lock(); defer { lock.unlock() }; return stored }
-    func set(_ e: Error) { lock.lock(); if stored == nil { stored = e }; lock.unlock() }
 }
 
 /// Collects warnings from the stage threads and forwards each to the caller's sink.

@@ -1,0 +1,92 @@
+// The frame pipeline render and analyze run on, one way: a decode thread per lane (its reader and its
+// segments of the plan) → the GL thread (the job's body: takes the lanes' frames, does the GL work,
+// hands outputs on) → the calling thread (the job's sink: encoder, record writers). Bounded queues
+// between them keep memory flat whatever the video length; the first error anywhere stops every stage;
+// every thread is joined before `run` returns.
+
+import FaceFXMedia
+import Foundation
+
+final class FramePipeline<Output> {
+    /// Frames in flight between two stages per lane: enough to keep each stage busy, small enough for 4K.
+    static var queueDepth: Int { 3 }
+
+    let readers: [VideoReader]
+    let plan: SegmentPlan
+    /// Every frame's timestamp (`VideoReader.frameTimestamps`): needed when a lane seeks to a segment.
+    let timestamps: [Int64]?
+
+    /// One reader per lane of `plan`.
+    init(readers: [VideoReader], plan: SegmentPlan = .whole, timestamps: [Int64]? = nil) {
+        precondition(readers.count == plan.lanes, "one reader per lane")
+        self.readers = readers; self.plan = plan; self.timestamps = timestamps
+    }
+
+    /// What the job's body sees on the GL thread.
+    final class Stage {
+        fileprivate let lanes: [BoundedQueue<LaneItem>]
+        fileprivate let outputs: BoundedQueue<Output>
+        fileprivate init(lanes: [BoundedQueue<LaneItem>], outputs: BoundedQueue<Output>) {
+            self.lanes = lanes; self.outputs = outputs
+        }
+        /// The lane's next frame or segment end; nil once the lane has no more segments (or the run stops).
+        func next(lane: Int) -> LaneItem? { lanes[lane].pop() }
+        /// Hands an output to the sink; false when the run is stopping (the body should return).
+        func emit(_ output: Output) -> Bool { outputs.push(output) }
+    }
+
+    /// The job's body, held where the calling thread can drop it: the body captures the job's GPU objects,
+    /// which must be released on the calling thread, never late on the GL thread racing process exit.
+    private final class BodyBox {
+        var body: ((Stage) throws -> Void)?
+        init(_ body: @escaping (Stage) throws -> Void) { self.body = body }
+    }
+
+    /// Runs the stages: `body` on the GL thread (the outputs end when it returns), `sink` on the calling
+    /// thread for each output in order. Throws the first error of any stage, after every thread is joined.
+    func run(body: @escaping (Stage) throws -> Void, sink: (Output) throws -> Void) throws {
+        let lanes = readers.map { _ in BoundedQueue<LaneItem>(capacity: Self.queueDepth) }
+        let outputs = BoundedQueue<Output>(capacity: Self.queueDepth * plan.lanes)
+        let failure = FirstError()
+        let abort = { (error: Error) in
+            failure.set(error)
+            lanes.forEach { $0.cancel() }
+            outputs.cancel()
+        }
+        let stages = DispatchGroup()
+        for _ in 0...readers.count { stages.enter() }
+        let box = BodyBox(body)
+        defer { stages.wait(); box.body = nil }
+        let stage = Stage(lanes: lanes, outputs: outputs)
+        let decoders = readers.indices.map {
+            laneDecodeThread(readers[$0], lane: $0, plan: plan, timestamps: timestamps, into: lanes[$0], stages: stages, abort: abort)
+        }
+        let gl = Thread { [unowned box] in
+            defer { stages.leave() }
+            do {
+                try box.body?(stage)
+                outputs.close()
+                lanes.forEach { $0.cancel() }   // a body that stopped early releases the decoders
+            } catch { abort(error) }
+        }
+        gl.name = "facefx.gpu"
+        decoders.forEach { $0.start() }
+        gl.start()
+        do {
+            while let o = outputs.pop() { try sink(o) }
+            if let error = failure.error { throw error }
+        } catch {
+            abort(error)
+            stages.wait()
+            throw failure.error ?? error
+        }
+    }
+}
+
+/// The first error any stage hit; later ones are consequences of the shutdown.
+final class FirstError {
+    private let lock = NSLock()
+    private var stored: Error?
+    var error: Error? { lock.lock(); defer { lock.unlock() }; return stored }
+    func set(_ e: Error) { lock.lock(); if stored == nil { stored = e }; lock.unlock() }
+}
