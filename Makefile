@@ -3,7 +3,7 @@ SWIFT ?= swift
 DEMO_IN ?= samples/face.mp4
 DEMO_OUT ?= out/face-demo.mp4
 
-.PHONY: deps build release demo test clean
+.PHONY: deps build release demo test fuzz clean
 
 deps:
 	@scripts/install-deps.sh
@@ -25,6 +25,13 @@ demo: release
 test: deps
 	$(SWIFT) build --build-tests
 	FACEFX_NN_BAKE=0 $(SWIFT) test --skip-build --disable-swift-testing
+
+# The long fuzzing run (tools/fuzz: mutated media and filter packs through every command); findings
+# (crash, hang, messy error) are kept in out/fuzz-findings. make test runs a small fixed-seed corpus.
+FUZZ_COUNT ?= 1000
+fuzz: build
+	@mkdir -p out
+	tools/fuzz --count $(FUZZ_COUNT) --keep out/fuzz-findings | tee out/fuzz-report.txt
 
 clean:
 	rm -rf .build out

@@ -87,3 +87,19 @@ extension Framebuffer {
         }
     }
 }
+
+extension Framebuffer {
+    /// Stretches this framebuffer's whole colour onto the whole of `target` with bilinear filtering (a
+    /// frame of another size scaled to the output's, as FFmpeg's automatic scaler does).
+    public func scale(into target: Framebuffer) throws {
+        try checkAlive(); try target.checkAlive()
+        context.sync {
+            glBindFramebuffer(GLenum(GL_READ_FRAMEBUFFER), handle)
+            glBindFramebuffer(GLenum(GL_DRAW_FRAMEBUFFER), target.handle)
+            glBlitFramebuffer(0, 0, GLint(width), GLint(height), 0, 0, GLint(target.width), GLint(target.height),
+                              GLbitfield(GL_COLOR_BUFFER_BIT), GLenum(GL_LINEAR))
+            glBindFramebuffer(GLenum(GL_READ_FRAMEBUFFER), 0)
+            glBindFramebuffer(GLenum(GL_DRAW_FRAMEBUFFER), 0)
+        }
+    }
+}

@@ -163,6 +163,21 @@ public final class RenderJob {
         let pipeline = FramePipeline<RenderedFrame>(readers: [reader])
         /// GL thread: each frame converted, its faces drawn, read back into an encoder buffer.
         func render(_ stage: FramePipeline<RenderedFrame>.Stage) throws {
+            // A stream whose frame size changes (concatenated clips) keeps the first size, as FFmpeg's
+            // CLI does: later frames are converted and drawn at their own size, then stretched to it.
+            var scaled: (source: Framebuffer, target: Framebuffer)?
+            func outputSized(_ texture: Texture) throws -> Texture {
+                guard texture.width != layout.width || texture.height != layout.height else { return texture }
+                let current = scaled.map { $0.source.color === texture && $0.source.width == texture.width
+                    && $0.source.height == texture.height } ?? false
+                if !current {
+                    scaled = (try Framebuffer(context: gpu, color: texture),
+                              try scaled?.target ?? Framebuffer(context: gpu, color: Texture(context: gpu, width: layout.width,
+                                                                                               height: layout.height, format: .rgba8)))
+                }
+                try scaled!.source.scale(into: scaled!.target)
+                return scaled!.target.color
+            }
             /// Converts `frame`, draws its faces and reads it back into an encoder buffer.
             func output(_ frame: VideoFrame, faces: FaceFrame?) throws -> Bool {
                 let buffer = writer.makeFrameBuffer()
@@ -181,7 +196,7 @@ public final class RenderJob {
                     if let overlay {
                         try overlay.draw(colour, faces: (faces?.faces ?? []).map(OverlayFace.init), time: frame.timeSeconds)
                     }
-                    try colour.readI420(from: texture, layout: layout, into: buffer.data)
+                    try colour.readI420(from: try outputSized(texture), layout: layout, into: buffer.data)
                 }
                 return stage.emit(RenderedFrame(buffer: buffer, pts: frame.pts, faces: faces))
             }

@@ -42,7 +42,46 @@ final class ManifestTests: XCTestCase {
 
     func testInvalidJSON() throws {
         let e = try loadError("{\"name\": \"x\", \"elements\": [")
-        XCTAssertTrue(e.contains("invalid JSON"), e)
+        XCTAssertTrue(e.hasSuffix("bad/filter.json: elements[0]: the document ends early (line 1)"), e)
+    }
+
+    /// Strict JSON: what Foundation's parser accepts or reports without a place is refused with the JSON
+    /// path and the line (tools/fuzz makes the same mutations).
+    func testStrictJSONNamesThePlace() throws {
+        let ok = #"{"name": "x", "elements": [{"kind": "blur", "strength": 0.5}]}"#
+        func error(_ json: String) throws -> String { try loadError(json, name: "j\(UUID().uuidString.prefix(6))") }
+        XCTAssertTrue(try error(ok.replacingOccurrences(of: #""elements""#, with: #""name": "y", "elements""#))
+            .hasSuffix("filter.json: name: duplicate key (line 1)"))
+        XCTAssertTrue(try error(ok.replacingOccurrences(of: "}]}", with: "},]}")).contains("elements[1]: trailing comma before ']'"))
+        let big = try error(ok.replacingOccurrences(of: "0.5", with: "1e309"))
+        XCTAssertTrue(big.contains("elements[0].strength: 1e309 is out of range"), big)
+        XCTAssertTrue(try error(ok.replacingOccurrences(of: "0.5", with: "NaN")).contains("elements[0].strength: NaN is not a JSON number"))
+        let comma = try error(ok.replacingOccurrences(of: "0.5", with: "2.5,"))
+        XCTAssertTrue(comma.contains("elements[0]: trailing comma before '}'"), comma)
+        XCTAssertTrue(try error(String(ok.dropLast(3))).contains("elements[0].strength: expected ',' or '}'"))
+        let deep = String(repeating: "[", count: 40) + String(repeating: "]", count: 40)
+        XCTAssertTrue(try error(ok.replacingOccurrences(of: "0.5", with: deep)).contains("nested deeper than 32 levels"))
+    }
+
+    /// A pack may not ask more of a render than the limits (elements, image size, image memory), refused
+    /// before any image is decoded, the limit named.
+    func testPackLimits() throws {
+        let many = "{\"name\": \"x\", \"elements\": [" + Array(repeating: #"{"kind": "blur"}"#, count: 33).joined(separator: ",") + "]}"
+        XCTAssertTrue(try loadError(many, name: "many").contains("elements: 33 elements, more than the 32 a filter may have"))
+        // Only the PNG header is read before the limits are checked: a header is all these files hold.
+        func pngHeader(_ w: UInt32, _ h: UInt32) -> Data {
+            Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]
+                 + withUnsafeBytes(of: w.bigEndian, Array.init) + withUnsafeBytes(of: h.bigEndian, Array.init) + [8, 6, 0, 0, 0])
+        }
+        let wide = try loadError(sprite("wide.png"), name: "wide") { folder in
+            try pngHeader(20000, 20000).write(to: folder.appendingPathComponent("wide.png"))
+        }
+        XCTAssertTrue(wide.contains("'wide.png' is 20000×20000 pixels, larger than the 4096×4096 a filter image may be"), wide)
+        let images = (0..<5).map { "{\"kind\": \"sprite\", \"image\": \"b\($0).png\", \"width\": 1, \"anchors\": [{\"landmark\": 1, \"at\": [0, 0]}]}" }
+        let heavy = try loadError("{\"name\": \"x\", \"elements\": [" + images.joined(separator: ",") + "]}", name: "heavy") { folder in
+            for k in 0..<5 { try pngHeader(4096, 4096).write(to: folder.appendingPathComponent("b\(k).png")) }
+        }
+        XCTAssertTrue(heavy.contains("elements[4].image: the images up to 'b4.png' need 320 MB of GPU memory, more than the 256 MB a filter may use"), heavy)
     }
 
     func testUnknownKind() throws {

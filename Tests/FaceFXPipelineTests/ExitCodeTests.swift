@@ -11,7 +11,7 @@ final class ExitCodeTests: XCTestCase {
         try FileManager.default.copyItem(atPath: CLI.packageRoot.appendingPathComponent("samples/face.mp4").path, toPath: input)
         let image = CLI.packageRoot.appendingPathComponent("samples/astronaut.png").path
         for name in ["exists.mp4", "exists.csv", "exists.png"] {
-            FileManager.default.createFile(atPath: dir.appendingPathComponent(name).path, contents: Data())
+            _ = FileManager.default.createFile(atPath: dir.appendingPathComponent(name).path, contents: Data())
         }
         func p(_ name: String) -> String { dir.appendingPathComponent(name).path }
         /// Per command: its arguments with a given input and output (nil: the command has no such output).

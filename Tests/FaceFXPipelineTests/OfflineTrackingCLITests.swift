@@ -91,6 +91,15 @@ final class OfflineTrackingCLITests: XCTestCase {
     /// Two clips of other frame sizes joined into one stream (users concatenate clips): the frames of the
     /// first size are finished before the second starts, the size change is a shot cut, one person one id.
     func testFrameSizeChangeWithinAStream() throws {
+        let joined = try sizeChangingClip()
+        let (rows, timings) = try analyze(joined)
+        XCTAssertEqual(Set(rows.map(\.frame)), Set(0..<40), "a face on every frame of both sizes")
+        XCTAssertEqual(Set(rows.map(\.id)), ["1"])
+        XCTAssertEqual(count("shot cuts", in: timings), 1)
+    }
+
+    /// 20 frames of 320×240 then 20 of 480×360 in one MPEG-TS stream, a centred face in each.
+    func sizeChangingClip() throws -> URL {
         var parts: [String] = []
         for (k, (w, h)) in [(320, 240), (480, 360)].enumerated() {
             let mp4 = dir.appendingPathComponent("part\(k).mp4"), ts = dir.appendingPathComponent("part\(k).ts")
@@ -101,10 +110,26 @@ final class OfflineTrackingCLITests: XCTestCase {
         let joined = dir.appendingPathComponent("joined.ts")
         let data = try parts.map { try Data(contentsOf: URL(fileURLWithPath: $0)) }.reduce(Data(), +)
         try data.write(to: joined)
-        let (rows, timings) = try analyze(joined)
-        XCTAssertEqual(Set(rows.map(\.frame)), Set(0..<40), "a face on every frame of both sizes")
-        XCTAssertEqual(Set(rows.map(\.id)), ["1"])
-        XCTAssertEqual(count("shot cuts", in: timings), 1)
+        return joined
+    }
+
+    /// Render of the same stream: the output keeps the first size (as FFmpeg's CLI does), the later
+    /// frames are drawn at their own size and stretched to it; with and without a filter.
+    func testRenderOfAStreamWhoseFrameSizeChangesKeepsTheFirstSize() throws {
+        let joined = try sizeChangingClip()
+        for extra in [["--filter", "mask", "--csv", dir.appendingPathComponent("render.csv").path], []] {
+            let out = dir.appendingPathComponent("render\(extra.count).mp4").path
+            let r = try CLI.facefx([joined.path, out, "--min-face", "64"] + extra, timeout: 300)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let video = try decodeLuma(out)
+            XCTAssertEqual([video.width, video.height], [320, 240])
+            XCTAssertEqual(video.frames.count, 40)
+        }
+        let (header, rows) = try readCSVWithPython(dir.appendingPathComponent("render.csv"))
+        let col = Dictionary(uniqueKeysWithValues: header.enumerated().map { ($1, $0) })
+        XCTAssertEqual(Set(rows.map { Int($0[0])! }), Set(0..<40), "a face on every frame of both sizes")
+        let centre = rows.first { $0[0] == "30" }.map { Double($0[col["x"]!])! + Double($0[col["w"]!])! / 2 }
+        XCTAssertEqual(centre ?? 0, 240, accuracy: 20, "face records in the frame's own pixels (480 wide)")
     }
 
     /// The face leaves for 5 s and comes back elsewhere: one id. With --reid-window 2 it is a new one.
