@@ -38,6 +38,9 @@ public final class VideoReader {
         let st = input.stream(streamIndex)
         timeBase = st.pointee.time_base
         info = VideoReader.makeInfo(input: input, index: streamIndex)
+        // FFmpeg probes the size from the stream itself when the container lacks it; still none means
+        // a damaged stream (else render would only find out when its encoder refuses a frame size of 0).
+        guard info.width > 0, info.height > 0 else { throw MediaError.corrupt(path: path, reason: "video stream without a frame size") }
 
         decoder = avcodec_alloc_context3(found.codec)
         guard let dec = decoder else { throw MediaError.io(path: path, reason: "out of memory") }

@@ -21,3 +21,27 @@ final class FuzzTests: XCTestCase {
         XCTAssertTrue(report.contains("fuzz: 80 inputs (seed 1)"), report)
     }
 }
+
+/// Inputs fuzzing found mishandled, kept as fixtures (Tests/Fixtures/fuzz): each must now fail in
+/// render and analyze alike, exit 1, blaming the input and leaving no output.
+final class FuzzRegressionTests: XCTestCase {
+    func testFuzzFindingsBlameTheInputInEveryCommand() throws {
+        let dir = try CLI.makeTempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fixtures = CLI.packageRoot.appendingPathComponent("Tests/Fixtures/fuzz")
+        let files = try FileManager.default.contentsOfDirectory(atPath: fixtures.path).sorted()
+        // no-frame-size.webm: header bytes of a VP9 WebM flipped; render blamed its output
+        // ("o.mp4: encoder error (input has no frame size)") where analyze blamed the input.
+        XCTAssertTrue(files.contains("no-frame-size.webm"))
+        for name in files {
+            let input = fixtures.appendingPathComponent(name).path
+            for (command, output) in [([input, dir.appendingPathComponent("o.mp4").path], "o.mp4"),
+                                      (["analyze", input, "--csv", dir.appendingPathComponent("o.csv").path], "o.csv")] {
+                let r = try CLI.facefx(command, timeout: 60)
+                XCTAssertEqual(r.status, 1, "\(name) \(command[0]): \(r.stderr)")
+                XCTAssertTrue(r.stderr.contains("facefx: error: \(input): "), "\(name): blames the input: \(r.stderr)")
+                XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent(output).path))
+            }
+        }
+    }
+}
