@@ -108,7 +108,6 @@ public final class CompiledNetwork {
     var rowBuffer: StorageBuffer?
     /// Where `readOutputs` gathers the outputs (`gathersOutputs`).
     private var outputBuffer: StorageBuffer?
-    /// FACEFX_NN_REPLAY=0: encode through PassRunner pass by pass instead (A/B), read once.
 
     /// Bytes of weight and constant textures.
     public private(set) var weightBytes = 0
@@ -150,8 +149,27 @@ public final class CompiledNetwork {
         return r
     }
 
+    /// Compiling, step by step: constants folded, the ops planned as nodes and fused (one rewrite each),
+    /// baked kernels chosen, passes made, storage assigned by liveness while the passes are recorded.
     private func compile(keepIntermediates: Bool) throws {
-        // 1. Constant folding: ops whose inputs are all constants run once on the CPU.
+        let (ops, constants) = try foldConstants()
+        let b = PassBuilder(graph: graph, context: context, programs: engine.programs, precision: precision,
+                            batch: batch, constants: constants)
+        b.compute = engine.passKind == .compute
+        b.texelFetch = engine.texelFetch
+        b.weightFormat = engine.halfWeights && precision == .fp16 ? .rgba16f : .rgba32f
+        var plan = FusionPlan(ops: ops, outputs: Set(graph.outputs))
+        try aliasReshapes(&plan, b)
+        foldPadsIntoConvolutions(&plan)
+        fuseResidualAdds(&plan, b)
+        fuseActivations(&plan, constants: constants)
+        let nodes = plan.nodes.compactMap { $0 }.sorted { $0.position < $1.position }
+        let specs = try makePasses(nodes, b)
+        try recordPasses(specs, keepIntermediates: keepIntermediates)
+    }
+
+    /// Ops whose inputs are all constants run once on the CPU; the others are left to the GPU.
+    private func foldConstants() throws -> (ops: [GraphOp], constants: [Int: Tensor]) {
         var constants: [Int: Tensor] = [:]
         for t in graph.tensors { if let c = t.constant { constants[t.index] = Tensor(shape: t.shape, data: c) } }
         var ops: [GraphOp] = []
@@ -171,98 +189,123 @@ public final class CompiledNetwork {
         for o in graph.outputs where constants[o] != nil {
             throw NeuralEngineError.unsupported("\(graph.name): output \(graph.tensors[o].name) is a constant")
         }
-        let b = PassBuilder(graph: graph, context: context, programs: engine.programs, precision: precision,
-                            batch: batch, constants: constants)
-        b.compute = engine.passKind == .compute
-        b.texelFetch = engine.texelFetch
-        b.weightFormat = engine.halfWeights && precision == .fp16 ? .rgba16f : .rgba32f
+        return (ops, constants)
+    }
 
-        // 2. Plan: one node per op, then fusions.
-        let outputs = Set(graph.outputs)
-        var consumers: [Int: [Int]] = [:]
-        for (k, op) in ops.enumerated() { for t in Set(op.inputs) { consumers[t, default: []].append(k) } }
-        var nodes: [PlanNode?] = ops.enumerated().map { k, op in
-            var n = PlanNode(op: op, position: k, inputs: op.inputs, output: op.outputs[0])
-            switch op.options {
-            case let .conv2D(o): n.activation = ActivationCode(o.activation)
-            case let .depthwiseConv2D(o): n.activation = ActivationCode(o.activation)
-            case let .fullyConnected(o): n.activation = ActivationCode(o.activation)
-            case let .pool2D(o): n.activation = ActivationCode(o.activation)
-            case let .elementwise(a): n.activation = ActivationCode(a)
-            case let .concatenation(o): n.activation = ActivationCode(o.activation)
-            default: break
-            }
-            return n
-        }
+    /// One node per GPU op (nil once fused away), with the lookups the fusion rewrites need.
+    private struct FusionPlan {
+        let ops: [GraphOp]
+        var nodes: [PlanNode?]
+        /// Tensor → the node writing it (moves to the node an op was fused into).
         var producer: [Int: Int] = [:]
-        for (k, op) in ops.enumerated() { producer[op.outputs[0]] = k }
+        /// Tensor → the ops reading it.
+        var consumers: [Int: [Int]] = [:]
+        /// The network's outputs (never fused into a node whose result another op reads).
+        let outputs: Set<Int>
+
+        init(ops: [GraphOp], outputs: Set<Int>) {
+            self.ops = ops
+            self.outputs = outputs
+            nodes = ops.enumerated().map { k, op in
+                var n = PlanNode(op: op, position: k, inputs: op.inputs, output: op.outputs[0])
+                switch op.options {
+                case let .conv2D(o): n.activation = ActivationCode(o.activation)
+                case let .depthwiseConv2D(o): n.activation = ActivationCode(o.activation)
+                case let .fullyConnected(o): n.activation = ActivationCode(o.activation)
+                case let .pool2D(o): n.activation = ActivationCode(o.activation)
+                case let .elementwise(a): n.activation = ActivationCode(a)
+                case let .concatenation(o): n.activation = ActivationCode(o.activation)
+                default: break
+                }
+                return n
+            }
+            for (k, op) in ops.enumerated() {
+                for t in Set(op.inputs) { consumers[t, default: []].append(k) }
+                producer[op.outputs[0]] = k
+            }
+        }
+
+        /// The only op reading `t` (nil when several or none do, or `t` is a network output).
         func soleConsumer(_ t: Int) -> Int? {
             guard !outputs.contains(t), let c = consumers[t], c.count == 1 else { return nil }
             return c[0]
         }
-        func shape(_ t: Int) -> [Int] { graph.tensors[t].shape }
+    }
 
-        for (k, op) in ops.enumerated() {
-            switch op.kind {
-            case .reshape:
-                // A: RESHAPE with identical texels is an alias.
-                let (i, o) = (op.inputs[0], op.outputs[0])
-                if try b.layout(i).sameTexels(as: b.layout(o)) {
-                    alias[o] = i
-                    nodes[k] = nil
-                    fusedOpCount += 1
-                }
-            case .pad:
-                // B: spatial zero PAD feeding only a convolution: folded into its padding.
-                guard case let .pad(p) = op.options, p.before.count == 4,
-                      p.before[0] == 0, p.after[0] == 0, p.before[3] == 0, p.after[3] == 0,
-                      let j = soleConsumer(op.outputs[0]), nodes[j] != nil,
-                      ops[j].kind == .conv2D || ops[j].kind == .depthwiseConv2D,
-                      ops[j].inputs[0] == op.outputs[0], ops[j].inputs.dropFirst().allSatisfy({ $0 != op.outputs[0] })
-                else { break }
-                nodes[j]!.inputs[0] = op.inputs[0]
-                nodes[j]!.padBefore = (p.before[1], p.before[2])
-                nodes[j]!.fused.append("PAD")
-                nodes[k] = nil
+    private func shape(_ t: Int) -> [Int] { graph.tensors[t].shape }
+
+    /// A: a RESHAPE whose input and output have the same texels is an alias, no pass.
+    private func aliasReshapes(_ plan: inout FusionPlan, _ b: PassBuilder) throws {
+        for (k, op) in plan.ops.enumerated() where op.kind == .reshape {
+            let (i, o) = (op.inputs[0], op.outputs[0])
+            if try b.layout(i).sameTexels(as: b.layout(o)) {
+                alias[o] = i
+                plan.nodes[k] = nil
                 fusedOpCount += 1
-            default: break
             }
         }
-        // C: ADD of a convolution output (sole consumer) and a same-shape tensor -> residual input.
-        for (k, op) in ops.enumerated() where op.kind == .add && nodes[k] != nil {
+    }
+
+    /// B: a spatial zero PAD read only by a convolution becomes the convolution's padding.
+    private func foldPadsIntoConvolutions(_ plan: inout FusionPlan) {
+        let ops = plan.ops
+        for (k, op) in ops.enumerated() where op.kind == .pad {
+            guard case let .pad(p) = op.options, p.before.count == 4,
+                  p.before[0] == 0, p.after[0] == 0, p.before[3] == 0, p.after[3] == 0,
+                  let j = plan.soleConsumer(op.outputs[0]), plan.nodes[j] != nil,
+                  ops[j].kind == .conv2D || ops[j].kind == .depthwiseConv2D,
+                  ops[j].inputs[0] == op.outputs[0], ops[j].inputs.dropFirst().allSatisfy({ $0 != op.outputs[0] })
+            else { continue }
+            plan.nodes[j]!.inputs[0] = op.inputs[0]
+            plan.nodes[j]!.padBefore = (p.before[1], p.before[2])
+            plan.nodes[j]!.fused.append("PAD")
+            plan.nodes[k] = nil
+            fusedOpCount += 1
+        }
+    }
+
+    /// C: an ADD of a convolution's output (its only reader) and a same-shape tensor becomes the
+    /// convolution's residual input; a channel PAD feeding that tensor is folded in too.
+    private func fuseResidualAdds(_ plan: inout FusionPlan, _ b: PassBuilder) {
+        let ops = plan.ops
+        for (k, op) in ops.enumerated() where op.kind == .add && plan.nodes[k] != nil {
             guard case let .elementwise(act) = op.options else { continue }
             for (xi, yi) in [(0, 1), (1, 0)] {
                 let x = op.inputs[xi], y = op.inputs[yi]
-                guard x != y, let p = producer[x], nodes[p] != nil, ops[p].kind == .conv2D,
-                      soleConsumer(x) == k, nodes[p]!.activation == .none, nodes[p]!.residual == nil,
+                guard x != y, let p = plan.producer[x], plan.nodes[p] != nil, ops[p].kind == .conv2D,
+                      plan.soleConsumer(x) == k, plan.nodes[p]!.activation == .none, plan.nodes[p]!.residual == nil,
                       shape(x) == shape(op.outputs[0]), !b.isConstant(y) else { continue }
                 guard shape(y) == shape(x) else { continue }
                 var residual = y
                 var foldedPad: Int?
                 // A channel PAD (zeros after the last axis only) into the residual: read its input.
-                if let q = producer[y], nodes[q] != nil, ops[q].kind == .pad, case let .pad(pp) = ops[q].options,
-                   soleConsumer(y) == k, pp.before.allSatisfy({ $0 == 0 }),
+                if let q = plan.producer[y], plan.nodes[q] != nil, ops[q].kind == .pad, case let .pad(pp) = ops[q].options,
+                   plan.soleConsumer(y) == k, pp.before.allSatisfy({ $0 == 0 }),
                    pp.after.dropLast().allSatisfy({ $0 == 0 }), shape(y).count == 4,
                    !b.isConstant(ops[q].inputs[0]) {
                     residual = ops[q].inputs[0]
                     foldedPad = q
                 }
-                if let q = foldedPad { nodes[q] = nil; nodes[p]!.fused.append("PAD"); fusedOpCount += 1 }
-                nodes[p]!.residual = residual
-                nodes[p]!.output = op.outputs[0]
-                nodes[p]!.activation = ActivationCode(act)
-                nodes[p]!.position = k
-                nodes[p]!.fused.append("ADD")
-                producer[op.outputs[0]] = p
-                nodes[k] = nil
+                if let q = foldedPad { plan.nodes[q] = nil; plan.nodes[p]!.fused.append("PAD"); fusedOpCount += 1 }
+                plan.nodes[p]!.residual = residual
+                plan.nodes[p]!.output = op.outputs[0]
+                plan.nodes[p]!.activation = ActivationCode(act)
+                plan.nodes[p]!.position = k
+                plan.nodes[p]!.fused.append("ADD")
+                plan.producer[op.outputs[0]] = p
+                plan.nodes[k] = nil
                 fusedOpCount += 1
                 break
             }
         }
-        // D: an activation op right after a conv / binary node whose output has no other reader.
+    }
+
+    /// D: an activation op right after a convolution or binary node whose output it alone reads.
+    private func fuseActivations(_ plan: inout FusionPlan, constants: [Int: Tensor]) {
         let fusableProducers: Set<OpKind> = [.conv2D, .depthwiseConv2D, .fullyConnected, .add, .sub, .mul, .div,
                                              .squaredDifference]
-        for (k, op) in ops.enumerated() where nodes[k] != nil {
+        let ops = plan.ops
+        for (k, op) in ops.enumerated() where plan.nodes[k] != nil {
             let code: ActivationCode
             switch op.kind {
             case .prelu: code = .prelu
@@ -272,61 +315,73 @@ public final class CompiledNetwork {
             default: continue
             }
             let x = op.inputs[0]
-            guard let p = producer[x], nodes[p] != nil, fusableProducers.contains(ops[p].kind),
-                  nodes[p]!.activation == .none, soleConsumer(x) == k, nodes[p]!.output == x else { continue }
+            guard let p = plan.producer[x], plan.nodes[p] != nil, fusableProducers.contains(ops[p].kind),
+                  plan.nodes[p]!.activation == .none, plan.soleConsumer(x) == k, plan.nodes[p]!.output == x else { continue }
             if code == .prelu {
                 let alpha = op.inputs[1]
                 guard let a = constants[alpha], a.count == shape(x).last, a.shape.dropLast().allSatisfy({ $0 == 1 }) else { continue }
-                nodes[p]!.preluAlpha = alpha
+                plan.nodes[p]!.preluAlpha = alpha
             }
-            nodes[p]!.activation = code
-            nodes[p]!.output = op.outputs[0]
-            nodes[p]!.position = k
-            nodes[p]!.fused.append(op.kind.rawValue)
-            producer[op.outputs[0]] = p
-            nodes[k] = nil
+            plan.nodes[p]!.activation = code
+            plan.nodes[p]!.output = op.outputs[0]
+            plan.nodes[p]!.position = k
+            plan.nodes[p]!.fused.append(op.kind.rawValue)
+            plan.producer[op.outputs[0]] = p
+            plan.nodes[k] = nil
             fusedOpCount += 1
         }
+    }
 
-        // 3. Passes in execution order. Storage format per tensor: see `fp32ElementLimit`.
-        let outputRoots = Set(graph.outputs.map(root))
-        func wide(_ t: Int) -> Bool {
-            let r = root(t)
-            return precision == .fp32 || outputRoots.contains(r) || graph.tensors[r].elementCount <= engine.fp32ElementLimit
+    /// Tensors stored as RGBA32F (see `fp32ElementLimit`): everything in fp32 mode, the outputs, and
+    /// the small deep layers.
+    private func isWide(_ t: Int) -> Bool {
+        let r = root(t)
+        return precision == .fp32 || graph.outputs.contains(where: { root($0) == r })
+            || graph.tensors[r].elementCount <= engine.fp32ElementLimit
+    }
+
+    /// Tensors written by baked convolutions (stored planar: one texture layer per 4 channels).
+    private var planarRoots = Set<Int>()
+
+    /// The nodes (in execution order) that run as baked convolutions: a node that can be baked is, when
+    /// every reader of its output reads it planar (a CONV_2D as input x or residual, a pool, or a
+    /// depthwise of multiplier 1 as input x, baked or not).
+    private func bakedNodes(_ plan: [PlanNode], _ b: PassBuilder, pinned: Set<Int>) -> Set<Int> {
+        guard engine.bakedKernels && engine.passKind == .fragment else { return [] }
+        var readers: [Int: [Bool]] = [:]
+        for n in plan {
+            let readsPlanar = n.op.kind == .conv2D || n.op.kind == .maxPool2D || n.op.kind == .averagePool2D
+                || (n.op.kind == .depthwiseConv2D && BakedConvKernel.groupSize(n, b) > 0)
+            for (j, t) in n.inputs.enumerated() where !b.isConstant(t) { readers[root(t), default: []].append(readsPlanar && j == 0) }
+            if let r = n.residual { readers[root(r), default: []].append(n.op.kind == .conv2D) }
         }
-        b.storesHalf = { !wide($0) }
-        b.isNetworkOutput = { [unowned self] in outputRoots.contains(self.root($0)) }
-        let plan = nodes.compactMap { $0 }.sorted { $0.position < $1.position }
-        let pinned = Set(graph.inputs.map(root) + graph.outputs.map(root))
-        // Baked convolutions: a node that can be baked is, when every reader of its output reads it planar:
-        // a CONV_2D (input x or residual), a pool or a depthwise of multiplier 1 (input x), baked or not.
+        let aliased = Set(alias.keys.map(root))
         var baked = Set<Int>()
-        if engine.bakedKernels && engine.passKind == .fragment {
-            var readers: [Int: [Bool]] = [:]
-            for n in plan {
-                let readsPlanar = n.op.kind == .conv2D || n.op.kind == .maxPool2D || n.op.kind == .averagePool2D
-                    || (n.op.kind == .depthwiseConv2D && BakedConvKernel.groupSize(n, b) > 0)
-                for (j, t) in n.inputs.enumerated() where !b.isConstant(t) { readers[root(t), default: []].append(readsPlanar && j == 0) }
-                if let r = n.residual { readers[root(r), default: []].append(n.op.kind == .conv2D) }
-            }
-            let aliased = Set(alias.keys.map(root))
-            for (k, n) in plan.enumerated() {
-                let o = root(n.output)
-                guard BakedConvKernel.groupSize(n, b) > 0, !pinned.contains(o), !aliased.contains(o),
-                      (try? b.layout(o).slices).map({ $0 <= context.maxArrayTextureLayers }) == true,
-                      let r = readers[o], r.allSatisfy({ $0 }) else { continue }
-                baked.insert(k)
-            }
+        for (k, n) in plan.enumerated() {
+            let o = root(n.output)
+            guard BakedConvKernel.groupSize(n, b) > 0, !pinned.contains(o), !aliased.contains(o),
+                  (try? b.layout(o).slices).map({ $0 <= context.maxArrayTextureLayers }) == true,
+                  let r = readers[o], r.allSatisfy({ $0 }) else { continue }
+            baked.insert(k)
         }
-        let planarRoots = Set(baked.map { root(plan[$0].output) })
+        return baked
+    }
+
+    /// The passes of the planned nodes in execution order (baked or standard kernels), and the weight
+    /// textures they upload.
+    private func makePasses(_ plan: [PlanNode], _ b: PassBuilder) throws -> [PassSpec] {
+        b.storesHalf = { [unowned self] in !self.isWide($0) }
+        let outputRoots = Set(graph.outputs.map(root))
+        b.isNetworkOutput = { [unowned self] in outputRoots.contains(self.root($0)) }
+        let baked = bakedNodes(plan, b, pinned: pinnedRoots)
+        planarRoots = Set(baked.map { root(plan[$0].output) })
         planarTensorCount = planarRoots.count
-        func planar(_ t: Int) -> Bool { planarRoots.contains(root(t)) }
-        b.isPlanar = planar
+        b.isPlanar = { [unowned self] in self.planarRoots.contains(self.root($0)) }
         var specs: [PassSpec] = []
         for (k, node) in plan.enumerated() {
             var made: [PassSpec]
             if baked.contains(k) {
-                made = try BakedConvKernel.makePasses(node, b, planar: planar)
+                made = try BakedConvKernel.makePasses(node, b, planar: { [unowned self] in self.planarRoots.contains(self.root($0)) })
             } else {
                 made = [try KernelRegistry.kernel(for: node.op.kind)!.makePass(node, b)]
             }
@@ -335,8 +390,16 @@ public final class CompiledNetwork {
         }
         weightTextures = b.weightTextures
         weightBytes = weightTextures.reduce(0) { $0 + $1.width * $1.height * ($1.format == .rgba16f ? 8 : 16) }
+        return specs
+    }
 
-        // 4. Storage by liveness. Inputs and outputs own their textures; intermediates are pooled.
+    /// Inputs and outputs own their textures; intermediates share pooled ones.
+    private var pinnedRoots: Set<Int> { Set(graph.inputs.map(root) + graph.outputs.map(root)) }
+
+    /// Storage by liveness while the passes are recorded: each pass's output gets a texture (pooled
+    /// unless pinned or kept), inputs return to the pool after their last reader; then the replay list.
+    private func recordPasses(_ specs: [PassSpec], keepIntermediates: Bool) throws {
+        let pinned = pinnedRoots
         var lastUse: [Int: Int] = [:]
         for (i, s) in specs.enumerated() {
             for (_, src) in s.inputs { if case let .tensor(t) = src { lastUse[root(t)] = i } }
@@ -349,25 +412,18 @@ public final class CompiledNetwork {
             guard l.width <= context.maxTextureSize, l.height <= context.maxTextureSize else {
                 throw NeuralEngineError.unsupported("\(graph.name): tensor \(graph.tensors[r].name) needs \(l.width)x\(l.height) texels (GL limit \(context.maxTextureSize))")
             }
-            let isWide = wide(r)
-            let format: TextureFormat = isWide ? .rgba32f : .rgba16f
+            let wide = isWide(r)
+            let format: TextureFormat = wide ? .rgba32f : .rgba16f
             if planarRoots.contains(r) {
                 let tex = dedicated ? try Texture(context: context, width: l.w, height: l.height, layers: l.slices, format: format)
                                     : try pool.acquire(width: l.w, height: l.height, layers: l.slices, format: format)
-                let id = ObjectIdentifier(tex)
-                if !counted.contains(id) {
-                    counted.insert(id)
-                    activationBytes += l.width * l.height * (isWide ? 16 : 8)
-                }
+                if counted.insert(ObjectIdentifier(tex)).inserted { activationBytes += l.width * l.height * (wide ? 16 : 8) }
                 return Storage(layout: l, texture: tex, framebuffer: nil)
             }
             let tex = dedicated ? try Texture(context: context, width: l.width, height: l.height, format: format)
                                 : try pool.acquire(width: l.width, height: l.height, format: format)
             let id = ObjectIdentifier(tex)
-            if !counted.contains(id) {
-                counted.insert(id)
-                activationBytes += l.width * l.height * (isWide ? 16 : 8)
-            }
+            if counted.insert(id).inserted { activationBytes += l.width * l.height * (wide ? 16 : 8) }
             let fb: Framebuffer
             if let f = framebuffers[id] { fb = f } else { fb = try Framebuffer(context: context, color: tex); framebuffers[id] = fb }
             return Storage(layout: l, texture: tex, framebuffer: fb)
