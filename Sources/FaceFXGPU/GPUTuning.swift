@@ -24,8 +24,6 @@ public struct GPUTuning: Sendable, Equatable {
     public var halfWeights: Bool?
     /// A network run's outputs read back in one mapped storage buffer (nil: with compute passes).
     public var gatherOutputs: Bool?
-    /// Replay a network's resolved pass list (false: encode pass by pass, A/B).
-    public var replay = true
     /// Blendshape MLP on the CPU (nil: on llvmpipe).
     public var blendshapesOnCPU: Bool?
     /// Network-input crops as compute passes (nil: on hardware GPUs).
@@ -34,8 +32,6 @@ public struct GPUTuning: Sendable, Equatable {
     public var readThroughPackBuffer = true
     /// Compute work-group size.
     public var computeGroup = ComputeGroup(x: 8, y: 8)
-    /// Only the texture-fetch and image barriers after a compute pass (benchmarks).
-    public var minimalComputeBarriers = false
     /// Frames whose blendshapes and emotion run as one batch (nil: 8).
     public var frameBatch: Int?
     /// Frames whose landmarks run as one batch (nil: 8 on hardware GPUs, 1 on llvmpipe).
@@ -75,8 +71,6 @@ public struct GPUTuning: Sendable, Equatable {
                  effect: "weight storage"),
         Variable(name: "FACEFX_NN_GATHER", values: "1, 0", defaultValue: "1 with compute passes",
                  effect: "a network run's outputs read back in one mapped storage buffer"),
-        Variable(name: "FACEFX_NN_REPLAY", values: "1, 0", defaultValue: "1",
-                 effect: "0: encode passes one by one instead of replaying the resolved pass list (A/B)"),
         Variable(name: "FACEFX_BLENDSHAPES", values: "cpu, gpu", defaultValue: "cpu on llvmpipe, gpu elsewhere",
                  effect: "where the blendshape MLP runs"),
         Variable(name: "FACEFX_CROP_PASSES", values: "compute, fragment", defaultValue: "compute on hardware GPUs",
@@ -85,8 +79,6 @@ public struct GPUTuning: Sendable, Equatable {
                  effect: "0: float readbacks straight into client memory instead of a pixel-pack buffer"),
         Variable(name: "FACEFX_CS_GROUP", values: "WxH, 1 to 1024 invocations", defaultValue: "8x8",
                  effect: "compute work-group size (benchmarks)"),
-        Variable(name: "FACEFX_CS_BARRIER", values: "all, min", defaultValue: "all",
-                 effect: "min: only the texture-fetch and image barriers after a compute pass (benchmarks)"),
         Variable(name: "FACEFX_FRAME_BATCH", values: "integer ≥ 1", defaultValue: "8",
                  effect: "frames whose blendshapes and emotion run as one batch"),
         Variable(name: "FACEFX_TRACK_BATCH", values: "integer ≥ 1", defaultValue: "8 on hardware GPUs, 1 on llvmpipe",
@@ -135,7 +127,6 @@ public struct GPUTuning: Sendable, Equatable {
         texelFetch = try named("FACEFX_NN_FETCH", "texel", "texture")
         halfWeights = try named("FACEFX_NN_WEIGHTS", "fp16", "fp32")
         gatherOutputs = try flag("FACEFX_NN_GATHER")
-        replay = try flag("FACEFX_NN_REPLAY") ?? true
         blendshapesOnCPU = try named("FACEFX_BLENDSHAPES", "cpu", "gpu")
         cropPasses = try choice("FACEFX_CROP_PASSES", Passes.self)
         readThroughPackBuffer = try flag("FACEFX_READ_PBO") ?? true
@@ -146,7 +137,6 @@ public struct GPUTuning: Sendable, Equatable {
             }
             computeGroup = ComputeGroup(x: x, y: y)
         }
-        minimalComputeBarriers = try named("FACEFX_CS_BARRIER", "min", "all") ?? false
         frameBatch = try count("FACEFX_FRAME_BATCH")
         trackBatch = try count("FACEFX_TRACK_BATCH")
         forceRGBA = try flag("FACEFX_FORCE_RGBA") ?? false

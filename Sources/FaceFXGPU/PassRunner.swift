@@ -137,18 +137,10 @@ public final class PassRunner {
     }
 
     /// Barrier after each dispatch: texture fetches, image access, framebuffer reads, uploads and
-    /// pixel transfers all see its writes. FACEFX_CS_BARRIER=min (benchmarks) keeps only texture
-    /// fetch + image access; `finishComputeWrites` then covers the rest at the end of a network.
-    var dispatchBarrier: GLbitfield { context.tuning.minimalComputeBarriers
-        ? GLbitfield(GL_TEXTURE_FETCH_BARRIER_BIT | GL_SHADER_IMAGE_ACCESS_BARRIER_BIT)
-        : GLbitfield(GL_TEXTURE_FETCH_BARRIER_BIT | GL_SHADER_IMAGE_ACCESS_BARRIER_BIT | GL_FRAMEBUFFER_BARRIER_BIT
-                     | GL_TEXTURE_UPDATE_BARRIER_BIT | GL_PIXEL_BUFFER_BARRIER_BIT)
-    }
-
-    /// Orders every earlier dispatch's image writes before any later use (reads, uploads, readbacks).
-    public func finishComputeWrites() {
-        context.sync { glMemoryBarrier(GLbitfield(GL_ALL_BARRIER_BITS)) }
-    }
+    /// pixel transfers all see its writes (a single pass has no later pass to share a barrier with;
+    /// networks replay through `PassSequence`, which orders their passes more cheaply).
+    let dispatchBarrier = GLbitfield(GL_TEXTURE_FETCH_BARRIER_BIT | GL_SHADER_IMAGE_ACCESS_BARRIER_BIT | GL_FRAMEBUFFER_BARRIER_BIT
+                                     | GL_TEXTURE_UPDATE_BARRIER_BIT | GL_PIXEL_BUFFER_BARRIER_BIT)
 
     /// Textures to units 0, 1, ... (with their sampler objects) and uniforms (GL thread, program in use).
     private func bind(_ program: Program, _ inputs: [PassInput], _ uniforms: [String: UniformValue]) {

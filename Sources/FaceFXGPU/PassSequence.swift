@@ -91,8 +91,9 @@ public final class PassSequence {
     }
 
     /// Replays every pass (queued, not waited for). Ends with a full memory barrier when any pass
-    /// was a dispatch, so later draws, uploads and readbacks see the results.
-    public func run() throws {
+    /// was a dispatch, so later draws, uploads and readbacks see the results. `afterEach(k)` runs on the
+    /// GL thread after pass k is queued (profiling waits there for each pass).
+    public func run(afterEach: ((Int) -> Void)? = nil) throws {
         for it in items {
             try it.framebuffer?.checkAlive()
             try it.image?.checkAlive()
@@ -109,7 +110,7 @@ public final class PassSequence {
             }
             glBindVertexArray(vao)
             var activeUnit = 15
-            for it in items {
+            for (k, it) in items.enumerated() {
                 if it.program.handle != program { program = it.program.handle; glUseProgram(program) }
                 for (unit, t) in it.textures.enumerated() where unit >= bound.count || bound[unit] != t.handle {
                     if unit != activeUnit { glActiveTexture(GLenum(GL_TEXTURE0 + Int32(unit))); activeUnit = unit }
@@ -135,6 +136,7 @@ public final class PassSequence {
                     }
                     glDrawArrays(GLenum(GL_TRIANGLES), 0, 3)
                 }
+                afterEach?(k)
             }
             if anyCompute { glMemoryBarrier(GLbitfield(GL_ALL_BARRIER_BITS)) }
             glBindVertexArray(0)

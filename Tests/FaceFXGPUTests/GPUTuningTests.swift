@@ -13,9 +13,9 @@ final class GPUTuningTests: XCTestCase {
     func testEveryVariableSetsItsField() throws {
         let t = try GPUTuning(environment: [
             "FACEFX_NN": "FP32", "FACEFX_NN_PASSES": "fragment", "FACEFX_NN_BAKE": "1", "FACEFX_NN_BAKE_MIN_PIXELS": "16",
-            "FACEFX_NN_FETCH": "texture", "FACEFX_NN_WEIGHTS": "fp16", "FACEFX_NN_GATHER": "0", "FACEFX_NN_REPLAY": "0",
+            "FACEFX_NN_FETCH": "texture", "FACEFX_NN_WEIGHTS": "fp16", "FACEFX_NN_GATHER": "0",
             "FACEFX_BLENDSHAPES": "gpu", "FACEFX_CROP_PASSES": "compute", "FACEFX_READ_PBO": "0", "FACEFX_CS_GROUP": "16x4",
-            "FACEFX_CS_BARRIER": "min", "FACEFX_FRAME_BATCH": "3", "FACEFX_TRACK_BATCH": "2", "FACEFX_FORCE_RGBA": "1",
+"FACEFX_FRAME_BATCH": "3", "FACEFX_TRACK_BATCH": "2", "FACEFX_FORCE_RGBA": "1",
         ])
         XCTAssertEqual(t.networks, .fp32)
         XCTAssertEqual(t.networkPasses, .fragment)
@@ -24,16 +24,14 @@ final class GPUTuningTests: XCTestCase {
         XCTAssertEqual(t.texelFetch, false)
         XCTAssertEqual(t.halfWeights, true)
         XCTAssertEqual(t.gatherOutputs, false)
-        XCTAssertFalse(t.replay)
         XCTAssertEqual(t.blendshapesOnCPU, false)
         XCTAssertEqual(t.cropPasses, .compute)
         XCTAssertFalse(t.readThroughPackBuffer)
         XCTAssertEqual(t.computeGroup, GPUTuning.ComputeGroup(x: 16, y: 4))
-        XCTAssertTrue(t.minimalComputeBarriers)
         XCTAssertEqual(t.frameBatch, 3)
         XCTAssertEqual(t.trackBatch, 2)
         XCTAssertTrue(t.forceRGBA)
-        XCTAssertEqual(GPUTuning.variables.count, 16, "every variable above is listed once")
+        XCTAssertEqual(GPUTuning.variables.count, 14, "every variable above is listed once")
         XCTAssertEqual(Set(GPUTuning.variables.map(\.name)).count, GPUTuning.variables.count)
     }
 
@@ -65,15 +63,12 @@ final class GPUTuningTests: XCTestCase {
         }
     }
 
-    /// The context carries the tuning it was made with, and the pass runner reads it.
+    /// The context carries the tuning it was made with, and the programs read it.
     func testContextCarriesItsTuning() throws {
         var t = GPUTuning()
         t.computeGroup = GPUTuning.ComputeGroup(x: 4, y: 4)
-        t.minimalComputeBarriers = true
         let c = try GPUContext(device: .cpu, tuning: t)
         XCTAssertEqual(c.tuning, t)
         XCTAssertEqual(ProgramCache(context: c).computeGroup, GPUTuning.ComputeGroup(x: 4, y: 4))
-        XCTAssertLessThan(PassRunner(context: c).dispatchBarrier, PassRunner(context: try sharedContext()).dispatchBarrier,
-                          "fewer barrier bits than the default")
     }
 }

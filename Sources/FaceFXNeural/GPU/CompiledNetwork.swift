@@ -498,23 +498,7 @@ public final class CompiledNetwork {
 
     /// Queues every pass (no wait). Inputs must have been written (upload or a crop shader).
     public func encode() throws {
-        let runner = engine.runner
-        if let seq = sequence, context.tuning.replay {
-            try seq.run()
-            return
-        }
-        try context.sync { () throws in
-            for p in passes { try run(p, runner) }
-            if engine.passKind == .compute { runner.finishComputeWrites() }
-        }
-    }
-
-    private func run(_ p: Pass, _ runner: PassRunner) throws {
-        if p.program.isCompute {
-            try runner.dispatch(program: p.program, target: p.target.color, inputs: p.inputs, uniforms: p.uniforms)
-        } else {
-            try runner.drawFullscreen(program: p.program, target: p.target, inputs: p.inputs, uniforms: p.uniforms)
-        }
+        try sequence?.run()
     }
 
     /// Copies `texture` (at least the input's size, texel-for-texel in the input layout) into input 0, then encodes.
@@ -622,7 +606,6 @@ public final class CompiledNetwork {
     /// rasterising on the calling thread (llvmpipe with `LP_NUM_THREADS=0`) that is the pass's
     /// whole cost, unaffected by other load on the machine.
     public func profile(threadCPUTime: Bool = false) throws -> [(label: String, ms: Double)] {
-        let runner = engine.runner
         func now() -> Double {
             if threadCPUTime {
                 var ts = timespec()
@@ -631,14 +614,15 @@ public final class CompiledNetwork {
             }
             return Double(DispatchTime.now().uptimeNanoseconds) / 1e6
         }
+        // The same replay as `encode`, waiting for each pass.
         return try context.sync { () throws -> [(label: String, ms: Double)] in
             context.finish()
             var out: [(label: String, ms: Double)] = []
-            for p in passes {
-                let t0 = now()
-                try run(p, runner)
+            var t0 = now()
+            try sequence?.run { [unowned self] k in
                 context.finish()
-                out.append((p.label + " \(graph.tensors[p.output].shape)", now() - t0))
+                out.append((passes[k].label + " \(graph.tensors[passes[k].output].shape)", now() - t0))
+                t0 = now()
             }
             return out
         }
