@@ -90,12 +90,12 @@ func findFixture(_ name: String) -> URL? {
     return nil
 }
 
-func chain(_ o: Options, _ c: ChainOptions) {
+func chain(_ o: Options, _ c: ChainOptions) throws {
     do {
-        guard let modelsDir = findModelsDirectory(o.modelsDir) else { fail("no Models/ folder found (use --models DIR)") }
-        guard let cropURL = findFixture("landmarks_astronaut.in.u8") else { fail("Tests/Fixtures/goldens/landmarks_astronaut.in.u8 not found") }
+        guard let modelsDir = findModelsDirectory(o.modelsDir) else { throw BenchError.usage("no Models/ folder found (use --models DIR)") }
+        guard let cropURL = findFixture("landmarks_astronaut.in.u8") else { throw BenchError.usage("Tests/Fixtures/goldens/landmarks_astronaut.in.u8 not found") }
         let crop = [UInt8](try Data(contentsOf: cropURL))
-        let gpu = try GPUContext(device: o.gpu, tuning: tuning())
+        let gpu = try GPUContext(device: o.gpu, tuning: try tuning())
         let colour = try FrameColorConverter(context: gpu)
         let settings = FaceSettings()
         let networks = try FaceNetworks.make(context: gpu, modelsDirectory: modelsDir, programs: colour.programs)
@@ -176,6 +176,6 @@ func chain(_ o: Options, _ c: ChainOptions) {
             print("| \(count) | \(found) | \(med(t[0])) | \(med(t[1])) (\(tiles)) | \(med(t[2])) | \(med(t[3])) | \(med(t[4])) | \(med(t[5])) | \(med(t[6])) | \(med(t[7])) |")
         }
     } catch {
-        fail("error: \(error)")
+        throw BenchError(message: "\(error)", usage: false)
     }
 }

@@ -7,8 +7,8 @@ import CGLES
 import FaceFXGPU
 import Foundation
 
-func floorBench(_ o: Options) {
-    let c = openContext(o)
+func floorBench(_ o: Options) throws {
+    let c = try openContext(o)
     let cache = ProgramCache(context: c)
     let body = """
     uniform sampler2D u_src;
@@ -78,6 +78,6 @@ func floorBench(_ o: Options) {
             print(String(format: "| %d | %.1f | %.1f | %.1f |", side * side, dep, indep, fr))
         }
     } catch {
-        fail("error: \(error)")
+        throw BenchError(message: "\(error)", usage: false)
     }
 }

@@ -11,7 +11,8 @@
 //                            [--check] (replica 0 against the CPU reference)
 //   facefx-gpubench proto [--batch N]   (conv kernel-variant micro-benchmarks, Proto.swift)
 //   facefx-gpubench floor               (fixed cost of one dependent pass: dispatch / draw + barrier, Floor.swift)
-// Arguments are parsed by hand: this target deliberately has no ArgumentParser dependency.
+// Arguments are parsed by hand: this target deliberately has no ArgumentParser dependency. Errors are
+// thrown (`BenchError`: usage → exit 2, failure → exit 1); the executables print them and exit.
 import FaceFXOverlay
 import FaceFXGPU
 import FaceFXNeural
@@ -40,59 +41,63 @@ struct Options {
     var check = false
 }
 
-func fail(_ message: String) -> Never {
-    FileHandle.standardError.write((message + "\n").data(using: .utf8)!)
-    exit(2)
+/// Why a benchmark stopped: a usage mistake (exit 2) or a failure while it ran (exit 1).
+public struct BenchError: Error, CustomStringConvertible {
+    public let message: String
+    public let usage: Bool
+    public var description: String { message }
+    static func usage(_ message: String) -> BenchError { BenchError(message: message, usage: true) }
 }
 
-func parse(_ args: [String]) -> Options {
+/// The options, or nil after printing the usage (--help).
+func parse(_ args: [String]) throws -> Options? {
     var o = Options()
     var i = 0
     if let first = args.first, !first.hasPrefix("-") { o.command = first; i = 1 }
-    func value(_ name: String) -> String {
+    func value(_ name: String) throws -> String {
         i += 1
-        guard i < args.count else { fail("\(name) needs a value") }
+        guard i < args.count else { throw BenchError.usage("\(name) needs a value") }
         return args[i]
     }
-    func int(_ name: String) -> Int {
-        let v = value(name)
-        guard let n = Int(v), n > 0 else { fail("\(name): expected a positive integer, got \(v)") }
+    func int(_ name: String) throws -> Int {
+        let v = try value(name)
+        guard let n = Int(v), n > 0 else { throw BenchError.usage("\(name): expected a positive integer, got \(v)") }
         return n
     }
     while i < args.count {
         let a = args[i]
         switch a {
-        case "--width": o.width = int(a)
-        case "--height": o.height = int(a)
-        case "--frames": o.frames = int(a)
-        case "--warmup": o.warmup = int(a)
-        case "--bit-depth": o.bitDepth = int(a)
-        case "--chroma": o.chroma = value(a)
+        case "--width": o.width = try int(a)
+        case "--height": o.height = try int(a)
+        case "--frames": o.frames = try int(a)
+        case "--warmup": o.warmup = try int(a)
+        case "--bit-depth": o.bitDepth = try int(a)
+        case "--chroma": o.chroma = try value(a)
         case "--bilinear-average": o.bilinearAverage = true
-        case "--lp-threads": o.lpThreads = int(a)
-        case "--iters": o.iters = int(a)
-        case "--models": o.modelsDir = value(a)
-        case "--only": o.only = value(a)
+        case "--lp-threads": o.lpThreads = try int(a)
+        case "--iters": o.iters = try int(a)
+        case "--models": o.modelsDir = try value(a)
+        case "--only": o.only = try value(a)
         case "--split-readback": o.splitReadback = true
         case "--check": o.check = true
         case "--profile": o.profile = true
         case "--cpu-ref": o.cpuReference = true
         case "--profile-cpu": o.profile = true; o.profileCPU = true
-        case "--profile-top": o.profileTop = int(a)
+        case "--profile-top": o.profileTop = try int(a)
         case "--list-passes": o.listPasses = true
         case "--batch":
-            let v = value(a)
+            let v = try value(a)
             let list = v.split(separator: ",").compactMap { Int($0) }
-            guard !list.isEmpty, list.allSatisfy({ $0 > 0 }) else { fail("--batch: expected e.g. 1,8, got \(v)") }
+            guard !list.isEmpty, list.allSatisfy({ $0 > 0 }) else { throw BenchError.usage("--batch: expected e.g. 1,8, got \(v)") }
             o.batches = list
         case "--precision":
-            let v = value(a)
+            let v = try value(a)
             let list = v.split(separator: ",").compactMap { TensorPrecision(rawValue: String($0)) }
-            guard !list.isEmpty else { fail("--precision: expected fp16, fp32 or fp16,fp32, got \(v)") }
+            guard !list.isEmpty else { throw BenchError.usage("--precision: expected fp16, fp32 or fp16,fp32, got \(v)") }
             o.precisions = list
         case "--gpu":
-            let v = value(a)
-            guard let g = GPUDeviceSelection(argument: v) else { fail("--gpu: expected auto, cpu or a device number, got \(v)") }
+            let v = try value(a)
+            guard let g = GPUDeviceSelection(argument: v) else { throw BenchError.usage("--gpu: expected auto, cpu or a device number, got \(v)") }
             o.gpu = g
         case "-h", "--help":
             print("""
@@ -101,34 +106,34 @@ func parse(_ args: [String]) -> Options {
                    facefx-gpubench color [--width W] [--height H] [--frames N] [--gpu auto|cpu|N]
                                          [--bit-depth 8|10] [--chroma 420|422|444] [--bilinear-average] [--lp-threads N]
                    facefx-gpubench networks [--gpu auto|cpu|N] [--iters K] [--models DIR] [--batch 1,8]
-                                            [--precision fp16,fp32] [--only NAME] [--profile] [--lp-threads N]
+                                            [--precision fp16,fp32] [--only NAME] [--profile] [--check] [--lp-threads N]
                    facefx-gpubench chain [--width W] [--height H] [--frames N] [--faces 1,4] [--filters lipstick,anonymize]
                                          [--models DIR] [--gpu auto|cpu|N]   (FACEFX_NN=fp16|fp32|cpu picks the networks)
                    facefx-gpubench floor [--gpu auto|cpu|N]   (fixed cost of one dependent pass: dispatch or draw + barrier)
             """)
-            exit(0)
-        default: fail("unknown argument \(a) (try --help)")
+            return nil
+        default: throw BenchError.usage("unknown argument \(a) (try --help)")
         }
         i += 1
     }
     return o
 }
 
-func openContext(_ o: Options) -> GPUContext {
+func openContext(_ o: Options) throws -> GPUContext {
     // llvmpipe reads LP_NUM_THREADS when the driver loads: set it before the display opens.
     if let n = o.lpThreads { setenv("LP_NUM_THREADS", String(n), 1) }
-    do { return try GPUContext(device: o.gpu, tuning: tuning()) } catch { fail("error: \(error)") }
+    do { return try GPUContext(device: o.gpu, tuning: try tuning()) } catch { throw BenchError(message: "\(error)", usage: false) }
 }
 
 /// The renderer knobs from the environment (`GPUTuning.variables`), as the facefx commands read them.
-func tuning() -> GPUTuning {
-    do { return try GPUTuning(environment: ProcessInfo.processInfo.environment) } catch { fail("error: \(error)") }
+func tuning() throws -> GPUTuning {
+    do { return try GPUTuning(environment: ProcessInfo.processInfo.environment) } catch { throw BenchError(message: "\(error)", usage: false) }
 }
 
-func info(_ o: Options) {
+func info(_ o: Options) throws {
     print("EGL devices:")
     for line in GPUContext.listDevices() { print("  " + line) }
-    let c = openContext(o)
+    let c = try openContext(o)
     print("display:   \(c.displayDescription)")
     print("vendor:    \(c.vendor)")
     print("renderer:  \(c.renderer)\(c.isSoftware ? " (software)" : "")")
@@ -184,16 +189,16 @@ func percentile(_ values: [Double], _ p: Double) -> Double {
     return s[min(s.count - 1, Int((Double(s.count - 1) * p).rounded()))]
 }
 
-func color(_ o: Options) {
-    guard [8, 10, 12, 16].contains(o.bitDepth) else { fail("--bit-depth must be 8, 10, 12 or 16") }
+func color(_ o: Options) throws {
+    guard [8, 10, 12, 16].contains(o.bitDepth) else { throw BenchError.usage("--bit-depth must be 8, 10, 12 or 16") }
     let shifts: (Int, Int)
     switch o.chroma {
     case "420": shifts = (1, 1)
     case "422": shifts = (1, 0)
     case "444": shifts = (0, 0)
-    default: fail("--chroma must be 420, 422 or 444")
+    default: throw BenchError.usage("--chroma must be 420, 422 or 444")
     }
-    let c = openContext(o)
+    let c = try openContext(o)
     var settings = ColorConverterSettings()
     if o.bilinearAverage { settings.exactChromaAverage = false }
     let format = YUVFrameFormat(bitDepth: o.bitDepth, chromaShiftX: shifts.0, chromaShiftY: shifts.1, matrix: .bt709)
@@ -284,7 +289,7 @@ func color(_ o: Options) {
         print(String(format: "throughput: %.1f frames/s (pipelined median); process CPU time %.2f ms/frame (all threads)",
                      1000 / med, cpuPerFrame))
     } catch {
-        fail("error: \(error)")
+        throw BenchError(message: "\(error)", usage: false)
     }
 }
 
@@ -295,8 +300,8 @@ public enum GPUBench {
     /// none and reads images pre-decoded by bench/gpu_assets.sh ($FACEFX_RGBA_ASSETS).
     nonisolated(unsafe) public static var imageDecoder: ImageDecoder?
 
-    /// Runs one benchmark command (`arguments` without the program name); exits with status 2 on errors.
-    public static func run(arguments: [String]) {
+    /// Runs one benchmark command (`arguments` without the program name); throws `BenchError`.
+    public static func run(arguments: [String]) throws {
         // chain-only arguments are taken out before the shared parser sees them.
         var chainOptions = ChainOptions()
         var rawArgs = arguments
@@ -308,15 +313,15 @@ public enum GPUBench {
             chainOptions.filters = rawArgs[i + 1].split(separator: ",").map(String.init)
             rawArgs.removeSubrange(i...(i + 1))
         }
-        let options = parse(rawArgs)
+        guard let options = try parse(rawArgs) else { return }
         switch options.command {
-        case "info": info(options)
-        case "color": color(options)
-        case "networks": networks(options)
-        case "chain": chain(options, chainOptions)
-        case "proto": proto(options)
-        case "floor": floorBench(options)
-        default: fail("unknown command \(options.command): expected info, color, networks, chain, proto or floor")
+        case "info": try info(options)
+        case "color": try color(options)
+        case "networks": try networks(options)
+        case "chain": try chain(options, chainOptions)
+        case "proto": try proto(options)
+        case "floor": try floorBench(options)
+        default: throw BenchError.usage("unknown command \(options.command): expected info, color, networks, chain, proto or floor")
         }
     }
 }

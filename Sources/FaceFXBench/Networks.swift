@@ -41,11 +41,11 @@ func loadGraph(_ spec: NetworkSpec, in dir: URL) throws -> Graph {
     return try Graph(contentsOf: url)
 }
 
-func networks(_ o: Options) {
+func networks(_ o: Options) throws {
     guard let dir = findModelsDirectory(o.modelsDir) else {
-        fail("models not found: pass --models DIR or set FACEFX_MODELS (needs face_landmarker.task)")
+        throw BenchError.usage("models not found: pass --models DIR or set FACEFX_MODELS (needs face_landmarker.task)")
     }
-    let c = openContext(o)
+    let c = try openContext(o)
     print("renderer: \(c.renderer) | \(c.version) | \(c.displayDescription) | LP_NUM_THREADS=\(ProcessInfo.processInfo.environment["LP_NUM_THREADS"] ?? "unset")")
     print("models: \(dir.path); \(o.iters) timed runs per row (+2 warm-up), median; ms per run includes the output readback\n")
     print("passes: \(NeuralEngine(context: c).passKind.rawValue); submit ms = time to issue the passes (no wait)\n")

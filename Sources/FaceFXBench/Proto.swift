@@ -15,8 +15,8 @@ void main() {
 }
 """
 
-func proto(_ o: Options) {
-    let c = openContext(o)
+func proto(_ o: Options) throws {
+    let c = try openContext(o)
     let cache = ProgramCache(context: c)
     let W = 128, H = 128 * (o.batches.first ?? 1), IC = 8, OC = 16
     let IC4 = IC / 4, OC4 = OC / 4

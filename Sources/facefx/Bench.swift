@@ -22,6 +22,10 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         GPUBench.imageDecoder = FilterCatalog.pngDecoder
-        GPUBench.run(arguments: arguments.isEmpty ? ["--help"] : arguments)
+        do {
+            try GPUBench.run(arguments: arguments.isEmpty ? ["--help"] : arguments)
+        } catch let e as BenchError {
+            throw CLIError(message: e.message, exitCode: e.usage ? 2 : 1)
+        }
     }
 }
