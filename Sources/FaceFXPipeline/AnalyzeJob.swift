@@ -28,7 +28,7 @@ public struct AnalyzeOptions {
     public var modelsDirectory: URL?
     /// Offline smoothing window / context (frames); nil: FaceSettings defaults.
     public var smoothingWindow: (frames: Int, margin: Int)?
-    /// Segments of the clip analysed in lockstep (`Segments.swift`); nil: `AnalyzeJob.defaultSegments`.
+    /// Segments of the clip analysed in lockstep (`Segments.swift`); nil: 1 (`AnalyzeJob.segmentCount`).
     public var segments: Int?
 
     public init(input: String, csvPath: String? = nil, jsonlPath: String? = nil, records: FaceRecordOptions = .init(),
@@ -93,7 +93,7 @@ public final class AnalyzeJob {
     /// seek and 10 overlap frames). llvmpipe, 2-core box, 720p, one face: 41.0 s, 2: 43.9 s, 4: 43.2 s
     /// (its landmark runs already use every core at batch 1). More segments are capped so that their
     /// look-back rings (frames kept as RGBA textures) stay under 8 GiB of GPU memory, 1 GiB on llvmpipe.
-    static func segments(_ requested: Int?, renderer gpu: GPUContext, analyzer: FaceAnalyzer, width: Int, height: Int) -> Int {
+    static func segmentCount(requested: Int?, context gpu: GPUContext, analyzer: FaceAnalyzer, width: Int, height: Int) -> Int {
         let budget = gpu.isSoftware ? 1 << 30 : 8 << 30
         let fits = budget / max(1, analyzer.ringBytes(width: width, height: height))
         return max(1, min(requested ?? 1, fits))
@@ -129,7 +129,7 @@ public final class AnalyzeJob {
                                                   modelsDirectory: models)
         // Segments in lockstep: each lane has its reader (seeking by the frames' timestamps), its analyzer
         // (own tracks and look-back ring, shared networks) and its decode thread.
-        let wanted = AnalyzeJob.segments(o.segments, renderer: gpu, analyzer: analyzer, width: info.width, height: info.height)
+        let wanted = AnalyzeJob.segmentCount(requested: o.segments, context: gpu, analyzer: analyzer, width: info.width, height: info.height)
         let timestamps = wanted > 1 ? try VideoReader.frameTimestamps(path: o.input) : nil
         let plan = timestamps.map { SegmentPlan.make(frames: $0.count, lanes: wanted) } ?? .whole
         let readers = try [reader] + (1..<plan.lanes).map { _ in
