@@ -38,14 +38,16 @@ let package = Package(
         .target(name: "FaceFXFace", dependencies: ["FaceFXGPU", "FaceFXNeural"]),
         .target(name: "FaceFXOverlay", dependencies: ["CGLES", "FaceFXGPU", "FaceFXFace"]),
         .target(name: "FaceFXPipeline", dependencies: ["FaceFXMedia", "FaceFXGPU", "FaceFXNeural", "FaceFXFace", "FaceFXOverlay"]),
+        // Where Models/, Filters/ and the goldens are: looked up by the executables only.
+        .target(name: "FaceFXResources"),
         .executableTarget(name: "facefx", dependencies: [
-            "FaceFXPipeline", "FaceFXBench",
+            "FaceFXPipeline", "FaceFXBench", "FaceFXResources",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // GPU benchmarks (`facefx bench`): EGL/GLES but not FFmpeg, so `facefx-gpubench` runs on the GPU
         // machine without FFmpeg installed.
         .target(name: "FaceFXBench", dependencies: ["FaceFXGPU", "FaceFXNeural", "FaceFXFace", "FaceFXOverlay"]),
-        .executableTarget(name: "facefx-gpubench", dependencies: ["FaceFXBench"]),
+        .executableTarget(name: "facefx-gpubench", dependencies: ["FaceFXBench", "FaceFXResources"]),
 
         .testTarget(name: "FaceFXMediaTests", dependencies: ["FaceFXMedia"]),
         .testTarget(name: "FaceFXGPUTests", dependencies: ["FaceFXGPU"]),

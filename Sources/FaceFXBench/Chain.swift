@@ -76,24 +76,13 @@ func rawAssetDecoder(_ url: URL) throws -> RGBAImage {
     return RGBAImage(width: dims[0], height: dims[1], pixels: [UInt8](data[(nl + 1)...]))
 }
 
-func findFixture(_ name: String) -> URL? {
-    var dirs = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath)]
-    dirs.append(URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent())
-    for d in dirs {
-        var u = d
-        for _ in 0..<6 {
-            let f = u.appendingPathComponent("Tests/Fixtures/goldens").appendingPathComponent(name)
-            if FileManager.default.fileExists(atPath: f.path) { return f }
-            u = u.deletingLastPathComponent()
-        }
-    }
-    return nil
-}
-
 func chain(_ o: Options, _ c: ChainOptions) throws {
     do {
-        guard let modelsDir = findModelsDirectory(o.modelsDir) else { throw BenchError.usage("no Models/ folder found (use --models DIR)") }
-        guard let cropURL = findFixture("landmarks_astronaut.in.u8") else { throw BenchError.usage("Tests/Fixtures/goldens/landmarks_astronaut.in.u8 not found") }
+        let modelsDir = try modelsDirectory(o)
+        guard let cropURL = o.resources.goldens?.appendingPathComponent("landmarks_astronaut.in.u8"),
+              FileManager.default.fileExists(atPath: cropURL.path) else {
+            throw BenchError.usage("Tests/Fixtures/goldens/landmarks_astronaut.in.u8 not found (run from a checkout)")
+        }
         let crop = [UInt8](try Data(contentsOf: cropURL))
         let gpu = try GPUContext(device: o.gpu, tuning: try tuning())
         let colour = try FrameColorConverter(context: gpu)
@@ -102,7 +91,7 @@ func chain(_ o: Options, _ c: ChainOptions) throws {
         let model = try CanonicalFaceModel.load(directory: modelsDir.appendingPathComponent("facemesh"))
         let analyzer = try FaceAnalyzer(context: gpu, networks: networks, faceModel: model, settings: settings,
                                         programs: colour.programs)
-        let library = FilterLibrary(decoder: GPUBench.imageDecoder ?? rawAssetDecoder)
+        let library = FilterLibrary(folders: o.resources.filterFolders, decoder: GPUBench.imageDecoder ?? rawAssetDecoder)
         let packs = try library.load(c.filters)
         let overlay = try OverlayRenderer(context: gpu, filters: packs, model: model)
         let layout = I420Layout(width: o.width, height: o.height)

@@ -28,6 +28,7 @@ struct Options {
     var lpThreads: Int?
     // networks
     var iters = 20
+    /// --models DIR, else the executable's `BenchResources.models`.
     var modelsDir: String?
     var batches = [1, 8]
     var precisions: [TensorPrecision] = [.fp16, .fp32]
@@ -39,6 +40,25 @@ struct Options {
     var listPasses = false
     var splitReadback = false
     var check = false
+    var resources = BenchResources()
+}
+
+/// The files the benchmarks read, found by the executable (ResourceLocator): the Models/ folder, the
+/// filter folders and the checkout's goldens (nil where not found).
+public struct BenchResources {
+    public var models: URL?
+    public var filterFolders: [URL] = []
+    public var goldens: URL?
+    public init(models: URL? = nil, filterFolders: [URL] = [], goldens: URL? = nil) {
+        self.models = models; self.filterFolders = filterFolders; self.goldens = goldens
+    }
+}
+
+/// --models DIR, else the Models/ folder the executable found.
+func modelsDirectory(_ o: Options) throws -> URL {
+    if let d = o.modelsDir { return URL(fileURLWithPath: d) }
+    guard let m = o.resources.models else { throw BenchError.usage("network models not found: pass --models DIR or set FACEFX_MODELS_DIR") }
+    return m
 }
 
 /// Why a benchmark stopped: a usage mistake (exit 2) or a failure while it ran (exit 1).
@@ -300,8 +320,9 @@ public enum GPUBench {
     /// none and reads images pre-decoded by bench/gpu_assets.sh ($FACEFX_RGBA_ASSETS).
     nonisolated(unsafe) public static var imageDecoder: ImageDecoder?
 
-    /// Runs one benchmark command (`arguments` without the program name); throws `BenchError`.
-    public static func run(arguments: [String]) throws {
+    /// Runs one benchmark command (`arguments` without the program name) with the files the executable
+    /// found; throws `BenchError`.
+    public static func run(arguments: [String], resources: BenchResources) throws {
         // chain-only arguments are taken out before the shared parser sees them.
         var chainOptions = ChainOptions()
         var rawArgs = arguments
@@ -313,7 +334,8 @@ public enum GPUBench {
             chainOptions.filters = rawArgs[i + 1].split(separator: ",").map(String.init)
             rawArgs.removeSubrange(i...(i + 1))
         }
-        guard let options = try parse(rawArgs) else { return }
+        guard var options = try parse(rawArgs) else { return }
+        options.resources = resources
         switch options.command {
         case "info": try info(options)
         case "color": try color(options)

@@ -19,22 +19,6 @@ let benchNetworks = [
     NetworkSpec(label: "full-range det 192", file: "face_detection_full_range_sparse.tflite", member: nil),
 ]
 
-/// --models DIR, else $FACEFX_MODELS, else Models/ beside or above the executable, else ./Models.
-func findModelsDirectory(_ explicit: String?) -> URL? {
-    let fm = FileManager.default
-    func ok(_ u: URL) -> Bool { fm.fileExists(atPath: u.appendingPathComponent("face_landmarker.task").path) }
-    if let e = explicit { return URL(fileURLWithPath: e) }
-    if let env = ProcessInfo.processInfo.environment["FACEFX_MODELS"], !env.isEmpty { return URL(fileURLWithPath: env) }
-    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-    for _ in 0..<8 {
-        if ok(dir.appendingPathComponent("Models")) { return dir.appendingPathComponent("Models") }
-        if ok(dir.appendingPathComponent("share/facefx/Models")) { return dir.appendingPathComponent("share/facefx/Models") }
-        dir = dir.deletingLastPathComponent()
-    }
-    let cwd = URL(fileURLWithPath: fm.currentDirectoryPath).appendingPathComponent("Models")
-    return ok(cwd) ? cwd : nil
-}
-
 func loadGraph(_ spec: NetworkSpec, in dir: URL) throws -> Graph {
     let url = dir.appendingPathComponent(spec.file)
     if let m = spec.member { return try Graph(model: try TaskBundle(contentsOf: url).model(m)) }
@@ -42,9 +26,7 @@ func loadGraph(_ spec: NetworkSpec, in dir: URL) throws -> Graph {
 }
 
 func networks(_ o: Options) throws {
-    guard let dir = findModelsDirectory(o.modelsDir) else {
-        throw BenchError.usage("models not found: pass --models DIR or set FACEFX_MODELS (needs face_landmarker.task)")
-    }
+    let dir = try modelsDirectory(o)
     let c = try openContext(o)
     print("renderer: \(c.renderer) | \(c.version) | \(c.displayDescription) | LP_NUM_THREADS=\(ProcessInfo.processInfo.environment["LP_NUM_THREADS"] ?? "unset")")
     print("models: \(dir.path); \(o.iters) timed runs per row (+2 warm-up), median; ms per run includes the output readback\n")

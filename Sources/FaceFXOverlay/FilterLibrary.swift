@@ -1,48 +1,17 @@
-// Where filters come from, in order: --filters-dir folders (repeatable), FACEFX_FILTERS
-// (colon-separated), then the built-in Filters/ folder (next to the executable, in
-// ../share/facefx/Filters of an install prefix, or the package root above the current folder
-// or the executable). A name found in an earlier folder hides the same name later.
+// A set of filter folders searched in order (the executable finds them: ResourceLocator.filterFolders:
+// --filters-dir, FACEFX_FILTERS, the shipped Filters/). A name found in an earlier folder hides the
+// same name later.
 import Foundation
 
 public struct FilterLibrary {
-    /// Search folders, most important first (only existing folders).
+    /// Search folders, most important first.
     public let searchPaths: [URL]
     /// Decoder for PNG assets.
     public let decoder: ImageDecoder
 
-    public init(extraDirectories: [String] = [], environment: [String: String] = ProcessInfo.processInfo.environment,
-                includeBuiltIn: Bool = true, decoder: @escaping ImageDecoder) {
-        var paths: [URL] = extraDirectories.map { URL(fileURLWithPath: $0) }
-        if let env = environment["FACEFX_FILTERS"] {
-            paths += env.split(separator: ":").filter { !$0.isEmpty }.map { URL(fileURLWithPath: String($0)) }
-        }
-        if includeBuiltIn, let builtIn = FilterLibrary.builtInDirectory() { paths.append(builtIn) }
-        self.searchPaths = paths
+    public init(folders: [URL], decoder: @escaping ImageDecoder) {
+        self.searchPaths = folders
         self.decoder = decoder
-    }
-
-    /// The shipped Filters/ folder, if any.
-    public static func builtInDirectory() -> URL? {
-        let fm = FileManager.default
-        func isFilters(_ u: URL) -> Bool {
-            var d: ObjCBool = false
-            return fm.fileExists(atPath: u.path, isDirectory: &d) && d.boolValue
-        }
-        let exe = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath().deletingLastPathComponent()
-        for c in [exe.appendingPathComponent("Filters"), exe.appendingPathComponent("../share/facefx/Filters").standardizedFileURL]
-            where isFilters(c) { return c }
-        // Package root: the nearest folder above CWD or the executable holding Package.swift and Filters/.
-        for start in [URL(fileURLWithPath: fm.currentDirectoryPath), exe] {
-            var dir = start.standardizedFileURL
-            while true {
-                let f = dir.appendingPathComponent("Filters")
-                if fm.fileExists(atPath: dir.appendingPathComponent("Package.swift").path), isFilters(f) { return f }
-                let up = dir.deletingLastPathComponent()
-                if up.path == dir.path { break }
-                dir = up
-            }
-        }
-        return nil
     }
 
     /// One available filter: name, folder, and the manifest's description (or the error that makes it unusable).

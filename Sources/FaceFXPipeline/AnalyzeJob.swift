@@ -24,7 +24,7 @@ public struct AnalyzeOptions {
     /// Renderer knobs (`GPUTuning(environment:)` at the command line).
     public var tuning = GPUTuning()
     public var progress: ProgressReporter.Mode
-    /// nil: ResourceLocator.modelsDirectory().
+    /// The Models/ folder (found by the executable: ResourceLocator).
     public var modelsDirectory: URL?
     /// Offline smoothing window / context (frames); nil: FaceSettings defaults.
     public var smoothingWindow: (frames: Int, margin: Int)?
@@ -111,7 +111,7 @@ public final class AnalyzeJob {
         }
         if isDir.boolValue { throw PipelineError.usage("\(o.input): is a folder, not a video file") }
         try FaceRecordWriter.checkTargets([o.csvPath, o.jsonlPath].compactMap { $0 }, overwrite: o.overwrite, inputs: [o.input])
-        let models = try o.modelsDirectory ?? ResourceLocator.modelsDirectory()
+        let models = try FaceStage.models(o.modelsDirectory)
         let started = Date()
         let warnings = WarningLog(sink: onWarning)
 

@@ -32,7 +32,10 @@ public struct BatchOptions {
     public var commandLine: [String]
     /// Filters drawn on every file, tracking options for filters and the CSV.
     public var filters: [String] = []
-    public var filtersDirs: [String] = []
+    /// Filter folders searched in order and the Models/ folder (found by the executable: ResourceLocator;
+    /// the models nil when the job needs none).
+    public var filterFolders: [URL] = []
+    public var modelsDirectory: URL?
     public var tracking = FaceTrackingOptions()
 
     public init(plan: BatchPlan, action: BatchItemAction = .render, codec: VideoCodecChoice = .h264, crf: Int = 18,
@@ -279,7 +282,8 @@ public final class BatchJob {
                     input: item.input, output: item.output, codec: options.codec, crf: options.crf, preset: options.preset,
                     overwrite: options.overwrite, gpu: options.gpu, progress: options.jobs == 1 ? options.progress : .quiet)
                 o.filters = options.filters
-                o.filtersDirs = options.filtersDirs
+                o.filterFolders = options.filterFolders
+                o.modelsDirectory = options.modelsDirectory
                 o.tracking = options.tracking
                 o.tuning = options.tuning
                 if options.action == .both { o.csvPath = item.analysisOutput }
@@ -293,6 +297,7 @@ public final class BatchJob {
                                        tracking: options.tracking, gpu: options.gpu,
                                        progress: options.jobs == 1 ? options.progress : .quiet)
                 o.tuning = options.tuning
+                o.modelsDirectory = try FaceStage.models(options.modelsDirectory)
                 let job = AnalyzeJob(options: o)
                 job.onWarning = { [weak self] in self?.emit(.warning(item: item, message: $0)) }
                 let summary = try job.run()

@@ -13,7 +13,7 @@ public struct DetectOptions {
     public var gpu: GPUDeviceSelection
     /// Renderer knobs (`GPUTuning(environment:)` at the command line).
     public var tuning = GPUTuning()
-    /// nil: ResourceLocator.modelsDirectory().
+    /// The Models/ folder (found by the executable: ResourceLocator).
     public var modelsDirectory: URL?
 
     public init(input: String, maxFaces: Int = 8, minFaceSize: Double = 48, gpu: GPUDeviceSelection = .auto,
@@ -50,7 +50,7 @@ public final class DetectJob {
             throw PipelineError.usage("\(o.input): no such file")
         }
         if isDir.boolValue { throw PipelineError.usage("\(o.input): is a folder, not an image") }
-        let models = try o.modelsDirectory ?? ResourceLocator.modelsDirectory()
+        let models = try FaceStage.models(o.modelsDirectory)
 
         let reader = try VideoReader(path: o.input)
         guard let frame = try reader.nextFrame() else {

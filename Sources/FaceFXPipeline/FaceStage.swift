@@ -59,14 +59,21 @@ public struct FaceTrackingOptions: Sendable {
 final class FaceStage {
     let analyzer: FaceAnalyzer
 
-    init(context: GPUContext, programs: ProgramCache, settings: FaceSettings, faceModel: CanonicalFaceModel? = nil) throws {
-        analyzer = try FaceStage.loadAnalyzer(context: context, programs: programs, settings: settings, faceModel: faceModel)
+    init(context: GPUContext, programs: ProgramCache, settings: FaceSettings, modelsDirectory: URL,
+         faceModel: CanonicalFaceModel? = nil) throws {
+        analyzer = try FaceStage.loadAnalyzer(context: context, programs: programs, settings: settings,
+                                              modelsDirectory: modelsDirectory, faceModel: faceModel)
     }
 
-    /// The canonical face mesh from Models/facemesh (found by `ResourceLocator`), loaded once per job for
+    /// The Models/ folder a job that tracks faces was given (the executable finds it: ResourceLocator).
+    static func models(_ url: URL?) throws -> URL {
+        guard let url else { throw PipelineError.processing("internal: face tracking without a Models/ folder") }
+        return url
+    }
+
+    /// The canonical face mesh from Models/facemesh, loaded once per job for
     /// the analyzer (head pose) and the overlay (mesh filters).
-    static func loadFaceModel(modelsDirectory: URL? = nil) throws -> CanonicalFaceModel {
-        let models = try modelsDirectory ?? ResourceLocator.modelsDirectory()
+    static func loadFaceModel(modelsDirectory models: URL) throws -> CanonicalFaceModel {
         do {
             return try CanonicalFaceModel.load(directory: models.appendingPathComponent("facemesh"))
         } catch {
@@ -77,8 +84,7 @@ final class FaceStage {
     /// The face networks from Models/ and the canonical mesh (given, or loaded from there); one message
     /// naming the folder if they cannot load.
     static func loadAnalyzer(context: GPUContext, programs: ProgramCache, settings: FaceSettings,
-                             modelsDirectory: URL? = nil, faceModel: CanonicalFaceModel? = nil) throws -> FaceAnalyzer {
-        let models = try modelsDirectory ?? ResourceLocator.modelsDirectory()
+                             modelsDirectory models: URL, faceModel: CanonicalFaceModel? = nil) throws -> FaceAnalyzer {
         let model = try faceModel ?? loadFaceModel(modelsDirectory: models)
         do {
             let networks = try FaceNetworks.make(context: context, modelsDirectory: models, programs: programs,
@@ -136,8 +142,9 @@ extension OverlayFace {
 /// `facefx preview` without a --faces file: the tracker on each shown frame.
 final class AnalyzerFaceSource: FaceSource {
     let stage: FaceStage
-    init(context: GPUContext, programs: ProgramCache, options: FaceTrackingOptions) throws {
-        stage = try FaceStage(context: context, programs: programs, settings: options.settings(frameRate: nil))
+    init(context: GPUContext, programs: ProgramCache, options: FaceTrackingOptions, modelsDirectory: URL) throws {
+        stage = try FaceStage(context: context, programs: programs, settings: options.settings(frameRate: nil),
+                              modelsDirectory: modelsDirectory)
     }
     func faces(frameIndex: Int, time: Double, frame: VideoFrame, colour: FrameColorConverter) throws -> [OverlayFace] {
         let (y, u, v) = frame.gpuPlanes()

@@ -11,26 +11,26 @@ public enum FilterCatalog {
         return RGBAImage(width: w, height: h, pixels: px)
     }
 
-    /// The filter search path: `--filters-dir` folders, FACEFX_FILTERS, the built-in Filters/.
-    public static func library(filtersDirs: [String] = []) -> FilterLibrary {
-        FilterLibrary(extraDirectories: filtersDirs, decoder: pngDecoder)
+    /// The filters of these folders (the executable's search path, most important first).
+    public static func library(folders: [URL]) -> FilterLibrary {
+        FilterLibrary(folders: folders, decoder: pngDecoder)
     }
 
     /// Loads and validates filters by name (usage error, naming file and field, when any is bad).
-    public static func load(_ names: [String], filtersDirs: [String] = []) throws -> [FilterPack] {
-        do { return try library(filtersDirs: filtersDirs).load(names) } catch let e as FilterError {
+    public static func load(_ names: [String], folders: [URL]) throws -> [FilterPack] {
+        do { return try library(folders: folders).load(names) } catch let e as FilterError {
             throw PipelineError.usage(e.description)
         }
     }
 
     /// Fully validates every listed filter (assets included); throws the first problem.
-    public static func checkAll(filtersDirs: [String] = []) throws {
-        _ = try load(library(filtersDirs: filtersDirs).list().map(\.name), filtersDirs: filtersDirs)
+    public static func checkAll(folders: [URL]) throws {
+        _ = try load(library(folders: folders).list().map(\.name), folders: folders)
     }
 
     /// `facefx filters`: one line per filter, "name  description" (or the reason it is unusable).
-    public static func listing(filtersDirs: [String] = []) -> [String] {
-        let lib = library(filtersDirs: filtersDirs)
+    public static func listing(folders: [URL]) -> [String] {
+        let lib = library(folders: folders)
         let entries = lib.list()
         let width = entries.map(\.name.count).max() ?? 0
         return entries.map { e in

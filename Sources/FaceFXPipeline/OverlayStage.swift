@@ -11,9 +11,9 @@ public final class OverlayStage {
 
     /// Loads and validates filters by name (before any frame), compiles programs, uploads art.
     /// `faceModel`: the canonical face mesh the mesh elements are painted on (`FaceStage.loadFaceModel`).
-    public static func prepare(filters: [String], filtersDirs: [String] = [], context: GPUContext,
+    public static func prepare(filters: [String], folders: [URL], context: GPUContext,
                                faceModel: CanonicalFaceModel, settings: OverlaySettings = OverlaySettings()) throws -> OverlayStage {
-        let packs = try FilterCatalog.load(filters, filtersDirs: filtersDirs)
+        let packs = try FilterCatalog.load(filters, folders: folders)
         do {
             return OverlayStage(renderer: try OverlayRenderer(context: context, filters: packs, model: faceModel, settings: settings),
                                 context: context)

@@ -1,7 +1,6 @@
 // `facefx preview`: N frames spread evenly over the input, each rendered through the GPU colour
 // stage and the overlay stage, shrunk into one contact-sheet PNG.
-// Face data comes from a `FaceSource`: a JSON file now (`--faces`), the tracker once it is wired
-// (set `PreviewJob.trackerSource` once; nothing else changes).
+// Face data comes from a `FaceSource`: a JSON file (`--faces`) or the tracker on each shown frame.
 import FaceFXGPU
 import FaceFXMedia
 import FaceFXOverlay
@@ -28,7 +27,10 @@ public struct PreviewOptions {
     public var input: String
     public var output: String
     public var filters: [String]
-    public var filtersDirs: [String] = []
+    /// Filter folders searched in order and the Models/ folder (found by the executable: ResourceLocator;
+    /// the models nil when the job needs none).
+    public var filterFolders: [URL] = []
+    public var modelsDirectory: URL?
     public var frames: Int = 6
     public var facesFile: String?
     public var tileWidth: Int = 480
@@ -44,8 +46,6 @@ public struct PreviewOptions {
 
 public final class PreviewJob {
     public let options: PreviewOptions
-    /// The integrator sets this to make a tracker-backed source when no `--faces` file is given.
-    nonisolated(unsafe) public static var trackerSource: ((GPUContext) throws -> FaceSource)?
 
     public init(options: PreviewOptions) { self.options = options }
 
@@ -63,16 +63,15 @@ public final class PreviewJob {
         let reader = try VideoReader(path: o.input)
         let info = reader.info
         let gpu = try GPUContext(device: o.gpu, tuning: o.tuning)
-        let stage = try OverlayStage.prepare(filters: o.filters, filtersDirs: o.filtersDirs, context: gpu,   // validated before any frame
-                                             faceModel: try FaceStage.loadFaceModel())
+        let models = try FaceStage.models(o.modelsDirectory)
+        let stage = try OverlayStage.prepare(filters: o.filters, folders: o.filterFolders, context: gpu,   // validated before any frame
+                                             faceModel: try FaceStage.loadFaceModel(modelsDirectory: models))
         let source: FaceSource
         let colour = try FrameColorConverter(context: gpu)
         if let f = o.facesFile {
             source = try FileFaceSource(path: f)
-        } else if let make = PreviewJob.trackerSource {
-            source = try make(gpu)
         } else {
-            source = try AnalyzerFaceSource(context: gpu, programs: colour.programs, options: o.tracking)
+            source = try AnalyzerFaceSource(context: gpu, programs: colour.programs, options: o.tracking, modelsDirectory: models)
         }
 
         let total = max(1, info.estimatedFrameCount ?? 1)   // stills report no count

@@ -15,9 +15,12 @@ public struct RenderOptions {
     /// Renderer knobs (`GPUTuning(environment:)` at the command line).
     public var tuning = GPUTuning()
     public var progress: ProgressReporter.Mode
-    /// Filters drawn in order (names from Filters/, --filters-dir, FACEFX_FILTERS).
+    /// Filters drawn in order (names found in `filterFolders`).
     public var filters: [String] = []
-    public var filtersDirs: [String] = []
+    /// Filter folders searched in order and the Models/ folder (found by the executable: ResourceLocator;
+    /// the models nil when the job needs none).
+    public var filterFolders: [URL] = []
+    public var modelsDirectory: URL?
     /// Per-face records written alongside the video (same format as `facefx analyze`).
     public var csvPath: String?
     public var jsonlPath: String?
@@ -130,17 +133,17 @@ public final class RenderJob {
         var loadedFaceModel: CanonicalFaceModel?
         func faceModel() throws -> CanonicalFaceModel {
             if let m = loadedFaceModel { return m }
-            let m = try FaceStage.loadFaceModel()
+            let m = try FaceStage.loadFaceModel(modelsDirectory: try FaceStage.models(o.modelsDirectory))
             loadedFaceModel = m
             return m
         }
         // Filters are validated (JSON, element kinds, assets) before the output is created or a frame decoded.
         let overlay = o.filters.isEmpty ? nil
-            : try OverlayStage.prepare(filters: o.filters, filtersDirs: o.filtersDirs, context: gpu, faceModel: try faceModel())
+            : try OverlayStage.prepare(filters: o.filters, folders: o.filterFolders, context: gpu, faceModel: try faceModel())
         let trackingSettings = o.tracking.settings(frameRate: info.averageFrameRate.doubleValue,
                                                    offlineWindow: RenderJob.renderSmoothingWindow)
         let faces = o.needsFaces ? try FaceStage(context: gpu, programs: colour.programs, settings: trackingSettings,
-                                                 faceModel: try faceModel()) : nil
+                                                 modelsDirectory: try FaceStage.models(o.modelsDirectory), faceModel: try faceModel()) : nil
         let records = (o.csvPath != nil || o.jsonlPath != nil)
             ? try FaceRecordWriter(csvPath: o.csvPath, jsonlPath: o.jsonlPath, options: o.records, overwrite: o.overwrite)
             : nil

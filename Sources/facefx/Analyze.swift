@@ -45,6 +45,7 @@ struct Analyze: ParsableCommand {
             tracking: try tracking.options(), gpu: try gpuOptions.selection(), progress: quiet ? .quiet : .auto)
         options.segments = segments
         options.tuning = try gpuOptions.tuning()
+        options.modelsDirectory = try modelsDirectory()
         let job = AnalyzeJob(options: options)
         job.onWarning = { FaceFXMain.warn($0) }
         let summary = try job.run()

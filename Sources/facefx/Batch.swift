@@ -77,7 +77,7 @@ struct Batch: ParsableCommand {
         }
         let action: BatchItemAction = analyzeOnly ? .analyze : (csv ? .both : .render)
         // Filters are checked once, before any file (unknown names, bad packs).
-        if !filter.isEmpty { _ = try FilterCatalog.load(filter, filtersDirs: filterFolders.filtersDirs) }
+        if !filter.isEmpty { _ = try FilterCatalog.load(filter, folders: filterFolders.folders) }
         if action.analyzes && !BatchItemAction.analysisAvailable {
             throw CLIError(message: "--csv: face analysis export is not available yet (it arrives with `facefx analyze`)", exitCode: 2)
         }
@@ -109,7 +109,8 @@ struct Batch: ParsableCommand {
             summaryPath: summary, commandLine: CommandLine.arguments)
         batchOptions.tuning = try gpuOptions.tuning()
         batchOptions.filters = filter
-        batchOptions.filtersDirs = filterFolders.filtersDirs
+        batchOptions.filterFolders = filterFolders.folders
+        if !filter.isEmpty || action.analyzes { batchOptions.modelsDirectory = try modelsDirectory() }
         batchOptions.tracking = try tracking.options()
         let job = BatchJob(options: batchOptions)
         let quiet = self.quiet

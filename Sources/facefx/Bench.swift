@@ -2,6 +2,7 @@
 import ArgumentParser
 import FaceFXBench
 import FaceFXPipeline
+import FaceFXResources
 import Foundation
 
 struct Bench: ParsableCommand {
@@ -23,7 +24,11 @@ struct Bench: ParsableCommand {
     func run() throws {
         GPUBench.imageDecoder = FilterCatalog.pngDecoder
         do {
-            try GPUBench.run(arguments: arguments.isEmpty ? ["--help"] : arguments)
+            let env = ProcessInfo.processInfo.environment
+            let resources = BenchResources(models: try? ResourceLocator.modelsDirectory(environment: env),
+                                           filterFolders: ResourceLocator.filterFolders(extra: [], environment: env),
+                                           goldens: ResourceLocator.goldensDirectory())
+            try GPUBench.run(arguments: arguments.isEmpty ? ["--help"] : arguments, resources: resources)
         } catch let e as BenchError {
             throw CLIError(message: e.message, exitCode: e.usage ? 2 : 1)
         }

@@ -38,6 +38,7 @@ struct Detect: ParsableCommand {
         var options = DetectOptions(input: image, maxFaces: maxFaces, minFaceSize: minFace, gpu: try gpuOptions.selection())
         options.fieldOfView = fov
         options.tuning = try gpuOptions.tuning()
+        options.modelsDirectory = try modelsDirectory()
         let job = DetectJob(options: options)
         let report = try job.run()
         print(json ? try DetectOutput.json(report) : DetectOutput.table(report))

@@ -13,13 +13,13 @@ struct Filters: ParsableCommand {
     var check = false
 
     func run() throws {
-        let lines = FilterCatalog.listing(filtersDirs: filterFolders.filtersDirs)
+        let lines = FilterCatalog.listing(folders: filterFolders.folders)
         if lines.isEmpty {
             throw CLIError(message: "no filters found (searched --filters-dir, FACEFX_FILTERS and the built-in Filters/)", exitCode: 1)
         }
         lines.forEach { print($0) }
         if check {
-            try FilterCatalog.checkAll(filtersDirs: filterFolders.filtersDirs)
+            try FilterCatalog.checkAll(folders: filterFolders.folders)
         }
     }
 }

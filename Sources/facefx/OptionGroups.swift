@@ -1,6 +1,7 @@
 // Option groups shared by several subcommands.
 import ArgumentParser
 import FaceFXPipeline
+import FaceFXResources
 import Foundation
 
 struct GPUOptions: ParsableArguments {
@@ -97,6 +98,19 @@ struct TrackingOptionGroup: ParsableArguments {
 struct FilterFolderOptions: ParsableArguments {
     @Option(name: .customLong("filters-dir"), help: "Extra folder of filters, searched before FACEFX_FILTERS and the built-in ones (repeatable).")
     var filtersDirs: [String] = []
+
+    /// The whole search path: --filters-dir, FACEFX_FILTERS, the shipped Filters/ (ResourceLocator).
+    var folders: [URL] { ResourceLocator.filterFolders(extra: filtersDirs, environment: ProcessInfo.processInfo.environment) }
+}
+
+/// The Models/ folder (ResourceLocator: FACEFX_MODELS_DIR, beside the executable, the install prefix,
+/// the checkout); a bad FACEFX_MODELS_DIR is a usage error, no models at all a processing one.
+func modelsDirectory() throws -> URL {
+    do {
+        return try ResourceLocator.modelsDirectory(environment: ProcessInfo.processInfo.environment)
+    } catch {
+        throw CLIError(message: error.description, exitCode: error.isUsage ? 2 : 1)
+    }
 }
 
 /// The per-face records (`facefx analyze`'s outputs; render writes them alongside the video).

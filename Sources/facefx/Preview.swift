@@ -32,7 +32,8 @@ struct Preview: ParsableCommand {
 
     func run() throws {
         var o = PreviewOptions(input: input, output: output, filters: filter)
-        o.filtersDirs = filterFolders.filtersDirs
+        o.filterFolders = filterFolders.folders
+        o.modelsDirectory = try modelsDirectory()
         o.frames = frames
         o.facesFile = faces
         o.overwrite = overwrite

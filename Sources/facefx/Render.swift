@@ -41,9 +41,10 @@ struct Render: ParsableCommand {
             progress: quiet ? .quiet : .auto)
         options.tuning = try gpuOptions.tuning()
         options.filters = filter
-        options.filtersDirs = filterFolders.filtersDirs
+        options.filterFolders = filterFolders.folders
         options.csvPath = records.csv
         options.jsonlPath = records.jsonl
+        if options.needsFaces { options.modelsDirectory = try modelsDirectory() }
         options.records = records.options
         options.tracking = try tracking.options()
         let job = RenderJob(options: options)

@@ -20,7 +20,7 @@ final class ManifestTests: XCTestCase {
         try FileManager.default.copyItem(at: Fixture.root.appendingPathComponent("Filters/crown/heart.png"),
                                          to: folder.appendingPathComponent("a.png"))
         try setup?(folder)
-        let lib = FilterLibrary(extraDirectories: [dir.path], environment: [:], includeBuiltIn: false, decoder: FilterCatalog.pngDecoder)
+        let lib = FilterLibrary(folders: [URL(fileURLWithPath: dir.path)], decoder: FilterCatalog.pngDecoder)
         do {
             _ = try lib.load(name)
             XCTFail("\(name) loaded but should fail")
@@ -136,7 +136,7 @@ final class ManifestTests: XCTestCase {
         try FileManager.default.copyItem(at: Fixture.root.appendingPathComponent("Filters/crown/heart.png"), to: folder.appendingPathComponent("a.png"))
         try FileManager.default.createSymbolicLink(atPath: folder.appendingPathComponent("b.png").path, withDestinationPath: "a.png")
         try sprite("b.png").write(to: folder.appendingPathComponent("filter.json"), atomically: true, encoding: .utf8)
-        let lib = FilterLibrary(extraDirectories: [dir.path], environment: [:], includeBuiltIn: false, decoder: FilterCatalog.pngDecoder)
+        let lib = FilterLibrary(folders: [URL(fileURLWithPath: dir.path)], decoder: FilterCatalog.pngDecoder)
         XCTAssertEqual(try lib.load("ok").images.count, 1)
     }
 
@@ -146,8 +146,7 @@ final class ManifestTests: XCTestCase {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try #"{"name": "Mine", "description": "user mask", "elements": [{"kind": "blur"}]}"#
             .write(to: folder.appendingPathComponent("filter.json"), atomically: true, encoding: .utf8)
-        let lib = FilterLibrary(extraDirectories: [dir.path], environment: ["FACEFX_FILTERS": "/nonexistent"],
-                                includeBuiltIn: false, decoder: FilterCatalog.pngDecoder)
+        let lib = FilterLibrary(folders: [URL(fileURLWithPath: dir.path)], decoder: FilterCatalog.pngDecoder)
         XCTAssertEqual(try lib.load("mask").manifest.description, "user mask")
         XCTAssertThrowsError(try lib.load("nosuchfilter")) { XCTAssertTrue("\($0)".contains("not found")) }
         // Every built-in filter validates, and there are at least the 8 the project ships.

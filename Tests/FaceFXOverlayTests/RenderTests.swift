@@ -191,8 +191,7 @@ final class RenderTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir.deletingLastPathComponent()) }
         try #"{"name": "h", "elements": [{"kind": "pixelate", "when": {"emotion": "happy"}}]}"#
             .write(to: dir.appendingPathComponent("filter.json"), atomically: true, encoding: .utf8)
-        let lib = FilterLibrary(extraDirectories: [dir.deletingLastPathComponent().path], environment: [:], includeBuiltIn: false,
-                                decoder: { _ in throw NSError(domain: "no", code: 0) })
+        let lib = FilterLibrary(folders: [URL(fileURLWithPath: dir.deletingLastPathComponent().path)], decoder: { _ in throw NSError(domain: "no", code: 0) })
         let r = try OverlayRenderer(context: Fixture.gpu(), filters: [lib.load("happy")], model: Fixture.model)
         var sad = face
         sad.emotions = OverlayFace.emotionDictionary([0, 0, 0, 0.1, 0.8, 0, 0.1])
@@ -211,7 +210,7 @@ final class RenderTests: XCTestCase {
         let json = try String(contentsOf: copy.appendingPathComponent("filter.json"), encoding: .utf8)
             .replacingOccurrences(of: "\"plane\": \"side\",", with: "\"plane\": \"side\", \"occluded\": false,")
         try json.write(to: copy.appendingPathComponent("filter.json"), atomically: true, encoding: .utf8)
-        let lib = FilterLibrary(extraDirectories: [dir.path], environment: [:], includeBuiltIn: false, decoder: FilterCatalog.pngDecoder)
+        let lib = FilterLibrary(folders: [URL(fileURLWithPath: dir.path)], decoder: FilterCatalog.pngDecoder)
         let open = try OverlayRenderer(context: Fixture.gpu(), filters: [lib.load("glasses")], model: Fixture.model)
         let occluded = try Fixture.renderer(["glasses"])
         let grey = RGBAImage(width: 512, height: 512, pixels: [UInt8](repeating: 128, count: 512 * 512 * 4))

@@ -46,8 +46,7 @@ enum Fixture {
     }
 
     static func library() -> FilterLibrary {
-        FilterLibrary(extraDirectories: [root.appendingPathComponent("Filters").path], environment: [:], includeBuiltIn: false,
-                      decoder: FilterCatalog.pngDecoder)
+        FilterLibrary(folders: [root.appendingPathComponent("Filters")], decoder: FilterCatalog.pngDecoder)
     }
 
     static func renderer(_ names: [String], settings: OverlaySettings = OverlaySettings()) throws -> OverlayRenderer {
