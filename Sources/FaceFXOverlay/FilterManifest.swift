@@ -180,6 +180,8 @@ public struct SpriteElement: Decodable, Equatable {
     public var occluded: Bool
 
     enum CodingKeys: String, CodingKey, CaseIterable { case image, anchors, width, plane, offset, occluded }
+    /// Largest offset and width, inter-ocular units.
+    static let maxExtent = 50.0
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -199,6 +201,13 @@ public struct SpriteElement: Decodable, Equatable {
         }
         guard offset.count == 3 else {
             throw DecodingError.dataCorruptedError(forKey: .offset, in: c, debugDescription: "expected [x, y, z]")
+        }
+        // Inter-ocular units: a head is about 3 wide; beyond the limit a sprite is far off the picture.
+        guard offset.allSatisfy({ abs($0) <= Self.maxExtent }) else {
+            throw DecodingError.dataCorruptedError(forKey: .offset, in: c, debugDescription: "each value must be within ±\(Int(Self.maxExtent)) inter-ocular units")
+        }
+        if let w = width, !(w > 0 && w <= Self.maxExtent) {
+            throw DecodingError.dataCorruptedError(forKey: .width, in: c, debugDescription: "expected more than 0 and at most \(Int(Self.maxExtent)) inter-ocular units")
         }
     }
 }

@@ -356,8 +356,8 @@ public final class OverlayRenderer {
             if needsMesh { for i in 0..<FaceLandmarks.meshCount { grow(f.xy(i)) } }
             for i in stride(from: 0, to: loose.count, by: OverlayVertex.floats) { grow(Vec2(loose[i], loose[i + 1])) }
             guard minP.x <= maxP.x else { continue }
-            let x0 = max(0, Int(floor(minP.x)) - 2), y0 = max(0, Int(floor(minP.y)) - 2)
-            let x1 = min(w, Int(ceil(maxP.x)) + 2), y1 = min(h, Int(ceil(maxP.y)) + 2)
+            let x0 = max(0, Self.pixel(minP.x, limit: w, up: false) - 2), y0 = max(0, Self.pixel(minP.y, limit: h, up: false) - 2)
+            let x1 = min(w, Self.pixel(maxP.x, limit: w, up: true) + 2), y1 = min(h, Self.pixel(maxP.y, limit: h, up: true) + 2)
             guard x1 > x0, y1 > y0 else { continue }
             // Face block: mesh vertices with canonical UVs, then the occluder's back ring and cap.
             var block: [Float] = []
@@ -535,8 +535,8 @@ public final class OverlayRenderer {
         for i in stride(from: 0, to: verts.count, by: OverlayVertex.floats) {
             lo = Vec2(min(lo.x, verts[i]), min(lo.y, verts[i + 1])); hi = Vec2(max(hi.x, verts[i]), max(hi.y, verts[i + 1]))
         }
-        let x0 = max(0, Int(floor(lo.x))), y0 = max(0, Int(floor(lo.y)))
-        let x1 = min(w, Int(ceil(hi.x))), y1 = min(h, Int(ceil(hi.y)))
+        let x0 = max(0, Self.pixel(lo.x, limit: w, up: false)), y0 = max(0, Self.pixel(lo.y, limit: h, up: false))
+        let x1 = min(w, Self.pixel(hi.x, limit: w, up: true)), y1 = min(h, Self.pixel(hi.y, limit: h, up: true))
         guard x1 > x0, y1 > y0 else { return }
         let rw = x1 - x0, rh = y1 - y0
         let first = try push(verts)
@@ -622,5 +622,13 @@ public final class OverlayRenderer {
         blurProgram.set("u_limit", .ivec2(Int32(size.0), Int32(size.1)))
         bind(0, from)
         glDrawArrays(GLenum(GL_TRIANGLES), 0, 3)
+    }
+
+    /// A coordinate in frame pixels as an Int (rounded down or up), clamped to -1 … limit + 1: geometry far
+    /// outside the frame (a sprite shifted by a huge offset, degenerate landmarks) or NaN must clip, not
+    /// trap in the conversion (a fuzzed filter with offset 1e20 crashed render here).
+    static func pixel(_ v: Float, limit: Int, up: Bool) -> Int {
+        guard !v.isNaN else { return -1 }
+        return Int(min(max(up ? v.rounded(.up) : v.rounded(.down), -1), Float(limit + 1)))
     }
 }

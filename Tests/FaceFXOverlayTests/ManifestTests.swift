@@ -1,5 +1,5 @@
 // Every way a filter pack can be wrong must fail before any frame, with file + field in one line.
-import FaceFXOverlay
+@testable import FaceFXOverlay
 import FaceFXPipeline
 import XCTest
 
@@ -82,6 +82,21 @@ final class ManifestTests: XCTestCase {
             for k in 0..<5 { try pngHeader(4096, 4096).write(to: folder.appendingPathComponent("b\(k).png")) }
         }
         XCTAssertTrue(heavy.contains("elements[4].image: the images up to 'b4.png' need 320 MB of GPU memory, more than the 256 MB a filter may use"), heavy)
+    }
+
+    /// A sprite offset of 1e20 (tools/fuzz: it crashed render converting the sprite's pixel bounds to Int)
+    /// is refused when the pack loads; and pixel bounds from any geometry clip instead of trapping.
+    func testHugeSpriteGeometryIsRefusedAndCannotTrap() throws {
+        let sprite = #"{"name": "x", "elements": [{"kind": "sprite", "image": "a.png", "width": 1, "anchors": [{"landmark": 1, "at": [0, 0]}], "offset": [0, 0, 99999999999999999999]}]}"#
+        XCTAssertTrue(try loadError(sprite, name: "far").contains("elements[0].offset: each value must be within ±50 inter-ocular units"))
+        let wide = #"{"name": "x", "elements": [{"kind": "sprite", "image": "a.png", "width": 1e6, "anchors": [{"landmark": 1, "at": [0, 0]}]}]}"#
+        XCTAssertTrue(try loadError(wide, name: "wide").contains("elements[0].width: expected more than 0 and at most 50"))
+        XCTAssertEqual(OverlayRenderer.pixel(1e20, limit: 640, up: true), 641)
+        XCTAssertEqual(OverlayRenderer.pixel(-1e20, limit: 640, up: false), -1)
+        XCTAssertEqual(OverlayRenderer.pixel(.nan, limit: 640, up: true), -1)
+        XCTAssertEqual(OverlayRenderer.pixel(.infinity, limit: 640, up: true), 641)
+        XCTAssertEqual(OverlayRenderer.pixel(12.2, limit: 640, up: true), 13)
+        XCTAssertEqual(OverlayRenderer.pixel(12.8, limit: 640, up: false), 12)
     }
 
     func testUnknownKind() throws {
