@@ -64,6 +64,7 @@ public final class FaceRecordWriter {
             if !dir.isEmpty, !fm.fileExists(atPath: dir, isDirectory: &isDir) || !isDir.boolValue {
                 throw PipelineError.usage("\(t): folder \(dir) does not exist")
             }
+            try RenderJob.checkWritable(folder: dir, for: t)
         }
     }
 

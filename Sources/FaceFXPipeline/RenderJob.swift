@@ -91,6 +91,16 @@ public final class RenderJob {
         if !folder.isEmpty, !fm.fileExists(atPath: folder, isDirectory: &isDir) || !isDir.boolValue {
             throw PipelineError.usage("\(output): folder \(folder) does not exist")
         }
+        try checkWritable(folder: folder, for: output)
+    }
+
+    /// Outputs are written beside their targets and renamed: the folder must take new files, checked
+    /// before any decoding (a read-only folder would otherwise fail only when the output is written).
+    static func checkWritable(folder: String, for output: String) throws {
+        let dir = folder.isEmpty ? "." : folder
+        if access(dir, W_OK) != 0 {
+            throw PipelineError.usage("\(output): folder \(dir) is not writable (\(String(cString: strerror(errno))))")
+        }
     }
 
     /// True when both paths name the same file (also through links and different spellings).
