@@ -61,14 +61,7 @@ public final class MultisampleTarget {
     /// Averages the samples of a rectangle (GL pixel coordinates) into the same rectangle of `target`.
     public func resolve(into target: Framebuffer, x: Int, y: Int, width w: Int, height h: Int) throws {
         try target.checkAlive()
-        context.sync {
-            glBindFramebuffer(GLenum(GL_READ_FRAMEBUFFER), handle)
-            glBindFramebuffer(GLenum(GL_DRAW_FRAMEBUFFER), target.handle)
-            glBlitFramebuffer(GLint(x), GLint(y), GLint(x + w), GLint(y + h), GLint(x), GLint(y), GLint(x + w), GLint(y + h),
-                              GLbitfield(GL_COLOR_BUFFER_BIT), GLenum(GL_NEAREST))
-            glBindFramebuffer(GLenum(GL_READ_FRAMEBUFFER), 0)
-            glBindFramebuffer(GLenum(GL_DRAW_FRAMEBUFFER), 0)
-        }
+        blitColor(context, from: handle, to: target.handle, source: (x, y, x + w, y + h), destination: (x, y, x + w, y + h), filter: GL_NEAREST)
     }
 }
 
@@ -77,29 +70,28 @@ extension Framebuffer {
     /// `target` (same-size blit, no filtering): cheap snapshots of a region before drawing over it.
     public func copyRegion(into target: Framebuffer, x: Int, y: Int, width w: Int, height h: Int) throws {
         try checkAlive(); try target.checkAlive()
-        context.sync {
-            glBindFramebuffer(GLenum(GL_READ_FRAMEBUFFER), handle)
-            glBindFramebuffer(GLenum(GL_DRAW_FRAMEBUFFER), target.handle)
-            glBlitFramebuffer(GLint(x), GLint(y), GLint(x + w), GLint(y + h), GLint(x), GLint(y), GLint(x + w), GLint(y + h),
-                              GLbitfield(GL_COLOR_BUFFER_BIT), GLenum(GL_NEAREST))
-            glBindFramebuffer(GLenum(GL_READ_FRAMEBUFFER), 0)
-            glBindFramebuffer(GLenum(GL_DRAW_FRAMEBUFFER), 0)
-        }
+        blitColor(context, from: handle, to: target.handle, source: (x, y, x + w, y + h), destination: (x, y, x + w, y + h), filter: GL_NEAREST)
     }
-}
 
-extension Framebuffer {
     /// Stretches this framebuffer's whole colour onto the whole of `target` with bilinear filtering (a
     /// frame of another size scaled to the output's, as FFmpeg's automatic scaler does).
     public func scale(into target: Framebuffer) throws {
         try checkAlive(); try target.checkAlive()
-        context.sync {
-            glBindFramebuffer(GLenum(GL_READ_FRAMEBUFFER), handle)
-            glBindFramebuffer(GLenum(GL_DRAW_FRAMEBUFFER), target.handle)
-            glBlitFramebuffer(0, 0, GLint(width), GLint(height), 0, 0, GLint(target.width), GLint(target.height),
-                              GLbitfield(GL_COLOR_BUFFER_BIT), GLenum(GL_LINEAR))
-            glBindFramebuffer(GLenum(GL_READ_FRAMEBUFFER), 0)
-            glBindFramebuffer(GLenum(GL_DRAW_FRAMEBUFFER), 0)
-        }
+        blitColor(context, from: handle, to: target.handle, source: (0, 0, width, height), destination: (0, 0, target.width, target.height),
+                  filter: GL_LINEAR)
+    }
+}
+
+/// glBlitFramebuffer of the colour buffer between two framebuffers (rectangles x0, y0, x1, y1), on the
+/// GL thread; the default framebuffer bindings are restored.
+func blitColor(_ context: GPUContext, from read: GLuint, to draw: GLuint, source s: (Int, Int, Int, Int),
+               destination d: (Int, Int, Int, Int), filter: Int32) {
+    context.sync {
+        glBindFramebuffer(GLenum(GL_READ_FRAMEBUFFER), read)
+        glBindFramebuffer(GLenum(GL_DRAW_FRAMEBUFFER), draw)
+        glBlitFramebuffer(GLint(s.0), GLint(s.1), GLint(s.2), GLint(s.3), GLint(d.0), GLint(d.1), GLint(d.2), GLint(d.3),
+                          GLbitfield(GL_COLOR_BUFFER_BIT), GLenum(filter))
+        glBindFramebuffer(GLenum(GL_READ_FRAMEBUFFER), 0)
+        glBindFramebuffer(GLenum(GL_DRAW_FRAMEBUFFER), 0)
     }
 }

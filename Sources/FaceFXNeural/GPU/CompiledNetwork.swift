@@ -336,9 +336,11 @@ public final class CompiledNetwork {
     /// the small deep layers.
     private func isWide(_ t: Int) -> Bool {
         let r = root(t)
-        return precision == .fp32 || graph.outputs.contains(where: { root($0) == r })
-            || graph.tensors[r].elementCount <= engine.fp32ElementLimit
+        return precision == .fp32 || outputRoots.contains(r) || graph.tensors[r].elementCount <= engine.fp32ElementLimit
     }
+
+    /// The network outputs' root tensors (after aliasing; set when the passes are made).
+    private var outputRoots = Set<Int>()
 
     /// Tensors written by baked convolutions (stored planar: one texture layer per 4 channels).
     private var planarRoots = Set<Int>()
@@ -370,9 +372,9 @@ public final class CompiledNetwork {
     /// The passes of the planned nodes in execution order (baked or standard kernels), and the weight
     /// textures they upload.
     private func makePasses(_ plan: [PlanNode], _ b: PassBuilder) throws -> [PassSpec] {
+        outputRoots = Set(graph.outputs.map(root))
         b.storesHalf = { [unowned self] in !self.isWide($0) }
-        let outputRoots = Set(graph.outputs.map(root))
-        b.isNetworkOutput = { [unowned self] in outputRoots.contains(self.root($0)) }
+        b.isNetworkOutput = { [unowned self] in self.outputRoots.contains(self.root($0)) }
         let baked = bakedNodes(plan, b, pinned: pinnedRoots)
         planarRoots = Set(baked.map { root(plan[$0].output) })
         planarTensorCount = planarRoots.count
