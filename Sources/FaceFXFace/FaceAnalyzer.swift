@@ -217,6 +217,8 @@ public final class FaceAnalyzer {
     private var held: [TrackedFrame] = []
     /// The last `ringSize` frames (slot = frame index mod count), which untracked and held frames read.
     private var ring: [Framebuffer] = []
+    /// Size of the last frame pushed (a new size starts a new shot).
+    private var frameSize: (width: Int, height: Int)?
     private var sourceFramebuffer: (texture: ObjectIdentifier, framebuffer: Framebuffer)?
     private let shotCuts: ShotCutDetector
     private var shot = 0
@@ -237,9 +239,13 @@ public final class FaceAnalyzer {
     /// `lookBack` frames; blendshapes and emotion once per `frameBatch` frames. Returns the frames
     /// completed by this call, in order (none, or several): a frame comes back once nothing later can add
     /// a face to it. Call `flush()` after the last frame. `lastTimings` holds this call's times. Frames of
-    /// one clip must come in order; convert each into `frameSlot(forFrame:)` to spare a copy.
-    public func push(frameTexture: Texture, width: Int, height: Int, frameIndex: Int, time: Double) throws -> [AnalyzedFrame] {
-        let frame = LockstepFrame(texture: frameTexture, width: width, height: height, index: frameIndex, time: time)
+    /// one clip must come in order; convert each into `frameSlot(forFrame:)` to spare a copy, or pass
+    /// `retained` when the caller keeps the texture unchanged until the frame comes back (a render's
+    /// frames waiting on the GPU for their filters): the analyzer then reads it there and keeps no copy.
+    public func push(frameTexture: Texture, width: Int, height: Int, frameIndex: Int, time: Double,
+                     retained: Bool = false) throws -> [AnalyzedFrame] {
+        let frame = LockstepFrame(texture: frameTexture, width: width, height: height, index: frameIndex, time: time,
+                                  retained: retained)
         return try Self.push([self], frames: [frame])[0]
     }
 
@@ -249,8 +255,11 @@ public final class FaceAnalyzer {
         public var width: Int, height: Int
         public var index: Int
         public var time: Double
-        public init(texture: Texture, width: Int, height: Int, index: Int, time: Double) {
+        /// The caller keeps `texture` unchanged until this frame is handed back (no ring copy).
+        public var retained: Bool
+        public init(texture: Texture, width: Int, height: Int, index: Int, time: Double, retained: Bool = false) {
             self.texture = texture; self.width = width; self.height = height; self.index = index; self.time = time
+            self.retained = retained
         }
     }
 
@@ -285,12 +294,13 @@ public final class FaceAnalyzer {
         guard f.texture.width == f.width, f.texture.height == f.height else {
             throw FaceAnalysisError.frameSize("texture \(f.texture.width)x\(f.texture.height) for a \(f.width)x\(f.height) frame")
         }
-        let resized = ring.first.map { $0.width != f.width || $0.height != f.height } ?? false
+        let resized = frameSize.map { $0 != (f.width, f.height) } ?? false
+        frameSize = (f.width, f.height)
         if resized {
             try Self.track([self], timings: &timings)
             done += try release(upTo: Int.max, timings: &timings)
         }
-        let frame = ringSize > 1 ? try keep(f.texture, index: f.index) : f.texture
+        let frame = ringSize > 1 && !f.retained ? try keep(f.texture, index: f.index) : f.texture
         untracked.append(UntrackedFrame(frame: frame, index: f.index, time: f.time, width: f.width, height: f.height, resized: resized))
         return untracked.count >= trackBatch
     }
@@ -420,6 +430,7 @@ public final class FaceAnalyzer {
         shot = 0
         untracked.removeAll()
         held.removeAll()
+        frameSize = nil
         pending.removeAll(); pendingEmotionItems = 0; emotionTarget = nil
     }
 

@@ -27,9 +27,8 @@ public final class OverlayStage {
         self.context = context
     }
 
-    /// Draws the filters over the colour stage's current frame texture (after `upload`, before `readI420`).
-    public func draw(_ colour: FrameColorConverter, faces: [OverlayFace], time: Double) throws {
-        guard let target = colour.frameTarget else { throw PipelineError.processing("overlay: no frame uploaded yet") }
+    /// Draws the filters over a converted frame (after `upload`, before `readI420`).
+    public func draw(into target: Framebuffer, faces: [OverlayFace], time: Double) throws {
         try renderer.render(into: target, width: target.width, height: target.height, faces: faces, time: time)
     }
 

@@ -105,7 +105,8 @@ public final class PreviewJob {
             let (y, u, v) = frame.gpuPlanes()
             try gpu.sync { () throws in
                 let texture = try colour.upload(y: y, u: u, v: v, format: frame.gpuFormat)
-                try stage.draw(colour, faces: faces, time: frame.timeSeconds)
+                guard let target = colour.frameTarget else { throw PipelineError.processing("internal: no frame target after upload") }
+                try stage.draw(into: target, faces: faces, time: frame.timeSeconds)
                 let x0 = (slot % cols) * tileW, y0 = (slot / cols) * tileH
                 try passes.drawFullscreen(program: shrink, target: sheet, viewport: Viewport(x: x0, y: y0, width: tileW, height: tileH),
                                           inputs: [PassInput("u_src", texture, sampler: linear)],

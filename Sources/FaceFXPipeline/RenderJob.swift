@@ -120,10 +120,11 @@ public final class RenderJob {
         }
     }
 
-    /// Offline smoothing window for rendering: the picture waits for its final faces, so decoded frames
-    /// are held for up to window + margin frames of the smoother (60), plus the analyzer's look-back (12)
-    /// and the linker's look-ahead (30): about 100 frames, 300 MB of 1080p 4:2:0. `analyze` uses far
-    /// longer smoothing windows since it holds only face records.
+    /// Offline smoothing window for rendering: the picture waits for its final faces, so frames are held
+    /// for up to window + margin frames of the smoother (60), plus the analyzer's look-back (12) and the
+    /// linker's look-ahead (30): about 100 frames; with a filter they wait as RGBA targets on the GPU
+    /// (830 MB at 1080p, 8 MB a frame, instead of 3 MB decoded and a second upload and conversion).
+    /// `analyze` uses far longer smoothing windows since it holds only face records.
     static let renderSmoothingWindow = (frames: 30, margin: 30)
 
     private func runUnmapped() throws -> RenderSummary {
@@ -174,6 +175,7 @@ public final class RenderJob {
         let progress = ProgressReporter(mode: o.progress, label: (o.output as NSString).lastPathComponent,
                                         totalFrames: info.estimatedFrameCount)
         let pipeline = FramePipeline<RenderedFrame>(readers: [reader])
+        let targets = FrameTargetPool(context: gpu)
         /// GL thread: each frame converted, its faces drawn, read back into an encoder buffer.
         func render(_ stage: FramePipeline<RenderedFrame>.Stage) throws {
             // A stream whose frame size changes (concatenated clips) keeps the first size, as FFmpeg's
@@ -191,27 +193,37 @@ public final class RenderJob {
                 try scaled!.source.scale(into: scaled!.target)
                 return scaled!.target.color
             }
-            /// Converts `frame`, draws its faces and reads it back into an encoder buffer.
-            func output(_ frame: VideoFrame, faces: FaceFrame?) throws -> Bool {
+            /// True when `frame` goes to the encoder unchanged (no filter, 8-bit 4:2:0, the output size):
+            /// its decoded planes are copied, not converted to RGBA and back.
+            func passesThrough(_ frame: VideoFrame) -> Bool {
+                passthrough != nil && FramePassthrough.supports(frame.gpuFormat) && frame.width == layout.width
+                    && frame.height == layout.height
+            }
+            /// Reads `picture` back into an encoder buffer, with `faces` drawn on it when filters are on.
+            func output(_ picture: WaitingPicture, faces: FaceFrame?) throws -> Bool {
                 let buffer = writer.makeFrameBuffer()
                 guard buffer.byteCount >= layout.byteCount else {
                     throw PipelineError.processing("internal: frame buffer smaller than the GPU layout")
                 }
-                let (y, u, v) = frame.gpuPlanes()
-                let format = frame.gpuFormat
                 try gpu.sync { () throws in
-                    if overlay == nil, let passthrough, FramePassthrough.supports(format), frame.width == layout.width,
-                       frame.height == layout.height {
-                        try passthrough.copy(y: y, u: u, v: v, format: format, layout: layout, into: buffer.data)
-                        return
+                    switch picture.content {
+                    case .decoded(let frame):
+                        let (y, u, v) = frame.gpuPlanes()
+                        if let passthrough, passesThrough(frame) {
+                            try passthrough.copy(y: y, u: u, v: v, format: frame.gpuFormat, layout: layout, into: buffer.data)
+                        } else {
+                            let texture = try colour.upload(y: y, u: u, v: v, format: frame.gpuFormat)
+                            try colour.readI420(from: try outputSized(texture), layout: layout, into: buffer.data)
+                        }
+                    case .converted(let target):
+                        if let overlay {
+                            try overlay.draw(into: target, faces: (faces?.faces ?? []).map(OverlayFace.init), time: picture.time)
+                        }
+                        try colour.readI420(from: try outputSized(target.color), layout: layout, into: buffer.data)
+                        targets.give(target)
                     }
-                    let texture = try colour.upload(y: y, u: u, v: v, format: format)
-                    if let overlay {
-                        try overlay.draw(colour, faces: (faces?.faces ?? []).map(OverlayFace.init), time: frame.timeSeconds)
-                    }
-                    try colour.readI420(from: try outputSized(texture), layout: layout, into: buffer.data)
                 }
-                return stage.emit(RenderedFrame(buffer: buffer, pts: frame.pts, faces: faces))
+                return stage.emit(RenderedFrame(buffer: buffer, pts: picture.pts, faces: faces))
             }
             /// The single lane's frames (one segment: the whole clip), then nil.
             func next() -> VideoFrame? {
@@ -220,37 +232,42 @@ public final class RenderJob {
             }
             guard let faces, let finisher else {
                 while let frame = next() {
-                    if try !output(frame, faces: nil) { return }
+                    if try !output(WaitingPicture(frame), faces: nil) { return }
                 }
                 return
             }
-            // Tracking: each frame is analysed as it arrives; its picture waits (decoded, on the CPU) until
-            // its faces are final: after the analyzer's look-back, the offline smoother's window and the
-            // linker's look-ahead, all of which need frames from the future.
-            var waiting: [VideoFrame] = []
+            // Tracking: each frame is analysed as it arrives; its picture waits until its faces are final:
+            // after the analyzer's look-back, the offline smoother's window and the linker's look-ahead,
+            // all of which need frames from the future. A picture that filters will be drawn on waits on
+            // the GPU as the RGBA target it was converted into for analysis (one upload and conversion per
+            // frame; the analyzer reads it there); one passed through unchanged waits decoded.
+            var waiting: [WaitingPicture] = []
             var head = 0
             var index = 0
             func emit(_ smoothed: [FaceFrame]) throws -> Bool {
                 for f in smoothed {
                     guard head < waiting.count else { throw PipelineError.processing("internal: smoother ran ahead") }
-                    let frame = waiting[head]
+                    let picture = waiting[head]
                     head += 1
                     if head > 32 && head * 2 > waiting.count { waiting.removeFirst(head); head = 0 }
-                    if try !output(frame, faces: f) { return false }
+                    if try !output(picture, faces: f) { return false }
                 }
                 return true
             }
             while let frame = next() {
                 let (y, u, v) = frame.gpuPlanes()
                 let format = frame.gpuFormat
+                let decoded = passesThrough(frame)
                 // Blendshapes and emotion may wait for a batch of frames (FaceAnalyzer.push).
-                let done = try gpu.sync { () throws -> [AnalyzedFrame] in
-                    let slot = try faces.analyzer.frameSlot(forFrame: index, width: frame.width, height: frame.height)
-                    let texture = try colour.upload(y: y, u: u, v: v, format: format, into: slot)
-                    return try faces.analyzer.push(frameTexture: texture, width: frame.width, height: frame.height,
-                                                   frameIndex: index, time: frame.timeSeconds)
+                let (done, picture) = try gpu.sync { () throws -> ([AnalyzedFrame], WaitingPicture) in
+                    let target = decoded ? try faces.analyzer.frameSlot(forFrame: index, width: frame.width, height: frame.height)
+                        : try targets.take(width: frame.width, height: frame.height)
+                    let texture = try colour.upload(y: y, u: u, v: v, format: format, into: target)
+                    let done = try faces.analyzer.push(frameTexture: texture, width: frame.width, height: frame.height,
+                                                       frameIndex: index, time: frame.timeSeconds, retained: !decoded)
+                    return (done, decoded ? WaitingPicture(frame) : WaitingPicture(target!, of: frame))
                 }
-                waiting.append(frame)
+                waiting.append(picture)
                 for f in done {
                     if try !emit(finisher.push(FaceFrame(f))) { return }
                 }
@@ -288,7 +305,7 @@ public final class RenderJob {
         summary.tracked = faces != nil
         summary.faceFrames = faceFrames
         summary.faceTracks = finisher?.linker.personCount ?? 0
-        withExtendedLifetime((reader, writer, gpu, colour, passthrough, overlay, faces)) {}
+        withExtendedLifetime((reader, writer, gpu, colour, passthrough, overlay, faces, targets)) {}
         return summary
     }
 }
@@ -298,6 +315,21 @@ struct RenderedFrame {
     var buffer: I420Buffer
     var pts: Int64
     var faces: FaceFrame?
+}
+
+/// A picture waiting for its faces: decoded (passed through or converted at output), or already
+/// converted into an RGBA target of the job's `FrameTargetPool` (given back once read).
+struct WaitingPicture {
+    enum Content {
+        case decoded(VideoFrame)
+        case converted(Framebuffer)
+    }
+    var content: Content
+    var pts: Int64
+    var time: Double
+
+    init(_ frame: VideoFrame) { content = .decoded(frame); pts = frame.pts; time = frame.timeSeconds }
+    init(_ target: Framebuffer, of frame: VideoFrame) { content = .converted(target); pts = frame.pts; time = frame.timeSeconds }
 }
 
 /// Collects warnings from the stage threads and forwards each to the caller's sink.

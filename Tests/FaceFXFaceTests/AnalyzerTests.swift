@@ -203,3 +203,42 @@ extension AnalyzerTests {
         }
     }
 }
+
+extension AnalyzerTests {
+    /// Frames the caller keeps (`retained`, as a render keeps its frames on the GPU for the filters) give
+    /// what ring copies give — a face entering between keyframes tracked back to its first frame included —
+    /// and the analyzer then allocates no ring of its own.
+    func testRetainedFramesEqualRingCopies() throws {
+        let img = try GPUTestSupport.rgba([GPUTestSupport.sample("astronaut.png")], filter: "crop=448:448:40:20", width: 448, height: 448)
+        let face = try GPUTestSupport.frameTexture(img)
+        let blank = try GPUTestSupport.frameTexture((pixels: [UInt8](repeating: 30, count: 448 * 448 * 4), width: 448, height: 448))
+        // Keyframes 0, 4, 8: the face enters on frame 2 and is found on frame 4.
+        let clip = [blank, blank, face, face, face, face, face, blank, blank, face]
+        let context = try GPUTestSupport.sharedContext()
+        func run(retained: Bool) throws -> (frames: [AnalyzedFrame], textures: Int, ring: Int) {
+            let analyzer = try GPUTestSupport.analyzer { $0.analysis.minFaceSize = 120; $0.tracker.detectEvery = 4 }
+            let before = context.debugCounters.texturesCreated
+            var got: [AnalyzedFrame] = []
+            for (i, t) in clip.enumerated() {
+                got += try analyzer.push(frameTexture: t, width: 448, height: 448, frameIndex: i, time: Double(i) / 30,
+                                         retained: retained)
+            }
+            got += try analyzer.flush()
+            return (got, context.debugCounters.texturesCreated - before, analyzer.ringBytes(width: 448, height: 448) / (448 * 448 * 4))
+        }
+        let copied = try run(retained: false)
+        let kept = try run(retained: true)
+        XCTAssertGreaterThan(copied.ring, 1, "look-back keeps frames")
+        XCTAssertEqual(copied.frames.map { $0.faces.count }, [0, 0, 1, 1, 1, 1, 1, 0, 0, 1], "found from its first frame")
+        XCTAssertEqual(kept.frames.map(\.index), copied.frames.map(\.index))
+        for (a, b) in zip(copied.frames, kept.frames) {
+            XCTAssertEqual(a.faces.map(\.id), b.faces.map(\.id), "frame \(a.index) ids")
+            XCTAssertEqual(a.shot, b.shot, "frame \(a.index) shot")
+            for (x, y) in zip(a.faces, b.faces) {
+                XCTAssertEqual(x.landmarks.map(\.x), y.landmarks.map(\.x), "frame \(a.index) landmarks")
+                XCTAssertEqual(x.blendshapes, y.blendshapes, "frame \(a.index) blendshapes")
+            }
+        }
+        XCTAssertLessThanOrEqual(kept.textures, copied.textures - copied.ring, "no ring textures when frames are retained")
+    }
+}

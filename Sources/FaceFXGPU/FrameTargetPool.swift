@@ -1,0 +1,28 @@
+// RGBA8 render targets for frames that wait on the GPU: a render converts each frame once, the
+// analyzer reads it there, and the filters are drawn into the same target when its faces are final.
+
+/// Reusable RGBA8 frame targets of one size. `take` hands out a spare target or makes a new one; `give`
+/// returns it once its picture is no longer needed. A new frame size drops the spares of the old one.
+public final class FrameTargetPool {
+    public let context: GPUContext
+    private var spares: [Framebuffer] = []
+    /// Targets out at once, at most (memory: `peakTargets` × width × height × 4 bytes).
+    public private(set) var peakTargets = 0
+    private var out = 0
+
+    public init(context: GPUContext) { self.context = context }
+
+    public func take(width: Int, height: Int) throws -> Framebuffer {
+        spares.removeAll { $0.width != width || $0.height != height }
+        let target = try spares.popLast()
+            ?? Framebuffer(context: context, color: Texture(context: context, width: width, height: height, format: .rgba8))
+        out += 1
+        peakTargets = max(peakTargets, out)
+        return target
+    }
+
+    public func give(_ target: Framebuffer) {
+        out -= 1
+        spares.append(target)
+    }
+}
