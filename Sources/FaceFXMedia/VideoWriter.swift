@@ -69,6 +69,9 @@ public final class VideoWriter {
             throw MediaError.encoder(path: path, reason: "input has no frame size")
         }
 
+        if let reason = options.codec.unavailableReason {
+            throw MediaError.unsupportedCodec(path: path, codec: options.codec.rawValue, reason: reason)
+        }
         guard let codec = avcodec_find_encoder_by_name(options.codec.encoderName) else {
             throw MediaError.unsupportedCodec(path: path, codec: options.codec.rawValue,
                                               reason: "this FFmpeg has no \(options.codec.encoderName)")
@@ -292,15 +295,24 @@ public final class VideoWriter {
 
         var opts: OpaquePointer?
         defer { av_dict_free(&opts) }
-        av_dict_set(&opts, "crf", String(options.crf), 0)
         switch options.codec {
         case .h264:
+            av_dict_set(&opts, "crf", String(options.crf), 0)
             av_dict_set(&opts, "preset", options.preset, 0)
         case .h265:
+            av_dict_set(&opts, "crf", String(options.crf), 0)
             av_dict_set(&opts, "preset", options.preset, 0)
             av_dict_set(&opts, "x265-params", "log-level=error", 0)   // x265 prints to stderr by itself otherwise
+        case .h264NVENC, .hevcNVENC:
+            // Constant quality as with x264's CRF: variable bit rate with no target, quantiser `cq`
+            // (the same 0-51 scale; cq 0 would mean "encoder's choice", so at least 1).
+            enc.pointee.bit_rate = 0
+            av_dict_set(&opts, "rc", "vbr", 0)
+            av_dict_set(&opts, "cq", String(max(1, options.crf)), 0)
+            av_dict_set(&opts, "preset", options.nvencPreset, 0)
         case .vp9:
             enc.pointee.bit_rate = 0                                      // constant quality: crf alone
+            av_dict_set(&opts, "crf", String(options.crf), 0)
             av_dict_set(&opts, "b", "0", 0)
             av_dict_set(&opts, "deadline", "good", 0)
             av_dict_set(&opts, "cpu-used", String(options.vp9CpuUsed), 0)
@@ -313,7 +325,7 @@ public final class VideoWriter {
         }
         r = avcodec_parameters_from_context(st.pointee.codecpar, enc)
         guard r >= 0 else { throw MediaError.encoder(path: path, reason: ffError(r)) }
-        if options.codec == .h265 && (fmtName == "mp4" || fmtName == "mov") {
+        if options.codec.isHEVC && (fmtName == "mp4" || fmtName == "mov") {
             // 'hvc1' rather than 'hev1': the tag Apple players require.
             st.pointee.codecpar.pointee.codec_tag = fourCC("hvc1")
         }

@@ -127,6 +127,10 @@ public struct BatchPlan {
     public static let videoExtensions: Set<String> = ["mp4", "mov", "mkv", "webm", "avi", "m4v"]
 
     public init(options o: BatchPlanOptions) throws {
+        // A hardware encoder this machine lacks fails every item the same way: say so once, before any.
+        if o.action.renders, let reason = o.codec.media.unavailableReason {
+            throw PipelineError.usage("--codec \(o.codec.rawValue): \(reason)")
+        }
         if let ext = o.outputExtension {
             let e = ext.hasPrefix(".") ? String(ext.dropFirst()) : ext
             guard OutputFormats.canWrite(extension: e, codec: o.codec.media) else {

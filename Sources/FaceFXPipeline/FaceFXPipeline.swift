@@ -35,12 +35,18 @@ public enum PipelineError: Error, CustomStringConvertible {
 
 public enum VideoCodecChoice: String, CaseIterable {
     case h264, h265, vp9
+    case h264NVENC = "h264_nvenc", hevcNVENC = "hevc_nvenc"
+    /// NVENC's H.264 where this machine can use it, else x264.
+    case auto
 
     var media: EncodeOptions.Codec {
         switch self {
         case .h264: return .h264
         case .h265: return .h265
         case .vp9: return .vp9
+        case .h264NVENC: return .h264NVENC
+        case .hevcNVENC: return .hevcNVENC
+        case .auto: return EncodeOptions.Codec.h264NVENC.isAvailable ? .h264NVENC : .h264
         }
     }
 }

@@ -8,8 +8,12 @@ public enum SystemInfo {
         var lines: [String] = []
         lines.append("facefx \(FaceFXVersion.string)")
         lines.append("FFmpeg: \(MediaLibraryInfo.versions)")
-        let encoders = EncodeOptions.Codec.allCases.map { "\($0.rawValue) (\($0.encoderName)): \($0.isAvailable ? "yes" : "no")" }
+        let codecs = EncodeOptions.Codec.allCases
+        let encoders = codecs.filter { !$0.isHardware }.map { "\($0.rawValue) (\($0.encoderName)): \($0.isAvailable ? "yes" : "no")" }
         lines.append("encoders: " + encoders.joined(separator: ", "))
+        for c in codecs where c.isHardware {
+            lines.append("hardware encoder \(c.rawValue): " + (c.unavailableReason.map { "no (\($0))" } ?? "yes"))
+        }
         lines.append("EGL devices:")
         let devices = GPUContext.listDevices()
         if devices.isEmpty { lines.append("  (none enumerated; Mesa surfaceless platform is used)") }

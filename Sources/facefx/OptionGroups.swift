@@ -34,14 +34,14 @@ struct EncoderOptionGroup: ParsableArguments {
     @Option(name: .long, help: "Encoder preset (x264/x265: ultrafast ... medium ... veryslow).")
     var preset: String = "medium"
 
-    @Option(name: .long, help: "Video codec: h264, h265 or vp9.")
+    @Option(name: .long, help: "Video codec: h264, h265, vp9 (software), h264_nvenc, hevc_nvenc (NVIDIA hardware) or auto (h264_nvenc where it works, else h264).")
     var codec: String = "h264"
 
     /// Every encoder mistake is a usage error (exit 2) in every command that encodes.
     func validate() throws {
         guard (0...63).contains(crf) else { throw ValidationError("--crf must be between 0 and 63, got \(crf)") }
         guard let c = VideoCodecChoice(rawValue: codec.lowercased()) else {
-            throw ValidationError("--codec: unknown codec '\(codec)' (expected h264, h265 or vp9)")
+            throw ValidationError("--codec: unknown codec '\(codec)' (expected h264, h265, vp9, h264_nvenc, hevc_nvenc or auto)")
         }
         guard c.acceptsPreset(preset) else {
             throw ValidationError("--preset: unknown preset '\(preset)' (ultrafast ... medium ... veryslow)")

@@ -77,6 +77,14 @@ enum CLI {
         if r.status != 0 { throw NSError(domain: "ffmpeg", code: Int(r.status), userInfo: [NSLocalizedDescriptionKey: r.stderr]) }
     }
 
+    /// One field of a file's first video stream, as ffprobe reads it (tests only).
+    static func ffprobeStream(_ path: String, _ field: String) throws -> String {
+        let r = try run("/usr/bin/ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=\(field)",
+                                             "-of", "csv=p=0", path], timeout: 60)
+        guard r.status == 0 else { throw NSError(domain: "ffprobe", code: Int(r.status), userInfo: [NSLocalizedDescriptionKey: r.stderr]) }
+        return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     static func makeTempDir() throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("facefx-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
