@@ -32,6 +32,26 @@ public enum GPUDeviceSelection: Equatable, CustomStringConvertible {
     }
 }
 
+extension GPUDeviceSelection {
+    /// The GPUs of a `--gpus` argument: "all" (every hardware EGL device, or `auto` where there is none:
+    /// llvmpipe) or device indices "0,2" (each listed once, each an existing device). Nil when malformed;
+    /// an index past the devices throws.
+    public static func list(argument: String) throws(GPUError) -> [GPUDeviceSelection]? {
+        let devices = GPUContext.queryDevices()
+        if argument.lowercased() == "all" {
+            let hardware = devices.indices.filter { !devices[$0].isSoftware }
+            return hardware.isEmpty ? [.auto] : hardware.map { .index($0) }
+        }
+        var indices: [Int] = []
+        for part in argument.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let i = Int(part.trimmingCharacters(in: .whitespaces)), i >= 0, !indices.contains(i) else { return nil }
+            guard i < devices.count else { throw .deviceIndexOutOfRange(index: i, count: devices.count) }
+            indices.append(i)
+        }
+        return indices.isEmpty ? nil : indices.map { .index($0) }
+    }
+}
+
 /// GL objects created and still alive, per kind (debug aid: a per-frame allocation shows up here).
 public struct GPUObjectCounters: Equatable {
     public var texturesCreated = 0, framebuffersCreated = 0, renderbuffersCreated = 0

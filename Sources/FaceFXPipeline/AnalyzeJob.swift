@@ -23,6 +23,8 @@ public struct AnalyzeOptions {
     public var gpu: GPUDeviceSelection
     /// Renderer knobs (`GPUTuning(environment:)` at the command line).
     public var tuning = GPUTuning()
+    /// An open context shared with other jobs (batch: one per GPU), as `RenderOptions.context`.
+    public var context: GPUContext?
     public var progress: ProgressReporter.Mode
     /// The Models/ folder (found by the executable: ResourceLocator).
     public var modelsDirectory: URL?
@@ -118,7 +120,7 @@ public final class AnalyzeJob {
         let reader = try VideoReader(path: o.input)
         reader.onWarning = { warnings.add($0) }
         let info = reader.info
-        let gpu = try GPUContext(device: o.gpu, tuning: o.tuning)
+        let gpu = try o.context ?? GPUContext(device: o.gpu, tuning: o.tuning)
         let colour = try FrameColorConverter(context: gpu)
         var settings = o.tracking.settings(frameRate: info.averageFrameRate.doubleValue)
         if let w = o.smoothingWindow {

@@ -13,12 +13,12 @@ public struct BatchOptions {
     public var codec: VideoCodecChoice
     public var crf: Int
     public var preset: String
-    public var gpu: GPUDeviceSelection
+    /// The GPUs the jobs are spread over (job k on GPU k mod count), one context each, shared by its jobs.
+    public var gpus: [GPUDeviceSelection]
     /// Renderer knobs of every job (`GPUTuning(environment:)` at the command line).
     public var tuning = GPUTuning()
-    /// Files processed at once. Each file is a full `RenderJob` with its own EGL context, GL thread, decoder and
-    /// encoder threads, so jobs share nothing but the process; on 2 cores 1 is fastest (llvmpipe and x264 already
-    /// use every core).
+    /// Files processed at once. Each file has its own decoder and encoder threads; the GL work of the jobs on one
+    /// GPU takes turns on that GPU's context. On 2 cores 1 is fastest (llvmpipe and x264 already use every core).
     public var jobs: Int
     /// An existing output counts as done (skipped) instead of a failure.
     public var skipExisting: Bool
@@ -39,10 +39,11 @@ public struct BatchOptions {
     public var tracking = FaceTrackingOptions()
 
     public init(plan: BatchPlan, action: BatchItemAction = .render, codec: VideoCodecChoice = .h264, crf: Int = 18,
-                preset: String = "medium", gpu: GPUDeviceSelection = .auto, jobs: Int = 1, skipExisting: Bool = false,
+                preset: String = "medium", gpus: [GPUDeviceSelection] = [.auto], jobs: Int = 1, skipExisting: Bool = false,
                 overwrite: Bool = false, progress: ProgressReporter.Mode = .quiet, summaryPath: String? = nil,
                 commandLine: [String] = CommandLine.arguments) {
-        self.plan = plan; self.action = action; self.codec = codec; self.crf = crf; self.preset = preset; self.gpu = gpu
+        precondition(!gpus.isEmpty, "at least one GPU")
+        self.plan = plan; self.action = action; self.codec = codec; self.crf = crf; self.preset = preset; self.gpus = gpus
         self.jobs = jobs; self.skipExisting = skipExisting; self.overwrite = overwrite; self.progress = progress
         self.summaryPath = summaryPath; self.commandLine = commandLine
     }
@@ -186,8 +187,24 @@ public final class BatchJob {
     public var onEvent: ((Event) -> Void)?
 
     private let lock = NSLock()
+    /// One context per GPU of `options.gpus`, opened by its first job (nil until then).
+    private var contexts: [Result<GPUContext, Error>?]
 
-    public init(options: BatchOptions) { self.options = options }
+    public init(options: BatchOptions) {
+        self.options = options
+        contexts = Array(repeating: nil, count: options.gpus.count)
+    }
+
+    /// The context of worker `worker`'s GPU, opened on first use; a GPU that cannot open fails every
+    /// job sent to it with the same message.
+    private func context(forWorker worker: Int) throws -> GPUContext {
+        let g = worker % options.gpus.count
+        lock.lock(); defer { lock.unlock() }
+        if contexts[g] == nil {
+            contexts[g] = Result { try GPUContext(device: options.gpus[g], tuning: options.tuning) }
+        }
+        return try contexts[g]!.get()
+    }
 
     public func run() -> BatchSummary {
         let startedAt = Date()
@@ -197,14 +214,14 @@ public final class BatchJob {
 
         var results = [BatchItemResult?](repeating: nil, count: items.count)
         var next = 0, done = 0
-        let worker = { [self] in
+        let worker = { [self] (w: Int) in
             while true {
                 lock.lock()
                 let i = next
                 next += 1
                 lock.unlock()
                 guard i < items.count else { return }
-                let result = process(items[i])
+                let result = process(items[i], worker: w)
                 lock.lock()
                 results[i] = result
                 done += 1
@@ -215,12 +232,12 @@ public final class BatchJob {
         }
         let jobs = max(1, min(options.jobs, items.count))
         if jobs == 1 {
-            worker()
+            worker(0)
         } else {
             let group = DispatchGroup()
             for j in 0..<jobs {
                 group.enter()
-                let t = Thread { worker(); group.leave() }
+                let t = Thread { worker(j); group.leave() }
                 t.name = "facefx.batch.\(j)"
                 t.stackSize = 8 << 20
                 t.start()
@@ -255,7 +272,7 @@ public final class BatchJob {
     }
 
     /// One file, start to end; never throws: every problem becomes a failed result with a one-line message.
-    func process(_ item: BatchItem) -> BatchItemResult {
+    func process(_ item: BatchItem, worker: Int) -> BatchItemResult {
         let started = Date()
         var result = BatchItemResult(input: item.input, output: item.output, status: .ok, frames: 0, faces: 0,
                                      seconds: 0, error: nil)
@@ -280,7 +297,9 @@ public final class BatchJob {
             case .render, .both:
                 var o = RenderOptions(
                     input: item.input, output: item.output, codec: options.codec, crf: options.crf, preset: options.preset,
-                    overwrite: options.overwrite, gpu: options.gpu, progress: options.jobs == 1 ? options.progress : .quiet)
+                    overwrite: options.overwrite, gpu: options.gpus[worker % options.gpus.count],
+                    progress: options.jobs == 1 ? options.progress : .quiet)
+                o.context = try context(forWorker: worker)
                 o.filters = options.filters
                 o.filterFolders = options.filterFolders
                 o.modelsDirectory = options.modelsDirectory
@@ -294,8 +313,9 @@ public final class BatchJob {
                 result.faces = summary.faceFrames
             case .analyze:
                 var o = AnalyzeOptions(input: item.input, csvPath: item.analysisOutput, overwrite: options.overwrite,
-                                       tracking: options.tracking, gpu: options.gpu,
+                                       tracking: options.tracking, gpu: options.gpus[worker % options.gpus.count],
                                        progress: options.jobs == 1 ? options.progress : .quiet)
+                o.context = try context(forWorker: worker)
                 o.tuning = options.tuning
                 o.modelsDirectory = try FaceStage.models(options.modelsDirectory)
                 let job = AnalyzeJob(options: o)

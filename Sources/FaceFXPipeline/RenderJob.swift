@@ -14,6 +14,10 @@ public struct RenderOptions {
     public var gpu: GPUDeviceSelection
     /// Renderer knobs (`GPUTuning(environment:)` at the command line).
     public var tuning = GPUTuning()
+    /// An open context to run on instead of opening one from `gpu` and `tuning`: a batch opens one per GPU
+    /// and its jobs share it, their GL work taking turns on its one GL thread (NVIDIA time-slices separate
+    /// contexts: 4 jobs with 4 contexts were slower than 1).
+    public var context: GPUContext?
     public var progress: ProgressReporter.Mode
     /// Filters drawn in order (names found in `filterFolders`).
     public var filters: [String] = []
@@ -138,7 +142,7 @@ public final class RenderJob {
         let reader = try VideoReader(path: o.input)
         reader.onWarning = { warnings.add($0) }
         let info = reader.info
-        let gpu = try GPUContext(device: o.gpu, tuning: o.tuning)
+        let gpu = try o.context ?? GPUContext(device: o.gpu, tuning: o.tuning)
         let colour = try FrameColorConverter(context: gpu)
         // The canonical face mesh, loaded once for the overlay and the analyzer, when either needs it.
         var loadedFaceModel: CanonicalFaceModel?

@@ -37,8 +37,11 @@ struct Batch: ParsableCommand {
 
     @OptionGroup var tracking: TrackingOptionGroup
 
-    @Option(name: .long, help: "Files processed at once (each with its own GPU context and threads).")
+    @Option(name: .long, help: "Files processed at once (each with its own decoder and encoder; the jobs on a GPU share its context).")
     var jobs: Int = 1
+
+    @Option(name: .long, help: ArgumentHelp("Spread the jobs over several GPUs in this one process: all (every hardware EGL device) or device indices like 0,1 (default: the --gpu one).", valueName: "list"))
+    var gpus: String?
 
     @Flag(name: .customLong("skip-existing"), help: "Skip files whose output exists (outputs only exist when complete).")
     var skipExisting = false
@@ -65,6 +68,16 @@ struct Batch: ParsableCommand {
 
     @OptionGroup var gpuOptions: GPUOptions
 
+    /// The GPUs of --gpus, else the one of --gpu.
+    func gpuList() throws -> [GPUChoice] {
+        guard let gpus else { return [try gpuOptions.selection()] }
+        if gpuOptions.gpu != "auto" { throw CLIError(message: "--gpu and --gpus exclude each other", exitCode: 2) }
+        let list: [GPUChoice]?
+        do { list = try GPUChoice.list(argument: gpus) } catch { throw CLIError(message: "--gpus: \(error)", exitCode: 2) }
+        guard let list else { throw CLIError(message: "--gpus: expected all or device indices like 0,1, got '\(gpus)'", exitCode: 2) }
+        return list
+    }
+
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1, got \(jobs)") }
         if skipExisting && overwrite { throw ValidationError("--skip-existing and --overwrite exclude each other") }
@@ -81,7 +94,7 @@ struct Batch: ParsableCommand {
         if action.analyzes && !BatchItemAction.analysisAvailable {
             throw CLIError(message: "--csv: face analysis export is not available yet (it arrives with `facefx analyze`)", exitCode: 2)
         }
-        let gpu = try gpuOptions.selection()
+        let devices = try gpuList()
         let shardChoice = try shard.map { try BatchShard.parse($0, environment: ProcessInfo.processInfo.environment) }
         let plan = try BatchPlan(options: BatchPlanOptions(
             inputs: inputs, manifest: manifest, outDir: outDir, outputExtension: ext, codec: videoCodec,
@@ -104,7 +117,7 @@ struct Batch: ParsableCommand {
         }
         if let summary { try checkSummaryPath(summary) }
         var batchOptions = BatchOptions(
-            plan: plan, action: action, codec: videoCodec, crf: encoder.crf, preset: encoder.preset, gpu: gpu, jobs: jobs,
+            plan: plan, action: action, codec: videoCodec, crf: encoder.crf, preset: encoder.preset, gpus: devices, jobs: jobs,
             skipExisting: skipExisting, overwrite: overwrite, progress: quiet ? .quiet : .auto,
             summaryPath: summary, commandLine: CommandLine.arguments)
         batchOptions.tuning = try gpuOptions.tuning()

@@ -293,4 +293,42 @@ final class BatchCLITests: XCTestCase {
         let progress = r.stderr.split(separator: "\n").filter { $0.hasPrefix("[") }.map { String($0.prefix(5)) }
         XCTAssertEqual(progress, ["[1/4]", "[2/4]", "[3/4]", "[4/4]"], r.stderr)
     }
+
+    /// Four jobs whose GL work takes turns on one shared context (with --gpus all: here the one renderer)
+    /// write byte for byte the videos and CSVs of one file at a time: faces tracked, filters drawn.
+    func testJobsSharingOneContextWriteWhatOneJobWrites() throws {
+        for (n, size) in [256, 288, 320, 352].enumerated() {
+            try BatchFixture.makeClip(path("in/c\(n).mp4"), size: size, frames: 16)
+        }
+        var outputs: [[Data]] = []
+        for extra in [["--jobs", "1"], ["--jobs", "4", "--gpus", "all"]] {
+            let out = path("out\(outputs.count)")
+            let r = try BatchFixture.facefx(["batch", path("in"), "--out-dir", out, "--filter", "mask", "--csv"] + extra)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            outputs.append(try (0..<4).flatMap { n in
+                try ["mp4", "csv"].map { try Data(contentsOf: URL(fileURLWithPath: "\(out)/c\(n).\($0)")) }
+            })
+        }
+        XCTAssertEqual(outputs[0].count, 8)
+        for (k, (a, b)) in zip(outputs[0], outputs[1]).enumerated() {
+            XCTAssertEqual(a, b, "c\(k / 2).\(k % 2 == 0 ? "mp4" : "csv"): --jobs 4 on one context = --jobs 1")
+        }
+        for n in 0..<4 {
+            let csv = String(decoding: outputs[0][2 * n + 1], as: UTF8.self).split(whereSeparator: \.isNewline)
+            XCTAssertEqual(csv.count, 17, "c\(n): a face on each of the 16 frames")
+        }
+    }
+
+    func testGPUListsAreCheckedBeforeAnyFile() throws {
+        try BatchFixture.makeClip(path("in/c.mp4"))
+        for (args, message) in [(["--gpus", "0,x"], "--gpus: expected all or device indices like 0,1, got '0,x'"),
+                                (["--gpus", "0,0"], "--gpus: expected all or device indices"),
+                                (["--gpus", "99"], "--gpus: GPU device 99 does not exist"),
+                                (["--gpus", "all", "--gpu", "cpu"], "--gpu and --gpus exclude each other")] {
+            let r = try BatchFixture.facefx(["batch", path("in"), "--out-dir", path("out")] + args)
+            XCTAssertEqual(r.status, 2, r.stderr)
+            XCTAssertTrue(r.stderr.contains(message), r.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: path("out/c.mp4")))
+        }
+    }
 }
