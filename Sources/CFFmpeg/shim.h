@@ -11,6 +11,7 @@
 #include <libavutil/channel_layout.h>
 #include <libavutil/display.h>
 #include <libavutil/error.h>
+#include <libavutil/hwcontext.h>
 #include <libavutil/imgutils.h>
 #include <libavutil/opt.h>
 #include <libavutil/pixdesc.h>
@@ -32,4 +33,15 @@ static inline int cffmpeg_error_decoder_not_found(void) { return AVERROR_DECODER
 static inline int cffmpeg_error_exit(void) { return AVERROR_EXIT; }
 /* Chroma plane size rounds up (AV_CEIL_RSHIFT is a macro). */
 static inline int cffmpeg_ceil_rshift(int a, int b) { return -((-a) >> b); }
+
+// Hardware decoding through NVDEC: the decoder's get_format callback takes CUDA frames when the stream
+// offers them, else FFmpeg's default (the first software format). A C function: Swift closures cannot
+// be C callbacks that FFmpeg calls from its own threads.
+static inline enum AVPixelFormat cffmpeg_prefer_cuda(AVCodecContext *ctx, const enum AVPixelFormat *formats) {
+    for (const enum AVPixelFormat *p = formats; *p != AV_PIX_FMT_NONE; p++) {
+        if (*p == AV_PIX_FMT_CUDA) return *p;
+    }
+    return avcodec_default_get_format(ctx, formats);
+}
+static inline void cffmpeg_decode_to_cuda(AVCodecContext *ctx) { ctx->get_format = cffmpeg_prefer_cuda; }
 #endif

@@ -28,10 +28,15 @@ public final class VideoReader {
     /// A frame `seek` decoded to check where it landed, handed out next.
     private var peeked: VideoFrame?
     private var warned = OnceSet()
+    /// True when NVDEC decodes this stream (CUDA frames, downloaded into `downloaded`).
+    public private(set) var usesNVDEC = false
+    private var downloaded: UnsafeMutablePointer<AVFrame>?
     /// Demuxer calls in a row that made no progress (EAGAIN) before we give up on the file.
     private static let maxStalls = 2000
 
-    public init(path: String) throws {
+    /// `decoding`: on the CPU, or on NVIDIA's NVDEC (frames are then copied back to the CPU: the pipeline
+    /// takes planar frames like every other source).
+    public init(path: String, decoding: HardwareDecoding = .none) throws {
         input = try InputFile(path: path)
         let found = try VideoReader.findVideoStream(input)
         streamIndex = found.index
@@ -47,8 +52,15 @@ public final class VideoReader {
         var r = avcodec_parameters_to_context(dec, st.pointee.codecpar)
         guard r >= 0 else { throw MediaError.corrupt(path: path, reason: "bad codec parameters: \(ffError(r))") }
         dec.pointee.pkt_timebase = timeBase
-        dec.pointee.thread_count = 0                           // auto: one per core
-        dec.pointee.thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE
+        let nvdecMissing = decoding == .none ? "not asked for" : NVDEC.attach(to: dec, codec: found.codec)
+        if let why = nvdecMissing, decoding == .nvdec {
+            throw MediaError.unsupportedCodec(path: path, codec: "nvdec", reason: why)
+        }
+        usesNVDEC = nvdecMissing == nil
+        if !usesNVDEC {
+            dec.pointee.thread_count = 0                           // auto: one per core
+            dec.pointee.thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE
+        }
         r = avcodec_open2(dec, found.codec, nil)
         guard r >= 0 else {
             throw MediaError.unsupportedCodec(path: path, codec: info.codecName, reason: "decoder failed to open: \(ffError(r))")
@@ -61,6 +73,7 @@ public final class VideoReader {
     deinit {
         av_packet_free(&packet)
         av_frame_free(&decoded)
+        av_frame_free(&downloaded)
         avcodec_free_context(&decoder)
         if sws != nil { sws_freeContext(sws) }
     }
@@ -229,7 +242,8 @@ public final class VideoReader {
     }
 
     /// Picks a timestamp, converts the format if needed, and hands the frame's ownership to a VideoFrame.
-    private func deliver(_ frame: UnsafeMutablePointer<AVFrame>) throws -> VideoFrame {
+    private func deliver(_ decodedFrame: UnsafeMutablePointer<AVFrame>) throws -> VideoFrame {
+        let frame = AVPixelFormat(decodedFrame.pointee.format) == AV_PIX_FMT_CUDA ? try download(decodedFrame) : decodedFrame
         var pts = frame.pointee.pts
         if pts == cffmpeg_nopts() { pts = frame.pointee.best_effort_timestamp }
         if pts == cffmpeg_nopts() || (lastPts != nil && pts <= lastPts!) {
@@ -253,6 +267,18 @@ public final class VideoReader {
         let converted = try convert(frame, from: srcFormat, color: color)
         av_frame_unref(frame)
         return VideoFrame(taking: converted, pts: pts, timeBase: timeBase, color: color)
+    }
+
+    /// An NVDEC picture copied into CPU memory (NV12, or P010 above 8 bits), with its timestamps and colour tags.
+    private func download(_ frame: UnsafeMutablePointer<AVFrame>) throws -> UnsafeMutablePointer<AVFrame> {
+        defer { av_frame_unref(frame) }
+        if downloaded == nil { downloaded = av_frame_alloc() }
+        guard let out = downloaded else { throw MediaError.io(path: info.path, reason: "out of memory") }
+        av_frame_unref(out)
+        var r = av_hwframe_transfer_data(out, frame, 0)
+        if r >= 0 { r = av_frame_copy_props(out, frame) }
+        guard r >= 0 else { throw MediaError.corrupt(path: info.path, reason: "NVDEC frame could not be read back: \(ffError(r))") }
+        return out
     }
 
     /// swscale conversion to the delivered planar format; one cached SwsContext for the whole stream.
@@ -402,5 +428,64 @@ public final class VideoReader {
             codecName: String(cString: avcodec_get_name(par.codec_id)),
             containerName: input.formatName,
             hasAudio: audioCodec != nil, audioCodecName: audioCodec)
+    }
+}
+
+/// Where a reader decodes (`--hwdec`).
+public enum HardwareDecoding: String, Sendable, CaseIterable {
+    /// FFmpeg's software decoders, on the CPU.
+    case none
+    /// NVDEC where the driver has it and decodes the stream's codec, else software.
+    case auto
+    /// NVDEC, or a usage error where this machine or this codec cannot.
+    case nvdec
+}
+
+/// NVIDIA's hardware decoders, through FFmpeg's CUDA hwaccel (Debian's FFmpeg loads libcuda and
+/// libnvcuvid at run time). One CUDA device context serves every reader of the process.
+public enum NVDEC {
+    private enum Device {
+        case open(UnsafeMutablePointer<AVBufferRef>)
+        case missing(String)
+    }
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var device: Device?
+
+    /// Why this machine cannot decode with NVDEC, or nil (opens the CUDA device once per process).
+    public static var unavailableReason: String? {
+        if case .missing(let why) = sharedDevice() { return why }
+        return nil
+    }
+
+    private static func sharedDevice() -> Device {
+        lock.lock(); defer { lock.unlock() }
+        if let device { return device }
+        FFmpegLogging.ensureQuiet()
+        var ref: UnsafeMutablePointer<AVBufferRef>?
+        let r = av_hwdevice_ctx_create(&ref, AV_HWDEVICE_TYPE_CUDA, nil, nil, 0)
+        let opened: Device = r >= 0 ? ref.map { .open($0) } ?? .missing("no CUDA device")
+            : .missing("needs an NVIDIA GPU and its driver's libcuda and libnvcuvid; FFmpeg: \(ffError(r))")
+        device = opened
+        return opened
+    }
+
+    /// Makes `decoder` (not yet opened) decode on NVDEC; nil when it will, else why not.
+    static func attach(to decoder: UnsafeMutablePointer<AVCodecContext>, codec: UnsafePointer<AVCodec>) -> String? {
+        var cudaConfig = false
+        var i: Int32 = 0
+        while let config = avcodec_get_hw_config(codec, i) {
+            if config.pointee.device_type == AV_HWDEVICE_TYPE_CUDA && config.pointee.methods & Int32(AV_CODEC_HW_CONFIG_METHOD_HW_DEVICE_CTX) != 0 {
+                cudaConfig = true
+            }
+            i += 1
+        }
+        guard cudaConfig else { return "NVDEC does not decode \(String(cString: codec.pointee.name))" }
+        switch sharedDevice() {
+        case .missing(let why): return why
+        case .open(let device):
+            decoder.pointee.hw_device_ctx = av_buffer_ref(device)
+            cffmpeg_decode_to_cuda(decoder)
+            return nil
+        }
     }
 }

@@ -25,6 +25,8 @@ public struct AnalyzeOptions {
     public var tuning = GPUTuning()
     /// An open context shared with other jobs (batch: one per GPU), as `RenderOptions.context`.
     public var context: GPUContext?
+    /// CPU or NVDEC decoding (`--hwdec`).
+    public var decoding = HardwareDecoding.none
     public var progress: ProgressReporter.Mode
     /// The Models/ folder (found by the executable: ResourceLocator).
     public var modelsDirectory: URL?
@@ -117,7 +119,7 @@ public final class AnalyzeJob {
         let started = Date()
         let warnings = WarningLog(sink: onWarning)
 
-        let reader = try VideoReader(path: o.input)
+        let reader = try VideoReader(path: o.input, decoding: o.decoding)
         reader.onWarning = { warnings.add($0) }
         let info = reader.info
         let gpu = try o.context ?? GPUContext(device: o.gpu, tuning: o.tuning)
@@ -135,7 +137,7 @@ public final class AnalyzeJob {
         let timestamps = wanted > 1 ? try VideoReader.frameTimestamps(path: o.input) : nil
         let plan = timestamps.map { SegmentPlan.make(frames: $0.count, lanes: wanted) } ?? .whole
         let readers = try [reader] + (1..<plan.lanes).map { _ in
-            let r = try VideoReader(path: o.input)
+            let r = try VideoReader(path: o.input, decoding: o.decoding)
             r.onWarning = { warnings.add($0) }
             return r
         }

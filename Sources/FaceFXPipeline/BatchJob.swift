@@ -17,6 +17,8 @@ public struct BatchOptions {
     public var gpus: [GPUDeviceSelection]
     /// Renderer knobs of every job (`GPUTuning(environment:)` at the command line).
     public var tuning = GPUTuning()
+    /// CPU or NVDEC decoding of every file (`--hwdec`).
+    public var decoding = HardwareDecoding.none
     /// Files processed at once. Each file has its own decoder and encoder threads; the GL work of the jobs on one
     /// GPU takes turns on that GPU's context. On 2 cores 1 is fastest (llvmpipe and x264 already use every core).
     public var jobs: Int
@@ -300,6 +302,7 @@ public final class BatchJob {
                     overwrite: options.overwrite, gpu: options.gpus[worker % options.gpus.count],
                     progress: options.jobs == 1 ? options.progress : .quiet)
                 o.context = try context(forWorker: worker)
+                o.decoding = options.decoding
                 o.filters = options.filters
                 o.filterFolders = options.filterFolders
                 o.modelsDirectory = options.modelsDirectory
@@ -316,6 +319,7 @@ public final class BatchJob {
                                        tracking: options.tracking, gpu: options.gpus[worker % options.gpus.count],
                                        progress: options.jobs == 1 ? options.progress : .quiet)
                 o.context = try context(forWorker: worker)
+                o.decoding = options.decoding
                 o.tuning = options.tuning
                 o.modelsDirectory = try FaceStage.models(options.modelsDirectory)
                 let job = AnalyzeJob(options: o)

@@ -80,3 +80,5 @@ extension VideoFrame {
 public typealias GPUChoice = GPUDeviceSelection
 /// The renderer knobs, likewise (`GPUTuning(environment:)`).
 public typealias GPUTuning = FaceFXGPU.GPUTuning
+/// CPU or NVDEC decoding, likewise (`--hwdec`).
+public typealias HardwareDecoding = FaceFXMedia.HardwareDecoding

@@ -18,6 +18,8 @@ public struct RenderOptions {
     /// and its jobs share it, their GL work taking turns on its one GL thread (NVIDIA time-slices separate
     /// contexts: 4 jobs with 4 contexts were slower than 1).
     public var context: GPUContext?
+    /// CPU or NVDEC decoding (`--hwdec`).
+    public var decoding = HardwareDecoding.none
     public var progress: ProgressReporter.Mode
     /// Filters drawn in order (names found in `filterFolders`).
     public var filters: [String] = []
@@ -139,7 +141,7 @@ public final class RenderJob {
         let started = Date()
         let warnings = WarningLog(sink: onWarning)
 
-        let reader = try VideoReader(path: o.input)
+        let reader = try VideoReader(path: o.input, decoding: o.decoding)
         reader.onWarning = { warnings.add($0) }
         let info = reader.info
         let gpu = try o.context ?? GPUContext(device: o.gpu, tuning: o.tuning)
@@ -264,12 +266,19 @@ public final class RenderJob {
                 let decoded = passesThrough(frame)
                 // Blendshapes and emotion may wait for a batch of frames (FaceAnalyzer.push).
                 let (done, picture) = try gpu.sync { () throws -> ([AnalyzedFrame], WaitingPicture) in
-                    let target = decoded ? try faces.analyzer.frameSlot(forFrame: index, width: frame.width, height: frame.height)
-                        : try targets.take(width: frame.width, height: frame.height)
-                    let texture = try colour.upload(y: y, u: u, v: v, format: format, into: target)
+                    let texture: Texture, picture: WaitingPicture
+                    if decoded {
+                        let slot = try faces.analyzer.frameSlot(forFrame: index, width: frame.width, height: frame.height)
+                        texture = try colour.upload(y: y, u: u, v: v, format: format, into: slot)
+                        picture = WaitingPicture(frame)
+                    } else {
+                        let target = try targets.take(width: frame.width, height: frame.height)
+                        texture = try colour.upload(y: y, u: u, v: v, format: format, into: target)
+                        picture = WaitingPicture(target, of: frame)
+                    }
                     let done = try faces.analyzer.push(frameTexture: texture, width: frame.width, height: frame.height,
                                                        frameIndex: index, time: frame.timeSeconds, retained: !decoded)
-                    return (done, decoded ? WaitingPicture(frame) : WaitingPicture(target!, of: frame))
+                    return (done, picture)
                 }
                 waiting.append(picture)
                 for f in done {

@@ -11,6 +11,7 @@ public enum SystemInfo {
         let codecs = EncodeOptions.Codec.allCases
         let encoders = codecs.filter { !$0.isHardware }.map { "\($0.rawValue) (\($0.encoderName)): \($0.isAvailable ? "yes" : "no")" }
         lines.append("encoders: " + encoders.joined(separator: ", "))
+        lines.append("hardware decoder nvdec: " + (NVDEC.unavailableReason.map { "no (\($0))" } ?? "yes"))
         for c in codecs where c.isHardware {
             lines.append("hardware encoder \(c.rawValue): " + (c.unavailableReason.map { "no (\($0))" } ?? "yes"))
         }

@@ -32,6 +32,8 @@ struct Analyze: ParsableCommand {
     @Flag(name: .long, help: "Print where the time went (upload, detector, landmarks, ...) to stderr.")
     var timings = false
 
+    @OptionGroup var decode: DecodeOptionGroup
+
     @OptionGroup var gpuOptions: GPUOptions
 
     func validate() throws {
@@ -45,6 +47,7 @@ struct Analyze: ParsableCommand {
             tracking: try tracking.options(), gpu: try gpuOptions.selection(), progress: quiet ? .quiet : .auto)
         options.segments = segments
         options.tuning = try gpuOptions.tuning()
+        options.decoding = decode.decoding
         options.modelsDirectory = try modelsDirectory()
         let job = AnalyzeJob(options: options)
         job.onWarning = { FaceFXMain.warn($0) }

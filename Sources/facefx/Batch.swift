@@ -66,6 +66,8 @@ struct Batch: ParsableCommand {
     @Flag(name: .long, help: "No progress lines and no summary line; errors only.")
     var quiet = false
 
+    @OptionGroup var decode: DecodeOptionGroup
+
     @OptionGroup var gpuOptions: GPUOptions
 
     /// The GPUs of --gpus, else the one of --gpu.
@@ -121,6 +123,7 @@ struct Batch: ParsableCommand {
             skipExisting: skipExisting, overwrite: overwrite, progress: quiet ? .quiet : .auto,
             summaryPath: summary, commandLine: CommandLine.arguments)
         batchOptions.tuning = try gpuOptions.tuning()
+        batchOptions.decoding = decode.decoding
         batchOptions.filters = filter
         batchOptions.filterFolders = filterFolders.folders
         if !filter.isEmpty || action.analyzes { batchOptions.modelsDirectory = try modelsDirectory() }

@@ -26,6 +26,21 @@ struct GPUOptions: ParsableArguments {
     }
 }
 
+/// Where render, analyze and batch decode their inputs.
+struct DecodeOptionGroup: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Decode on none (the CPU), nvdec (NVIDIA's hardware decoder; an error where there is none) or auto (NVDEC where the driver has it and decodes the codec, else the CPU).", valueName: "mode"))
+    var hwdec: String = HardwareDecoding.none.rawValue
+
+    func validate() throws {
+        guard HardwareDecoding(rawValue: hwdec.lowercased()) != nil else {
+            throw ValidationError("--hwdec: expected none, auto or nvdec, got '\(hwdec)'")
+        }
+    }
+
+    /// The mode (known: checked in `validate`).
+    var decoding: HardwareDecoding { HardwareDecoding(rawValue: hwdec.lowercased())! }
+}
+
 /// Encoder options shared by render and batch.
 struct EncoderOptionGroup: ParsableArguments {
     @Option(name: .long, help: "Constant rate factor (quality; lower is better).")

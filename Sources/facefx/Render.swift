@@ -31,6 +31,8 @@ struct Render: ParsableCommand {
     @Flag(name: .long, help: "No progress output; errors and the summary line only.")
     var quiet = false
 
+    @OptionGroup var decode: DecodeOptionGroup
+
     @OptionGroup var gpuOptions: GPUOptions
 
     func run() throws {
@@ -40,6 +42,7 @@ struct Render: ParsableCommand {
             overwrite: overwrite, gpu: try gpuOptions.selection(),
             progress: quiet ? .quiet : .auto)
         options.tuning = try gpuOptions.tuning()
+        options.decoding = decode.decoding
         options.filters = filter
         options.filterFolders = filterFolders.folders
         options.csvPath = records.csv
