@@ -46,9 +46,9 @@ fi
 cd "$work"   # no Models/ or Filters/ here or above: the data must come from share/facefx
 run "$fx" info --gpu "$gpu" >info.txt || { cat info.txt; fail "facefx info failed"; }
 grep -E '^(FFmpeg|selected|GL renderer|software renderer)' info.txt
-ffmpeg=$(grep -E '^  /.*/lib(av|sw)[a-z]+\.so' info.txt || true)
-[ "$(echo "$ffmpeg" | grep -c "^  $root/lib/")" -eq 5 ] && [ "$(echo "$ffmpeg" | wc -l)" -eq 5 ] ||
-  fail "FFmpeg's 5 libraries must all be loaded from $root/lib, facefx info lists: ${ffmpeg:-none}"
+ffmpeg_libraries=$(grep -E '^  /.*/lib(av|sw)[a-z]+\.so' info.txt || true)
+[ "$(echo "$ffmpeg_libraries" | grep -c "^  $root/lib/")" -eq 5 ] && [ "$(echo "$ffmpeg_libraries" | wc -l)" -eq 5 ] ||
+  fail "FFmpeg's 5 libraries must all be loaded from $root/lib, facefx info lists: ${ffmpeg_libraries:-none}"
 if [[ $gpu =~ ^[0-9]+$ ]]; then grep -q '^software renderer: no' info.txt || fail "--gpu $gpu gave a software renderer"; fi
 
 seconds() { local start=$EPOCHREALTIME; "$@" || return; awk -v s="$start" -v e="$EPOCHREALTIME" 'BEGIN { printf "%.1f", e - s }'; }
