@@ -45,7 +45,7 @@ fi
 
 cd "$work"   # no Models/ or Filters/ here or above: the data must come from share/facefx
 run "$fx" info --gpu "$gpu" >info.txt || { cat info.txt; fail "facefx info failed"; }
-grep -E '^(FFmpeg|selected|GL renderer|software renderer)' info.txt
+grep -E '^(FFmpeg:|selected|GL renderer|software renderer)' info.txt
 ffmpeg_libraries=$(grep -E '^  /.*/lib(av|sw)[a-z]+\.so' info.txt || true)
 [ "$(echo "$ffmpeg_libraries" | grep -c "^  $root/lib/")" -eq 5 ] && [ "$(echo "$ffmpeg_libraries" | wc -l)" -eq 5 ] ||
   fail "FFmpeg's 5 libraries must all be loaded from $root/lib, facefx info lists: ${ffmpeg_libraries:-none}"
