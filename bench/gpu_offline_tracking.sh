@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark on the GPU machine (not a test): offline tracking against the detector on every frame
 # (`--detect-every 1`, the behaviour before keyframes), same binary, same run, on the clips given.
-# Runs where the runtime pack (shared/gpu/README.md) is unpacked at /tmp/rt; prints a Markdown table.
+# Runs the facefx at $FACEFX: the release tarball's bin/facefx (README "Install from the release tarball"),
+# by default the runtime pack's (shared/gpu/README.md) unpacked at /tmp/rt. Prints a Markdown table.
 # Usage (on the GPU machine, after the README's first lines): bash bench/gpu_offline_tracking.sh CLIP...
 # The clips of the README's figures, made here (the GPU machine has no ffmpeg CLI) into the carried .gpurt/:
 #   ffmpeg -f lavfi -i "color=c=0x506070:s=1280x720:r=30:d=10" -loop 1 -i samples/astronaut.png -filter_complex \
@@ -14,7 +15,7 @@
 #     -t 10 -r 30 -c:v libx264 -crf 23 -preset fast .gpurt/c1080x4.mp4        # 1080p, four faces, two looks
 #   ffmpeg -stream_loop 2 -i .gpurt/c1080x4.mp4 -c copy .gpurt/c1080x4-30s.mp4  # the same, 30 s
 set -euo pipefail
-fx=/tmp/rt/bin/facefx
+fx=${FACEFX:-/tmp/rt/bin/facefx}
 out=$(mktemp -d)
 now() { date +%s.%N; }
 row() {   # clip label args...
