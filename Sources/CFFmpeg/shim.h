@@ -44,4 +44,7 @@ static inline enum AVPixelFormat cffmpeg_prefer_cuda(AVCodecContext *ctx, const 
     return avcodec_default_get_format(ctx, formats);
 }
 static inline void cffmpeg_decode_to_cuda(AVCodecContext *ctx) { ctx->get_format = cffmpeg_prefer_cuda; }
+
+// FFmpeg's own log callback back in place (Swift cannot pass the variadic av_log_default_callback).
+static inline void cffmpeg_restore_default_log(void) { av_log_set_callback(av_log_default_callback); }
 #endif

@@ -112,7 +112,10 @@ final class CodecProbe: @unchecked Sendable {
         ctx.pointee.height = 144
         ctx.pointee.pix_fmt = AV_PIX_FMT_YUV420P
         ctx.pointee.time_base = AVRational(num: 1, den: 30)
-        let r = avcodec_open2(ctx, encoder, nil)
-        return r >= 0 ? nil : "needs an NVIDIA GPU with NVENC and its driver's libcuda and libnvidia-encode; FFmpeg: \(ffError(r))"
+        let (r, logged) = FFmpegLogging.capturingLastError { avcodec_open2(ctx, encoder, nil) }
+        guard r < 0 else { return nil }
+        // Data-centre GPUs such as the H100 and H200 have NVDEC but no NVENC: the driver then refuses the session.
+        return "needs an NVIDIA GPU with NVENC (the H100 and H200 have none) and its driver's libcuda and libnvidia-encode; "
+            + "FFmpeg: \(logged ?? ffError(r))"
     }
 }

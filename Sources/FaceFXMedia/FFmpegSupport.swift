@@ -1,5 +1,6 @@
 import CFFmpeg
 import Foundation
+import Synchronization
 
 /// FFmpeg's own logging is silenced: the product prints our one-line messages only.
 public enum FFmpegLogging {
@@ -7,6 +8,27 @@ public enum FFmpegLogging {
     static func ensureQuiet() { _ = once }
     /// For debugging a file by hand: restores FFmpeg's stderr log (e.g. `AV_LOG_WARNING` = 24).
     public static func setLevel(_ level: Int32) { _ = once; av_log_set_level(level) }
+
+    /// Runs `body` and returns with its result the last error FFmpeg logged meanwhile (hardware probes:
+    /// a failed NVENC open only returns "error in an external library"; its log says what failed). One
+    /// capture at a time; the quiet default callback is put back after.
+    static func capturingLastError<T>(_ body: () -> T) -> (T, String?) {
+        _ = once
+        captureLock.lock(); defer { captureLock.unlock() }
+        captured.withLock { $0 = nil }
+        av_log_set_callback { (_: UnsafeMutableRawPointer?, level: Int32, format: UnsafePointer<CChar>?, arguments: CVaListPointer?) in
+            guard level <= AV_LOG_ERROR, let format, let arguments else { return }
+            var buffer = [CChar](repeating: 0, count: 256)
+            _ = vsnprintf(&buffer, buffer.count, format, arguments)
+            let line = String(cString: buffer).trimmingCharacters(in: .whitespacesAndNewlines)
+            if !line.isEmpty { FFmpegLogging.captured.withLock { $0 = line } }
+        }
+        let result = body()
+        cffmpeg_restore_default_log()
+        return (result, captured.withLock { $0 })
+    }
+    private static let captureLock = NSLock()
+    private static let captured = Mutex<String?>(nil)
 }
 
 /// FFmpeg error code → text ("Invalid data found when processing input").

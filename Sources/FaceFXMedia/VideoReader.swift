@@ -462,9 +462,9 @@ public enum NVDEC {
         if let device { return device }
         FFmpegLogging.ensureQuiet()
         var ref: UnsafeMutablePointer<AVBufferRef>?
-        let r = av_hwdevice_ctx_create(&ref, AV_HWDEVICE_TYPE_CUDA, nil, nil, 0)
+        let (r, logged) = FFmpegLogging.capturingLastError { av_hwdevice_ctx_create(&ref, AV_HWDEVICE_TYPE_CUDA, nil, nil, 0) }
         let opened: Device = r >= 0 ? ref.map { .open($0) } ?? .missing("no CUDA device")
-            : .missing("needs an NVIDIA GPU and its driver's libcuda and libnvcuvid; FFmpeg: \(ffError(r))")
+            : .missing("needs an NVIDIA GPU and its driver's libcuda and libnvcuvid; FFmpeg: \(logged ?? ffError(r))")
         device = opened
         return opened
     }
