@@ -200,8 +200,9 @@ public final class RenderJob {
                 return scaled!.target.color
             }
             /// True when `frame` goes to the encoder unchanged (no filter, 8-bit 4:2:0, the output size):
-            /// its decoded planes are copied, not converted to RGBA and back.
-            func passesThrough(_ frame: VideoFrame) -> Bool {
+            /// its decoded planes are copied, not converted to RGBA and back. (Closures, not local functions:
+            /// the analysis thread below calls them.)
+            let passesThrough = { (frame: VideoFrame) -> Bool in
                 passthrough != nil && FramePassthrough.supports(frame.gpuFormat) && frame.width == layout.width
                     && frame.height == layout.height
             }
@@ -232,7 +233,7 @@ public final class RenderJob {
                 return stage.emit(RenderedFrame(buffer: buffer, pts: picture.pts, faces: faces))
             }
             /// The single lane's frames (one segment: the whole clip), then nil.
-            func next() -> VideoFrame? {
+            let next = { () -> VideoFrame? in
                 guard case .frame(let frame, _)? = stage.next(lane: 0) else { return nil }
                 return frame
             }
@@ -247,9 +248,55 @@ public final class RenderJob {
             // all of which need frames from the future. A picture that filters will be drawn on waits on
             // the GPU as the RGBA target it was converted into for analysis (one upload and conversion per
             // frame; the analyzer reads it there); one passed through unchanged waits decoded.
+            // Two threads: this one finishes frames (smoothing and linking, CPU work of several ms a 1080p
+            // frame) and draws them; `analysis` uploads and analyses the next frames meanwhile. The queue
+            // between them carries, in frame order, each picture and the analyzer's completed frames.
+            let analysed = BoundedQueue<AnalysisItem>(capacity: 8)
+            let analysisFailure = FirstError()
+            let analysisDone = DispatchSemaphore(value: 0)
+            let analysis = Thread {
+                defer { analysisDone.signal() }
+                do {
+                    var index = 0
+                    while let frame = next() {
+                        let (y, u, v) = frame.gpuPlanes()
+                        let format = frame.gpuFormat
+                        let decoded = passesThrough(frame)
+                        // Blendshapes and emotion may wait for a batch of frames (FaceAnalyzer.push).
+                        let (done, picture) = try gpu.sync { () throws -> ([AnalyzedFrame], WaitingPicture) in
+                            let texture: Texture, picture: WaitingPicture
+                            if decoded {
+                                let slot = try faces.analyzer.frameSlot(forFrame: index, width: frame.width, height: frame.height)
+                                texture = try colour.upload(y: y, u: u, v: v, format: format, into: slot)
+                                picture = WaitingPicture(frame)
+                            } else {
+                                let target = try targets.take(width: frame.width, height: frame.height)
+                                texture = try colour.upload(y: y, u: u, v: v, format: format, into: target)
+                                picture = WaitingPicture(target, of: frame)
+                            }
+                            let done = try faces.analyzer.push(frameTexture: texture, width: frame.width, height: frame.height,
+                                                               frameIndex: index, time: frame.timeSeconds, retained: !decoded)
+                            return (done, picture)
+                        }
+                        guard analysed.push(.picture(picture)), analysed.push(.analysed(done)) else { return }
+                        index += 1
+                    }
+                    let rest = try gpu.sync { () throws -> [AnalyzedFrame] in try faces.analyzer.flush() }
+                    if analysed.push(.analysed(rest)) { analysed.close() }
+                } catch {
+                    analysisFailure.set(error)
+                    analysed.cancel()
+                }
+            }
+            analysis.name = "facefx.analysis"
+            analysis.stackSize = 8 << 20
+            analysis.start()
+            // Stops the analysis thread (if it still runs) and waits for it: its GPU work must be over
+            // before the job's objects go.
+            defer { analysed.cancel(); analysisDone.wait() }
+
             var waiting: [WaitingPicture] = []
             var head = 0
-            var index = 0
             func emit(_ smoothed: [FaceFrame]) throws -> Bool {
                 for f in smoothed {
                     guard head < waiting.count else { throw PipelineError.processing("internal: smoother ran ahead") }
@@ -260,35 +307,17 @@ public final class RenderJob {
                 }
                 return true
             }
-            while let frame = next() {
-                let (y, u, v) = frame.gpuPlanes()
-                let format = frame.gpuFormat
-                let decoded = passesThrough(frame)
-                // Blendshapes and emotion may wait for a batch of frames (FaceAnalyzer.push).
-                let (done, picture) = try gpu.sync { () throws -> ([AnalyzedFrame], WaitingPicture) in
-                    let texture: Texture, picture: WaitingPicture
-                    if decoded {
-                        let slot = try faces.analyzer.frameSlot(forFrame: index, width: frame.width, height: frame.height)
-                        texture = try colour.upload(y: y, u: u, v: v, format: format, into: slot)
-                        picture = WaitingPicture(frame)
-                    } else {
-                        let target = try targets.take(width: frame.width, height: frame.height)
-                        texture = try colour.upload(y: y, u: u, v: v, format: format, into: target)
-                        picture = WaitingPicture(target, of: frame)
+            while let item = analysed.pop() {
+                switch item {
+                case .picture(let picture):
+                    waiting.append(picture)
+                case .analysed(let done):
+                    for f in done {
+                        if try !emit(finisher.push(FaceFrame(f))) { return }
                     }
-                    let done = try faces.analyzer.push(frameTexture: texture, width: frame.width, height: frame.height,
-                                                       frameIndex: index, time: frame.timeSeconds, retained: !decoded)
-                    return (done, picture)
                 }
-                waiting.append(picture)
-                for f in done {
-                    if try !emit(finisher.push(FaceFrame(f))) { return }
-                }
-                index += 1
             }
-            for f in try gpu.sync({ () throws -> [AnalyzedFrame] in try faces.analyzer.flush() }) {
-                if try !emit(finisher.push(FaceFrame(f))) { return }
-            }
+            if let error = analysisFailure.error { throw error }
             _ = try emit(finisher.finish())
         }
 
@@ -343,6 +372,13 @@ struct WaitingPicture {
 
     init(_ frame: VideoFrame) { content = .decoded(frame); pts = frame.pts; time = frame.timeSeconds }
     init(_ target: Framebuffer, of frame: VideoFrame) { content = .converted(target); pts = frame.pts; time = frame.timeSeconds }
+}
+
+/// What the render's analysis thread hands on, in frame order: each frame's picture as it is analysed,
+/// then the frames the analyzer completed with it.
+enum AnalysisItem {
+    case picture(WaitingPicture)
+    case analysed([AnalyzedFrame])
 }
 
 /// Collects warnings from the stage threads and forwards each to the caller's sink.
