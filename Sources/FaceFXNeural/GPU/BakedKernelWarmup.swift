@@ -74,7 +74,8 @@ public enum BakedKernelWarmup {
                     }
                 }
                 try FileManager.default.createDirectory(at: m.deletingLastPathComponent(), withIntermediateDirectories: true)
-                FileManager.default.createFile(atPath: m.path, contents: Data())
+                // A marker that cannot be written only means the next process warms up again.
+                _ = FileManager.default.createFile(atPath: m.path, contents: Data())
             } catch {
                 // Nothing to report: the next process tries again, and the standard kernels work.
             }
