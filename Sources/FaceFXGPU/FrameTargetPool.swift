@@ -6,23 +6,16 @@
 public final class FrameTargetPool {
     public let context: GPUContext
     private var spares: [Framebuffer] = []
-    /// Targets out at once, at most (memory: `peakTargets` × width × height × 4 bytes).
-    public private(set) var peakTargets = 0
-    private var out = 0
 
     public init(context: GPUContext) { self.context = context }
 
     public func take(width: Int, height: Int) throws -> Framebuffer {
         spares.removeAll { $0.width != width || $0.height != height }
-        let target = try spares.popLast()
+        return try spares.popLast()
             ?? Framebuffer(context: context, color: Texture(context: context, width: width, height: height, format: .rgba8))
-        out += 1
-        peakTargets = max(peakTargets, out)
-        return target
     }
 
     public func give(_ target: Framebuffer) {
-        out -= 1
         spares.append(target)
     }
 }

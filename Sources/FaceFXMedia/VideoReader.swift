@@ -28,8 +28,7 @@ public final class VideoReader {
     /// A frame `seek` decoded to check where it landed, handed out next.
     private var peeked: VideoFrame?
     private var warned = OnceSet()
-    /// True when NVDEC decodes this stream (CUDA frames, downloaded into `downloaded`).
-    public private(set) var usesNVDEC = false
+    /// NVDEC's pictures copied back to the CPU (one frame, reused).
     private var downloaded: UnsafeMutablePointer<AVFrame>?
     /// Demuxer calls in a row that made no progress (EAGAIN) before we give up on the file.
     private static let maxStalls = 2000
@@ -56,8 +55,7 @@ public final class VideoReader {
         if let why = nvdecMissing, decoding == .nvdec {
             throw MediaError.unsupportedCodec(path: path, codec: "nvdec", reason: why)
         }
-        usesNVDEC = nvdecMissing == nil
-        if !usesNVDEC {
+        if nvdecMissing != nil {
             dec.pointee.thread_count = 0                           // auto: one per core
             dec.pointee.thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE
         }

@@ -69,12 +69,10 @@ public final class VideoWriter {
             throw MediaError.encoder(path: path, reason: "input has no frame size")
         }
 
-        if let reason = options.codec.unavailableReason {
-            throw MediaError.unsupportedCodec(path: path, codec: options.codec.rawValue, reason: reason)
-        }
-        guard let codec = avcodec_find_encoder_by_name(options.codec.encoderName) else {
-            throw MediaError.unsupportedCodec(path: path, codec: options.codec.rawValue,
-                                              reason: "this FFmpeg has no \(options.codec.encoderName)")
+        // unavailableReason covers both: an encoder this FFmpeg lacks, a hardware one this machine lacks.
+        let missing = options.codec.unavailableReason
+        guard missing == nil, let codec = avcodec_find_encoder_by_name(options.codec.encoderName) else {
+            throw MediaError.unsupportedCodec(path: path, codec: options.codec.rawValue, reason: missing ?? "")
         }
         if avformat_query_codec(ofmt, codec.pointee.id, FF_COMPLIANCE_NORMAL) == 0 {
             throw MediaError.unsupportedCodec(path: path, codec: options.codec.rawValue,

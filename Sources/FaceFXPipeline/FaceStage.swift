@@ -146,14 +146,10 @@ final class AnalyzerFaceSource: FaceSource {
         stage = try FaceStage(context: context, programs: programs, settings: options.settings(frameRate: nil),
                               modelsDirectory: modelsDirectory)
     }
-    func faces(frameIndex: Int, time: Double, frame: VideoFrame, colour: FrameColorConverter) throws -> [OverlayFace] {
-        let (y, u, v) = frame.gpuPlanes()
-        return try colour.context.sync { () throws -> [OverlayFace] in
-            let texture = try colour.upload(y: y, u: u, v: v, format: frame.gpuFormat)
-            // Preview frames are far apart: each is a fresh detection, not a continuation of a track.
-            stage.analyzer.reset()
-            return try stage.analyzer.analyze(frameTexture: texture, width: frame.width, height: frame.height,
-                                              frameIndex: frameIndex, time: time).map(OverlayFace.init)
-        }
+    func faces(frameIndex: Int, time: Double, frame: Texture) throws -> [OverlayFace] {
+        // Preview frames are far apart: each is a fresh detection, not a continuation of a track.
+        stage.analyzer.reset()
+        return try stage.analyzer.analyze(frameTexture: frame, width: frame.width, height: frame.height,
+                                          frameIndex: frameIndex, time: time).map(OverlayFace.init)
     }
 }

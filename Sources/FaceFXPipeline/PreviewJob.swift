@@ -8,8 +8,9 @@ import Foundation
 
 /// Where faces for a frame come from. Called on the preview's thread, frames in order.
 public protocol FaceSource: AnyObject {
-    /// Faces of one frame: `frame` is the decoded picture (the tracker reads it), `time` in seconds.
-    func faces(frameIndex: Int, time: Double, frame: VideoFrame, colour: FrameColorConverter) throws -> [OverlayFace]
+    /// Faces of one frame: `frame` is its RGBA8 texture, converted once for the tracker and the filters
+    /// (called on the GL thread), `time` in seconds.
+    func faces(frameIndex: Int, time: Double, frame: Texture) throws -> [OverlayFace]
 }
 
 /// Faces read from a JSON file (FaceDataFile layouts).
@@ -18,7 +19,7 @@ public final class FileFaceSource: FaceSource {
     public init(path: String) throws {
         do { file = try FaceDataFile.load(path: path) } catch let e as FilterError { throw PipelineError.usage(e.description) }
     }
-    public func faces(frameIndex: Int, time: Double, frame: VideoFrame, colour: FrameColorConverter) throws -> [OverlayFace] {
+    public func faces(frameIndex: Int, time: Double, frame: Texture) throws -> [OverlayFace] {
         file.faces(at: time, width: frame.width, height: frame.height)
     }
 }
@@ -101,10 +102,10 @@ public final class PreviewJob {
         guard placed > 0 else { throw PipelineError.processing("\(o.input): no frames decoded") }
 
         func renderTile(_ frame: VideoFrame, index: Int, slot: Int) throws {
-            let faces = try source.faces(frameIndex: index, time: frame.timeSeconds, frame: frame, colour: colour)
             let (y, u, v) = frame.gpuPlanes()
             try gpu.sync { () throws in
                 let texture = try colour.upload(y: y, u: u, v: v, format: frame.gpuFormat)
+                let faces = try source.faces(frameIndex: index, time: frame.timeSeconds, frame: texture)
                 guard let target = colour.frameTarget else { throw PipelineError.processing("internal: no frame target after upload") }
                 try stage.draw(into: target, faces: faces, time: frame.timeSeconds)
                 let x0 = (slot % cols) * tileW, y0 = (slot / cols) * tileH

@@ -186,18 +186,16 @@ public final class RenderJob {
         func render(_ stage: FramePipeline<RenderedFrame>.Stage) throws {
             // A stream whose frame size changes (concatenated clips) keeps the first size, as FFmpeg's
             // CLI does: later frames are converted and drawn at their own size, then stretched to it.
-            var scaled: (source: Framebuffer, target: Framebuffer)?
-            func outputSized(_ texture: Texture) throws -> Texture {
-                guard texture.width != layout.width || texture.height != layout.height else { return texture }
-                let current = scaled.map { $0.source.color === texture && $0.source.width == texture.width
-                    && $0.source.height == texture.height } ?? false
-                if !current {
-                    scaled = (try Framebuffer(context: gpu, color: texture),
-                              try scaled?.target ?? Framebuffer(context: gpu, color: Texture(context: gpu, width: layout.width,
-                                                                                               height: layout.height, format: .rgba8)))
-                }
-                try scaled!.source.scale(into: scaled!.target)
-                return scaled!.target.color
+            // The frames arrive as render targets (the colour stage's own or the pool's), so the stretch
+            // blits from them directly: one output-size target, no GL object per frame.
+            var scaled: Framebuffer?
+            func outputSized(_ frame: Framebuffer) throws -> Texture {
+                guard frame.width != layout.width || frame.height != layout.height else { return frame.color }
+                let target = try scaled ?? Framebuffer(context: gpu, color: Texture(context: gpu, width: layout.width,
+                                                                                    height: layout.height, format: .rgba8))
+                scaled = target
+                try frame.scale(into: target)
+                return target.color
             }
             /// True when `frame` goes to the encoder unchanged (no filter, 8-bit 4:2:0, the output size):
             /// its decoded planes are copied, not converted to RGBA and back. (Closures, not local functions:
@@ -219,14 +217,17 @@ public final class RenderJob {
                         if let passthrough, passesThrough(frame) {
                             try passthrough.copy(y: y, u: u, v: v, format: frame.gpuFormat, layout: layout, into: buffer.data)
                         } else {
-                            let texture = try colour.upload(y: y, u: u, v: v, format: frame.gpuFormat)
-                            try colour.readI420(from: try outputSized(texture), layout: layout, into: buffer.data)
+                            try colour.upload(y: y, u: u, v: v, format: frame.gpuFormat)
+                            guard let converted = colour.frameTarget else {
+                                throw PipelineError.processing("internal: no frame target after upload")
+                            }
+                            try colour.readI420(from: try outputSized(converted), layout: layout, into: buffer.data)
                         }
                     case .converted(let target):
                         if let overlay {
                             try overlay.draw(into: target, faces: (faces?.faces ?? []).map(OverlayFace.init), time: picture.time)
                         }
-                        try colour.readI420(from: try outputSized(target.color), layout: layout, into: buffer.data)
+                        try colour.readI420(from: try outputSized(target), layout: layout, into: buffer.data)
                         targets.give(target)
                     }
                 }
