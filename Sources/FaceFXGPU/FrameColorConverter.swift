@@ -399,10 +399,9 @@ public final class FrameColorConverter {
     /// Pack + readback: writes the frame as I420 (`layout.byteCount` bytes) into `destination`.
     public func readI420(from frame: Texture, layout: I420Layout, into destination: UnsafeMutableRawPointer,
                          matrix: YUVMatrix? = nil, fullRange: Bool? = nil) throws {
-        try context.sync { () throws in
-            try packI420(from: frame, layout: layout, matrix: matrix, fullRange: fullRange)
-            try readPackedI420(into: destination, layout: layout)
-        }
+        try context.sync { () throws in try packI420(from: frame, layout: layout, matrix: matrix, fullRange: fullRange) }
+        // A caller off the GL thread waits for the GPU on its own thread (the GL thread serves others).
+        try readPackedI420(into: destination, layout: layout)
     }
 
     private func prepareOutputStorage(_ layout: I420Layout) throws -> PackOutput {

@@ -86,7 +86,8 @@ public final class FramePassthrough {
                                         "u_chromaRows": .int(Int32(layout.uvHeight)),
                                         "u_texelWidth": .ivec3(Int32(planes[0].width), Int32(planes[1].width), Int32(planes[2].width)),
                                       ])
-            try target.readRGBA8(into: destination, width: layout.packedTexelWidth, height: layout.rows)
         }
+        // Outside the GL thread's turn: a caller on another thread waits for the GPU there.
+        try target!.readRGBA8(into: destination, width: layout.packedTexelWidth, height: layout.rows)
     }
 }

@@ -131,12 +131,35 @@ public final class Framebuffer {
         try checkRect(x, y, rw, rh)
         guard color.format == .rgba8 else { throw GPUError.invalidArgument("readRGBA8 from a \(color.format) target") }
         try checkAlive()
+        if try readOffThread(x: x, y: y, width: rw, height: rh, attachment: 0, type: GLenum(GL_UNSIGNED_BYTE),
+                             into: UnsafeMutableRawBufferPointer(start: destination, count: rw * rh * 4)) { return }
         try context.sync { () throws in
             glBindFramebuffer(GLenum(GL_READ_FRAMEBUFFER), handle)
             glReadPixels(GLint(x), GLint(y), GLsizei(rw), GLsizei(rh), GLenum(GL_RGBA), GLenum(GL_UNSIGNED_BYTE), destination)
             glBindFramebuffer(GLenum(GL_READ_FRAMEBUFFER), 0)
             try context.checkGLError("glReadPixels(RGBA8)")
         }
+    }
+
+    /// A readback from a caller other than the GL thread, in three steps: the copy queued into a
+    /// pixel-pack buffer of its own, the wait for the GPU on the caller's thread (the GL thread serves
+    /// other streams meanwhile: their passes fill the GPU), then the mapped copy. false (nothing read)
+    /// on the GL thread, with FACEFX_READ_PBO=0, or when the buffer could not be made or mapped.
+    private func readOffThread(x: Int, y: Int, width w: Int, height h: Int, attachment: Int, type: GLenum,
+                               into dst: UnsafeMutableRawBufferPointer) throws -> Bool {
+        guard !context.thread.isCurrent, context.tuning.readThroughPackBuffer else { return false }
+        let started = try context.sync { () throws -> PackedRead? in
+            glBindFramebuffer(GLenum(GL_READ_FRAMEBUFFER), handle)
+            if attachment != 0 { glReadBuffer(GLenum(GL_COLOR_ATTACHMENT0) + GLenum(attachment)) }
+            let read = context.startPackedRead(x: x, y: y, width: w, height: h, format: GLenum(GL_RGBA), type: type, bytes: dst.count)
+            if attachment != 0 { glReadBuffer(GLenum(GL_COLOR_ATTACHMENT0)) }
+            glBindFramebuffer(GLenum(GL_READ_FRAMEBUFFER), 0)
+            try context.checkGLError("glReadPixels(into a pixel-pack buffer)")
+            return read
+        }
+        guard let started else { return false }
+        context.waitForGPU()
+        return context.sync { context.finishPackedRead(started) { dst.baseAddress!.copyMemory(from: $0, byteCount: dst.count) } }
     }
 
     /// Reads an RGBA8 target into a new array (tests, small outputs).
@@ -156,6 +179,9 @@ public final class Framebuffer {
         guard color.format.isFloat else { throw GPUError.invalidArgument("readFloats from a \(color.format) target") }
         try checkAlive()
         var out = [Float](repeating: 0, count: rw * rh * 4)
+        if try out.withUnsafeMutableBytes({ dst throws -> Bool in
+            try readOffThread(x: x, y: y, width: rw, height: rh, attachment: attachment, type: GLenum(GL_FLOAT), into: dst)
+        }) { return out }
         try context.sync { () throws in
             glBindFramebuffer(GLenum(GL_READ_FRAMEBUFFER), handle)
             if attachment != 0 { glReadBuffer(GLenum(GL_COLOR_ATTACHMENT0) + GLenum(attachment)) }

@@ -66,6 +66,12 @@ public struct GPUObjectCounters: Equatable {
     }
 }
 
+/// A readback queued into its own pixel-pack buffer (`GPUContext.startPackedRead`).
+struct PackedRead {
+    let buffer: GLuint
+    let bytes: Int
+}
+
 enum GLObjectKind { case texture, framebuffer, renderbuffer, program, sampler, vertexArray, buffer }
 
 public final class GPUContext {
@@ -93,6 +99,13 @@ public final class GPUContext {
     /// Pixel-pack buffer for readbacks (`readPacked`), owned by the context, grown on demand.
     private var packBuffer: GLuint = 0
     private var packBufferSize = 0
+    /// Pixel-pack buffers of readbacks in flight (`startPackedRead`), by size, free ones (GL thread).
+    private var idlePackBuffers: [(buffer: GLuint, bytes: Int)] = []
+    /// When the context opened, and the seconds callers spent in `waitForGPU` (the profile line).
+    private let opened = Date()
+    private let waitLock = NSLock()
+    private var gpuWaitSeconds = 0.0
+    private var gpuWaits = 0
     /// The knobs of everything that runs on this context (`GPUTuning`).
     public let tuning: GPUTuning
 
@@ -107,8 +120,10 @@ public final class GPUContext {
     deinit {
         let (d, c) = (display, context)
         var pb = packBuffer
+        let idle = idlePackBuffers.map(\.buffer)
         let close = {
             if pb != 0 { glDeleteBuffers(1, &pb) }
+            for var b in idle { glDeleteBuffers(1, &b) }
             if let d = d {
                 eglMakeCurrent(d, cgles_no_surface(), cgles_no_surface(), cgles_no_context())
                 if let c = c { eglDestroyContext(d, c) }
@@ -126,6 +141,33 @@ public final class GPUContext {
 
     /// Queues `body` on the GL thread.
     public func async(_ body: @escaping () -> Void) { thread.async(body) }
+
+    /// With `tuning.profileGLThread` (FACEFX_GL_PROFILE=1), prints to stderr how busy the GL thread has
+    /// been since the context opened and how long callers waited for the GPU; the job that owns the
+    /// context calls it when it ends. Busy near wall time: the GL thread is what limits.
+    public func reportProfile() {
+        guard tuning.profileGLThread else { return }
+        let load = thread.load, wall = Date().timeIntervalSince(opened)
+        waitLock.lock()
+        let (waited, waits) = (gpuWaitSeconds, gpuWaits)
+        waitLock.unlock()
+        let line = String(format: "facefx: GL thread (%@): busy %.2f s of %.2f s (%.0f%%) in %d jobs; callers waited for the GPU %.2f s in %d waits\n",
+                          renderer, load.busySeconds, wall, 100 * load.busySeconds / max(wall, 1e-9), load.jobs, waited, waits)
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    /// Waits, on the calling thread, until the GPU has finished the work queued so far, while the GL
+    /// thread serves other callers (`GPUThread.waitForGPU`); returns at once on the GL thread.
+    public func waitForGPU() {
+        if thread.isCurrent { return }
+        let start = Date()
+        thread.waitForGPU()
+        let seconds = Date().timeIntervalSince(start)
+        waitLock.lock()
+        gpuWaitSeconds += seconds
+        gpuWaits += 1
+        waitLock.unlock()
+    }
 
     /// Object counts (read on the GL thread, so queued deletions are included).
     public var debugCounters: GPUObjectCounters { sync { counters } }
@@ -194,6 +236,43 @@ public final class GPUContext {
         }
         glReadPixels(GLint(x), GLint(y), GLsizei(width), GLsizei(height), format, type, nil)
         guard let p = glMapBufferRange(GLenum(GL_PIXEL_PACK_BUFFER), 0, GLsizeiptr(bytes), GLbitfield(GL_MAP_READ_BIT)) else {
+            return false
+        }
+        body(UnsafeRawPointer(p))
+        return glUnmapBuffer(GLenum(GL_PIXEL_PACK_BUFFER)) == GLboolean(GL_TRUE)
+    }
+
+    /// GL thread: the first half of a readback that waits off the GL thread: glReadPixels of the bound
+    /// read framebuffer's rectangle into a pixel-pack buffer of its own (the copy is queued, nothing
+    /// waits). Then `waitForGPU()` off the GL thread and `finishPackedRead` on it. nil when no buffer
+    /// could be made.
+    func startPackedRead(x: Int, y: Int, width: Int, height: Int, format: GLenum, type: GLenum, bytes: Int) -> PackedRead? {
+        var buffer: GLuint = 0
+        if let i = idlePackBuffers.firstIndex(where: { $0.bytes == bytes }) {
+            buffer = idlePackBuffers.remove(at: i).buffer
+            glBindBuffer(GLenum(GL_PIXEL_PACK_BUFFER), buffer)
+        } else {
+            glGenBuffers(1, &buffer)
+            guard buffer != 0 else { return nil }
+            glBindBuffer(GLenum(GL_PIXEL_PACK_BUFFER), buffer)
+            glBufferData(GLenum(GL_PIXEL_PACK_BUFFER), GLsizeiptr(bytes), nil, GLenum(GL_STREAM_READ))
+        }
+        glReadPixels(GLint(x), GLint(y), GLsizei(width), GLsizei(height), format, type, nil)
+        glBindBuffer(GLenum(GL_PIXEL_PACK_BUFFER), 0)
+        return PackedRead(buffer: buffer, bytes: bytes)
+    }
+
+    /// GL thread: maps a `startPackedRead` buffer, hands its bytes to `body` and keeps the buffer for the
+    /// next read of that size. false if it could not be mapped (the caller reads again directly).
+    func finishPackedRead(_ read: PackedRead, _ body: (UnsafeRawPointer) -> Void) -> Bool {
+        glBindBuffer(GLenum(GL_PIXEL_PACK_BUFFER), read.buffer)
+        defer {
+            glBindBuffer(GLenum(GL_PIXEL_PACK_BUFFER), 0)
+            // A few sizes recur (network outputs, crops): keep the last few buffers.
+            idlePackBuffers.append((read.buffer, read.bytes))
+            if idlePackBuffers.count > 16 { var b = idlePackBuffers.removeFirst().buffer; glDeleteBuffers(1, &b) }
+        }
+        guard let p = glMapBufferRange(GLenum(GL_PIXEL_PACK_BUFFER), 0, GLsizeiptr(read.bytes), GLbitfield(GL_MAP_READ_BIT)) else {
             return false
         }
         body(UnsafeRawPointer(p))

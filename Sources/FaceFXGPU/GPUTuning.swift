@@ -38,6 +38,8 @@ public struct GPUTuning: Sendable, Equatable {
     public var trackBatch: Int?
     /// Renders without filters take the RGBA path, not the I420 copy path (tests, benchmarks).
     public var forceRGBA = false
+    /// The context prints how busy its GL thread was when it closes (benchmarks).
+    public var profileGLThread = false
 
     public struct ComputeGroup: Sendable, Equatable {
         public var x: Int, y: Int
@@ -85,6 +87,8 @@ public struct GPUTuning: Sendable, Equatable {
                  effect: "frames whose landmarks run as one batch (extrapolated ROIs)"),
         Variable(name: "FACEFX_FORCE_RGBA", values: "1, 0", defaultValue: "0",
                  effect: "1: renders without filters take the RGBA path, not the I420 copy path (tests, benchmarks)"),
+        Variable(name: "FACEFX_GL_PROFILE", values: "1, 0", defaultValue: "0",
+                 effect: "1: each GL context prints, when it closes, how long its GL thread was busy and how long callers waited for the GPU (benchmarks)"),
     ]
 
     /// The tuning these variables ask for (unset or empty: the default). A value the variable does not
@@ -140,6 +144,7 @@ public struct GPUTuning: Sendable, Equatable {
         frameBatch = try count("FACEFX_FRAME_BATCH")
         trackBatch = try count("FACEFX_TRACK_BATCH")
         forceRGBA = try flag("FACEFX_FORCE_RGBA") ?? false
+        profileGLThread = try flag("FACEFX_GL_PROFILE") ?? false
     }
 
     static func expected(_ name: String) -> String {

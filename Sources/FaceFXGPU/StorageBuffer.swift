@@ -54,6 +54,8 @@ public final class StorageBuffer {
         guard offset >= 0, n > 0, offset + n <= bytes, out.count >= n else {
             throw GPUError.invalidArgument("read of \(n) bytes at \(offset) from a \(bytes)-byte buffer")
         }
+        // Off the GL thread the wait happens here, so the map below does not hold the GL thread.
+        context.waitForGPU()
         try context.sync { () throws(GPUError) in
             glBindBuffer(GLenum(GL_SHADER_STORAGE_BUFFER), handle)
             defer { glBindBuffer(GLenum(GL_SHADER_STORAGE_BUFFER), 0) }

@@ -176,21 +176,17 @@ public final class AnalyzeJob {
                                                               index: index, time: frame.timeSeconds)
                         }
                     }
+                    // The analysis runs on this thread: its CPU work and its waits for the GPU leave the
+                    // GL thread free for the other jobs sharing the context.
                     var done = [[AnalyzedFrame]](repeating: [], count: analyzers.count)
                     if frames.contains(where: { $0 != nil }) {
-                        done = try gpu.sync { () throws in
-                            let done = try FaceAnalyzer.push(analyzers, frames: frames)
-                            stageTimes.add(analyzers[0].lastTimings)
-                            return done
-                        }
+                        done = try FaceAnalyzer.push(analyzers, frames: frames)
+                        stageTimes.add(analyzers[0].lastTimings)
                     }
                     for lane in ended {
-                        done[lane] += try gpu.sync { () throws in
-                            let rest = try analyzers[lane].flush()
-                            stageTimes.add(analyzers[lane].lastTimings)
-                            analyzers[lane].reset()
-                            return rest
-                        }
+                        done[lane] += try analyzers[lane].flush()
+                        stageTimes.add(analyzers[lane].lastTimings)
+                        analyzers[lane].reset()
                     }
                     for (lane, frames) in done.enumerated() where !frames.isEmpty {
                         for f in frames where !stage.emit(.frame(f, segment: running[lane]!)) { return }
@@ -243,6 +239,7 @@ public final class AnalyzeJob {
                                      corruptPackets: readers.map(\.corruptPackets).reduce(0, +), seconds: Date().timeIntervalSince(started),
                                      renderer: gpu.renderer, warnings: warnings.all, timings: stageTimes.analysis,
                                      uploadSeconds: stageTimes.upload, outputSeconds: outputSeconds)
+        if o.context == nil { gpu.reportProfile() }
         withExtendedLifetime((readers, analyzers, colour, gpu)) {}
         return summary
     }

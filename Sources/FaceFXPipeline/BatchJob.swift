@@ -246,6 +246,7 @@ public final class BatchJob {
             }
             group.wait()
         }
+        for case .success(let context)? in contexts { context.reportProfile() }
 
         var totals = BatchSummary.Totals()
         let final = results.map { $0! }

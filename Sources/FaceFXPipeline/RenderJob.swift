@@ -210,26 +210,33 @@ public final class RenderJob {
                 guard buffer.byteCount >= layout.byteCount else {
                     throw PipelineError.processing("internal: frame buffer smaller than the GPU layout")
                 }
-                try gpu.sync { () throws in
-                    switch picture.content {
-                    case .decoded(let frame):
-                        let (y, u, v) = frame.gpuPlanes()
-                        if let passthrough, passesThrough(frame) {
-                            try passthrough.copy(y: y, u: u, v: v, format: frame.gpuFormat, layout: layout, into: buffer.data)
-                        } else {
+                // The readbacks wait for the GPU on this thread where they can (passthrough, a drawn
+                // target), so the GL thread meanwhile serves the analysis thread and other jobs.
+                switch picture.content {
+                case .decoded(let frame):
+                    let (y, u, v) = frame.gpuPlanes()
+                    if let passthrough, passesThrough(frame) {
+                        try passthrough.copy(y: y, u: u, v: v, format: frame.gpuFormat, layout: layout, into: buffer.data)
+                    } else {
+                        // Converted into the converter's own target, which the next upload overwrites:
+                        // read in the same turn of the GL thread.
+                        try gpu.sync { () throws in
                             try colour.upload(y: y, u: u, v: v, format: frame.gpuFormat)
                             guard let converted = colour.frameTarget else {
                                 throw PipelineError.processing("internal: no frame target after upload")
                             }
                             try colour.readI420(from: try outputSized(converted), layout: layout, into: buffer.data)
                         }
-                    case .converted(let target):
+                    }
+                case .converted(let target):
+                    let drawn = try gpu.sync { () throws -> Texture in
                         if let overlay {
                             try overlay.draw(into: target, faces: (faces?.faces ?? []).map(OverlayFace.init), time: picture.time)
                         }
-                        try colour.readI420(from: try outputSized(target), layout: layout, into: buffer.data)
-                        targets.give(target)
+                        return try outputSized(target)
                     }
+                    try colour.readI420(from: drawn, layout: layout, into: buffer.data)
+                    gpu.sync { targets.give(target) }
                 }
                 return stage.emit(RenderedFrame(buffer: buffer, pts: picture.pts, faces: faces))
             }
@@ -263,26 +270,23 @@ public final class RenderJob {
                         let (y, u, v) = frame.gpuPlanes()
                         let format = frame.gpuFormat
                         let decoded = passesThrough(frame)
-                        // Blendshapes and emotion may wait for a batch of frames (FaceAnalyzer.push).
-                        let (done, picture) = try gpu.sync { () throws -> ([AnalyzedFrame], WaitingPicture) in
-                            let texture: Texture, picture: WaitingPicture
+                        let (texture, picture) = try gpu.sync { () throws -> (Texture, WaitingPicture) in
                             if decoded {
                                 let slot = try faces.analyzer.frameSlot(forFrame: index, width: frame.width, height: frame.height)
-                                texture = try colour.upload(y: y, u: u, v: v, format: format, into: slot)
-                                picture = WaitingPicture(frame)
-                            } else {
-                                let target = try targets.take(width: frame.width, height: frame.height)
-                                texture = try colour.upload(y: y, u: u, v: v, format: format, into: target)
-                                picture = WaitingPicture(target, of: frame)
+                                return (try colour.upload(y: y, u: u, v: v, format: format, into: slot), WaitingPicture(frame))
                             }
-                            let done = try faces.analyzer.push(frameTexture: texture, width: frame.width, height: frame.height,
-                                                               frameIndex: index, time: frame.timeSeconds, retained: !decoded)
-                            return (done, picture)
+                            let target = try targets.take(width: frame.width, height: frame.height)
+                            return (try colour.upload(y: y, u: u, v: v, format: format, into: target), WaitingPicture(target, of: frame))
                         }
+                        // On this thread, not the GL thread's: the analyzer's CPU work (tracking, decoding,
+                        // head pose) and its waits for the GPU leave the GL thread to the drawing thread.
+                        // Blendshapes and emotion may wait for a batch of frames (FaceAnalyzer.push).
+                        let done = try faces.analyzer.push(frameTexture: texture, width: frame.width, height: frame.height,
+                                                           frameIndex: index, time: frame.timeSeconds, retained: !decoded)
                         guard analysed.push(.picture(picture)), analysed.push(.analysed(done)) else { return }
                         index += 1
                     }
-                    let rest = try gpu.sync { () throws -> [AnalyzedFrame] in try faces.analyzer.flush() }
+                    let rest = try faces.analyzer.flush()
                     if analysed.push(.analysed(rest)) { analysed.close() }
                 } catch {
                     analysisFailure.set(error)
@@ -348,6 +352,7 @@ public final class RenderJob {
         summary.tracked = faces != nil
         summary.faceFrames = faceFrames
         summary.faceTracks = finisher?.linker.personCount ?? 0
+        if o.context == nil { gpu.reportProfile() }
         withExtendedLifetime((reader, writer, gpu, colour, passthrough, overlay, faces, targets)) {}
         return summary
     }

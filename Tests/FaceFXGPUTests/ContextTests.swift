@@ -39,6 +39,44 @@ final class ContextTests: XCTestCase {
         wait(for: [done], timeout: 5)
     }
 
+    /// Readbacks from threads other than the GL thread wait for the GPU on their own thread (the GL thread
+    /// serves the others meanwhile): four threads drawing into and reading back their own float and RGBA8
+    /// targets at once, many times, each read exactly what it drew (no pack buffer shared between reads
+    /// in flight, no read finished before its pass).
+    func testReadbacksWaitOffTheGLThreadAndStayExact() throws {
+        let c = try sharedContext()
+        c.sync { c.waitForGPU() }  // on the GL thread: returns at once (the map waits there)
+        let cache = ProgramCache(context: c)
+        let program = try cache.program("color/copy.glsl")
+        let failures = NSLock()
+        var errors: [String] = []
+        DispatchQueue.concurrentPerform(iterations: 4) { k in
+            do {
+                let (w, h) = (11 + k, 5 + k)
+                let src = try Texture(context: c, width: w, height: h, format: .rgba32f)
+                let floats = try Framebuffer(context: c, color: Texture(context: c, width: w, height: h, format: .rgba32f))
+                let bytes = try Framebuffer(context: c, color: Texture(context: c, width: w, height: h, format: .rgba8))
+                let runner = PassRunner(context: c)
+                for i in 0..<12 {
+                    let values = (0..<(w * h * 4)).map { Float(($0 * 7 + i * 13 + k * 101) % 1000) / 8 }
+                    try src.upload(floats: values)
+                    try runner.drawFullscreen(program: program, target: floats, textures: [("u_src", src)])
+                    let tint = Float((i * 40 + k * 50) % 256) / 255
+                    try bytes.clear(tint, 1 - tint, 0.5, 1)
+                    let readFloats = try floats.readFloats()
+                    let readBytes = try bytes.readRGBA8()
+                    if readFloats != values { throw GPUError.invalidArgument("thread \(k) round \(i): float readback differs") }
+                    if readBytes[0] != UInt8((tint * 255).rounded()) || readBytes.count != w * h * 4 {
+                        throw GPUError.invalidArgument("thread \(k) round \(i): RGBA8 readback \(readBytes.prefix(4))")
+                    }
+                }
+            } catch {
+                failures.lock(); errors.append("\(error)"); failures.unlock()
+            }
+        }
+        XCTAssertEqual(errors, [])
+    }
+
     func testDeviceSelectionParsing() {
         XCTAssertEqual(GPUDeviceSelection(argument: "auto"), .auto)
         XCTAssertEqual(GPUDeviceSelection(argument: "cpu"), .cpu)
