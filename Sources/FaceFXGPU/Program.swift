@@ -169,11 +169,24 @@ public final class Program {
 public final class ProgramCache {
     public let context: GPUContext
     public static let fullscreenVertex = "common/fullscreen.vert.glsl"
+    /// Compiled programs by key. Locked: the passes of one job are encoded from more than one thread (its
+    /// analysis thread and its drawing thread); a program two threads compile at once is kept once.
     private var programs: [String: Program] = [:]
+    private let lock = NSLock()
 
     public init(context: GPUContext) { self.context = context }
 
-    public var count: Int { programs.count }
+    public var count: Int { lock.withLock { programs.count } }
+
+    private func cached(_ key: String) -> Program? { lock.withLock { programs[key] } }
+
+    private func remember(_ key: String, _ program: Program) -> Program {
+        lock.withLock {
+            if let first = programs[key] { return first }
+            programs[key] = program
+            return program
+        }
+    }
 
     /// The key: shader names plus defines sorted by name, so argument order never matters.
     public static func key(fragment: String, vertex: String, defines: [String: String], version: String = "300 es") -> String {
@@ -199,7 +212,7 @@ public final class ProgramCache {
     public func program(_ fragment: String, vertex: String = ProgramCache.fullscreenVertex,
                         defines: [String: String] = [:], version: String = "300 es") throws -> Program {
         let key = ProgramCache.key(fragment: fragment, vertex: vertex, defines: defines, version: version)
-        if let p = programs[key] { return p }
+        if let p = cached(key) { return p }
         guard let fs = ShaderLibrary.source(fragment) else { throw GPUError.shaderNotFound(fragment) }
         guard let vs = ShaderLibrary.source(vertex) else { throw GPUError.shaderNotFound(vertex) }
         let p = try program(key: key, vertexBody: vs, fragmentBody: fs, defines: defines, version: version)
@@ -209,13 +222,12 @@ public final class ProgramCache {
     /// Same, from in-memory bodies (generated kernels, tests). `key` must identify the sources.
     public func program(key: String, vertexBody: String, fragmentBody: String, defines: [String: String] = [:],
                         version: String = "300 es") throws -> Program {
-        if let p = programs[key] { return p }
+        if let p = cached(key) { return p }
         let vp = ProgramCache.preamble(fragment: false, defines: defines, version: version)
         let fp = ProgramCache.preamble(fragment: true, defines: defines, version: version)
         let p = try Program(context: context, name: key, vertexSource: vp + vertexBody, fragmentSource: fp + fragmentBody,
                             bodyLineOffset: (ProgramCache.lineCount(vp), ProgramCache.lineCount(fp)))
-        programs[key] = p
-        return p
+        return remember(key, p)
     }
 
     /// Local work-group size of the compute passes (`computeProgram`): `GPUTuning.computeGroup`.
@@ -259,13 +271,13 @@ public final class ProgramCache {
         var d = defines
         d["COMPUTE_PASS"] = "1"
         let key = keyPrefix + ProgramCache.key(fragment: shader, vertex: variant, defines: d, version: "310 es")
-        if let p = programs[key] { return p }
+        if let p = cached(key) { return p }
         guard let body = ShaderLibrary.source(shader) else { throw GPUError.shaderNotFound(shader) }
         return try build(key, body)
     }
 
     private func computePass(key: String, passBody: String, defines: [String: String], output: String, store: String) throws -> Program {
-        if let p = programs[key] { return p }
+        if let p = cached(key) { return p }
         guard let r = passBody.range(of: "void main()"), passBody[r.upperBound...].range(of: "void main()") == nil else {
             throw GPUError.invalidArgument("\(key): a compute pass body needs exactly one `void main()`")
         }
@@ -290,20 +302,18 @@ public final class ProgramCache {
 
             """
         let p = try Program(context: context, name: key, computeSource: source, bodyLineOffset: ProgramCache.lineCount(pre))
-        programs[key] = p
-        return p
+        return remember(key, p)
     }
 
     /// A complete compute shader in Shaders/ (its own `layout(local_size_x …) in` and `main`), as
     /// GLSL ES 3.10 with the usual preamble. Run with `PassRunner.dispatch(program:groups:buffer:...)`.
     public func computeShader(_ name: String, defines: [String: String] = [:]) throws -> Program {
         let key = "cs:" + ProgramCache.key(fragment: name, vertex: "", defines: defines, version: "310 es")
-        if let p = programs[key] { return p }
+        if let p = cached(key) { return p }
         guard let body = ShaderLibrary.source(name) else { throw GPUError.shaderNotFound(name) }
         let pre = ProgramCache.preamble(fragment: true, defines: defines, version: "310 es")
         let p = try Program(context: context, name: key, computeSource: pre + body, bodyLineOffset: ProgramCache.lineCount(pre))
-        programs[key] = p
-        return p
+        return remember(key, p)
     }
 
     /// A shader file's source with its #includes resolved (for generated shaders built on a library file).
