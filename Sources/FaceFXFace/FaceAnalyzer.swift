@@ -143,13 +143,6 @@ public final class FaceAnalyzer {
         try self.init(context: context, networks: networks, faceModel: model, settings: settings)
     }
 
-    /// Another analyzer on the same networks, face model and settings, with its own tracks, shots and
-    /// frames: a lane of lockstep analysis (`push(_:frames:)`).
-    public func makeLane() throws -> FaceAnalyzer {
-        try FaceAnalyzer(context: context, networks: networks, faceModel: poseEstimator.model, settings: settings,
-                         programs: crops.programs)
-    }
-
     /// Bytes of the frames this analyzer keeps as textures for frames of this size (its look-back ring).
     public func ringBytes(width: Int, height: Int) -> Int { ringSize > 1 ? ringSize * width * height * 4 : 0 }
 

@@ -32,7 +32,7 @@ public struct AnalyzeOptions {
     public var modelsDirectory: URL?
     /// Offline smoothing window / context (frames); nil: FaceSettings defaults.
     public var smoothingWindow: (frames: Int, margin: Int)?
-    /// Segments of the clip analysed in lockstep (`Segments.swift`); nil: 1 (`AnalyzeJob.segmentCount`).
+    /// Segments of the clip analysed at once (`Segments.swift`); nil: 1 (`AnalyzeJob.segmentCount`).
     public var segments: Int?
 
     public init(input: String, csvPath: String? = nil, jsonlPath: String? = nil, records: FaceRecordOptions = .init(),
@@ -131,8 +131,8 @@ public final class AnalyzeJob {
         }
         let analyzer = try FaceStage.loadAnalyzer(context: gpu, programs: colour.programs, settings: settings,
                                                   modelsDirectory: models)
-        // Segments in lockstep: each lane has its reader (seeking by the frames' timestamps), its analyzer
-        // (own tracks and look-back ring, shared networks) and its decode thread.
+        // Segments at once: each lane has its reader (seeking by the frames' timestamps), its decode thread,
+        // its analysis thread and analyzer (below).
         let wanted = AnalyzeJob.segmentCount(requested: o.segments, context: gpu, analyzer: analyzer, width: info.width, height: info.height)
         let timestamps = wanted > 1 ? try VideoReader.frameTimestamps(path: o.input) : nil
         let plan = timestamps.map { SegmentPlan.make(frames: $0.count, lanes: wanted) } ?? .whole
@@ -141,7 +141,12 @@ public final class AnalyzeJob {
             r.onWarning = { warnings.add($0) }
             return r
         }
-        let analyzers = try [analyzer] + (1..<plan.lanes).map { _ in try analyzer.makeLane() }
+        // Lanes analyse at once, each on its own thread with its own analyzer (own networks, tracks and
+        // look-back ring); only their GL calls take turns on the GL thread.
+        let analyzers = try [analyzer] + (1..<plan.lanes).map { _ in
+            try FaceStage.loadAnalyzer(context: gpu, programs: colour.programs, settings: settings, modelsDirectory: models,
+                                       faceModel: analyzer.poseEstimator.model)
+        }
         let writer = try FaceRecordWriter(csvPath: o.csvPath, jsonlPath: o.jsonlPath, options: o.records,
                                           overwrite: o.overwrite)
         let finisher = FrameFinisher(o.tracking.smoothing, poseEstimator: analyzer.poseEstimator, settings: settings,
@@ -150,53 +155,57 @@ public final class AnalyzeJob {
 
         let progress = ProgressReporter(mode: o.progress, label: (o.input as NSString).lastPathComponent,
                                         totalFrames: info.estimatedFrameCount)
-        /// The GL thread's output: frames of a segment, and the end of a segment.
+        /// The analysis threads' output: frames of a segment, and the end of a segment.
         enum Analysed { case frame(AnalyzedFrame, segment: Int), end(segment: Int) }
         let pipeline = FramePipeline<Analysed>(readers: readers, plan: plan, timestamps: timestamps)
         let stageTimes = StageTimes()
-        /// GL thread: the segments of each wave in lockstep, each lane's frames converted straight into
-        /// its analyzer's look-back ring (no copy).
-        func analyse(_ stage: FramePipeline<Analysed>.Stage) throws {
-            for wave in plan.waves {
-                // Lane → the segment it runs in this wave; lanes leave as their segment ends.
-                var running = Dictionary(uniqueKeysWithValues: wave.indices.map { (wave[$0].lane, $0) })
-                while !running.isEmpty {
-                    var frames = [FaceAnalyzer.LockstepFrame?](repeating: nil, count: analyzers.count)
-                    var ended: [Int] = []
-                    for lane in running.keys.sorted() {
-                        guard case .frame(let frame, let index)? = stage.next(lane: lane) else { ended.append(lane); continue }
-                        let (y, u, v) = frame.gpuPlanes()
-                        let format = frame.gpuFormat
-                        frames[lane] = try gpu.sync { () throws in
-                            let t0 = Date()
-                            let slot = try analyzers[lane].frameSlot(forFrame: index, width: frame.width, height: frame.height)
-                            let texture = try colour.upload(y: y, u: u, v: v, format: format, into: slot)
-                            stageTimes.upload += Date().timeIntervalSince(t0)
-                            return FaceAnalyzer.LockstepFrame(texture: texture, width: frame.width, height: frame.height,
-                                                              index: index, time: frame.timeSeconds)
-                        }
+        /// One lane's segments in turn, on the calling thread: each frame converted straight into the
+        /// analyzer's look-back ring (no copy), analysed here (only the GL calls go to the GL thread, so the
+        /// CPU work and the waits for the GPU of several lanes and jobs overlap). False when the run stops.
+        func analyseLane(_ lane: Int, _ stage: FramePipeline<Analysed>.Stage) throws -> Bool {
+            let analyzer = analyzers[lane]
+            for (number, _) in plan.segments.enumerated().filter({ $0.element.lane == lane }) {
+                while case .frame(let frame, let index)? = stage.next(lane: lane) {
+                    let (y, u, v) = frame.gpuPlanes()
+                    let format = frame.gpuFormat
+                    let t0 = Date()
+                    let texture = try gpu.sync { () throws -> Texture in
+                        let slot = try analyzer.frameSlot(forFrame: index, width: frame.width, height: frame.height)
+                        return try colour.upload(y: y, u: u, v: v, format: format, into: slot)
                     }
-                    // The analysis runs on this thread: its CPU work and its waits for the GPU leave the
-                    // GL thread free for the other jobs sharing the context.
-                    var done = [[AnalyzedFrame]](repeating: [], count: analyzers.count)
-                    if frames.contains(where: { $0 != nil }) {
-                        done = try FaceAnalyzer.push(analyzers, frames: frames)
-                        stageTimes.add(analyzers[0].lastTimings)
-                    }
-                    for lane in ended {
-                        done[lane] += try analyzers[lane].flush()
-                        stageTimes.add(analyzers[lane].lastTimings)
-                        analyzers[lane].reset()
-                    }
-                    for (lane, frames) in done.enumerated() where !frames.isEmpty {
-                        for f in frames where !stage.emit(.frame(f, segment: running[lane]!)) { return }
-                    }
-                    for lane in ended {
-                        if !stage.emit(.end(segment: running[lane]!)) { return }
-                        running[lane] = nil
-                    }
+                    stageTimes.add(upload: Date().timeIntervalSince(t0))
+                    let done = try analyzer.push(frameTexture: texture, width: frame.width, height: frame.height,
+                                                 frameIndex: index, time: frame.timeSeconds)
+                    stageTimes.add(analyzer.lastTimings)
+                    for f in done where !stage.emit(.frame(f, segment: number)) { return false }
                 }
+                // The segment's end (or the run stopping: then emit refuses and the lane returns).
+                let rest = try analyzer.flush()
+                stageTimes.add(analyzer.lastTimings)
+                analyzer.reset()
+                for f in rest where !stage.emit(.frame(f, segment: number)) { return false }
+                if !stage.emit(.end(segment: number)) { return false }
             }
+            return true
+        }
+        /// Lane 0 here, every other lane on a thread of its own; the first error of any lane is thrown
+        /// once all have returned.
+        func analyse(_ stage: FramePipeline<Analysed>.Stage) throws {
+            let failure = FirstError()
+            let lanes = DispatchGroup()
+            for lane in 1..<plan.lanes {
+                lanes.enter()
+                let t = Thread {
+                    defer { lanes.leave() }
+                    do { _ = try analyseLane(lane, stage) } catch { failure.set(error) }
+                }
+                t.name = "facefx.analysis.\(lane)"
+                t.stackSize = 8 << 20
+                t.start()
+            }
+            do { _ = try analyseLane(0, stage) } catch { failure.set(error) }
+            lanes.wait()
+            if let error = failure.error { throw error }
         }
 
         var frames = 0, faceFrames = 0
@@ -234,10 +243,11 @@ public final class AnalyzeJob {
             throw error
         }
         progress.finish()
-        stageTimes.analysis.shotCuts = shotCuts
+        var timings = stageTimes.analysis
+        timings.shotCuts = shotCuts
         let summary = AnalyzeSummary(input: o.input, frames: frames, faceTracks: finisher.linker.personCount, faceFrames: faceFrames,
                                      corruptPackets: readers.map(\.corruptPackets).reduce(0, +), seconds: Date().timeIntervalSince(started),
-                                     renderer: gpu.renderer, warnings: warnings.all, timings: stageTimes.analysis,
+                                     renderer: gpu.renderer, warnings: warnings.all, timings: timings,
                                      uploadSeconds: stageTimes.upload, outputSeconds: outputSeconds)
         if o.context == nil { gpu.reportProfile() }
         withExtendedLifetime((readers, analyzers, colour, gpu)) {}
@@ -245,11 +255,14 @@ public final class AnalyzeJob {
     }
 }
 
-/// Stage seconds summed on the GL thread, read by the calling thread after the join.
+/// Stage seconds summed by the analysis threads, read by the calling thread after the join.
 final class StageTimes {
-    var upload = 0.0
-    var analysis = FaceAnalysisTimings()
+    private let lock = NSLock()
+    private(set) var upload = 0.0
+    private(set) var analysis = FaceAnalysisTimings()
+    func add(upload seconds: Double) { lock.withLock { upload += seconds } }
     func add(_ t: FaceAnalysisTimings) {
+        lock.lock(); defer { lock.unlock() }
         if t.tiles > 0 { analysis.tiles = t.tiles }
         analysis.detector += t.detector; analysis.landmarks += t.landmarks
         analysis.blendshapes += t.blendshapes; analysis.emotion += t.emotion; analysis.total += t.total

@@ -1,16 +1,16 @@
-// Analysis of a clip in segments tracked in lockstep: the clip is cut into segments, K of them are
-// decoded side by side (one reader and thread each, seeking to its segment) and analysed together, frame
-// i of every segment in one network batch (FaceAnalyzer.push(_:frames:)). Each segment is read from a
-// few frames before it starts, so its tracks can be stitched to the previous segment's; the assembler
-// puts the frames back in clip order with one tracklet id per face across segments, and smoothing and
-// linking then run on the whole clip as they do for one segment.
+// Analysis of a clip in segments at once: the clip is cut into segments, K of them are decoded side by
+// side (one reader and thread each, seeking to its segment) and analysed at once, each lane on its own
+// thread with its own analyzer (AnalyzeJob), their GL work taking turns on the one GL thread. Each segment
+// is read from a few frames before it starts, so its tracks can be stitched to the previous segment's; the
+// assembler puts the frames back in clip order with one tracklet id per face across segments, and
+// smoothing and linking then run on the whole clip as they do for one segment.
 
 import FaceFXFace
 import FaceFXMedia
 import Foundation
 
 /// How a clip is cut into segments: segment c covers frames [c·L, (c+1)·L), is read from `overlap` frames
-/// earlier, and goes through lane c mod K; segments c of one wave (c / K) run in lockstep.
+/// earlier, and goes through lane c mod K; each lane runs its segments in turn.
 struct SegmentPlan: Equatable {
     struct Segment: Equatable {
         /// First frame decoded (the overlap before `emitFrom` is analysed only to stitch tracks).
@@ -28,8 +28,8 @@ struct SegmentPlan: Equatable {
     /// detector found it (landmarks on their own ROI, the refinement pass) and for the shot-cut detector's
     /// history.
     static let overlap = 10
-    /// Shortest segment worth its overlap, and the longest (the frames of a wave wait, as small face
-    /// records, until the segments before them are written: 30 s at 30 fps).
+    /// Shortest segment worth its overlap, and the longest (a segment's frames wait, as small face
+    /// records, until the segments before it are written: 30 s at 30 fps).
     static let minLength = 50
     static let maxLength = 900
 
@@ -46,11 +46,6 @@ struct SegmentPlan: Equatable {
                     end: c == count - 1 ? .max : (c + 1) * length, lane: c % used)
         }
         return SegmentPlan(segments: segments, lanes: used)
-    }
-
-    /// Segments analysed together: [w·lanes, (w+1)·lanes).
-    var waves: [ArraySlice<Segment>] {
-        stride(from: 0, to: segments.count, by: lanes).map { segments[$0 ..< min(segments.count, $0 + lanes)] }
     }
 }
 
@@ -91,7 +86,7 @@ func laneDecodeThread(_ reader: VideoReader, lane: Int, plan: SegmentPlan, times
     return thread
 }
 
-/// Puts the frames of the segments back in clip order (segments come in lockstep, interleaved; a segment's
+/// Puts the frames of the segments back in clip order (segments come interleaved; a segment's
 /// frames wait until the one before it is complete), drops the overlap frames, and gives each tracklet
 /// one id across segments: a tracklet of segment c that is on the last overlap frame where a tracklet of
 /// segment c − 1 is (boxes overlapping by IoU > 0.5) continues it; any other gets an id of its own. Shot

@@ -15,15 +15,14 @@ final class SegmentTests: XCTestCase {
         XCTAssertEqual(p.segments.map(\.emitFrom), [0, 75, 150, 225])
         XCTAssertEqual(p.segments.map(\.readFrom), [0, 65, 140, 215], "each read 10 frames early")
         XCTAssertEqual(p.segments.map(\.end), [75, 150, 225, .max], "the last one reads to the end of the file")
-        XCTAssertEqual(p.waves.count, 1)
+        XCTAssertEqual(p.segments.map(\.lane), [0, 1, 2, 3])
         // Short clips: segments of at least 50 frames, so fewer lanes.
         let short = SegmentPlan.make(frames: 120, lanes: 8)
         XCTAssertEqual(short.lanes, 3)
         XCTAssertEqual(short.segments.map(\.emitFrom), [0, 50, 100])
-        // Long clips: segments of at most 900 frames, taken 8 at a time (waves).
+        // Long clips: segments of at most 900 frames, each lane taking every 8th in turn.
         let long = SegmentPlan.make(frames: 30_000, lanes: 8)
         XCTAssertEqual(long.segments.count, 34)
-        XCTAssertEqual(long.waves.map(\.count), [8, 8, 8, 8, 2])
         XCTAssertEqual(long.segments.map(\.lane), (0..<34).map { $0 % 8 })
     }
 
