@@ -157,7 +157,11 @@ public final class AnalyzeJob {
                                         totalFrames: info.estimatedFrameCount)
         /// The analysis threads' output: frames of a segment, and the end of a segment.
         enum Analysed { case frame(AnalyzedFrame, segment: Int), end(segment: Int) }
-        let pipeline = FramePipeline<Analysed>(readers: readers, plan: plan, timestamps: timestamps)
+        // The analyzer takes frames in batches (landmarks of `trackBatch` frames, then frames handed back
+        // in bursts): decoded frames queue for a whole batch, and results (small records) for two.
+        let pipeline = FramePipeline<Analysed>(readers: readers, plan: plan, timestamps: timestamps,
+                                               frameQueueDepth: 3 + analyzer.trackBatch,
+                                               outputQueueDepth: plan.lanes * 2 * (3 + max(analyzer.trackBatch, analyzer.frameBatch)))
         let stageTimes = StageTimes()
         /// One lane's segments in turn, on the calling thread: each frame converted straight into the
         /// analyzer's look-back ring (no copy), analysed here (only the GL calls go to the GL thread, so the

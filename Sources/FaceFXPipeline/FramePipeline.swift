@@ -8,18 +8,23 @@ import FaceFXMedia
 import Foundation
 
 final class FramePipeline<Output> {
-    /// Frames in flight between two stages per lane: enough to keep each stage busy, small enough for 4K.
-    static var queueDepth: Int { 3 }
-
     let readers: [VideoReader]
     let plan: SegmentPlan
     /// Every frame's timestamp (`VideoReader.frameTimestamps`): needed when a lane seeks to a segment.
     let timestamps: [Int64]?
+    /// Decoded frames waiting per lane, and outputs waiting for the sink.
+    let frameQueueDepth: Int
+    let outputQueueDepth: Int
 
-    /// One reader per lane of `plan`.
-    init(readers: [VideoReader], plan: SegmentPlan = .whole, timestamps: [Int64]? = nil) {
+    /// One reader per lane of `plan`. Queue depths: decoded frames per lane (3 keeps a stage that takes
+    /// frames one at a time busy; a body that works in batches of N frames needs N more, or the decoder
+    /// stalls while the batch runs), and outputs (default 3 per lane).
+    init(readers: [VideoReader], plan: SegmentPlan = .whole, timestamps: [Int64]? = nil,
+         frameQueueDepth: Int = 3, outputQueueDepth: Int? = nil) {
         precondition(readers.count == plan.lanes, "one reader per lane")
         self.readers = readers; self.plan = plan; self.timestamps = timestamps
+        self.frameQueueDepth = frameQueueDepth
+        self.outputQueueDepth = outputQueueDepth ?? 3 * plan.lanes
     }
 
     /// What the job's body sees on the GL thread.
@@ -45,8 +50,8 @@ final class FramePipeline<Output> {
     /// Runs the stages: `body` on the GL thread (the outputs end when it returns), `sink` on the calling
     /// thread for each output in order. Throws the first error of any stage, after every thread is joined.
     func run(body: @escaping (Stage) throws -> Void, sink: (Output) throws -> Void) throws {
-        let lanes = readers.map { _ in BoundedQueue<LaneItem>(capacity: Self.queueDepth) }
-        let outputs = BoundedQueue<Output>(capacity: Self.queueDepth * plan.lanes)
+        let lanes = readers.map { _ in BoundedQueue<LaneItem>(capacity: frameQueueDepth) }
+        let outputs = BoundedQueue<Output>(capacity: outputQueueDepth)
         let failure = FirstError()
         let abort = { (error: Error) in
             failure.set(error)

@@ -180,7 +180,8 @@ public final class RenderJob {
 
         let progress = ProgressReporter(mode: o.progress, label: (o.output as NSString).lastPathComponent,
                                         totalFrames: info.estimatedFrameCount)
-        let pipeline = FramePipeline<RenderedFrame>(readers: [reader])
+        // Decoded frames queue for a whole landmark batch of the analyzer (see AnalyzeJob).
+        let pipeline = FramePipeline<RenderedFrame>(readers: [reader], frameQueueDepth: 3 + (faces?.analyzer.trackBatch ?? 0))
         let targets = FrameTargetPool(context: gpu)
         /// GL thread: each frame converted, its faces drawn, read back into an encoder buffer.
         func render(_ stage: FramePipeline<RenderedFrame>.Stage) throws {
@@ -259,7 +260,8 @@ public final class RenderJob {
             // Two threads: this one finishes frames (smoothing and linking, CPU work of several ms a 1080p
             // frame) and draws them; `analysis` uploads and analyses the next frames meanwhile. The queue
             // between them carries, in frame order, each picture and the analyzer's completed frames.
-            let analysed = BoundedQueue<AnalysisItem>(capacity: 8)
+            // A picture and a result per frame; results come in bursts of a landmark batch.
+            let analysed = BoundedQueue<AnalysisItem>(capacity: 2 * (3 + faces.analyzer.trackBatch))
             let analysisFailure = FirstError()
             let analysisDone = DispatchSemaphore(value: 0)
             let analysis = Thread {
