@@ -132,6 +132,10 @@ public struct ColorConverterSettings: Equatable {
     public init() {}
 }
 
+/// Decoded planes → RGBA frame textures (upload + conversion), and RGBA → packed I420 for the encoder.
+/// Uploads from one thread at a time (a second uploading thread needs its own converter; the programs can
+/// be shared); the I420 pack may run on another thread meanwhile (a render draws on one thread while
+/// the next frames are uploaded on another).
 public final class FrameColorConverter {
     public let context: GPUContext
     public let programs: ProgramCache
@@ -251,8 +255,13 @@ public final class FrameColorConverter {
         }
         try prepare(width: y.width, height: y.height, format: format)
         let type: PixelDataType = format.bitDepth > 8 ? .unsignedShort : .unsignedByte
+        let staged = settings.stagedUpload ?? !context.isSoftware
+        if staged && !context.thread.isCurrent,
+           try uploadPlanesMapped(y: y, u: u, v: v, chromaWidth: cw, chromaHeight: ch, format: format, type: type) {
+            lastFormat = format
+            return
+        }
         try context.sync { () throws in
-            let staged = settings.stagedUpload ?? !context.isSoftware
             func via(_ k: Int) -> UploadBuffer? { staged ? uploadBuffers[k] : nil }
             try planeTextures[0].upload(y.base, bytesPerRow: y.bytesPerRow, dataType: type, through: via(0))
             if planeTextures.count == 2, let scratch = interleaveScratch {
@@ -264,6 +273,48 @@ public final class FrameColorConverter {
             }
         }
         lastFormat = format
+    }
+
+    /// `uploadPlanes` from a thread other than the GL thread: each plane's upload buffer is mapped there,
+    /// filled here (the frame's copy, ~3 MB at 1080p, no longer takes the GL thread's time from the other
+    /// streams), then unmapped and uploaded there. false when a buffer could not be mapped or kept
+    /// (nothing uploaded: the caller uploads the usual way).
+    private func uploadPlanesMapped(y: YUVPlane, u: YUVPlane, v: YUVPlane, chromaWidth cw: Int, chromaHeight ch: Int,
+                                    format: YUVFrameFormat, type: PixelDataType) throws -> Bool {
+        let bps = format.bytesPerSample
+        typealias Plane = (texture: Texture, buffer: UploadBuffer, bytes: Int, fill: (UnsafeMutableRawPointer) -> Void)
+        let luma = planeTextures[0]
+        var planes: [Plane] = [(luma, uploadBuffers[0], luma.width * bps * luma.height, {
+            UploadBuffer.copyRows(y.base, bytesPerRow: y.bytesPerRow, rowBytes: luma.width * bps, rows: luma.height, into: $0)
+        })]
+        if planeTextures.count == 2 {
+            planes.append((planeTextures[1], uploadBuffers[1], cw * 2 * bps * ch, {
+                FrameColorConverter.interleave(u, v, width: cw, height: ch, bytesPerSample: bps, into: $0)
+            }))
+        } else {
+            for (k, p) in [(1, u), (2, v)] {
+                planes.append((planeTextures[k], uploadBuffers[k], cw * bps * ch, {
+                    UploadBuffer.copyRows(p.base, bytesPerRow: p.bytesPerRow, rowBytes: cw * bps, rows: ch, into: $0)
+                }))
+            }
+        }
+        let mapped = context.sync { planes.map { $0.buffer.map(bytes: $0.bytes) } }
+        guard mapped.allSatisfy({ $0 != nil }) else {
+            context.sync { for (p, m) in zip(planes, mapped) where m != nil { _ = p.buffer.unmap() }; glBindBuffer(GLenum(GL_PIXEL_UNPACK_BUFFER), 0) }
+            return false
+        }
+        for (p, m) in zip(planes, mapped) { p.fill(m!) }
+        return try context.sync { () throws -> Bool in
+            var all = true
+            for p in planes {
+                if p.buffer.unmap() {
+                    try p.texture.uploadFromBoundUnpackBuffer(dataType: type, width: p.texture.width, height: p.texture.height)
+                } else {
+                    all = false
+                }
+            }
+            return all
+        }
     }
 
     /// Converts the uploaded planes into the frame texture (RGBA8, gamma-encoded, alpha 1), or into
@@ -304,10 +355,8 @@ public final class FrameColorConverter {
     /// `destination`'s texture when one is given.
     @discardableResult
     public func upload(y: YUVPlane, u: YUVPlane, v: YUVPlane, format: YUVFrameFormat, into destination: Framebuffer? = nil) throws -> Texture {
-        try context.sync { () throws -> Texture in
-            try uploadPlanes(y: y, u: u, v: v, format: format)
-            return try convertPlanes(into: destination)
-        }
+        try uploadPlanes(y: y, u: u, v: v, format: format)
+        return try context.sync { () throws -> Texture in try convertPlanes(into: destination) }
     }
 
     private var interleavesChroma: Bool { settings.interleaveChroma ?? context.isSoftware }

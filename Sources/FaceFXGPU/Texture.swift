@@ -248,6 +248,17 @@ public final class Texture {
         }
     }
 
+    /// GL thread: the whole texture from a filled, unmapped `UploadBuffer` (`UploadBuffer.unmap` left it
+    /// bound), rows tightly packed; unbinds it.
+    func uploadFromBoundUnpackBuffer(dataType: PixelDataType, width w: Int, height h: Int) throws {
+        try checkAlive()
+        glBindTexture(GLenum(GL_TEXTURE_2D), handle)
+        glTexSubImage2D(GLenum(GL_TEXTURE_2D), 0, 0, 0, GLsizei(w), GLsizei(h), format.pixelFormat, dataType.glType, nil)
+        glBindBuffer(GLenum(GL_PIXEL_UNPACK_BUFFER), 0)
+        glBindTexture(GLenum(GL_TEXTURE_2D), 0)
+        try context.checkGLError("glTexSubImage2D(\(format), \(dataType)) from an upload buffer")
+    }
+
     /// Fills levels 1… from level 0 (mipmapped textures; a no-op otherwise).
     public func generateMipmaps() throws {
         guard levels > 1 else { return }

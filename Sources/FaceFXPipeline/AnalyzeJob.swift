@@ -147,6 +147,8 @@ public final class AnalyzeJob {
             try FaceStage.loadAnalyzer(context: gpu, programs: colour.programs, settings: settings, modelsDirectory: models,
                                        faceModel: analyzer.poseEstimator.model)
         }
+        // A converter per lane: each lane uploads from its own thread.
+        let converters = try [colour] + (1..<plan.lanes).map { _ in try FrameColorConverter(context: gpu, programs: colour.programs) }
         let writer = try FaceRecordWriter(csvPath: o.csvPath, jsonlPath: o.jsonlPath, options: o.records,
                                           overwrite: o.overwrite)
         let finisher = FrameFinisher(o.tracking.smoothing, poseEstimator: analyzer.poseEstimator, settings: settings,
@@ -173,10 +175,8 @@ public final class AnalyzeJob {
                     let (y, u, v) = frame.gpuPlanes()
                     let format = frame.gpuFormat
                     let t0 = Date()
-                    let texture = try gpu.sync { () throws -> Texture in
-                        let slot = try analyzer.frameSlot(forFrame: index, width: frame.width, height: frame.height)
-                        return try colour.upload(y: y, u: u, v: v, format: format, into: slot)
-                    }
+                    let slot = try analyzer.frameSlot(forFrame: index, width: frame.width, height: frame.height)
+                    let texture = try converters[lane].upload(y: y, u: u, v: v, format: format, into: slot)
                     stageTimes.add(upload: Date().timeIntervalSince(t0))
                     let done = try analyzer.push(frameTexture: texture, width: frame.width, height: frame.height,
                                                  frameIndex: index, time: frame.timeSeconds)
@@ -254,7 +254,7 @@ public final class AnalyzeJob {
                                      renderer: gpu.renderer, warnings: warnings.all, timings: timings,
                                      uploadSeconds: stageTimes.upload, outputSeconds: outputSeconds)
         if o.context == nil { gpu.reportProfile() }
-        withExtendedLifetime((readers, analyzers, colour, gpu)) {}
+        withExtendedLifetime((readers, analyzers, converters, gpu)) {}
         return summary
     }
 }

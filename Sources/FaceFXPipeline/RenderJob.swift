@@ -272,13 +272,17 @@ public final class RenderJob {
                         let (y, u, v) = frame.gpuPlanes()
                         let format = frame.gpuFormat
                         let decoded = passesThrough(frame)
-                        let (texture, picture) = try gpu.sync { () throws -> (Texture, WaitingPicture) in
-                            if decoded {
-                                let slot = try faces.analyzer.frameSlot(forFrame: index, width: frame.width, height: frame.height)
-                                return (try colour.upload(y: y, u: u, v: v, format: format, into: slot), WaitingPicture(frame))
-                            }
-                            let target = try targets.take(width: frame.width, height: frame.height)
-                            return (try colour.upload(y: y, u: u, v: v, format: format, into: target), WaitingPicture(target, of: frame))
+                        // This thread is the converter's only uploader while faces are tracked (the drawing
+                        // thread only packs), so the frame's copy into the upload buffers happens here too.
+                        let texture: Texture, picture: WaitingPicture
+                        if decoded {
+                            let slot = try faces.analyzer.frameSlot(forFrame: index, width: frame.width, height: frame.height)
+                            texture = try colour.upload(y: y, u: u, v: v, format: format, into: slot)
+                            picture = WaitingPicture(frame)
+                        } else {
+                            let target = try gpu.sync { () throws -> Framebuffer in try targets.take(width: frame.width, height: frame.height) }
+                            texture = try colour.upload(y: y, u: u, v: v, format: format, into: target)
+                            picture = WaitingPicture(target, of: frame)
                         }
                         // On this thread, not the GL thread's: the analyzer's CPU work (tracking, decoding,
                         // head pose) and its waits for the GPU leave the GL thread to the drawing thread.
