@@ -237,100 +237,55 @@ public final class FaceAnalyzer {
     /// frames waiting on the GPU for their filters): the analyzer then reads it there and keeps no copy.
     public func push(frameTexture: Texture, width: Int, height: Int, frameIndex: Int, time: Double,
                      retained: Bool = false) throws -> [AnalyzedFrame] {
-        let frame = LockstepFrame(texture: frameTexture, width: width, height: height, index: frameIndex, time: time,
-                                  retained: retained)
-        return try Self.push([self], frames: [frame])[0]
-    }
-
-    /// Frame i of one of several clips analysed in lockstep (`push(_:frames:)`).
-    public struct LockstepFrame {
-        public var texture: Texture
-        public var width: Int, height: Int
-        public var index: Int
-        public var time: Double
-        /// The caller keeps `texture` unchanged until this frame is handed back (no ring copy).
-        public var retained: Bool
-        public init(texture: Texture, width: Int, height: Int, index: Int, time: Double, retained: Bool = false) {
-            self.texture = texture; self.width = width; self.height = height; self.index = index; self.time = time
-            self.retained = retained
-        }
-    }
-
-    /// `push` on several analyzers at once, one frame each (nil: none for that analyzer this time),
-    /// typically frame i of each of K segments of a clip: the shot-cut thumbnails of all are read back
-    /// together and the landmarks of all their tracked faces run as one batch, so K segments fill a
-    /// batch of K without extrapolating ROIs. Each analyzer's results are what `push` alone would give.
-    /// The analyzers share the GL context and the networks; each one's `lastTimings` holds the time of
-    /// the whole call.
-    public static func push(_ analyzers: [FaceAnalyzer], frames: [LockstepFrame?]) throws -> [[AnalyzedFrame]] {
-        precondition(analyzers.count == frames.count, "one frame (or nil) per analyzer")
         let start = Date()
         var timings = FaceAnalysisTimings()
         defer {
             timings.total = Date().timeIntervalSince(start)
-            for a in analyzers { a.lastTimings = timings }
+            lastTimings = timings
         }
-        var done = [[AnalyzedFrame]](repeating: [], count: analyzers.count)
-        var due: [Int] = []
-        for (k, f) in frames.enumerated() {
-            guard let f else { continue }
-            if try analyzers[k].enqueue(f, done: &done[k], timings: &timings) { due.append(k) }
-        }
-        try track(due.map { analyzers[$0] }, timings: &timings)
-        for k in due { done[k] += try analyzers[k].release(upTo: frames[k]!.index - analyzers[k].lookBack, timings: &timings) }
-        return done
+        var done: [AnalyzedFrame] = []
+        guard try enqueue(frameTexture, width: width, height: height, index: frameIndex, time: time, retained: retained,
+                          done: &done, timings: &timings) else { return done }
+        try trackWaiting(timings: &timings)
+        return done + (try release(upTo: frameIndex - lookBack, timings: &timings))
     }
 
     /// Takes a frame into the batch waiting for tracking; true when the batch is full. A new frame size
     /// (concatenated clips) first finishes the frames of the old size, and starts a new shot.
-    private func enqueue(_ f: LockstepFrame, done: inout [AnalyzedFrame], timings: inout FaceAnalysisTimings) throws -> Bool {
-        guard f.texture.width == f.width, f.texture.height == f.height else {
-            throw FaceAnalysisError.frameSize("texture \(f.texture.width)x\(f.texture.height) for a \(f.width)x\(f.height) frame")
+    private func enqueue(_ texture: Texture, width: Int, height: Int, index: Int, time: Double, retained: Bool,
+                         done: inout [AnalyzedFrame], timings: inout FaceAnalysisTimings) throws -> Bool {
+        guard texture.width == width, texture.height == height else {
+            throw FaceAnalysisError.frameSize("texture \(texture.width)x\(texture.height) for a \(width)x\(height) frame")
         }
-        let resized = frameSize.map { $0 != (f.width, f.height) } ?? false
-        frameSize = (f.width, f.height)
+        let resized = frameSize.map { $0 != (width, height) } ?? false
+        frameSize = (width, height)
         if resized {
-            try Self.track([self], timings: &timings)
+            try trackWaiting(timings: &timings)
             done += try release(upTo: Int.max, timings: &timings)
         }
-        let frame = ringSize > 1 && !f.retained ? try keep(f.texture, index: f.index) : f.texture
-        untracked.append(UntrackedFrame(frame: frame, index: f.index, time: f.time, width: f.width, height: f.height, resized: resized))
+        let frame = ringSize > 1 && !retained ? try keep(texture, index: index) : texture
+        untracked.append(UntrackedFrame(frame: frame, index: index, time: time, width: width, height: height, resized: resized))
         return untracked.count >= trackBatch
     }
 
-    /// Tracks the frames waiting in these analyzers: the shot-cut thumbnails of all of them in one
-    /// readback (one wait, not one per frame), the tracked faces' landmarks on all of them in one batched
-    /// run (plus one for the faces to redo), then per analyzer and frame the tracker's bookkeeping,
-    /// detection on keyframes and look-back.
-    private static func track(_ group: [FaceAnalyzer], timings: inout FaceAnalysisTimings) throws {
-        let group = group.filter { !$0.untracked.isEmpty }
-        guard let lead = group.first else { return }
+    /// Tracks the waiting frames: their shot-cut thumbnails in one readback (one wait, not one per
+    /// frame), the tracked faces' landmarks on all of them in one batched run (plus one for the faces to
+    /// redo), then frame by frame the tracker's bookkeeping, detection on keyframes and look-back.
+    private func trackWaiting(timings: inout FaceAnalysisTimings) throws {
+        guard !untracked.isEmpty else { return }
         let t1 = Date()
-        let thumbnailCrops = group.map { a in
-            a.settings.offline.shotCuts ? a.untracked.map { ($0.frame, wholeFrame(width: $0.width, height: $0.height)) } : []
-        }
-        let thumbnails = try lead.readCrops(thumbnailCrops.flatMap { $0 }, side: ShotCutDetector.side)
-        var at = 0
-        var rounds: [TrackingRound] = []
-        for (a, crops) in zip(group, thumbnailCrops) {
-            rounds.append(a.beginRound(thumbnails: thumbnails[at ..< at + crops.count], timings: &timings))
-            at += crops.count
-        }
+        let thumbnailCrops = settings.offline.shotCuts ? untracked.map { ($0.frame, Self.wholeFrame(width: $0.width, height: $0.height)) } : []
+        let thumbnails = try readCrops(thumbnailCrops, side: ShotCutDetector.side)
+        let round = beginRound(thumbnails: thumbnails[...], timings: &timings)
         timings.shotCutSeconds += Date().timeIntervalSince(t1)
         let t0 = Date()
-        let items = rounds.flatMap(\.items)
-        var results = try lead.landmarks(items.map { ($0.frame, $0.roi) })
-        var rois = items.map(\.roi)
-        if lead.settings.analysis.refineROIShift > 0 {
-            timings.refinedFaces += try lead.refineMovedROIs(frames: items.map(\.frame), rois: &rois, results: &results)
+        var results = try landmarks(round.items.map { ($0.frame, $0.roi) })
+        var rois = round.items.map(\.roi)
+        if settings.analysis.refineROIShift > 0 {
+            timings.refinedFaces += try refineMovedROIs(frames: round.items.map(\.frame), rois: &rois, results: &results)
         }
         timings.landmarks += Date().timeIntervalSince(t0)
-        at = 0
-        for (a, round) in zip(group, rounds) {
-            let n = round.items.count
-            try a.endRound(round, rois: rois[at ..< at + n], results: results[at ..< at + n], timings: &timings)
-            at += n
-        }
+        try endRound(round, rois: rois[...], results: results[...], timings: &timings)
     }
 
     /// The frames one analyzer tracks together, and the landmark runs they need for the faces already
@@ -407,7 +362,7 @@ public final class FaceAnalyzer {
     public func flush() throws -> [AnalyzedFrame] {
         let start = Date()
         var timings = FaceAnalysisTimings()
-        try Self.track([self], timings: &timings)
+        try trackWaiting(timings: &timings)
         var done = try release(upTo: Int.max, timings: &timings)
         done += try flushPending(timings: &timings)
         timings.total = Date().timeIntervalSince(start)

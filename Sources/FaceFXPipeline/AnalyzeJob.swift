@@ -91,12 +91,13 @@ public final class AnalyzeJob {
 
     public init(options: AnalyzeOptions) { self.options = options }
 
-    /// Segments analysed in lockstep unless asked otherwise: 1, measured fastest (README: benchmarks).
-    /// H100, 30-s 1080p clip with 4 faces: 1 segment 2.9 s, 4 segments 3.2 s, 8 segments 3.6 s (landmarks
-    /// of 8 frames already run as one batch from extrapolated ROIs; each segment adds a decoder, a
-    /// seek and 10 overlap frames). llvmpipe, 2-core box, 720p, one face: 41.0 s, 2: 43.9 s, 4: 43.2 s
-    /// (its landmark runs already use every core at batch 1). More segments are capped so that their
-    /// look-back rings (frames kept as RGBA textures) stay under 8 GiB of GPU memory, 1 GiB on llvmpipe.
+    /// Segments analysed at once unless asked otherwise: 1, measured fastest or as fast (README:
+    /// benchmarks). H200, 30-s 1080p clip with 4 faces, each segment on its own thread: 1 segment 3.51 s,
+    /// 2: 3.23 s, 4: 3.80 s, 8: 4.47 s; H100: 3.04 / 3.00 / 3.42 s (the lanes' GPU work queues behind each
+    /// other on the one GL context; each segment adds a decoder, a seek and 10 overlap frames). llvmpipe,
+    /// 2-core box, 720p, one face: 41.0 s, 2: 43.9 s, 4: 43.2 s (its landmark runs already use every core).
+    /// More segments are capped so that their look-back rings (frames kept as RGBA textures) stay under
+    /// 8 GiB of GPU memory, 1 GiB on llvmpipe.
     static func segmentCount(requested: Int?, context gpu: GPUContext, analyzer: FaceAnalyzer, width: Int, height: Int) -> Int {
         let budget = gpu.isSoftware ? 1 << 30 : 8 << 30
         let fits = budget / max(1, analyzer.ringBytes(width: width, height: height))

@@ -148,11 +148,11 @@ final class OfflineTrackingCLITests: XCTestCase {
         XCTAssertEqual(Set(limited.filter { $0.frame >= 180 }.map(\.id)), ["2"])
     }
 
-    /// Segments in lockstep give what one pass from start to end gives. 120 frames, three shots (Collins,
+    /// Segments analysed at once give what one pass from start to end gives. 120 frames, three shots (Collins,
     /// the other look, Collins) with moving faces; `--segments 3` cuts the clip into frames 0–49, 50–99
     /// and 100–119, each read from 10 frames earlier: the first cut (frame 45) falls in the second
     /// segment's overlap, the second (frame 100) on the third segment's first frame.
-    func testSegmentsInLockstepMatchOnePass() throws {
+    func testSegmentsAtOnceMatchOnePass() throws {
         let clip = dir.appendingPathComponent("segments.mp4")
         let astronaut = CLI.packageRoot.appendingPathComponent("samples/astronaut.png").path
         var args: [String] = []

@@ -3,9 +3,9 @@
 import Foundation
 import XCTest
 
-/// Segments in lockstep without a GPU: how a clip is cut, and how the segments' frames are put back in
+/// Segments without a GPU: how a clip is cut, and how the segments' frames are put back in
 /// order with one tracklet id per face (the whole path through `facefx analyze`:
-/// OfflineTrackingCLITests.testSegmentsInLockstepMatchOnePass).
+/// OfflineTrackingCLITests.testSegmentsAtOnceMatchOnePass).
 final class SegmentTests: XCTestCase {
     func testPlanCutsTheClipIntoLanes() {
         XCTAssertEqual(SegmentPlan.make(frames: 300, lanes: 1), .whole)
@@ -46,7 +46,7 @@ final class SegmentTests: XCTestCase {
         let assembler = SegmentAssembler(plan: plan)
         var out: [AnalyzedFrame] = []
         for i in 0..<60 {
-            // Lockstep: frame i of segment 0, then frame 40 + i of segment 1.
+            // Interleaved: frame i of segment 0, then frame 40 + i of segment 1.
             if i < 50 { out += assembler.add(frame(i, shot: i < 45 ? 0 : 1, [face(7, x: 100)]), segment: 0) }
             if i == 50 { out += assembler.end(segment: 0) }
             let j = 40 + i
