@@ -258,7 +258,6 @@ public final class FrameColorConverter {
         let staged = settings.stagedUpload ?? !context.isSoftware
         if staged && !context.thread.isCurrent,
            try uploadPlanesMapped(y: y, u: u, v: v, chromaWidth: cw, chromaHeight: ch, format: format, type: type) {
-            lastFormat = format
             return
         }
         try context.sync { () throws in
@@ -271,8 +270,8 @@ public final class FrameColorConverter {
                 try planeTextures[1].upload(u.base, bytesPerRow: u.bytesPerRow, dataType: type, width: cw, height: ch, through: via(1))
                 try planeTextures[2].upload(v.base, bytesPerRow: v.bytesPerRow, dataType: type, width: cw, height: ch, through: via(2))
             }
+            lastFormat = format
         }
-        lastFormat = format
     }
 
     /// `uploadPlanes` from a thread other than the GL thread: each plane's upload buffer is mapped there,
@@ -313,6 +312,8 @@ public final class FrameColorConverter {
                     all = false
                 }
             }
+            // On the GL thread, where a pack on another thread reads it (`readI420`'s default matrix).
+            if all { lastFormat = format }
             return all
         }
     }
