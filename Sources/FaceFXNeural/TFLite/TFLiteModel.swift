@@ -139,6 +139,8 @@ public struct TFLiteModel {
     public var operatorCodes: [TFLiteOperatorCode]
     public var subgraphs: [TFLiteSubGraph]
     public var bufferRanges: [Range<Int>]
+    /// `Model.metadata`: named buffers (e.g. the label names `facefx train` writes), name → buffer index.
+    public var metadata: [String: Int]
 
     public init(contentsOf url: URL) throws {
         let data = try Data(contentsOf: url)
@@ -175,6 +177,11 @@ public struct TFLiteModel {
                 return 0..<0
             }
             subgraphs = try root.tables(2).map(Self.parseSubGraph)
+            // Model field 6, Metadata: name 0, buffer 1.
+            metadata = [:]
+            for m in try root.tables(6) {
+                if let name = try m.string(0) { metadata[name] = Int(try m.u32(1)) }
+            }
         } catch let e as FlatBufferError {
             throw TFLiteError.flatBuffer(model: name, e)
         }
