@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "FaceFXGPUTests", dependencies: ["FaceFXGPU"]),
         .testTarget(name: "FaceFXNeuralTests", dependencies: ["FaceFXNeural"]),
         .testTarget(name: "FaceFXFaceTests", dependencies: ["FaceFXFace", "FaceFXGPU", "FaceFXNeural"]),
-        .testTarget(name: "FaceFXPipelineTests", dependencies: ["FaceFXPipeline", "FaceFXMedia", "FaceFXFace"]),
+        .testTarget(name: "FaceFXPipelineTests", dependencies: ["FaceFXPipeline", "FaceFXMedia", "FaceFXFace", "FaceFXNeural"]),
         .testTarget(name: "FaceFXOverlayTests", dependencies: ["FaceFXOverlay", "FaceFXPipeline", "FaceFXMedia", "FaceFXGPU", "FaceFXFace"]),
     ],
     // Swift 5 mode: the GL and FFmpeg wrappers hand raw C pointers between dedicated threads,

@@ -41,6 +41,8 @@ public struct FaceResult: Sendable {
     public var blendshapes: [Double]
     /// 7 probabilities in `EmotionLabels.names` order (empty when switched off).
     public var emotions: [Double]
+    /// The classifier's probabilities in its `labels` order (`FaceNetworks.classifier`; empty without one).
+    public var classes: [Double] = []
     public var pose: HeadPose
     /// The landmark network's input region on this frame.
     public var roi: FaceROI
@@ -481,6 +483,7 @@ public final class FaceAnalyzer {
         if settings.analysis.emotion && pendingEmotionItems > 0 {
             emotions = try readEmotions(networks.emotion.run(count: pendingEmotionItems))
         }
+        let classes = try runClassifier(pending.flatMap { p in p.core.faces.map { (p.core.frame, emotionBox($0.landmarks.points).mapping()) } })
         timings.emotion += Date().timeIntervalSince(t0)
         var k = 0
         return pending.map { p in
@@ -490,7 +493,7 @@ public final class FaceAnalyzer {
                                               : [[Double]](repeating: [], count: n)
             let b = blend.map { Array($0[k ..< k + n]) } ?? [[Double]](repeating: [], count: n)
             return AnalyzedFrame(index: p.core.frameIndex, time: p.core.time, shot: p.core.shot,
-                                 faces: assemble(p.core, blendshapes: b, emotions: e))
+                                 faces: assemble(p.core, blendshapes: b, emotions: e, classes: Array(classes[k ..< k + n])))
         }
     }
 
@@ -506,8 +509,21 @@ public final class FaceAnalyzer {
             emotions = try readEmotions(runImageNetwork(networks.emotion, frame: core.frame, kind: .emotion,
                                                         mappings: core.faces.map { emotionBox($0.landmarks.points).mapping() }))
         }
+        let classes = try runClassifier(core.faces.map { (core.frame, emotionBox($0.landmarks.points).mapping()) })
         timings.emotion += Date().timeIntervalSince(t0)
-        return assemble(core, blendshapes: blend ?? [[Double]](repeating: [], count: core.faces.count), emotions: emotions)
+        return assemble(core, blendshapes: blend ?? [[Double]](repeating: [], count: core.faces.count), emotions: emotions,
+                        classes: classes)
+    }
+
+    /// The user's classifier on these faces' emotion crops (empty lists without one), batched.
+    private func runClassifier(_ crops: [(frame: Texture, mapping: Affine2D)]) throws -> [[Double]] {
+        guard let c = networks.classifier else { return [[Double]](repeating: [], count: crops.count) }
+        return try runImageNetwork(c.runner, kind: .emotion, crops: crops) { try c.runner.run(count: $0) }.map { o in
+            guard let t = o.first, t.count == c.labels.count else {
+                throw FaceAnalysisError.networkShape("classifier output \(o.first?.shape ?? [])")
+            }
+            return t.data.map(Double.init)
+        }
     }
 
     // MARK: - per-frame pieces
@@ -634,7 +650,7 @@ public final class FaceAnalyzer {
         }
     }
 
-    private func assemble(_ core: TrackedFrame, blendshapes blend: [[Double]], emotions: [[Double]]) -> [FaceResult] {
+    private func assemble(_ core: TrackedFrame, blendshapes blend: [[Double]], emotions: [[Double]], classes: [[Double]]) -> [FaceResult] {
         core.faces.enumerated().map { k, f in
             let pts = f.landmarks.points
             let box = Rect.bounding(pts.prefix(FaceLandmarks.meshCount))
@@ -643,7 +659,7 @@ public final class FaceAnalyzer {
             let roi = core.rois.first { $0.trackID == f.id }?.roi ?? f.roi
             return FaceResult(id: f.id, frameIndex: core.frameIndex, time: core.time, presence: f.presence,
                               detectionScore: det?.score, box: box, landmarks: pts,
-                              blendshapes: blend[k], emotions: emotions[k],
+                              blendshapes: blend[k], emotions: emotions[k], classes: classes[k],
                               pose: poseEstimator.estimate(landmarks: pts, frameWidth: Double(core.width), frameHeight: Double(core.height)),
                               roi: roi,
                               appearance: FaceAppearance(shape: f.landmarks.shapeDescriptor, colour: k < core.colours.count ? core.colours[k] : []))

@@ -160,10 +160,13 @@ public struct FaceNetworks {
     public var landmarks: ImageNetworkRunner
     public var blendshapes: TensorNetworkRunner
     public var emotion: ImageNetworkRunner
+    /// A user's classifier on the emotion crop (`FaceResult.classes`), if any.
+    public var classifier: FaceClassifier?
 
     public init(detector: ImageNetworkRunner, landmarks: ImageNetworkRunner,
-                blendshapes: TensorNetworkRunner, emotion: ImageNetworkRunner) {
+                blendshapes: TensorNetworkRunner, emotion: ImageNetworkRunner, classifier: FaceClassifier? = nil) {
         self.detector = detector; self.landmarks = landmarks; self.blendshapes = blendshapes; self.emotion = emotion
+        self.classifier = classifier
     }
 
     public static let landmarkerBundle = "face_landmarker.task"

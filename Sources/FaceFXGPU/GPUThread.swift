@@ -1,7 +1,7 @@
 // The one thread that owns a GL context. A context is current on exactly one thread and
 // Swift concurrency hops threads between awaits, so every GL call is funnelled through here.
-// Callers that wait for the GPU (readbacks) do so on their own thread (`waitForGPU`): the GL thread
-// meanwhile submits other callers' work, so the passes of several streams overlap on the GPU.
+// Callers that wait for the GPU (readbacks) do so on their own thread (`waitForGPU`): one caller's wait
+// no longer holds the GL thread, which submits the other callers' work meanwhile.
 import CGLES
 import Foundation
 

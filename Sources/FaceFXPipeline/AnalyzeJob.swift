@@ -34,6 +34,8 @@ public struct AnalyzeOptions {
     public var smoothingWindow: (frames: Int, margin: Int)?
     /// Segments of the clip analysed at once (`Segments.swift`); nil: 1 (`AnalyzeJob.segmentCount`).
     public var segments: Int?
+    /// A face classifier (`FaceClassifier`): class_<label> columns.
+    public var classifier: URL?
 
     public init(input: String, csvPath: String? = nil, jsonlPath: String? = nil, records: FaceRecordOptions = .init(),
                 overwrite: Bool = false, tracking: FaceTrackingOptions = .init(), gpu: GPUDeviceSelection = .auto,
@@ -131,7 +133,7 @@ public final class AnalyzeJob {
             settings.smoothing.offlineWindowMargin = w.margin
         }
         let analyzer = try FaceStage.loadAnalyzer(context: gpu, programs: colour.programs, settings: settings,
-                                                  modelsDirectory: models)
+                                                  modelsDirectory: models, classifier: o.classifier)
         // Segments at once: each lane has its reader (seeking by the frames' timestamps), its decode thread,
         // its analysis thread and analyzer (below).
         let wanted = AnalyzeJob.segmentCount(requested: o.segments, context: gpu, analyzer: analyzer, width: info.width, height: info.height)
@@ -146,11 +148,13 @@ public final class AnalyzeJob {
         // look-back ring); only their GL calls take turns on the GL thread.
         let analyzers = try [analyzer] + (1..<plan.lanes).map { _ in
             try FaceStage.loadAnalyzer(context: gpu, programs: colour.programs, settings: settings, modelsDirectory: models,
-                                       faceModel: analyzer.poseEstimator.model)
+                                       faceModel: analyzer.poseEstimator.model, classifier: o.classifier)
         }
         // A converter per lane: each lane uploads from its own thread.
         let converters = try [colour] + (1..<plan.lanes).map { _ in try FrameColorConverter(context: gpu, programs: colour.programs) }
-        let writer = try FaceRecordWriter(csvPath: o.csvPath, jsonlPath: o.jsonlPath, options: o.records,
+        var records = o.records
+        records.classLabels = analyzer.networks.classifier?.labels ?? []
+        let writer = try FaceRecordWriter(csvPath: o.csvPath, jsonlPath: o.jsonlPath, options: records,
                                           overwrite: o.overwrite)
         let finisher = FrameFinisher(o.tracking.smoothing, poseEstimator: analyzer.poseEstimator, settings: settings,
                                      width: info.width, height: info.height)

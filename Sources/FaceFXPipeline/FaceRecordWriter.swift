@@ -12,9 +12,11 @@ public struct FaceRecordOptions: Sendable {
     public var landmarks: Bool
     /// CSV: one row with an empty face_id for frames without faces (JSONL always has every frame).
     public var includeEmpty: Bool
+    /// A classifier's labels (`--classifier`): CSV columns class_<label>, JSONL "classes".
+    public var classLabels: [String]
 
-    public init(landmarks: Bool = false, includeEmpty: Bool = false) {
-        self.landmarks = landmarks; self.includeEmpty = includeEmpty
+    public init(landmarks: Bool = false, includeEmpty: Bool = false, classLabels: [String] = []) {
+        self.landmarks = landmarks; self.includeEmpty = includeEmpty; self.classLabels = classLabels
     }
 }
 
@@ -26,8 +28,9 @@ public enum FaceRecordColumns {
     /// Fixed decimals: seconds 6, pixels / degrees / cm 3, scores and coefficients 4.
     static let timeDecimals = 6, pixelDecimals = 3, angleDecimals = 3, translationDecimals = 3, scoreDecimals = 4
 
-    public static func csvHeader(landmarks: Bool) -> [String] {
+    public static func csvHeader(landmarks: Bool, classLabels: [String] = []) -> [String] {
         var h = leading + FaceLandmarks.blendshapeNames + ["emotion"] + EmotionLabels.names.map { "emotion_" + $0 }
+            + classLabels.map { "class_" + $0 }
         if landmarks {
             for i in 0..<FaceLandmarks.count { h += ["lm\(i)_x", "lm\(i)_y", "lm\(i)_z"] }
         }
@@ -76,7 +79,7 @@ public final class FaceRecordWriter {
             if let csvPath {
                 let f = try AtomicOutputFile(path: csvPath)
                 csv = f
-                f.append(Array(FaceRecordColumns.csvHeader(landmarks: options.landmarks).joined(separator: ",").utf8))
+                f.append(Array(FaceRecordColumns.csvHeader(landmarks: options.landmarks, classLabels: options.classLabels).joined(separator: ",").utf8))
                 f.append([13, 10])
             }
             if let jsonlPath { jsonl = try AtomicOutputFile(path: jsonlPath) }
@@ -140,7 +143,7 @@ public final class FaceRecordWriter {
     private func csvEmptyRow(frameIndex: Int, time: Double) {
         line.appendInt(frameIndex); line.append(44)
         line.appendFixed(time, FaceRecordColumns.timeDecimals)
-        let empty = FaceRecordColumns.csvHeader(landmarks: options.landmarks).count - 2
+        let empty = FaceRecordColumns.csvHeader(landmarks: options.landmarks, classLabels: options.classLabels).count - 2
         line.append(contentsOf: repeatElement(44, count: empty))
         line.append(contentsOf: [13, 10])
     }
@@ -165,6 +168,10 @@ public final class FaceRecordWriter {
         for i in 0..<EmotionLabels.names.count {
             line.append(44)
             if i < f.emotions.count { line.appendFixed(f.emotions[i], c.scoreDecimals) }
+        }
+        for i in options.classLabels.indices {
+            line.append(44)
+            if i < f.classes.count { line.appendFixed(f.classes[i], c.scoreDecimals) }
         }
         if options.landmarks {
             for i in 0..<FaceLandmarks.count {
@@ -211,6 +218,14 @@ public final class FaceRecordWriter {
                 line.append(34); line.append(v.0); line.append(#"":"#); line.appendJSONNumber(v.1, c.scoreDecimals)
             }
             line.append(125)
+            if !options.classLabels.isEmpty {
+                line.append(#","classes":{"#)
+                for (i, v) in zip(options.classLabels, f.classes).enumerated() {
+                    if i > 0 { line.append(44) }
+                    line.append(34); line.append(v.0); line.append(#"":"#); line.appendJSONNumber(v.1, c.scoreDecimals)
+                }
+                line.append(125)
+            }
             if options.landmarks {
                 line.append(#","landmarks":["#)
                 for (i, p) in f.landmarks.enumerated() {

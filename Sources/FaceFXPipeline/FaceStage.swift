@@ -83,12 +83,25 @@ final class FaceStage {
 
     /// The face networks from Models/ and the canonical mesh (given, or loaded from there); one message
     /// naming the folder if they cannot load.
+    /// `classifier`: a user's face classifier (`FaceClassifier`); a file that is missing or not one is a usage
+    /// error naming it.
     static func loadAnalyzer(context: GPUContext, programs: ProgramCache, settings: FaceSettings,
-                             modelsDirectory models: URL, faceModel: CanonicalFaceModel? = nil) throws -> FaceAnalyzer {
+                             modelsDirectory models: URL, faceModel: CanonicalFaceModel? = nil,
+                             classifier: URL? = nil) throws -> FaceAnalyzer {
         let model = try faceModel ?? loadFaceModel(modelsDirectory: models)
+        var userClassifier: FaceClassifier?
+        if let url = classifier {
+            guard FileManager.default.fileExists(atPath: url.path) else { throw PipelineError.usage("\(url.path): no such file") }
+            do {
+                userClassifier = try FaceClassifier.load(url, context: context, programs: programs)
+            } catch let e as FaceClassifierError {
+                throw PipelineError.usage(e.description)
+            }
+        }
         do {
-            let networks = try FaceNetworks.make(context: context, modelsDirectory: models, programs: programs,
+            var networks = try FaceNetworks.make(context: context, modelsDirectory: models, programs: programs,
                                                  warmUpBakedKernels: true)
+            networks.classifier = userClassifier
             return try FaceAnalyzer(context: context, networks: networks, faceModel: model, settings: settings,
                                     programs: programs)
         } catch let e as PipelineError {

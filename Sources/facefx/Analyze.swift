@@ -19,9 +19,14 @@ struct Analyze: ParsableCommand {
     @OptionGroup var tracking: TrackingOptionGroup
 
     @Option(name: .long, help: ArgumentHelp(
-        "Analyse the clip as N segments side by side, frame i of each in one network batch (default: 1, start to end; more were not faster on the clips measured, README: benchmarks).",
+        "Analyse the clip as N segments at once, each on its own thread (default: 1, start to end; more were not faster on the clips measured, README: benchmarks).",
         discussion: "Each segment has its own decoder; tracks are stitched where segments meet. Input that cannot seek is read start to end."))
     var segments: Int?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "A face classifier (.tflite, input 1x64x64x1: the aligned grey face crop the emotion network reads) run on every face: one class_<label> column per output.",
+        discussion: "Label names from the model's facefx.labels metadata (what facefx's writer stores), else class_0, class_1, ..."))
+    var classifier: String?
 
     @Flag(name: .long, help: "Replace existing output files.")
     var overwrite = false
@@ -46,6 +51,7 @@ struct Analyze: ParsableCommand {
             input: input, csvPath: records.csv, jsonlPath: records.jsonl, records: records.options, overwrite: overwrite,
             tracking: try tracking.options(), gpu: try gpuOptions.selection(), progress: quiet ? .quiet : .auto)
         options.segments = segments
+        options.classifier = classifier.map { URL(fileURLWithPath: $0) }
         options.tuning = try gpuOptions.tuning()
         options.decoding = decode.decoding
         options.modelsDirectory = try modelsDirectory()

@@ -1,0 +1,55 @@
+// A user's face classifier (`facefx analyze --classifier MODEL.tflite`): a .tflite network on the same
+// aligned 64×64 grey face crop the emotion network reads, one probability per label. The label names
+// come from the model's `facefx.labels` metadata (what `TFLiteWriter` stores, one per line), else
+// class_0, class_1, ….
+import FaceFXGPU
+import FaceFXNeural
+import Foundation
+
+public struct FaceClassifier {
+    public let runner: ImageNetworkRunner
+    public let labels: [String]
+    /// The metadata entry holding the label names, one per line.
+    public static let labelsMetadata = "facefx.labels"
+
+    /// Loads `url` for `context` (the shader engine in fp32, or the CPU reference with FACEFX_NN=cpu).
+    /// Errors name the file and what is wrong with it.
+    public static func load(_ url: URL, context: GPUContext, programs: ProgramCache? = nil) throws -> FaceClassifier {
+        let model: TFLiteModel
+        let graph: Graph
+        do {
+            model = try TFLiteModel(contentsOf: url)
+            graph = try Graph(model: model)
+        } catch {
+            throw FaceClassifierError("\(url.path): not a usable .tflite classifier (\(error))")
+        }
+        let input = FaceCropKind.emotion
+        guard graph.inputShapes == [[1, input.height, input.width, input.channels]] else {
+            throw FaceClassifierError("\(url.path): the classifier takes \(graph.inputShapes), expected one [1, \(input.height), \(input.width), \(input.channels)] grey face crop")
+        }
+        guard let classes = graph.outputShapes.first?.reduce(1, *), graph.outputShapes.count == 1, classes >= 1 else {
+            throw FaceClassifierError("\(url.path): the classifier needs one output of class probabilities")
+        }
+        var labels = (0..<classes).map { "class_\($0)" }
+        if let b = model.metadata[labelsMetadata], let bytes = model.bufferBytes(b) {
+            let names = String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init)
+            guard names.count == classes else {
+                throw FaceClassifierError("\(url.path): \(names.count) label names for \(classes) outputs")
+            }
+            labels = names
+        }
+        // The names become CSV columns and JSON keys as they are.
+        for l in labels where l.isEmpty || !l.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || $0 == "_" || $0 == "-" }) {
+            throw FaceClassifierError("\(url.path): label \"\(l)\" (letters, digits, _ and - only)")
+        }
+        let runner: ImageNetworkRunner = context.tuning.networks == .cpu
+            ? try CPUNetworkRunner(graph: graph, context: context)
+            : try GPUNetworkRunner(graph: graph, engine: NeuralEngine(context: context, precision: .fp32, programs: programs), maxBatch: 32)
+        return FaceClassifier(runner: runner, labels: labels)
+    }
+}
+
+public struct FaceClassifierError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
