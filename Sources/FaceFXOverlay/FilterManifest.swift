@@ -314,12 +314,16 @@ public struct DebugElement: Decodable, Equatable {
 // MARK: conditions
 
 /// `when`: every entry must hold. Keys are blendshape names (`"jawOpen": ">0.4"`), emotion names
-/// (`"happy": ">0.6"`) or `"emotion": "happy"` (the most probable emotion).
+/// (`"happy": ">0.6"`), `"emotion": "happy"` (the most probable emotion), a classifier's labels
+/// (`"class_tongue": ">0.6"`, with `--classifier`) or `"class": "tongue"` (its most probable label).
 public struct Condition: Decodable, Equatable {
     public enum Test: Equatable {
         case compare(key: String, op: Comparison, value: Double)
         case emotionIs(String)
+        case classIs(String)
     }
+    /// Prefix of the keys that test a classifier's label (`OverlayFace.classes`).
+    public static let classPrefix = "class_"
     public enum Comparison: String, Equatable { case gt = ">", ge = ">=", lt = "<", le = "<=" }
     public var tests: [Test]
 
@@ -338,9 +342,15 @@ public struct Condition: Decodable, Equatable {
                 tests.append(.emotionIs(text))
                 continue
             }
-            guard FaceRegions.blendshapeNames.contains(key.stringValue) || FaceRegions.emotionNames.contains(key.stringValue) else {
+            // Class labels are checked against the classifier when a render starts (`classLabels`).
+            if key.stringValue == "class" {
+                tests.append(.classIs(text))
+                continue
+            }
+            let isClass = key.stringValue.hasPrefix(Condition.classPrefix) && key.stringValue.count > Condition.classPrefix.count
+            guard isClass || FaceRegions.blendshapeNames.contains(key.stringValue) || FaceRegions.emotionNames.contains(key.stringValue) else {
                 throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription:
-                    "'\(key.stringValue)' is neither a blendshape, an emotion nor \"emotion\"")
+                    "'\(key.stringValue)' is neither a blendshape, an emotion, \"emotion\", class_<label> nor \"class\"")
             }
             guard let t = Condition.parseComparison(text) else {
                 throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription:
@@ -360,16 +370,31 @@ public struct Condition: Decodable, Equatable {
         return nil
     }
 
-    /// True when every test holds for these scores (missing scores count as 0).
-    public func holds(blendshapes: [String: Float], emotions: [String: Float]) -> Bool {
+    /// The classifier labels the tests refer to (each must be one of the `--classifier`'s labels).
+    public var classLabels: Set<String> {
+        Set(tests.compactMap { test in
+            switch test {
+            case .classIs(let label): return label
+            case .compare(let key, _, _) where key.hasPrefix(Condition.classPrefix): return String(key.dropFirst(Condition.classPrefix.count))
+            default: return nil
+            }
+        })
+    }
+
+    /// True when every test holds for these scores (missing scores count as 0; `classes` by label).
+    public func holds(blendshapes: [String: Float], emotions: [String: Float], classes: [String: Float] = [:]) -> Bool {
         tests.allSatisfy { test in
             switch test {
             case .emotionIs(let name):
                 guard let best = emotions.max(by: { $0.value < $1.value }) else { return false }
                 return best.key == name
+            case .classIs(let label):
+                guard let best = classes.max(by: { $0.value < $1.value }) else { return false }
+                return best.key == label
             case .compare(let key, let op, let value):
                 // Compared in Float, the scores' own precision (0.4 as a Float is above 0.4 as a Double).
-                let x = blendshapes[key] ?? emotions[key] ?? 0
+                let x = key.hasPrefix(Condition.classPrefix) ? classes[String(key.dropFirst(Condition.classPrefix.count))] ?? 0
+                    : blendshapes[key] ?? emotions[key] ?? 0
                 let value = Float(value)
                 switch op {
                 case .gt: return x > value

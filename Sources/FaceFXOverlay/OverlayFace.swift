@@ -16,12 +16,14 @@ public struct OverlayFace {
     public var blendshapes: [String: Float]
     /// Emotion probabilities by name ("happy", ...), summing to ≈ 1.
     public var emotions: [String: Float]
+    /// A classifier's probabilities by label (`--classifier`; empty without one).
+    public var classes: [String: Float]
 
     public init(id: Int, landmarks: [Point], poseMatrix: [Float] = [], yaw: Double = 0, pitch: Double = 0, roll: Double = 0,
-                blendshapes: [String: Float] = [:], emotions: [String: Float] = [:]) {
+                blendshapes: [String: Float] = [:], emotions: [String: Float] = [:], classes: [String: Float] = [:]) {
         self.id = id; self.landmarks = landmarks; self.poseMatrix = poseMatrix
         self.yaw = yaw; self.pitch = pitch; self.roll = roll
-        self.blendshapes = blendshapes; self.emotions = emotions
+        self.blendshapes = blendshapes; self.emotions = emotions; self.classes = classes
     }
 
     /// From the tracker's pose type.

@@ -242,7 +242,7 @@ public final class OverlayRenderer {
             var row = [Float](repeating: 1, count: elements.count)
             for (i, p) in elements.enumerated() {
                 guard let cond = p.element.when else { continue }
-                let target: Float = cond.holds(blendshapes: face.blendshapes, emotions: face.emotions) ? 1 : 0
+                let target: Float = cond.holds(blendshapes: face.blendshapes, emotions: face.emotions, classes: face.classes) ? 1 : 0
                 let key = FadeKey(face: face.id, element: i)
                 // A face seen for the first time starts in its condition's state (a still, or a face entering
                 // with its mouth already open, shows the element at once); changes after that fade.

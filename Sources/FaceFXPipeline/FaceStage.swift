@@ -60,10 +60,13 @@ final class FaceStage {
     let analyzer: FaceAnalyzer
 
     init(context: GPUContext, programs: ProgramCache, settings: FaceSettings, modelsDirectory: URL,
-         faceModel: CanonicalFaceModel? = nil) throws {
+         faceModel: CanonicalFaceModel? = nil, classifier: URL? = nil) throws {
         analyzer = try FaceStage.loadAnalyzer(context: context, programs: programs, settings: settings,
-                                              modelsDirectory: modelsDirectory, faceModel: faceModel)
+                                              modelsDirectory: modelsDirectory, faceModel: faceModel, classifier: classifier)
     }
+
+    /// The classifier's labels (`FaceResult.classes` order); empty without one.
+    var classLabels: [String] { analyzer.networks.classifier?.labels ?? [] }
 
     /// The Models/ folder a job that tracks faces was given (the executable finds it: ResourceLocator).
     static func models(_ url: URL?) throws -> URL {
@@ -142,13 +145,14 @@ final class FrameFinisher {
 }
 
 extension OverlayFace {
-    /// A tracked face as the overlay renderer reads it.
-    init(_ r: FaceResult) {
+    /// A tracked face as the overlay renderer reads it; `classLabels` name `r.classes` (`FaceStage.classLabels`).
+    init(_ r: FaceResult, classLabels: [String]) {
         var bs: [String: Float] = [:]
         for (i, n) in FaceLandmarks.blendshapeNames.enumerated() where i < r.blendshapes.count { bs[n] = Float(r.blendshapes[i]) }
         var emo: [String: Float] = [:]
         for (i, n) in EmotionLabels.names.enumerated() where i < r.emotions.count { emo[n] = Float(r.emotions[i]) }
         self.init(id: r.id, landmarks: r.landmarks, pose: r.pose, blendshapes: bs, emotions: emo)
+        for (i, n) in classLabels.enumerated() where i < r.classes.count { classes[n] = Float(r.classes[i]) }
     }
 }
 
@@ -163,6 +167,6 @@ final class AnalyzerFaceSource: FaceSource {
         // Preview frames are far apart: each is a fresh detection, not a continuation of a track.
         stage.analyzer.reset()
         return try stage.analyzer.analyze(frameTexture: frame, width: frame.width, height: frame.height,
-                                          frameIndex: frameIndex, time: time).map(OverlayFace.init)
+                                          frameIndex: frameIndex, time: time).map { OverlayFace($0, classLabels: stage.classLabels) }
     }
 }

@@ -32,6 +32,8 @@ public struct RenderOptions {
     public var jsonlPath: String?
     public var records = FaceRecordOptions()
     public var tracking = FaceTrackingOptions()
+    /// A face classifier (`FaceClassifier`): class_<label> columns and filter conditions on its labels.
+    public var classifier: URL?
 
     /// True when the render needs face tracking (filters or exports).
     public var needsFaces: Bool { !filters.isEmpty || csvPath != nil || jsonlPath != nil }
@@ -138,6 +140,9 @@ public final class RenderJob {
         try RenderJob.checkPaths(input: o.input, output: o.output, overwrite: o.overwrite)
         try FaceRecordWriter.checkTargets([o.csvPath, o.jsonlPath].compactMap { $0 }, overwrite: o.overwrite,
                                           inputs: [o.input, o.output])
+        if o.classifier != nil && !o.needsFaces {
+            throw PipelineError.usage("--classifier needs faces to classify: add a filter, --csv or --jsonl")
+        }
         let started = Date()
         let warnings = WarningLog(sink: onWarning)
 
@@ -160,9 +165,20 @@ public final class RenderJob {
         let trackingSettings = o.tracking.settings(frameRate: info.averageFrameRate.doubleValue,
                                                    offlineWindow: RenderJob.renderSmoothingWindow)
         let faces = o.needsFaces ? try FaceStage(context: gpu, programs: colour.programs, settings: trackingSettings,
-                                                 modelsDirectory: try FaceStage.models(o.modelsDirectory), faceModel: try faceModel()) : nil
+                                                 modelsDirectory: try FaceStage.models(o.modelsDirectory), faceModel: try faceModel(),
+                                                 classifier: o.classifier) : nil
+        let classLabels = faces?.classLabels ?? []
+        // A filter that tests a classifier's label needs that label (checked before the output is created).
+        for pack in overlay?.renderer.filters ?? [] {
+            for label in pack.manifest.elements.flatMap({ $0.when?.classLabels ?? [] }).sorted() where !classLabels.contains(label) {
+                throw PipelineError.usage("filter '\(pack.name)': its 'when' tests class '\(label)', " + (classLabels.isEmpty
+                    ? "which needs --classifier with that label" : "not a label of the classifier (\(classLabels.joined(separator: ", ")))"))
+            }
+        }
+        var recordOptions = o.records
+        recordOptions.classLabels = classLabels
         let records = (o.csvPath != nil || o.jsonlPath != nil)
-            ? try FaceRecordWriter(csvPath: o.csvPath, jsonlPath: o.jsonlPath, options: o.records, overwrite: o.overwrite)
+            ? try FaceRecordWriter(csvPath: o.csvPath, jsonlPath: o.jsonlPath, options: recordOptions, overwrite: o.overwrite)
             : nil
         let writer = try VideoWriter(path: o.output, input: info, inputPath: o.input,
                                      options: EncodeOptions(codec: o.codec.media, crf: o.crf, preset: o.preset),
@@ -232,7 +248,8 @@ public final class RenderJob {
                 case .converted(let target):
                     let drawn = try gpu.sync { () throws -> Texture in
                         if let overlay {
-                            try overlay.draw(into: target, faces: (faces?.faces ?? []).map(OverlayFace.init), time: picture.time)
+                            try overlay.draw(into: target, faces: (faces?.faces ?? []).map { OverlayFace($0, classLabels: classLabels) },
+                                             time: picture.time)
                         }
                         return try outputSized(target)
                     }

@@ -23,11 +23,6 @@ struct Analyze: ParsableCommand {
         discussion: "Each segment has its own decoder; tracks are stitched where segments meet. Input that cannot seek is read start to end."))
     var segments: Int?
 
-    @Option(name: .long, help: ArgumentHelp(
-        "A face classifier (.tflite, input 1x64x64x1: the aligned grey face crop the emotion network reads) run on every face: one class_<label> column per output.",
-        discussion: "Label names from the model's facefx.labels metadata (what facefx's writer stores), else class_0, class_1, ..."))
-    var classifier: String?
-
     @Flag(name: .long, help: "Replace existing output files.")
     var overwrite = false
 
@@ -51,7 +46,7 @@ struct Analyze: ParsableCommand {
             input: input, csvPath: records.csv, jsonlPath: records.jsonl, records: records.options, overwrite: overwrite,
             tracking: try tracking.options(), gpu: try gpuOptions.selection(), progress: quiet ? .quiet : .auto)
         options.segments = segments
-        options.classifier = classifier.map { URL(fileURLWithPath: $0) }
+        options.classifier = records.classifierURL
         options.tuning = try gpuOptions.tuning()
         options.decoding = decode.decoding
         options.modelsDirectory = try modelsDirectory()

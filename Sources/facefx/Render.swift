@@ -49,6 +49,7 @@ struct Render: ParsableCommand {
         options.jsonlPath = records.jsonl
         if options.needsFaces { options.modelsDirectory = try modelsDirectory() }
         options.records = records.options
+        options.classifier = records.classifierURL
         options.tracking = try tracking.options()
         let job = RenderJob(options: options)
         job.onWarning = { FaceFXMain.warn($0) }

@@ -180,6 +180,23 @@ final class ManifestTests: XCTestCase {
         XCTAssertFalse(c.holds(blendshapes: ["jawOpen": 0.9], emotions: ["happy": 0.2, "sad": 0.5]))
     }
 
+    /// A classifier's labels (`--classifier`): `class_<label>` comparisons and `"class"` for the most
+    /// probable label; the labels a pack tests are listed for the check against the classifier.
+    func testClassConditions() throws {
+        let m = try FilterPack.decodeManifest(Data(#"{"name": "x", "elements": [{"kind": "blur", "when": {"class_tongue": ">0.6"}}, {"kind": "blur", "when": {"class": "wink", "jawOpen": "<0.5"}}]}"#.utf8),
+                                              shownPath: "f.json")
+        let a = try XCTUnwrap(m.elements[0].when), b = try XCTUnwrap(m.elements[1].when)
+        XCTAssertEqual(a.classLabels, ["tongue"])
+        XCTAssertEqual(b.classLabels, ["wink"])
+        XCTAssertTrue(a.holds(blendshapes: [:], emotions: [:], classes: ["tongue": 0.7, "wink": 0.3]))
+        XCTAssertFalse(a.holds(blendshapes: [:], emotions: [:], classes: ["tongue": 0.6]))
+        XCTAssertFalse(a.holds(blendshapes: [:], emotions: [:]), "no classifier: the label scores 0")
+        XCTAssertTrue(b.holds(blendshapes: ["jawOpen": 0.1], emotions: [:], classes: ["tongue": 0.2, "wink": 0.8]))
+        XCTAssertFalse(b.holds(blendshapes: ["jawOpen": 0.1], emotions: [:], classes: ["tongue": 0.8, "wink": 0.2]))
+        XCTAssertThrowsError(try FilterPack.decodeManifest(Data(#"{"name": "x", "elements": [{"kind": "blur", "when": {"class_": ">0.6"}}]}"#.utf8),
+                                                           shownPath: "f.json"))
+    }
+
     /// The JSON Schema and the Codable types list the same element kinds.
     func testSchemaListsEveryKind() throws {
         let text = try String(contentsOf: Fixture.root.appendingPathComponent("Filters/filter.schema.json"), encoding: .utf8)

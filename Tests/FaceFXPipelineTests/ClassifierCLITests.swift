@@ -53,6 +53,47 @@ final class ClassifierCLITests: XCTestCase {
         }
     }
 
+    /// A filter element shown only while the classifier's "bright" label is above 0.5: the render with the
+    /// classifier that calls the face bright draws it, the one that calls it dark does not; its --csv
+    /// has the class columns. A filter testing a label the run cannot give is a usage error.
+    func testFiltersTestClassifierLabels() throws {
+        let clip = dir.appendingPathComponent("in.mp4")
+        try SyntheticClip.make(clip, width: 320, height: 240, frames: (0..<4).map { _ in [Placement(center: [160, 120])] })
+        let folder = dir.appendingPathComponent("filters/brightlips")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try Data(##"{"name": "brightlips", "elements": [{"kind": "tint", "region": "lips", "color": "#00ff00", "mode": "normal", "strength": 1, "when": {"class_bright": ">0.5"}}]}"##.utf8)
+            .write(to: folder.appendingPathComponent("filter.json"))
+        var firstFrames: [[UInt8]] = []
+        for gain: Float in [8, -8] {
+            let model = dir.appendingPathComponent("brightness\(gain).tflite")
+            try writeClassifier(model, gain: gain)
+            let out = dir.appendingPathComponent("out\(gain).mp4"), csv = dir.appendingPathComponent("out\(gain).csv")
+            let r = try CLI.facefx([clip.path, out.path, "--filter", "brightlips", "--filters-dir", dir.appendingPathComponent("filters").path,
+                                    "--classifier", model.path, "--csv", csv.path, "--min-face", "64"], timeout: 300)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertEqual(Array(try readCSVWithPython(csv).header.suffix(2)), ["class_dark", "class_bright"])
+            let raw = dir.appendingPathComponent("first\(gain).rgb")
+            try CLI.ffmpeg(["-i", out.path, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", raw.path])
+            firstFrames.append([UInt8](try Data(contentsOf: raw)))
+        }
+        // Green lips only where the classifier said bright.
+        let greenGain = zip(firstFrames[0], firstFrames[1]).enumerated().filter { $0.offset % 3 == 1 }
+            .reduce(0) { $0 + Int($1.element.1) - Int($1.element.0) }
+        XCTAssertGreaterThan(greenGain, 320 * 240 / 100 * 40, "the element shows with the bright classifier only")
+
+        let plain = dir.appendingPathComponent("plain.mp4")
+        var r = try CLI.facefx([clip.path, plain.path, "--filter", "brightlips", "--filters-dir", dir.appendingPathComponent("filters").path])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.contains("filter 'brightlips': its 'when' tests class 'bright', which needs --classifier with that label"), r.stderr)
+        let unlabeled = dir.appendingPathComponent("unlabeled.tflite")
+        try writeClassifier(unlabeled, gain: 1, labels: nil)
+        r = try CLI.facefx([clip.path, plain.path, "--filter", "brightlips", "--filters-dir", dir.appendingPathComponent("filters").path,
+                            "--classifier", unlabeled.path])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.contains("not a label of the classifier (class_0, class_1)"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: plain.path))
+    }
+
     func testBadClassifiersAreUsageErrors() throws {
         let clip = dir.appendingPathComponent("in.mp4")
         try SyntheticClip.make(clip, width: 160, height: 120, frames: [[]])
