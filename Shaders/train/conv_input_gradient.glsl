@@ -1,0 +1,26 @@
+// Gradient reaching a convolution's input [N, SIN, SIN, CIN]: every output it fed (iy = 2·oy + ky),
+// through the ReLU. Defines: CIN COUT SIN.
+#include "train/common.glsl"
+uniform highp sampler2D u_y;
+uniform highp sampler2D u_dy;
+uniform highp sampler2D u_params;
+void main() {
+    const int SOUT = SIN / 2;
+    ivec2 p = ivec2(gl_FragCoord.xy);
+    int c = p.x % CIN, ix = p.x / CIN, iy = p.y % SIN, n = p.y / SIN;
+    float s = 0.0;
+    for (int ky = 0; ky < 3; ++ky) {
+        int ty = iy - ky;
+        if (ty < 0 || ty % 2 != 0 || ty / 2 >= SOUT) continue;
+        for (int kx = 0; kx < 3; ++kx) {
+            int tx = ix - kx;
+            if (tx < 0 || tx % 2 != 0 || tx / 2 >= SOUT) continue;
+            int oy = ty / 2, ox = tx / 2;
+            for (int o = 0; o < COUT; ++o) {
+                if (at(u_y, ox * COUT + o, n * SOUT + oy) <= 0.0) continue;
+                s += at(u_params, ((o * 3 + ky) * 3 + kx) * CIN + c, 0) * at(u_dy, ox * COUT + o, n * SOUT + oy);
+            }
+        }
+    }
+    store(s);
+}

@@ -1,0 +1,28 @@
+// Gradient of a convolution's parameters (conv_forward.glsl's row), summed over the batch and the
+// output positions; no gradient where the ReLU clamped the output. Defines: CIN COUT SIN N.
+#include "train/common.glsl"
+uniform highp sampler2D u_x;
+uniform highp sampler2D u_y;
+uniform highp sampler2D u_dy;
+void main() {
+    const int SOUT = SIN / 2;
+    int i = int(gl_FragCoord.x);
+    float s = 0.0;
+    if (i < COUT * 9 * CIN) {
+        int c = i % CIN, kx = (i / CIN) % 3, ky = (i / (CIN * 3)) % 3, o = i / (CIN * 9);
+        for (int n = 0; n < N; ++n) for (int oy = 0; oy < SOUT; ++oy) {
+            int iy = 2 * oy + ky;
+            if (iy >= SIN) continue;
+            for (int ox = 0; ox < SOUT; ++ox) {
+                int ix = 2 * ox + kx;
+                if (ix >= SIN || at(u_y, ox * COUT + o, n * SOUT + oy) <= 0.0) continue;
+                s += at(u_dy, ox * COUT + o, n * SOUT + oy) * at(u_x, ix * CIN + c, n * SIN + iy);
+            }
+        }
+    } else {
+        int o = i - COUT * 9 * CIN;
+        for (int n = 0; n < N; ++n) for (int oy = 0; oy < SOUT; ++oy) for (int ox = 0; ox < SOUT; ++ox)
+            if (at(u_y, ox * COUT + o, n * SOUT + oy) > 0.0) s += at(u_dy, ox * COUT + o, n * SOUT + oy);
+    }
+    store(s);
+}

@@ -1,0 +1,176 @@
+// Training `FaceClassifierNet` on the GPU, as GLES fragment passes (Shaders/train/): forward, the
+// cross-entropy's gradient, backward through every layer and the Adam step, each a render-to-texture
+// pass on R32F textures (fp32 accumulation: gradients summed over a batch lose too much in fp16); only
+// the probabilities come back per step. The same numbers as the Double reference within fp32 rounding
+// (TrainingTests). Texture layouts: Shaders/train/common.glsl.
+import FaceFXGPU
+import Foundation
+
+public final class GPUClassifierTrainer {
+    public let context: GPUContext
+    public let batch: Int
+    public let classes: Int
+    public var learningRate: Double
+    private let programs: ProgramCache
+    private let runner: PassRunner
+    private static let channels = FaceClassifierNet.channels
+
+    /// Per layer (3 convolutions, then the dense layer): parameters and Adam moments, ping-ponged
+    /// (a pass cannot read its target), and the gradient.
+    private var params: [[Framebuffer]], m: [[Framebuffer]], v: [[Framebuffer]]
+    private var current = 0
+    private let gradients: [Framebuffer]
+    /// Activations: the images (uploaded), each convolution's output, the pooled features, the
+    /// probabilities; and the gradients flowing back.
+    private let images: Texture
+    private let labels: Texture
+    private let stages: [Framebuffer]
+    private let pooled: Framebuffer, probabilities: Framebuffer, dLogits: Framebuffer
+    /// Gradient at the output of convolution s (index s: 0, 1, 2).
+    private let dStages: [Framebuffer]
+    private var step = 0
+
+    /// A trainer for `batch` crops per step, starting from `net`'s parameters.
+    public init(net: FaceClassifierNet, batch: Int, context: GPUContext, learningRate: Double = 1e-3) throws {
+        self.context = context
+        self.batch = batch
+        classes = net.classes
+        self.learningRate = learningRate
+        programs = ProgramCache(context: context)
+        runner = PassRunner(context: context)
+        let c = Self.channels
+        func target(_ w: Int, _ h: Int) throws -> Framebuffer {
+            try Framebuffer(context: context, color: Texture(context: context, width: w, height: h, format: .r32f))
+        }
+        var sizes: [Int] = (0..<3).map { (s: Int) -> Int in c[s + 1] * 9 * c[s] + c[s + 1] }
+        sizes.append(net.classes * c[3] + net.classes)
+        params = try sizes.map { [try target($0, 1), try target($0, 1)] }
+        m = try sizes.map { [try target($0, 1), try target($0, 1)] }
+        v = try sizes.map { [try target($0, 1), try target($0, 1)] }
+        gradients = try sizes.map { try target($0, 1) }
+        images = try Texture(context: context, width: FaceClassifierNet.side, height: batch * FaceClassifierNet.side, format: .r32f)
+        labels = try Texture(context: context, width: 1, height: batch, format: .r32f)
+        stages = try (1...3).map { s in try target(FaceClassifierNet.size(s) * c[s], batch * FaceClassifierNet.size(s)) }
+        dStages = try (1...3).map { s in try target(FaceClassifierNet.size(s) * c[s], batch * FaceClassifierNet.size(s)) }
+        pooled = try target(c[3], batch)
+        probabilities = try target(net.classes, batch)
+        dLogits = try target(net.classes, batch)
+        try load(net)
+    }
+
+    /// Replaces the parameters (and zeroes the optimiser's moments).
+    public func load(_ net: FaceClassifierNet) throws {
+        precondition(net.classes == classes)
+        let layers = (0..<3).map { net.convWeights[$0] + net.convBiases[$0] } + [net.denseWeights + net.denseBiases]
+        for (k, values) in layers.enumerated() {
+            try params[k][current].color.upload(floats: values.map(Float.init))
+            for t in m[k] + v[k] { try t.clear() }
+        }
+        step = 0
+    }
+
+    /// The parameters now, as the reference network.
+    public func network() throws -> FaceClassifierNet {
+        var net = FaceClassifierNet(classes: classes, seed: 0)
+        net.flat = try (0..<4).flatMap { try Self.scalars(params[$0][current]) }.map(Double.init)
+        return net
+    }
+
+    /// Forward pass of `batch` crops (NHWC 64×64×1 each); returns the probabilities [batch, classes].
+    public func predict(_ crops: [Float]) throws -> [Float] {
+        try forward(crops)
+        return try Self.scalars(probabilities)
+    }
+
+    /// Forward, backward and one Adam step on a batch; returns the probabilities of the forward pass
+    /// (for the loss and accuracy of the batch).
+    @discardableResult
+    public func step(_ crops: [Float], labels batchLabels: [Int]) throws -> [Float] {
+        try backward(crops, labels: batchLabels)
+        let out = try Self.scalars(probabilities)
+        try adam()
+        return out
+    }
+
+    /// The gradient of the mean cross-entropy for every parameter, in `FaceClassifierNet.flat` order
+    /// (no step taken).
+    public func gradient(_ crops: [Float], labels batchLabels: [Int]) throws -> [Float] {
+        try backward(crops, labels: batchLabels)
+        return try gradients.flatMap { try Self.scalars($0) }
+    }
+
+    // MARK: passes
+
+    private func program(_ name: String, _ defines: [String: Int]) throws -> Program {
+        try programs.program("train/\(name).glsl", defines: defines.mapValues(String.init))
+    }
+
+    private func draw(_ name: String, _ defines: [String: Int], into target: Framebuffer, _ inputs: [(String, Texture)],
+                      uniforms: [String: UniformValue] = [:]) throws {
+        try runner.drawFullscreen(program: try program(name, defines), target: target,
+                                  inputs: inputs.map { PassInput($0.0, $0.1) }, uniforms: uniforms)
+    }
+
+    private func forward(_ crops: [Float]) throws {
+        let side = FaceClassifierNet.side, c = Self.channels
+        precondition(crops.count == batch * side * side, "\(crops.count) values for \(batch) crops")
+        try images.upload(floats: crops)
+        var x = images
+        for s in 0..<3 {
+            try draw("conv_forward", ["CIN": c[s], "COUT": c[s + 1], "SIN": FaceClassifierNet.size(s)], into: stages[s],
+                     [("u_x", x), ("u_params", params[s][current].color)])
+            x = stages[s].color
+        }
+        try draw("pool_forward", ["C": c[3], "S": FaceClassifierNet.size(3)], into: pooled, [("u_x", x)])
+        try draw("softmax_forward", ["C": c[3], "K": classes], into: probabilities,
+                 [("u_features", pooled.color), ("u_params", params[3][current].color)])
+    }
+
+    private func backward(_ crops: [Float], labels batchLabels: [Int]) throws {
+        precondition(batchLabels.count == batch && batchLabels.allSatisfy { (0..<classes).contains($0) })
+        try forward(crops)
+        let c = Self.channels
+        try labels.upload(floats: batchLabels.map(Float.init))
+        try draw("logit_gradient", ["N": batch], into: dLogits, [("u_probabilities", probabilities.color), ("u_labels", labels)])
+        try draw("dense_gradient", ["C": c[3], "K": classes, "N": batch], into: gradients[3],
+                 [("u_dlogits", dLogits.color), ("u_features", pooled.color)])
+        try draw("pool_dense_backward", ["C": c[3], "K": classes, "S": FaceClassifierNet.size(3)], into: dStages[2],
+                 [("u_dlogits", dLogits.color), ("u_params", params[3][current].color)])
+        for s in (0..<3).reversed() {
+            let x = s == 0 ? images : stages[s - 1].color
+            let defines = ["CIN": c[s], "COUT": c[s + 1], "SIN": FaceClassifierNet.size(s), "N": batch]
+            try draw("conv_param_gradient", defines, into: gradients[s],
+                     [("u_x", x), ("u_y", stages[s].color), ("u_dy", dStages[s].color)])
+            if s > 0 {
+                try draw("conv_input_gradient", defines, into: dStages[s - 1],
+                         [("u_y", stages[s].color), ("u_dy", dStages[s].color), ("u_params", params[s][current].color)])
+            }
+        }
+    }
+
+    private func adam() throws {
+        step += 1
+        let (b1, b2) = (0.9, 0.999)
+        let uniforms: [String: UniformValue] = [
+            "u_rate": .float(Float(learningRate)), "u_beta": .vec2(Float(b1), Float(b2)),
+            "u_bias": .vec2(Float(1 - Foundation.pow(b1, Double(step))), Float(1 - Foundation.pow(b2, Double(step)))),
+            "u_epsilon": .float(1e-8),
+        ]
+        let next = 1 - current
+        for k in 0..<4 {
+            let g = ("u_gradient", gradients[k].color)
+            try draw("adam", ["OUTPUT": 0], into: m[k][next], [g, ("u_m", m[k][current].color)], uniforms: uniforms)
+            try draw("adam", ["OUTPUT": 1], into: v[k][next], [g, ("u_v", v[k][current].color)], uniforms: uniforms)
+            try draw("adam", ["OUTPUT": 2], into: params[k][next],
+                     [g, ("u_m", m[k][next].color), ("u_v", v[k][next].color), ("u_params", params[k][current].color)],
+                     uniforms: uniforms)
+        }
+        current = next
+    }
+
+    /// An R32F target's scalars (readFloats gives RGBA per texel).
+    private static func scalars(_ fb: Framebuffer) throws -> [Float] {
+        let rgba = try fb.readFloats()
+        return stride(from: 0, to: rgba.count, by: 4).map { rgba[$0] }
+    }
+}
