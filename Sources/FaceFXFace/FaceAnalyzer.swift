@@ -220,14 +220,18 @@ public final class FaceAnalyzer {
     /// Float targets of the crops read back on the CPU (shot-cut thumbnail, face colours), by crop side.
     private var readbackTargets: [Int: Framebuffer] = [:]
 
-    /// A tracked frame whose blendshapes and emotion wait for the batch.
+    /// A tracked frame whose blendshapes and emotion (and classifier) wait for the batch.
     private struct PendingFrame {
         let core: TrackedFrame
-        let firstEmotionItem: Int
+        /// Its faces' first item in the emotion / classifier inputs.
+        let firstCropItem: Int
     }
     private var pending: [PendingFrame] = []
-    private var pendingEmotionItems = 0
+    /// Face crops gathered in the emotion and classifier inputs (rendered when the frame is staged: by
+    /// the flush its look-back slot may hold a later frame).
+    private var pendingCropItems = 0
     private var emotionTarget: Framebuffer?
+    private var classifierTarget: Framebuffer?
 
     /// Analyses the next frame of a clip, offline: shot cuts; landmarks of `trackBatch` frames at once;
     /// detection on keyframes (`needsDetection`, cuts), faces found there tracked backwards over the last
@@ -381,7 +385,7 @@ public final class FaceAnalyzer {
         untracked.removeAll()
         held.removeAll()
         frameSize = nil
-        pending.removeAll(); pendingEmotionItems = 0; emotionTarget = nil
+        pending.removeAll(); pendingCropItems = 0; emotionTarget = nil; classifierTarget = nil
     }
 
     /// Where frame `index` should be converted so that `push` keeps it without a copy: its slot in the
@@ -441,17 +445,20 @@ public final class FaceAnalyzer {
         return added
     }
 
-    /// A frame whose faces are final (colours read): blendshapes and emotion when the batch is full.
+    /// A frame whose faces are final (colours read): blendshapes and emotion (and the classifier) when
+    /// the batch is full. The emotion and classifier crops are rendered now.
     private func stage(_ core: TrackedFrame, timings: inout FaceAnalysisTimings) throws -> [AnalyzedFrame] {
         var done: [AnalyzedFrame] = []
         let n = core.faces.count
-        let emotionNet = networks.emotion
-        let capacity = min(emotionNet.maxBatch, frameBatch * max(1, settings.tracker.maxFaces))
-        if settings.analysis.emotion && pendingEmotionItems + n > capacity {
+        let emotion = settings.analysis.emotion ? networks.emotion : nil
+        let classifier = networks.classifier?.runner
+        let crops = emotion != nil || classifier != nil
+        let capacity = min(networks.emotion.maxBatch, classifier?.maxBatch ?? .max, frameBatch * max(1, settings.tracker.maxFaces))
+        if crops && pendingCropItems + n > capacity {
             done += try flushPending(timings: &timings)
         }
-        var first = pendingEmotionItems
-        if settings.analysis.emotion && n > 0 {
+        var first = pendingCropItems
+        if crops && n > 0 {
             if n > capacity {
                 // More faces than one batch holds: this frame alone, now.
                 done += try flushPending(timings: &timings)
@@ -459,41 +466,48 @@ public final class FaceAnalyzer {
                 return done + [AnalyzedFrame(index: core.frameIndex, time: core.time, shot: core.shot, faces: faces)]
             }
             let t0 = Date()
-            if pendingEmotionItems == 0 { emotionTarget = try emotionNet.inputTarget(capacity: capacity) }
-            try crops.render(frame: core.frame, mappings: core.faces.map { emotionBox($0.landmarks.points).mapping() },
-                             kind: .emotion, into: emotionTarget!, firstItem: pendingEmotionItems)
-            first = pendingEmotionItems
-            pendingEmotionItems += n
+            if pendingCropItems == 0 {
+                emotionTarget = try emotion?.inputTarget(capacity: capacity)
+                classifierTarget = try classifier?.inputTarget(capacity: capacity)
+            }
+            let mappings = core.faces.map { emotionBox($0.landmarks.points).mapping() }
+            for target in [emotionTarget, classifierTarget].compactMap({ $0 }) {
+                try self.crops.render(frame: core.frame, mappings: mappings, kind: .emotion, into: target, firstItem: pendingCropItems)
+            }
+            first = pendingCropItems
+            pendingCropItems += n
             timings.emotion += Date().timeIntervalSince(t0)
         }
-        pending.append(PendingFrame(core: core, firstEmotionItem: first))
+        pending.append(PendingFrame(core: core, firstCropItem: first))
         if pending.count >= frameBatch { done += try flushPending(timings: &timings) }
         return done
     }
 
     private func flushPending(timings: inout FaceAnalysisTimings) throws -> [AnalyzedFrame] {
         guard !pending.isEmpty else { return [] }
-        defer { pending.removeAll(); pendingEmotionItems = 0; emotionTarget = nil }
+        defer { pending.removeAll(); pendingCropItems = 0; emotionTarget = nil; classifierTarget = nil }
         var t0 = Date()
         let all = pending.flatMap { $0.core.faces.map(\.landmarks) }
         let blend = try runBlendshapes(all)
         timings.blendshapes += Date().timeIntervalSince(t0)
         t0 = Date()
-        var emotions = [[Double]](repeating: [], count: all.count)
-        if settings.analysis.emotion && pendingEmotionItems > 0 {
-            emotions = try readEmotions(networks.emotion.run(count: pendingEmotionItems))
+        var emotions = [[Double]](repeating: [], count: pendingCropItems)
+        if settings.analysis.emotion && pendingCropItems > 0 {
+            emotions = try readEmotions(networks.emotion.run(count: pendingCropItems))
         }
-        let classes = try runClassifier(pending.flatMap { p in p.core.faces.map { (p.core.frame, emotionBox($0.landmarks.points).mapping()) } })
+        var classes = [[Double]](repeating: [], count: pendingCropItems)
+        if let c = networks.classifier, pendingCropItems > 0 { classes = try readClasses(c, c.runner.run(count: pendingCropItems)) }
         timings.emotion += Date().timeIntervalSince(t0)
         var k = 0
         return pending.map { p in
             let n = p.core.faces.count
             defer { k += n }
-            let e = settings.analysis.emotion ? Array(emotions[p.firstEmotionItem ..< p.firstEmotionItem + n])
-                                              : [[Double]](repeating: [], count: n)
+            let items = p.firstCropItem ..< p.firstCropItem + n
+            let e = settings.analysis.emotion ? Array(emotions[items]) : [[Double]](repeating: [], count: n)
+            let c = networks.classifier != nil ? Array(classes[items]) : [[Double]](repeating: [], count: n)
             let b = blend.map { Array($0[k ..< k + n]) } ?? [[Double]](repeating: [], count: n)
             return AnalyzedFrame(index: p.core.frameIndex, time: p.core.time, shot: p.core.shot,
-                                 faces: assemble(p.core, blendshapes: b, emotions: e, classes: Array(classes[k ..< k + n])))
+                                 faces: assemble(p.core, blendshapes: b, emotions: e, classes: c))
         }
     }
 
@@ -518,7 +532,11 @@ public final class FaceAnalyzer {
     /// The user's classifier on these faces' emotion crops (empty lists without one), batched.
     private func runClassifier(_ crops: [(frame: Texture, mapping: Affine2D)]) throws -> [[Double]] {
         guard let c = networks.classifier else { return [[Double]](repeating: [], count: crops.count) }
-        return try runImageNetwork(c.runner, kind: .emotion, crops: crops) { try c.runner.run(count: $0) }.map { o in
+        return try readClasses(c, runImageNetwork(c.runner, kind: .emotion, crops: crops) { try c.runner.run(count: $0) })
+    }
+
+    private func readClasses(_ c: FaceClassifier, _ outs: [[Tensor]]) throws -> [[Double]] {
+        try outs.map { o in
             guard let t = o.first, t.count == c.labels.count else {
                 throw FaceAnalysisError.networkShape("classifier output \(o.first?.shape ?? [])")
             }

@@ -67,7 +67,7 @@ struct FaceFX: ParsableCommand {
         abstract: "Offline face filters and face analysis for video files, on a headless GPU.",
         discussion: "With no subcommand, renders INPUT to OUTPUT: `facefx in.mp4 out.mp4`.",
         version: FaceFXVersion.string,
-        subcommands: [Render.self, Analyze.self, Detect.self, Batch.self, Filters.self, Preview.self, Info.self, Bench.self],
+        subcommands: [Render.self, Analyze.self, Detect.self, Batch.self, Train.self, Filters.self, Preview.self, Info.self, Bench.self],
         defaultSubcommand: Render.self
     )
 }

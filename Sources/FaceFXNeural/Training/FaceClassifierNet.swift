@@ -215,19 +215,20 @@ public struct AdamOptimizer {
     }
 }
 
-/// SplitMix64 and Box–Muller normals: the same numbers on every machine for a seed.
-struct TrainingRNG {
+/// SplitMix64 and Box–Muller normals: the same numbers on every machine for a seed (initialisation,
+/// shuffling, augmentation).
+public struct TrainingRNG {
     var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
-    mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
-    mutating func normal() -> Double {
+    public mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
+    public mutating func normal() -> Double {
         let u = max(uniform(), 1e-300), v = uniform()
         return (-2 * Foundation.log(u)).squareRoot() * Foundation.cos(2 * Double.pi * v)
     }

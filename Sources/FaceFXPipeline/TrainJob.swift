@@ -1,0 +1,248 @@
+// `facefx train LABELS.csv -o MODEL.tflite`: a face classifier from labelled time ranges of videos.
+// Faces are tracked frame by frame in the labelled ranges; the largest face's aligned 64×64 grey crop
+// (the emotion network's crop) is rendered on the GPU in several variants (the augmentation: small
+// rotation, scale, shift, mirror, brightness and contrast, all in the crop pass), then
+// `GPUClassifierTrainer` trains `FaceClassifierNet` with Adam as GLES passes; the model is written as a
+// .tflite that `--classifier` (and the TFLite interpreter) loads.
+import FaceFXFace
+import FaceFXGPU
+import FaceFXMedia
+import FaceFXNeural
+import Foundation
+
+public struct TrainOptions {
+    public var labelsPath: String
+    public var output: String
+    public var epochs = 30
+    /// Fraction of each labelled range's frames with a face, its last ones, kept for validation (frames
+    /// after the training ones: neighbouring frames never land on both sides).
+    public var validation = 0.2
+    public var seed: UInt64 = 1
+    public var batch = 32
+    public var learningRate = 0.003
+    /// Crops per labelled frame: the frame as is, then augmented variants.
+    public var variants = 4
+    public var overwrite = false
+    public var gpu: GPUDeviceSelection = .auto
+    public var tuning = GPUTuning()
+    public var modelsDirectory: URL?
+    /// Called after every epoch (progress line).
+    public var onEpoch: ((TrainEpoch) -> Void)?
+
+    public init(labelsPath: String, output: String) { self.labelsPath = labelsPath; self.output = output }
+}
+
+public struct TrainEpoch {
+    public var epoch: Int, epochs: Int
+    public var loss: Double
+    public var trainAccuracy: Double, validationAccuracy: Double?
+    public var line: String {
+        String(format: "epoch %d/%d: loss %.4f, train %.1f %%", epoch, epochs, loss, 100 * trainAccuracy)
+            + (validationAccuracy.map { String(format: ", validation %.1f %%", 100 * $0) } ?? "")
+    }
+}
+
+public struct TrainSummary {
+    public var output: String
+    public var labels: [String]
+    public var trainSamples: Int, validationSamples: Int
+    public var validationAccuracy: Double?
+    /// Validation counts: row = true label, column = predicted.
+    public var confusion: [[Int]]
+    public var seconds: Double
+    public var trainingSeconds: Double
+    public var samplesPerSecond: Double
+
+    public var line: String {
+        "facefx: \(output): \(labels.count) classes, \(trainSamples) training crops, \(validationSamples) validation"
+            + (validationAccuracy.map { String(format: ", validation accuracy %.1f %%", 100 * $0) } ?? "")
+            + String(format: " in %.1f s (training %.1f s, %.0f crops/s)", seconds, trainingSeconds, samplesPerSecond)
+    }
+
+    /// The confusion matrix as text (validation crops).
+    public var confusionTable: String {
+        let width = max(8, (labels.map(\.count).max() ?? 0) + 2)
+        func pad(_ s: String) -> String { String(repeating: " ", count: max(0, width - s.count)) + s }
+        var lines = [pad("true\\pred") + labels.map(pad).joined()]
+        for (k, row) in confusion.enumerated() { lines.append(pad(labels[k]) + row.map { pad(String($0)) }.joined()) }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// One labelled time range of a video (a row of LABELS.csv).
+struct LabelledRange {
+    var video: String, start: Double, end: Double, label: String, line: Int
+}
+
+public final class TrainJob {
+    public let options: TrainOptions
+    public init(options: TrainOptions) { self.options = options }
+
+    /// LABELS.csv: a header `video,start_s,end_s,label`, then one range per row; video paths relative to
+    /// the CSV's folder. Errors name the file and line.
+    static func readLabels(_ path: String) throws -> [LabelledRange] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw PipelineError.usage(FileManager.default.fileExists(atPath: path) ? "\(path): not a UTF-8 text file" : "\(path): no such file")
+        }
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
+        let header = lines.first?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? []
+        guard header == ["video", "start_s", "end_s", "label"] else {
+            throw PipelineError.usage("\(path):1: expected the header video,start_s,end_s,label")
+        }
+        let folder = (path as NSString).deletingLastPathComponent
+        var ranges: [LabelledRange] = []
+        for (k, raw) in lines.enumerated().dropFirst() where !raw.trimmingCharacters(in: .whitespaces).isEmpty {
+            let f = raw.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard f.count == 4 else { throw PipelineError.usage("\(path):\(k + 1): expected 4 fields, got \(f.count)") }
+            guard let start = Double(f[1]), let end = Double(f[2]), start.isFinite, end.isFinite, start >= 0, end > start else {
+                throw PipelineError.usage("\(path):\(k + 1): start_s and end_s must be seconds with 0 ≤ start < end")
+            }
+            guard !f[3].isEmpty, f[3].unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || $0 == "_" || $0 == "-" }) else {
+                throw PipelineError.usage("\(path):\(k + 1): label '\(f[3])' (letters, digits, _ and - only)")
+            }
+            let video = f[0].hasPrefix("/") ? f[0] : (folder as NSString).appendingPathComponent(f[0])
+            guard FileManager.default.fileExists(atPath: video) else { throw PipelineError.usage("\(path):\(k + 1): \(video): no such file") }
+            ranges.append(LabelledRange(video: video, start: start, end: end, label: f[3], line: k + 1))
+        }
+        guard Set(ranges.map(\.label)).count >= 2 else { throw PipelineError.usage("\(path): at least two labels are needed") }
+        return ranges
+    }
+
+    public func run() throws -> TrainSummary {
+        do { return try runUnmapped() } catch { throw PipelineError.from(error) }
+    }
+
+    /// A crop, its label, and the labelled range and frame it comes from (variant 0: the plain crop).
+    private struct Sample { var crop: [Float]; var label: Int; var range: Int; var frame: Int; var variant: Int }
+
+    private func runUnmapped() throws -> TrainSummary {
+        let o = options
+        let started = Date()
+        let ranges = try Self.readLabels(o.labelsPath)
+        guard o.output.hasSuffix(".tflite") else { throw PipelineError.usage("\(o.output): the model file must end in .tflite") }
+        try FaceRecordWriter.checkTargets([o.output], overwrite: o.overwrite, inputs: Array(Set(ranges.map(\.video))))
+        let labels = Array(Set(ranges.map(\.label))).sorted()
+        let models = try FaceStage.models(o.modelsDirectory)
+        let gpu = try GPUContext(device: o.gpu, tuning: o.tuning)
+        let colour = try FrameColorConverter(context: gpu)
+        let analyzer = try FaceStage.loadAnalyzer(context: gpu, programs: colour.programs, settings: FaceTrackingOptions().settings(frameRate: nil),
+                                                  modelsDirectory: models)
+        let crops = FaceCropRenderer(context: gpu, programs: colour.programs)
+        let side = FaceClassifierNet.side
+        let cropTarget = try Framebuffer(context: gpu, color: Texture(context: gpu, width: side, height: side * o.variants, format: .rgba32f))
+        var rng = TrainingRNG(seed: o.seed)
+        var samples: [Sample] = []
+
+        for video in Array(Set(ranges.map(\.video))).sorted() {
+            let mine = ranges.filter { $0.video == video }
+            let reader = try VideoReader(path: video)
+            analyzer.reset()
+            var index = 0
+            while let frame = try reader.nextFrame() {
+                defer { index += 1 }
+                let t = frame.timeSeconds
+                guard let range = mine.first(where: { t >= $0.start && t < $0.end }) else { continue }
+                let rangeIndex = ranges.firstIndex { $0.line == range.line }!
+                let (y, u, v) = frame.gpuPlanes()
+                let texture = try colour.upload(y: y, u: u, v: v, format: frame.gpuFormat)
+                let faces = try analyzer.analyze(frameTexture: texture, width: frame.width, height: frame.height, frameIndex: index, time: t)
+                guard let face = faces.max(by: { $0.box.width * $0.box.height < $1.box.width * $1.box.height }) else { continue }
+                let base = analyzer.emotionBox(face.landmarks).mapping()
+                for k in 0..<o.variants {
+                    let (mapping, kind) = k == 0 ? (base, FaceCropKind.emotion) : Self.augmented(base, &rng)
+                    try crops.render(frame: texture, mappings: [mapping], kind: kind, into: cropTarget, firstItem: k)
+                }
+                let texels = try cropTarget.readFloats(width: side, height: side * o.variants)
+                let label = labels.firstIndex(of: range.label)!
+                for k in 0..<o.variants {
+                    let crop = (0..<(side * side)).map { texels[(k * side * side + $0) * 4] }
+                    samples.append(Sample(crop: crop, label: label, range: rangeIndex, frame: index, variant: k))
+                }
+            }
+        }
+        // Validation: the last frames of every range (their plain crops); training: every variant of the others.
+        var heldFrames = Set<[Int]>()
+        for r in ranges.indices {
+            let frames = Array(Set(samples.filter { $0.range == r }.map(\.frame))).sorted()
+            let count = Int((o.validation * Double(frames.count)).rounded())
+            for f in frames.suffix(count) { heldFrames.insert([r, f]) }
+        }
+        let train = samples.filter { !heldFrames.contains([$0.range, $0.frame]) }
+        let held = samples.filter { heldFrames.contains([$0.range, $0.frame]) && $0.variant == 0 }
+        guard Set(train.map(\.label)).count == labels.count else {
+            throw PipelineError.usage("\(o.labelsPath): no tracked face in the training frames of label(s) "
+                + labels.enumerated().filter { l in !train.contains { $0.label == l.offset } }.map(\.element).joined(separator: ", "))
+        }
+
+        let trainStart = Date()
+        let trainer = try GPUClassifierTrainer(net: FaceClassifierNet(classes: labels.count, seed: o.seed), batch: o.batch,
+                                               context: gpu, learningRate: o.learningRate)
+        var order = Array(train.indices)
+        var seen = 0
+        for epoch in 1...o.epochs {
+            for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+            var loss = 0.0, correct = 0, count = 0
+            for b in stride(from: 0, to: order.count, by: o.batch) {
+                // A short last batch is filled from the start of the order (each crop once per epoch at least).
+                let picked = (0..<o.batch).map { train[order[(b + $0) % order.count]] }
+                let p = try trainer.step(picked.flatMap(\.crop), labels: picked.map(\.label))
+                let real = min(o.batch, order.count - b)
+                for (n, s) in picked.prefix(real).enumerated() {
+                    let row = p[(n * labels.count) ..< ((n + 1) * labels.count)]
+                    loss -= Foundation.log(max(Double(row[row.startIndex + s.label]), 1e-30))
+                    if row.indices.max(by: { row[$0] < row[$1] })! - row.startIndex == s.label { correct += 1 }
+                }
+                count += real
+                seen += o.batch
+            }
+            let confusion = try evaluate(trainer, held, classes: labels.count)
+            let total = confusion.joined().reduce(0, +)
+            let accuracy = total > 0 ? Double((0..<labels.count).reduce(0) { $0 + confusion[$1][$1] }) / Double(total) : nil
+            o.onEpoch?(TrainEpoch(epoch: epoch, epochs: o.epochs, loss: loss / Double(max(count, 1)),
+                                  trainAccuracy: Double(correct) / Double(max(count, 1)), validationAccuracy: accuracy))
+        }
+        let trainingSeconds = Date().timeIntervalSince(trainStart)
+        let confusion = try evaluate(trainer, held, classes: labels.count)
+        let total = confusion.joined().reduce(0, +)
+        let model = try trainer.network().tflite(labels: labels)
+        let file = try AtomicOutputFile(path: o.output)
+        file.append(model)
+        try file.commit()
+        withExtendedLifetime((colour, analyzer, crops, cropTarget, gpu)) {}
+        return TrainSummary(output: o.output, labels: labels, trainSamples: train.count, validationSamples: held.count,
+                            validationAccuracy: total > 0 ? Double((0..<labels.count).reduce(0) { $0 + confusion[$1][$1] }) / Double(total) : nil,
+                            confusion: confusion, seconds: Date().timeIntervalSince(started), trainingSeconds: trainingSeconds,
+                            samplesPerSecond: Double(seen) / max(trainingSeconds, 1e-9))
+    }
+
+    /// Validation crops through the trainer's forward pass: counts by true label and prediction.
+    private func evaluate(_ trainer: GPUClassifierTrainer, _ held: [Sample], classes: Int) throws -> [[Int]] {
+        var confusion = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
+        for b in stride(from: 0, to: held.count, by: trainer.batch) {
+            let picked = (0..<trainer.batch).map { held[(b + $0) % held.count] }
+            let p = try trainer.predict(picked.flatMap(\.crop))
+            for (n, s) in picked.prefix(min(trainer.batch, held.count - b)).enumerated() {
+                let row = Array(p[(n * classes) ..< ((n + 1) * classes)])
+                confusion[s.label][row.indices.max { row[$0] < row[$1] }!] += 1
+            }
+        }
+        return confusion
+    }
+
+    /// The augmentation, in the crop pass: a random rotation (±10°), scale (±10 %), shift (±3 px) and
+    /// mirror about the crop's centre, and brightness (±0.1) and contrast (±15 %) through the crop's value map.
+    static func augmented(_ base: Affine2D, _ rng: inout TrainingRNG) -> (Affine2D, FaceCropKind) {
+        func uniform(_ a: Double) -> Double { (rng.uniform() * 2 - 1) * a }
+        let c = Double(FaceClassifierNet.side - 1) / 2
+        var local = Affine2D.translation(c + uniform(3), c + uniform(3))
+            .concatenating(.rotation(uniform(10) * .pi / 180))
+            .concatenating(.scale(1 + uniform(0.1), 1 + uniform(0.1)))
+        if rng.uniform() < 0.5 { local = local.concatenating(.scale(-1, 1)) }
+        local = local.concatenating(.translation(-c, -c))
+        var kind = FaceCropKind.emotion
+        let contrast = Float(1 + uniform(0.15)), brightness = Float(uniform(0.1))
+        kind.valueScale *= contrast
+        kind.valueOffset = kind.valueOffset * contrast + 2 * brightness
+        return (base.concatenating(local), kind)
+    }
+}

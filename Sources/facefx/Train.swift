@@ -1,0 +1,74 @@
+// `facefx train LABELS.csv -o MODEL.tflite` (TrainJob).
+import ArgumentParser
+import FaceFXPipeline
+import Foundation
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a face classifier from labelled time ranges of videos, on the GPU; writes a .tflite for --classifier.",
+        discussion: """
+            LABELS.csv: a header video,start_s,end_s,label, then one time range per row (video paths relative to the \
+            CSV). The largest face of each labelled frame is tracked and its aligned 64x64 grey crop (the emotion \
+            network's) is rendered with augmented variants; a small CNN (3 convolutions, global pool, dense, softmax) \
+            is trained with Adam as GLES passes. The last --val fraction of every range is held out for validation: \
+            accuracy per epoch and a confusion matrix at the end.
+            """)
+
+    @Argument(help: "CSV of labelled time ranges: video,start_s,end_s,label.")
+    var labels: String
+
+    @Option(name: [.customShort("o"), .long], help: ArgumentHelp("The model to write (.tflite).", valueName: "file"))
+    var output: String
+
+    @Option(name: .long, help: "Passes over the training crops.")
+    var epochs = 30
+
+    @Option(name: .long, help: "Fraction of every labelled range, its end, held out for validation (0 to 0.9).")
+    var val = 0.2
+
+    @Option(name: .long, help: "Network input: grey64 (the 64x64 grey face crop; the only one for now).")
+    var input = "grey64"
+
+    @Option(name: .long, help: "Seed of the initial weights, the shuffling and the augmentation (same seed, same model on the same renderer).")
+    var seed: UInt64 = 1
+
+    @Option(name: .long, help: "Crops per training step.")
+    var batch = 32
+
+    @Option(name: .long, help: "Adam's learning rate.")
+    var learningRate = 0.003
+
+    @Flag(name: .long, help: "Replace an existing model file.")
+    var overwrite = false
+
+    @Flag(name: .long, help: "No progress output and no summary; errors only.")
+    var quiet = false
+
+    @OptionGroup var gpuOptions: GPUOptions
+
+    func validate() throws {
+        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
+        guard (0...0.9).contains(val) else { throw ValidationError("--val must be between 0 and 0.9, got \(val)") }
+        guard input == "grey64" else { throw ValidationError("--input: only grey64 is supported, got '\(input)'") }
+        guard (1...256).contains(batch) else { throw ValidationError("--batch must be between 1 and 256, got \(batch)") }
+        guard learningRate > 0, learningRate < 1 else { throw ValidationError("--learning-rate must be in (0, 1), got \(learningRate)") }
+    }
+
+    func run() throws {
+        var options = TrainOptions(labelsPath: labels, output: output)
+        options.epochs = epochs
+        options.validation = val
+        options.seed = seed
+        options.batch = batch
+        options.learningRate = learningRate
+        options.overwrite = overwrite
+        options.gpu = try gpuOptions.selection()
+        options.tuning = try gpuOptions.tuning()
+        options.modelsDirectory = try modelsDirectory()
+        if !quiet { options.onEpoch = { FileHandle.standardError.write(("facefx: " + $0.line + "\n").data(using: .utf8)!) } }
+        let summary = try TrainJob(options: options).run()
+        if !quiet {
+            FileHandle.standardError.write((summary.line + "\n" + summary.confusionTable + "\n").data(using: .utf8)!)
+        }
+    }
+}

@@ -1,0 +1,93 @@
+// `facefx train` through the built binary: a two-class task made from samples/astronaut.png (the same
+// clip plain and rendered with the lipstick filter), trained on the GPU (llvmpipe here), written as a
+// .tflite that `analyze --classifier` runs; the same seed gives the same model; bad inputs are usage errors.
+import Foundation
+import XCTest
+
+final class TrainCLITests: XCTestCase {
+    var dir: URL!
+    override func setUpWithError() throws { dir = try CLI.makeTempDir() }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    /// plain.mp4 and lipstick.mp4 (20 frames, a face moving and growing), and labels.csv naming them.
+    func makeTask() throws -> URL {
+        let plain = dir.appendingPathComponent("plain.mp4")
+        try SyntheticClip.make(plain, width: 320, height: 240,
+                               frames: (0..<20).map { [Placement(center: [140 + 3 * Double($0), 120], scale: 1 + 0.01 * Double($0))] })
+        let r = try CLI.facefx([plain.path, dir.appendingPathComponent("lipstick.mp4").path, "--filter", "lipstick", "--min-face", "64"], timeout: 300)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let labels = dir.appendingPathComponent("labels.csv")
+        try "video,start_s,end_s,label\nplain.mp4,0,1,plain\nlipstick.mp4,0,1,lipstick\n".write(to: labels, atomically: true, encoding: .utf8)
+        return labels
+    }
+
+    func testTrainsAModelThatAnalyzeRuns() throws {
+        let labels = try makeTask()
+        let model = dir.appendingPathComponent("lips.tflite")
+        let r = try CLI.facefx(["train", labels.path, "-o", model.path, "--epochs", "14", "--batch", "8", "--learning-rate", "0.01", "--seed", "3"],
+                               timeout: 600)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        print(r.stderr)
+        XCTAssertTrue(r.stderr.contains("facefx: epoch 14/14: loss "), r.stderr)
+        XCTAssertTrue(r.stderr.contains("2 classes, 128 training crops, 8 validation, validation accuracy 100.0 %"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("true\\pred"), r.stderr)
+        // Its labels become analyze's columns; every frame of each clip is classified right (frames beyond
+        // the analyzer's look-back window included: their crops are taken when the frame is staged).
+        for clip in ["plain", "lipstick"] {
+            let csv = dir.appendingPathComponent("\(clip).csv")
+            let a = try CLI.facefx(["analyze", dir.appendingPathComponent("\(clip).mp4").path, "--csv", csv.path, "--classifier", model.path,
+                                    "--min-face", "64"], timeout: 300)
+            XCTAssertEqual(a.status, 0, a.stderr)
+            let (header, rows) = try readCSVWithPython(csv)
+            XCTAssertEqual(Array(header.suffix(2)), ["class_lipstick", "class_plain"])
+            XCTAssertEqual(rows.count, 20)
+            let lipstick = rows.map { Double($0[$0.count - 2])! }
+            print("\(clip): class_lipstick \(lipstick)")
+            XCTAssertTrue(lipstick.allSatisfy { clip == "lipstick" ? $0 > 0.5 : $0 < 0.5 }, "\(clip): \(lipstick)")
+        }
+    }
+
+    /// The same seed gives the same model (on the same renderer).
+    func testSameSeedSameModel() throws {
+        let labels = try makeTask()
+        var models: [Data] = []
+        for name in ["a", "b"] {
+            let model = dir.appendingPathComponent("\(name).tflite")
+            let r = try CLI.facefx(["train", labels.path, "-o", model.path, "--epochs", "1", "--batch", "8", "--seed", "5", "--quiet"], timeout: 600)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            models.append(try Data(contentsOf: model))
+        }
+        XCTAssertEqual(models[0], models[1])
+    }
+
+    func testBadInputsAreUsageErrors() throws {
+        let labels = dir.appendingPathComponent("labels.csv")
+        let video = dir.appendingPathComponent("v.mp4")
+        try SyntheticClip.make(video, width: 160, height: 120, frames: [[]])
+        let model = dir.appendingPathComponent("m.tflite")
+        let cases: [(String, [String], String)] = [
+            ("", [], "\(dir.path)/missing.csv: no such file"),
+            ("clip,a,b,label\n", [], "labels.csv:1: expected the header video,start_s,end_s,label"),
+            ("video,start_s,end_s,label\nv.mp4,0,1,a\nv.mp4,1,2,a\n", [], "labels.csv: at least two labels are needed"),
+            ("video,start_s,end_s,label\nv.mp4,2,1,a\nv.mp4,1,2,b\n", [], "labels.csv:2: start_s and end_s must be seconds"),
+            ("video,start_s,end_s,label\nnone.mp4,0,1,a\nv.mp4,1,2,b\n", [], "labels.csv:2: \(dir.path)/none.mp4: no such file"),
+            ("video,start_s,end_s,label\nv.mp4,0,1,a b\nv.mp4,1,2,b\n", [], "labels.csv:2: label 'a b'"),
+            ("video,start_s,end_s,label\nv.mp4,0,1,a\nv.mp4,1,2,b\n", ["-o", dir.appendingPathComponent("m.bin").path], "m.bin: the model file must end in .tflite"),
+        ]
+        for (text, extra, message) in cases {
+            let path = text.isEmpty ? dir.appendingPathComponent("missing.csv") : labels
+            if !text.isEmpty { try text.write(to: labels, atomically: true, encoding: .utf8) }
+            let r = try CLI.facefx(["train", path.path] + (extra.isEmpty ? ["-o", model.path] : extra))
+            XCTAssertEqual(r.status, 2, r.stderr)
+            XCTAssertTrue(r.stderr.contains(message), "expected '\(message)' in: \(r.stderr)")
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: model.path))
+        }
+        // A face-free video: no crops for either label.
+        try "video,start_s,end_s,label\nv.mp4,0,0.02,a\nv.mp4,0.02,1,b\n".write(to: labels, atomically: true, encoding: .utf8)
+        let r = try CLI.facefx(["train", labels.path, "-o", model.path, "--epochs", "1"], timeout: 300)
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.contains("no tracked face in the training frames of label(s) a, b"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: model.path))
+    }
+}
