@@ -1,16 +1,18 @@
-// Gradient of a convolution's parameters (conv_forward.glsl's row), summed over the batch and the
-// output positions; no gradient where the ReLU clamped the output. Defines: CIN COUT SIN N.
+// One sample's share of the gradient of a convolution's parameters (conv_forward.glsl's row): texel
+// (i, n) sums over sample n's output positions, no gradient where the ReLU clamped the output;
+// sum_rows.glsl then adds the samples (one fragment per parameter and sample keeps a GPU, and
+// llvmpipe's threads, busy where one per parameter would leave them idle). Defines: CIN COUT SIN.
 #include "train/common.glsl"
 uniform highp sampler2D u_x;
 uniform highp sampler2D u_y;
 uniform highp sampler2D u_dy;
 void main() {
     const int SOUT = SIN / 2;
-    int i = int(gl_FragCoord.x);
+    int i = int(gl_FragCoord.x), n = int(gl_FragCoord.y);
     float s = 0.0;
     if (i < COUT * 9 * CIN) {
         int c = i % CIN, kx = (i / CIN) % 3, ky = (i / (CIN * 3)) % 3, o = i / (CIN * 9);
-        for (int n = 0; n < N; ++n) for (int oy = 0; oy < SOUT; ++oy) {
+        for (int oy = 0; oy < SOUT; ++oy) {
             int iy = 2 * oy + ky;
             if (iy >= SIN) continue;
             for (int ox = 0; ox < SOUT; ++ox) {
@@ -21,7 +23,7 @@ void main() {
         }
     } else {
         int o = i - COUT * 9 * CIN;
-        for (int n = 0; n < N; ++n) for (int oy = 0; oy < SOUT; ++oy) for (int ox = 0; ox < SOUT; ++ox)
+        for (int oy = 0; oy < SOUT; ++oy) for (int ox = 0; ox < SOUT; ++ox)
             if (at(u_y, ox * COUT + o, n * SOUT + oy) > 0.0) s += at(u_dy, ox * COUT + o, n * SOUT + oy);
     }
     store(s);

@@ -130,6 +130,7 @@ func parse(_ args: [String]) throws -> Options? {
                    facefx-gpubench chain [--width W] [--height H] [--frames N] [--faces 1,4] [--filters lipstick,anonymize]
                                          [--models DIR] [--gpu auto|cpu|N]   (FACEFX_NN=fp16|fp32|cpu picks the networks)
                    facefx-gpubench floor [--gpu auto|cpu|N]   (fixed cost of one dependent pass: dispatch or draw + barrier)
+                   facefx-gpubench train [--batch 8,32] [--iters K] [--gpu auto|cpu|N]   (training steps of facefx train's network)
             """)
             return nil
         default: throw BenchError.usage("unknown argument \(a) (try --help)")
@@ -343,7 +344,8 @@ public enum GPUBench {
         case "chain": try chain(options, chainOptions)
         case "proto": try proto(options)
         case "floor": try floorBench(options)
-        default: throw BenchError.usage("unknown command \(options.command): expected info, color, networks, chain, proto or floor")
+        case "train": try trainBench(options)
+        default: throw BenchError.usage("unknown command \(options.command): expected info, color, networks, chain, proto, floor or train")
         }
     }
 }

@@ -20,6 +20,8 @@ public final class GPUClassifierTrainer {
     private var params: [[Framebuffer]], m: [[Framebuffer]], v: [[Framebuffer]]
     private var current = 0
     private let gradients: [Framebuffer]
+    /// Per-sample shares of each layer's gradient (one row per sample), summed into `gradients`.
+    private let gradientShares: [Framebuffer]
     /// Activations: the images (uploaded), each convolution's output, the pooled features, the
     /// probabilities; and the gradients flowing back.
     private let images: Texture
@@ -48,6 +50,7 @@ public final class GPUClassifierTrainer {
         m = try sizes.map { [try target($0, 1), try target($0, 1)] }
         v = try sizes.map { [try target($0, 1), try target($0, 1)] }
         gradients = try sizes.map { try target($0, 1) }
+        gradientShares = try sizes.map { try target($0, batch) }
         images = try Texture(context: context, width: FaceClassifierNet.side, height: batch * FaceClassifierNet.side, format: .r32f)
         labels = try Texture(context: context, width: 1, height: batch, format: .r32f)
         stages = try (1...3).map { s in try target(FaceClassifierNet.size(s) * c[s], batch * FaceClassifierNet.size(s)) }
@@ -132,15 +135,17 @@ public final class GPUClassifierTrainer {
         let c = Self.channels
         try labels.upload(floats: batchLabels.map(Float.init))
         try draw("logit_gradient", ["N": batch], into: dLogits, [("u_probabilities", probabilities.color), ("u_labels", labels)])
-        try draw("dense_gradient", ["C": c[3], "K": classes, "N": batch], into: gradients[3],
+        try draw("dense_gradient", ["C": c[3], "K": classes], into: gradientShares[3],
                  [("u_dlogits", dLogits.color), ("u_features", pooled.color)])
+        try draw("sum_rows", ["ROWS": batch], into: gradients[3], [("u_rows", gradientShares[3].color)])
         try draw("pool_dense_backward", ["C": c[3], "K": classes, "S": FaceClassifierNet.size(3)], into: dStages[2],
                  [("u_dlogits", dLogits.color), ("u_params", params[3][current].color)])
         for s in (0..<3).reversed() {
             let x = s == 0 ? images : stages[s - 1].color
-            let defines = ["CIN": c[s], "COUT": c[s + 1], "SIN": FaceClassifierNet.size(s), "N": batch]
-            try draw("conv_param_gradient", defines, into: gradients[s],
+            let defines = ["CIN": c[s], "COUT": c[s + 1], "SIN": FaceClassifierNet.size(s)]
+            try draw("conv_param_gradient", defines, into: gradientShares[s],
                      [("u_x", x), ("u_y", stages[s].color), ("u_dy", dStages[s].color)])
+            try draw("sum_rows", ["ROWS": batch], into: gradients[s], [("u_rows", gradientShares[s].color)])
             if s > 0 {
                 try draw("conv_input_gradient", defines, into: dStages[s - 1],
                          [("u_y", stages[s].color), ("u_dy", dStages[s].color), ("u_params", params[s][current].color)])
