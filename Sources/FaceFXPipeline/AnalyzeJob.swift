@@ -173,7 +173,8 @@ public final class AnalyzeJob {
         /// One lane's segments in turn, on the calling thread: each frame converted straight into the
         /// analyzer's look-back ring (no copy), analysed here (only the GL calls go to the GL thread, so the
         /// CPU work and the waits for the GPU of several lanes and jobs overlap). False when the run stops.
-        func analyseLane(_ lane: Int, _ stage: FramePipeline<Analysed>.Stage) throws -> Bool {
+        /// (A closure, not a local function: the lanes' threads call it.)
+        let analyseLane = { (lane: Int, stage: FramePipeline<Analysed>.Stage) throws -> Bool in
             let analyzer = analyzers[lane]
             for (number, _) in plan.segments.enumerated().filter({ $0.element.lane == lane }) {
                 while case .frame(let frame, let index)? = stage.next(lane: lane) {

@@ -69,31 +69,38 @@ public struct TrainSummary {
     }
 }
 
-/// One labelled time range of a video (a row of LABELS.csv).
+/// One labelled time range of a video (a row of LABELS.csv); `faceID`: the person id `facefx analyze`
+/// gives the face to use (nil: the largest face).
 struct LabelledRange {
     var video: String, start: Double, end: Double, label: String, line: Int
+    var faceID: Int? = nil
 }
 
 public final class TrainJob {
     public let options: TrainOptions
     public init(options: TrainOptions) { self.options = options }
 
-    /// LABELS.csv: a header `video,start_s,end_s,label`, then one range per row; video paths relative to
-    /// the CSV's folder. Errors name the file and line.
+    /// LABELS.csv: a header `video,start_s,end_s,label` (and optionally `,face_id`), then one range per
+    /// row; video paths relative to the CSV's folder. Errors name the file and line.
     static func readLabels(_ path: String) throws -> [LabelledRange] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw PipelineError.usage(FileManager.default.fileExists(atPath: path) ? "\(path): not a UTF-8 text file" : "\(path): no such file")
         }
         let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
         let header = lines.first?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? []
-        guard header == ["video", "start_s", "end_s", "label"] else {
-            throw PipelineError.usage("\(path):1: expected the header video,start_s,end_s,label")
+        guard header == ["video", "start_s", "end_s", "label"] || header == ["video", "start_s", "end_s", "label", "face_id"] else {
+            throw PipelineError.usage("\(path):1: expected the header video,start_s,end_s,label (and optionally ,face_id)")
         }
         let folder = (path as NSString).deletingLastPathComponent
         var ranges: [LabelledRange] = []
         for (k, raw) in lines.enumerated().dropFirst() where !raw.trimmingCharacters(in: .whitespaces).isEmpty {
             let f = raw.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard f.count == 4 else { throw PipelineError.usage("\(path):\(k + 1): expected 4 fields, got \(f.count)") }
+            guard f.count == header.count else { throw PipelineError.usage("\(path):\(k + 1): expected \(header.count) fields, got \(f.count)") }
+            var faceID: Int?
+            if f.count == 5 && !f[4].isEmpty {
+                guard let id = Int(f[4]), id >= 1 else { throw PipelineError.usage("\(path):\(k + 1): face_id '\(f[4])' (a person id ≥ 1 from facefx analyze, or empty)") }
+                faceID = id
+            }
             guard let start = Double(f[1]), let end = Double(f[2]), start.isFinite, end.isFinite, start >= 0, end > start else {
                 throw PipelineError.usage("\(path):\(k + 1): start_s and end_s must be seconds with 0 ≤ start < end")
             }
@@ -102,7 +109,7 @@ public final class TrainJob {
             }
             let video = f[0].hasPrefix("/") ? f[0] : (folder as NSString).appendingPathComponent(f[0])
             guard FileManager.default.fileExists(atPath: video) else { throw PipelineError.usage("\(path):\(k + 1): \(video): no such file") }
-            ranges.append(LabelledRange(video: video, start: start, end: end, label: f[3], line: k + 1))
+            ranges.append(LabelledRange(video: video, start: start, end: end, label: f[3], line: k + 1, faceID: faceID))
         }
         guard Set(ranges.map(\.label)).count >= 2 else { throw PipelineError.usage("\(path): at least two labels are needed") }
         return ranges
@@ -135,6 +142,8 @@ public final class TrainJob {
 
         for video in Array(Set(ranges.map(\.video))).sorted() {
             let mine = ranges.filter { $0.video == video }
+            // Faces named by id: the landmarks `facefx analyze` reports for that person, by frame.
+            let named = mine.contains { $0.faceID != nil } ? try personLandmarks(video, context: gpu, models: models) : [:]
             let reader = try VideoReader(path: video)
             analyzer.reset()
             var index = 0
@@ -143,11 +152,18 @@ public final class TrainJob {
                 let t = frame.timeSeconds
                 guard let range = mine.first(where: { t >= $0.start && t < $0.end }) else { continue }
                 let rangeIndex = ranges.firstIndex { $0.line == range.line }!
+                if let id = range.faceID, named[index]?[id] == nil { continue }
                 let (y, u, v) = frame.gpuPlanes()
                 let texture = try colour.upload(y: y, u: u, v: v, format: frame.gpuFormat)
-                let faces = try analyzer.analyze(frameTexture: texture, width: frame.width, height: frame.height, frameIndex: index, time: t)
-                guard let face = faces.max(by: { $0.box.width * $0.box.height < $1.box.width * $1.box.height }) else { continue }
-                let base = analyzer.emotionBox(face.landmarks).mapping()
+                let landmarks: [Point]
+                if let id = range.faceID {
+                    landmarks = named[index]![id]!
+                } else {
+                    let faces = try analyzer.analyze(frameTexture: texture, width: frame.width, height: frame.height, frameIndex: index, time: t)
+                    guard let face = faces.max(by: { $0.box.width * $0.box.height < $1.box.width * $1.box.height }) else { continue }
+                    landmarks = face.landmarks
+                }
+                let base = analyzer.emotionBox(landmarks).mapping()
                 for k in 0..<o.variants {
                     let (mapping, kind) = k == 0 ? (base, FaceCropKind.emotion) : Self.augmented(base, &rng)
                     try crops.render(frame: texture, mappings: [mapping], kind: kind, into: cropTarget, firstItem: k)
@@ -170,7 +186,7 @@ public final class TrainJob {
         let train = samples.filter { !heldFrames.contains([$0.range, $0.frame]) }
         let held = samples.filter { heldFrames.contains([$0.range, $0.frame]) && $0.variant == 0 }
         guard Set(train.map(\.label)).count == labels.count else {
-            throw PipelineError.usage("\(o.labelsPath): no tracked face in the training frames of label(s) "
+            throw PipelineError.usage("\(o.labelsPath): no tracked face (with its face_id, where given) in the training frames of label(s) "
                 + labels.enumerated().filter { l in !train.contains { $0.label == l.offset } }.map(\.element).joined(separator: ", "))
         }
 
@@ -213,6 +229,22 @@ public final class TrainJob {
                             validationAccuracy: total > 0 ? Double((0..<labels.count).reduce(0) { $0 + confusion[$1][$1] }) / Double(total) : nil,
                             confusion: confusion, seconds: Date().timeIntervalSince(started), trainingSeconds: trainingSeconds,
                             samplesPerSecond: Double(seen) / max(trainingSeconds, 1e-9))
+    }
+
+    /// Every frame's faces as `facefx analyze` reports them (offline tracking, one id per person): frame
+    /// index → person id → landmarks.
+    private func personLandmarks(_ video: String, context: GPUContext, models: URL) throws -> [Int: [Int: [Point]]] {
+        var options = AnalyzeOptions(input: video)
+        options.context = context
+        options.modelsDirectory = models
+        options.tuning = self.options.tuning
+        let job = AnalyzeJob(options: options)
+        var out: [Int: [Int: [Point]]] = [:]
+        job.onFrame = { frame in
+            for face in frame.faces { out[frame.index, default: [:]][face.id] = face.landmarks }
+        }
+        _ = try job.run()
+        return out
     }
 
     /// Validation crops through the trainer's forward pass: counts by true label and prediction.

@@ -47,9 +47,11 @@ final class TrainCLITests: XCTestCase {
         }
     }
 
-    /// The same seed gives the same model (on the same renderer).
+    /// The same seed gives the same model (on the same renderer); a face_id column picks the person
+    /// `facefx analyze` names so (here the only one, id 1).
     func testSameSeedSameModel() throws {
         let labels = try makeTask()
+        try "video,start_s,end_s,label,face_id\nplain.mp4,0,1,plain,1\nlipstick.mp4,0,1,lipstick,\n".write(to: labels, atomically: true, encoding: .utf8)
         var models: [Data] = []
         for name in ["a", "b"] {
             let model = dir.appendingPathComponent("\(name).tflite")
@@ -73,6 +75,8 @@ final class TrainCLITests: XCTestCase {
             ("video,start_s,end_s,label\nnone.mp4,0,1,a\nv.mp4,1,2,b\n", [], "labels.csv:2: \(dir.path)/none.mp4: no such file"),
             ("video,start_s,end_s,label\nv.mp4,0,1,a b\nv.mp4,1,2,b\n", [], "labels.csv:2: label 'a b'"),
             ("video,start_s,end_s,label\nv.mp4,0,1,a\nv.mp4,1,2,b\n", ["-o", dir.appendingPathComponent("m.bin").path], "m.bin: the model file must end in .tflite"),
+            ("video,start_s,end_s,label,face_id\nv.mp4,0,1,a,0\nv.mp4,1,2,b,\n", [], "labels.csv:2: face_id '0'"),
+            ("video,start_s,end_s,label,face_id\nv.mp4,0,1,a\nv.mp4,1,2,b,\n", [], "labels.csv:2: expected 5 fields, got 4"),
         ]
         for (text, extra, message) in cases {
             let path = text.isEmpty ? dir.appendingPathComponent("missing.csv") : labels
@@ -87,7 +91,7 @@ final class TrainCLITests: XCTestCase {
         try "video,start_s,end_s,label\nv.mp4,0,0.02,a\nv.mp4,0.02,1,b\n".write(to: labels, atomically: true, encoding: .utf8)
         let r = try CLI.facefx(["train", labels.path, "-o", model.path, "--epochs", "1"], timeout: 300)
         XCTAssertEqual(r.status, 2, r.stderr)
-        XCTAssertTrue(r.stderr.contains("no tracked face in the training frames of label(s) a, b"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("no tracked face (with its face_id, where given) in the training frames of label(s) a, b"), r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: model.path))
     }
 }
