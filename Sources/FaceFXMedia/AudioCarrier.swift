@@ -98,7 +98,7 @@ final class AudioCarrier {
         packet = av_packet_alloc()
 
         if encoderName == nil {
-            var r = avcodec_parameters_copy(st.pointee.codecpar, inStream.pointee.codecpar)
+            let r = avcodec_parameters_copy(st.pointee.codecpar, inStream.pointee.codecpar)
             if r < 0 { throw MediaError.io(path: outputPath, reason: "audio parameters: \(ffError(r))") }
             st.pointee.codecpar.pointee.codec_tag = 0          // let the muxer pick its own tag for this codec
             st.pointee.time_base = inTimeBase
