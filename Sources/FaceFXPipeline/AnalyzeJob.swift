@@ -56,7 +56,7 @@ public struct AnalyzeSummary {
     public var renderer: String
     public var warnings: [String]
     /// Seconds per analysis stage summed over the clip (`tiles` = detector tiles of the last detection),
-    /// plus the GL thread's upload/colour time and the calling thread's smoothing + writing time.
+    /// plus the upload/colour time and the calling thread's smoothing + writing time.
     public var timings: FaceAnalysisTimings
     public var uploadSeconds: Double
     public var outputSeconds: Double

@@ -55,7 +55,7 @@ public struct FaceTrackingOptions: Sendable {
     }
 }
 
-/// Loads the face models once and analyses frames on the GL thread.
+/// Loads the face models (and a `--classifier`) once; its analyzer analyses the frames.
 final class FaceStage {
     let analyzer: FaceAnalyzer
 

@@ -1,6 +1,7 @@
 // The frame pipeline render and analyze run on, one way: a decode thread per lane (its reader and its
-// segments of the plan) → the GL thread (the job's body: takes the lanes' frames, does the GL work,
-// hands outputs on) → the calling thread (the job's sink: encoder, record writers). Bounded queues
+// segments of the plan) → the body thread (the job's body: takes the lanes' frames, analyses and draws,
+// its GL calls going through the context's GL thread, hands outputs on) → the calling thread (the job's
+// sink: encoder, record writers). Bounded queues
 // between them keep memory flat whatever the video length; the first error anywhere stops every stage;
 // every thread is joined before `run` returns.
 
@@ -27,7 +28,7 @@ final class FramePipeline<Output> {
         self.outputQueueDepth = outputQueueDepth ?? 3 * plan.lanes
     }
 
-    /// What the job's body sees on the GL thread.
+    /// What the job's body sees on its thread.
     final class Stage {
         fileprivate let lanes: [BoundedQueue<LaneItem>]
         fileprivate let outputs: BoundedQueue<Output>
@@ -41,13 +42,13 @@ final class FramePipeline<Output> {
     }
 
     /// The job's body, held where the calling thread can drop it: the body captures the job's GPU objects,
-    /// which must be released on the calling thread, never late on the GL thread racing process exit.
+    /// which must be released on the calling thread, never late on the body thread racing process exit.
     private final class BodyBox {
         var body: ((Stage) throws -> Void)?
         init(_ body: @escaping (Stage) throws -> Void) { self.body = body }
     }
 
-    /// Runs the stages: `body` on the GL thread (the outputs end when it returns), `sink` on the calling
+    /// Runs the stages: `body` on its own thread (the outputs end when it returns), `sink` on the calling
     /// thread for each output in order. Throws the first error of any stage, after every thread is joined.
     func run(body: @escaping (Stage) throws -> Void, sink: (Output) throws -> Void) throws {
         let lanes = readers.map { _ in BoundedQueue<LaneItem>(capacity: frameQueueDepth) }

@@ -199,7 +199,7 @@ public final class RenderJob {
         // Decoded frames queue for a whole landmark batch of the analyzer (see AnalyzeJob).
         let pipeline = FramePipeline<RenderedFrame>(readers: [reader], frameQueueDepth: 3 + (faces?.analyzer.trackBatch ?? 0))
         let targets = FrameTargetPool(context: gpu)
-        /// GL thread: each frame converted, its faces drawn, read back into an encoder buffer.
+        /// The body: each frame converted, its faces drawn, read back into an encoder buffer.
         func render(_ stage: FramePipeline<RenderedFrame>.Stage) throws {
             // A stream whose frame size changes (concatenated clips) keeps the first size, as FFmpeg's
             // CLI does: later frames are converted and drawn at their own size, then stretched to it.

@@ -49,7 +49,7 @@ struct SegmentPlan: Equatable {
     }
 }
 
-/// What a lane's decode thread hands the GL thread: frames of its current segment, then the segment's end.
+/// What a lane's decode thread hands its analysis thread: frames of its current segment, then the segment's end.
 enum LaneItem {
     case frame(VideoFrame, index: Int)
     case segmentEnd
