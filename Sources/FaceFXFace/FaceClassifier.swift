@@ -15,6 +15,17 @@ public struct FaceClassifier {
     /// Loads `url` for `context` (the shader engine in fp32, or the CPU reference with FACEFX_NN=cpu).
     /// Errors name the file and what is wrong with it.
     public static func load(_ url: URL, context: GPUContext, programs: ProgramCache? = nil) throws -> FaceClassifier {
+        let (graph, labels) = try inspect(url)
+        let runner: ImageNetworkRunner = context.tuning.networks == .cpu
+            ? try CPUNetworkRunner(graph: graph, context: context)
+            : try GPUNetworkRunner(graph: graph, engine: NeuralEngine(context: context, precision: .fp32, programs: programs), maxBatch: 32)
+        return FaceClassifier(runner: runner, labels: labels)
+    }
+
+    /// The checks of `load` without a GPU (a batch checks its classifier once, before any file): the
+    /// graph and the label names, or an error naming the file.
+    public static func inspect(_ url: URL) throws -> (graph: Graph, labels: [String]) {
+        guard FileManager.default.fileExists(atPath: url.path) else { throw FaceClassifierError("\(url.path): no such file") }
         let model: TFLiteModel
         let graph: Graph
         do {
@@ -42,10 +53,7 @@ public struct FaceClassifier {
         for l in labels where l.isEmpty || !l.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || $0 == "_" || $0 == "-" }) {
             throw FaceClassifierError("\(url.path): label \"\(l)\" (letters, digits, _ and - only)")
         }
-        let runner: ImageNetworkRunner = context.tuning.networks == .cpu
-            ? try CPUNetworkRunner(graph: graph, context: context)
-            : try GPUNetworkRunner(graph: graph, engine: NeuralEngine(context: context, precision: .fp32, programs: programs), maxBatch: 32)
-        return FaceClassifier(runner: runner, labels: labels)
+        return (graph, labels)
     }
 }
 

@@ -34,6 +34,8 @@ public struct BatchOptions {
     public var commandLine: [String]
     /// Filters drawn on every file, tracking options for filters and the CSV.
     public var filters: [String] = []
+    /// A face classifier for every job (`RenderOptions.classifier`).
+    public var classifier: URL?
     /// Filter folders searched in order and the Models/ folder (found by the executable: ResourceLocator;
     /// the models nil when the job needs none).
     public var filterFolders: [URL] = []
@@ -306,6 +308,7 @@ public final class BatchJob {
                 o.decoding = options.decoding
                 o.filters = options.filters
                 o.filterFolders = options.filterFolders
+                o.classifier = options.classifier
                 o.modelsDirectory = options.modelsDirectory
                 o.tracking = options.tracking
                 o.tuning = options.tuning
@@ -322,6 +325,7 @@ public final class BatchJob {
                 o.context = try context(forWorker: worker)
                 o.decoding = options.decoding
                 o.tuning = options.tuning
+                o.classifier = options.classifier
                 o.modelsDirectory = try FaceStage.models(options.modelsDirectory)
                 let job = AnalyzeJob(options: o)
                 job.onWarning = { [weak self] in self?.emit(.warning(item: item, message: $0)) }

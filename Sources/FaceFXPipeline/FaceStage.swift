@@ -56,7 +56,7 @@ public struct FaceTrackingOptions: Sendable {
 }
 
 /// Loads the face models (and a `--classifier`) once; its analyzer analyses the frames.
-final class FaceStage {
+public final class FaceStage {
     let analyzer: FaceAnalyzer
 
     init(context: GPUContext, programs: ProgramCache, settings: FaceSettings, modelsDirectory: URL,
@@ -67,6 +67,12 @@ final class FaceStage {
 
     /// The classifier's labels (`FaceResult.classes` order); empty without one.
     var classLabels: [String] { analyzer.networks.classifier?.labels ?? [] }
+
+    /// A `--classifier` file checked without a GPU (a batch does it once, before any file): a usage
+    /// error naming it when it is missing or not a classifier facefx can run.
+    public static func checkClassifier(_ url: URL) throws {
+        do { _ = try FaceClassifier.inspect(url) } catch let e as FaceClassifierError { throw PipelineError.usage(e.description) }
+    }
 
     /// The Models/ folder a job that tracks faces was given (the executable finds it: ResourceLocator).
     static func models(_ url: URL?) throws -> URL {
@@ -94,7 +100,6 @@ final class FaceStage {
         let model = try faceModel ?? loadFaceModel(modelsDirectory: models)
         var userClassifier: FaceClassifier?
         if let url = classifier {
-            guard FileManager.default.fileExists(atPath: url.path) else { throw PipelineError.usage("\(url.path): no such file") }
             do {
                 userClassifier = try FaceClassifier.load(url, context: context, programs: programs)
             } catch let e as FaceClassifierError {

@@ -16,6 +16,8 @@ struct Analyze: ParsableCommand {
 
     @OptionGroup var records: FaceRecordOptionGroup
 
+    @OptionGroup var classifier: ClassifierOptionGroup
+
     @OptionGroup var tracking: TrackingOptionGroup
 
     @Option(name: .long, help: ArgumentHelp(
@@ -46,7 +48,7 @@ struct Analyze: ParsableCommand {
             input: input, csvPath: records.csv, jsonlPath: records.jsonl, records: records.options, overwrite: overwrite,
             tracking: try tracking.options(), gpu: try gpuOptions.selection(), progress: quiet ? .quiet : .auto)
         options.segments = segments
-        options.classifier = records.classifierURL
+        options.classifier = classifier.url
         options.tuning = try gpuOptions.tuning()
         options.decoding = decode.decoding
         options.modelsDirectory = try modelsDirectory()

@@ -35,6 +35,8 @@ struct Batch: ParsableCommand {
 
     @OptionGroup var filterFolders: FilterFolderOptions
 
+    @OptionGroup var classifier: ClassifierOptionGroup
+
     @OptionGroup var tracking: TrackingOptionGroup
 
     @Option(name: .long, help: "Files processed at once (each with its own decoder and encoder; the jobs on a GPU share its context).")
@@ -91,8 +93,14 @@ struct Batch: ParsableCommand {
             throw CLIError(message: "--analyze-only writes no video: --filter has nothing to draw on", exitCode: 2)
         }
         let action: BatchItemAction = analyzeOnly ? .analyze : (csv ? .both : .render)
-        // Filters are checked once, before any file (unknown names, bad packs).
+        // Filters and the classifier are checked once, before any file (unknown names, bad packs, a bad model).
         if !filter.isEmpty { _ = try FilterCatalog.load(filter, folders: filterFolders.folders) }
+        if let url = classifier.url {
+            if filter.isEmpty && !action.analyzes {
+                throw CLIError(message: "--classifier needs faces to classify: add a filter, --csv or --analyze-only", exitCode: 2)
+            }
+            try FaceStage.checkClassifier(url)
+        }
         if action.analyzes && !BatchItemAction.analysisAvailable {
             throw CLIError(message: "--csv: face analysis export is not available yet (it arrives with `facefx analyze`)", exitCode: 2)
         }
@@ -126,6 +134,7 @@ struct Batch: ParsableCommand {
         batchOptions.decoding = decode.decoding
         batchOptions.filters = filter
         batchOptions.filterFolders = filterFolders.folders
+        batchOptions.classifier = classifier.url
         if !filter.isEmpty || action.analyzes { batchOptions.modelsDirectory = try modelsDirectory() }
         batchOptions.tracking = try tracking.options()
         let job = BatchJob(options: batchOptions)

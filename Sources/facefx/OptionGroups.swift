@@ -142,12 +142,16 @@ struct FaceRecordOptionGroup: ParsableArguments {
     @Flag(name: .long, help: "CSV: one row with an empty face_id for frames without faces.")
     var includeEmpty = false
 
+    var options: FaceRecordOptions { FaceRecordOptions(landmarks: landmarks, includeEmpty: includeEmpty) }
+}
+
+/// `--classifier` of render, analyze and batch.
+struct ClassifierOptionGroup: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "A face classifier (.tflite, input 1x64x64x1: the aligned grey face crop the emotion network reads) run on every face: one class_<label> column per output; filters may test its labels in 'when'.",
-        discussion: "Label names from the model's facefx.labels metadata (what facefx's writer stores), else class_0, class_1, ...",
+        "A face classifier (.tflite, input 1x64x64x1: the aligned grey face crop the emotion network reads; `facefx train` writes them) run on every face: one class_<label> column per output; filters may test its labels in 'when'.",
+        discussion: "Label names from the model's facefx.labels metadata, else class_0, class_1, ...",
         valueName: "file"))
     var classifier: String?
 
-    var options: FaceRecordOptions { FaceRecordOptions(landmarks: landmarks, includeEmpty: includeEmpty) }
-    var classifierURL: URL? { classifier.map { URL(fileURLWithPath: $0) } }
+    var url: URL? { classifier.map { URL(fileURLWithPath: $0) } }
 }

@@ -21,6 +21,8 @@ struct Render: ParsableCommand {
     /// The records of `facefx analyze`, written alongside the video.
     @OptionGroup var records: FaceRecordOptionGroup
 
+    @OptionGroup var classifier: ClassifierOptionGroup
+
     @OptionGroup var tracking: TrackingOptionGroup
 
     @OptionGroup var encoder: EncoderOptionGroup
@@ -49,7 +51,7 @@ struct Render: ParsableCommand {
         options.jsonlPath = records.jsonl
         if options.needsFaces { options.modelsDirectory = try modelsDirectory() }
         options.records = records.options
-        options.classifier = records.classifierURL
+        options.classifier = classifier.url
         options.tracking = try tracking.options()
         let job = RenderJob(options: options)
         job.onWarning = { FaceFXMain.warn($0) }

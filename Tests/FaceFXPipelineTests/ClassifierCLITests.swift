@@ -94,6 +94,34 @@ final class ClassifierCLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: plain.path))
     }
 
+    /// `batch --classifier`: every file's CSV has the columns; a bad model stops the batch before any file.
+    func testBatchRunsTheClassifierOnEveryFile() throws {
+        let clips = dir.appendingPathComponent("clips")
+        try FileManager.default.createDirectory(at: clips, withIntermediateDirectories: true)
+        for k in 0..<2 {
+            try SyntheticClip.make(clips.appendingPathComponent("c\(k).mp4"), width: 320, height: 240,
+                                   frames: (0..<4).map { [Placement(center: [150 + 10 * Double(k) + 4 * Double($0), 120])] })
+        }
+        let model = dir.appendingPathComponent("brightness.tflite")
+        try writeClassifier(model, gain: 8)
+        let out = dir.appendingPathComponent("out")
+        let r = try CLI.facefx(["batch", clips.path, "--out-dir", out.path, "--analyze-only", "--classifier", model.path, "--min-face", "64",
+                                "--jobs", "2"], timeout: 300)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        for k in 0..<2 {
+            let (header, rows) = try readCSVWithPython(out.appendingPathComponent("c\(k).csv"))
+            XCTAssertEqual(Array(header.suffix(2)), ["class_dark", "class_bright"])
+            XCTAssertEqual(rows.count, 4)
+        }
+        let bad = dir.appendingPathComponent("notes.tflite")
+        try Data("not a model".utf8).write(to: bad)
+        let out2 = dir.appendingPathComponent("out2")
+        let b = try CLI.facefx(["batch", clips.path, "--out-dir", out2.path, "--analyze-only", "--classifier", bad.path])
+        XCTAssertEqual(b.status, 2, b.stderr)
+        XCTAssertTrue(b.stderr.contains("facefx: error: \(bad.path): not a usable .tflite classifier"), b.stderr)
+        XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: out2.path))?.filter { $0.hasSuffix(".csv") } ?? [], [])
+    }
+
     func testBadClassifiersAreUsageErrors() throws {
         let clip = dir.appendingPathComponent("in.mp4")
         try SyntheticClip.make(clip, width: 160, height: 120, frames: [[]])
