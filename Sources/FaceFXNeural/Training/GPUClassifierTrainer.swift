@@ -2,7 +2,7 @@
 // cross-entropy's gradient, backward through every layer and the Adam step, each a render-to-texture
 // pass on R32F textures (fp32 accumulation: gradients summed over a batch lose too much in fp16); only
 // the probabilities come back per step. The same numbers as the Double reference within fp32 rounding
-// (TrainingTests). Texture layouts: Shaders/train/common.glsl.
+// (GPUClassifierTrainerTests). Texture layouts: Shaders/train/common.glsl.
 import FaceFXGPU
 import Foundation
 
