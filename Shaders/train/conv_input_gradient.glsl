@@ -1,8 +1,7 @@
-// Gradient reaching a convolution's input [N, SIN, SIN, CIN]: every output it fed (iy = 2·oy + ky),
-// through the ReLU. Defines: CIN COUT SIN.
+// Gradient reaching a convolution's input [N, SIN, SIN, CIN]: every output it fed (iy = 2·oy + ky);
+// u_dz: the output's gradient through the ReLU. Defines: CIN COUT SIN.
 #include "train/common.glsl"
-uniform highp sampler2D u_y;
-uniform highp sampler2D u_dy;
+uniform highp sampler2D u_dz;
 uniform highp sampler2D u_params;
 void main() {
     const int SOUT = SIN / 2;
@@ -16,10 +15,7 @@ void main() {
             int tx = ix - kx;
             if (tx < 0 || tx % 2 != 0 || tx / 2 >= SOUT) continue;
             int oy = ty / 2, ox = tx / 2;
-            for (int o = 0; o < COUT; ++o) {
-                if (at(u_y, ox * COUT + o, n * SOUT + oy) <= 0.0) continue;
-                s += at(u_params, ((o * 3 + ky) * 3 + kx) * CIN + c, 0) * at(u_dy, ox * COUT + o, n * SOUT + oy);
-            }
+            for (int o = 0; o < COUT; ++o) s += at(u_params, ((o * 3 + ky) * 3 + kx) * CIN + c, 0) * at(u_dz, ox * COUT + o, n * SOUT + oy);
         }
     }
     store(s);

@@ -28,8 +28,9 @@ public final class GPUClassifierTrainer {
     private let labels: Texture
     private let stages: [Framebuffer]
     private let pooled: Framebuffer, probabilities: Framebuffer, dLogits: Framebuffer
-    /// Gradient at the output of convolution s (index s: 0, 1, 2).
+    /// Gradient at the output of convolution s (index s: 0, 1, 2), and the same through its ReLU.
     private let dStages: [Framebuffer]
+    private let dReLU: [Framebuffer]
     private var step = 0
 
     /// A trainer for `batch` crops per step, starting from `net`'s parameters.
@@ -55,6 +56,7 @@ public final class GPUClassifierTrainer {
         labels = try Texture(context: context, width: 1, height: batch, format: .r32f)
         stages = try (1...3).map { s in try target(FaceClassifierNet.size(s) * c[s], batch * FaceClassifierNet.size(s)) }
         dStages = try (1...3).map { s in try target(FaceClassifierNet.size(s) * c[s], batch * FaceClassifierNet.size(s)) }
+        dReLU = try (1...3).map { s in try target(FaceClassifierNet.size(s) * c[s], batch * FaceClassifierNet.size(s)) }
         pooled = try target(c[3], batch)
         probabilities = try target(net.classes, batch)
         dLogits = try target(net.classes, batch)
@@ -143,12 +145,12 @@ public final class GPUClassifierTrainer {
         for s in (0..<3).reversed() {
             let x = s == 0 ? images : stages[s - 1].color
             let defines = ["CIN": c[s], "COUT": c[s + 1], "SIN": FaceClassifierNet.size(s)]
-            try draw("conv_param_gradient", defines, into: gradientShares[s],
-                     [("u_x", x), ("u_y", stages[s].color), ("u_dy", dStages[s].color)])
+            try draw("relu_backward", [:], into: dReLU[s], [("u_y", stages[s].color), ("u_dy", dStages[s].color)])
+            try draw("conv_param_gradient", defines, into: gradientShares[s], [("u_x", x), ("u_dz", dReLU[s].color)])
             try draw("sum_rows", ["ROWS": batch], into: gradients[s], [("u_rows", gradientShares[s].color)])
             if s > 0 {
                 try draw("conv_input_gradient", defines, into: dStages[s - 1],
-                         [("u_y", stages[s].color), ("u_dy", dStages[s].color), ("u_params", params[s][current].color)])
+                         [("u_dz", dReLU[s].color), ("u_params", params[s][current].color)])
             }
         }
     }

@@ -1,0 +1,9 @@
+// The gradient through a convolution's ReLU: dy where its output y was positive, else 0 (one pass, so
+// the gradient passes after it read one texture per tap instead of two).
+#include "train/common.glsl"
+uniform highp sampler2D u_y;
+uniform highp sampler2D u_dy;
+void main() {
+    ivec2 p = ivec2(gl_FragCoord.xy);
+    store(at(u_y, p.x, p.y) > 0.0 ? at(u_dy, p.x, p.y) : 0.0);
+}
