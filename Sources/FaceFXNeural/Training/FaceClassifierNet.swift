@@ -6,7 +6,7 @@
 //
 // Architecture (Jeeliz-style: a few convolutions on a small grey input): 64×64×1 → 3 × (CONV_2D 3×3
 // stride 2 SAME + ReLU: 8, 16, 32 channels; 32×32, 16×16, 8×8) → AVERAGE_POOL_2D 8×8 (global) → 32 →
-// FULLY_CONNECTED → K logits → SOFTMAX. 6.4k parameters for 3 classes.
+// FULLY_CONNECTED → K logits → SOFTMAX. 5,987 parameters for 3 classes.
 import Foundation
 
 public struct FaceClassifierNet: Equatable {
