@@ -22,6 +22,12 @@ public struct FaceClassifier {
         return FaceClassifier(runner: runner, labels: labels)
     }
 
+    /// A label name facefx accepts (`facefx train`'s CSV, a model's metadata): letters, digits, `_` and `-`,
+    /// since names become CSV columns and JSON keys as they are.
+    public static func isValidLabel(_ label: String) -> Bool {
+        !label.isEmpty && label.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || $0 == "_" || $0 == "-" }
+    }
+
     /// The checks of `load` without a GPU (a batch checks its classifier once, before any file): the
     /// graph and the label names, or an error naming the file.
     public static func inspect(_ url: URL) throws -> (graph: Graph, labels: [String]) {
@@ -49,8 +55,7 @@ public struct FaceClassifier {
             }
             labels = names
         }
-        // The names become CSV columns and JSON keys as they are.
-        for l in labels where l.isEmpty || !l.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || $0 == "_" || $0 == "-" }) {
+        for l in labels where !isValidLabel(l) {
             throw FaceClassifierError("\(url.path): label \"\(l)\" (letters, digits, _ and - only)")
         }
         return (graph, labels)

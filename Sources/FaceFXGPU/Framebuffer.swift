@@ -187,8 +187,10 @@ public final class Framebuffer {
             if attachment != 0 { glReadBuffer(GLenum(GL_COLOR_ATTACHMENT0) + GLenum(attachment)) }
             out.withUnsafeMutableBytes { dst in
                 let staged = context.tuning.readThroughPackBuffer
-                    && context.readPacked(x: x, y: y, width: rw, height: rh, format: GLenum(GL_RGBA), type: GLenum(GL_FLOAT),
-                                          bytes: dst.count) { dst.baseAddress!.copyMemory(from: $0, byteCount: dst.count) }
+                    && context.startPackedRead(x: x, y: y, width: rw, height: rh, format: GLenum(GL_RGBA), type: GLenum(GL_FLOAT),
+                                               bytes: dst.count).map { read in
+                        context.finishPackedRead(read) { dst.baseAddress!.copyMemory(from: $0, byteCount: dst.count) }
+                    } == true
                 if !staged {
                     glReadPixels(GLint(x), GLint(y), GLsizei(rw), GLsizei(rh), GLenum(GL_RGBA), GLenum(GL_FLOAT), dst.baseAddress)
                 }

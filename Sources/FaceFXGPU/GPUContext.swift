@@ -96,10 +96,7 @@ public final class GPUContext {
     private var display: EGLDisplay?
     private var context: EGLContext?
     private var counters = GPUObjectCounters()
-    /// Pixel-pack buffer for readbacks (`readPacked`), owned by the context, grown on demand.
-    private var packBuffer: GLuint = 0
-    private var packBufferSize = 0
-    /// Pixel-pack buffers of readbacks in flight (`startPackedRead`), by size, free ones (GL thread).
+    /// Pixel-pack buffers of readbacks (`startPackedRead`), free ones by size (GL thread).
     private var idlePackBuffers: [(buffer: GLuint, bytes: Int)] = []
     /// When the context opened, and the seconds callers spent in `waitForGPU` (the profile line).
     private let opened = Date()
@@ -119,10 +116,8 @@ public final class GPUContext {
 
     deinit {
         let (d, c) = (display, context)
-        var pb = packBuffer
         let idle = idlePackBuffers.map(\.buffer)
         let close = {
-            if pb != 0 { glDeleteBuffers(1, &pb) }
             for var b in idle { glDeleteBuffers(1, &b) }
             if let d = d {
                 eglMakeCurrent(d, cgles_no_surface(), cgles_no_surface(), cgles_no_context())
@@ -222,30 +217,10 @@ public final class GPUContext {
         thread.sync { delete(); noteDeleted(kind) }
     }
 
-    /// GL thread: glReadPixels of the bound read framebuffer's rectangle through the context's
-    /// pixel-pack buffer, then `body` on the mapped bytes (`bytes` of them). false (nothing read)
-    /// if the buffer could not be mapped: read into client memory instead.
-    func readPacked(x: Int, y: Int, width: Int, height: Int, format: GLenum, type: GLenum, bytes: Int,
-                    _ body: (UnsafeRawPointer) -> Void) -> Bool {
-        if packBuffer == 0 { glGenBuffers(1, &packBuffer) }
-        glBindBuffer(GLenum(GL_PIXEL_PACK_BUFFER), packBuffer)
-        defer { glBindBuffer(GLenum(GL_PIXEL_PACK_BUFFER), 0) }
-        if bytes > packBufferSize {
-            glBufferData(GLenum(GL_PIXEL_PACK_BUFFER), GLsizeiptr(bytes), nil, GLenum(GL_STREAM_READ))
-            packBufferSize = bytes
-        }
-        glReadPixels(GLint(x), GLint(y), GLsizei(width), GLsizei(height), format, type, nil)
-        guard let p = glMapBufferRange(GLenum(GL_PIXEL_PACK_BUFFER), 0, GLsizeiptr(bytes), GLbitfield(GL_MAP_READ_BIT)) else {
-            return false
-        }
-        body(UnsafeRawPointer(p))
-        return glUnmapBuffer(GLenum(GL_PIXEL_PACK_BUFFER)) == GLboolean(GL_TRUE)
-    }
-
-    /// GL thread: the first half of a readback that waits off the GL thread: glReadPixels of the bound
-    /// read framebuffer's rectangle into a pixel-pack buffer of its own (the copy is queued, nothing
-    /// waits). Then `waitForGPU()` off the GL thread and `finishPackedRead` on it. nil when no buffer
-    /// could be made.
+    /// GL thread: the first half of a readback through a pixel-pack buffer: glReadPixels of the bound
+    /// read framebuffer's rectangle into a buffer of its own (the copy is queued, nothing waits). Then
+    /// `finishPackedRead`, at once on the GL thread (its map waits there) or after `waitForGPU()` off it
+    /// (the GL thread serves other callers meanwhile). nil when no buffer could be made.
     func startPackedRead(x: Int, y: Int, width: Int, height: Int, format: GLenum, type: GLenum, bytes: Int) -> PackedRead? {
         var buffer: GLuint = 0
         if let i = idlePackBuffers.firstIndex(where: { $0.bytes == bytes }) {

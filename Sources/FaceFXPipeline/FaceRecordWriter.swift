@@ -184,6 +184,16 @@ public final class FaceRecordWriter {
         line.append(contentsOf: [13, 10])
     }
 
+    /// `"key":{"name":score,...}` for the names that have a score.
+    private func jsonScores(_ key: String, _ names: [String], _ scores: [Double]) {
+        line.append(34); line.append(key); line.append(#"":{"#)
+        for (i, v) in zip(names, scores).enumerated() {
+            if i > 0 { line.append(44) }
+            line.append(34); line.append(v.0); line.append(#"":"#); line.appendJSONNumber(v.1, FaceRecordColumns.scoreDecimals)
+        }
+        line.append(125)
+    }
+
     /// `{"frame":N,"time_s":T,"shot":S,"faces":[{...}]}` and a newline; keys in a fixed order.
     private func jsonObject(frameIndex: Int, time: Double, shot: Int, faces: [FaceResult]) {
         let c = FaceRecordColumns.self
@@ -205,26 +215,15 @@ public final class FaceRecordWriter {
             for (name, v, d) in fields {
                 line.append(#",""#); line.append(name); line.append(#"":"#); line.appendJSONNumber(v, d)
             }
-            line.append(#","blendshapes":{"#)
-            for (i, v) in zip(FaceLandmarks.blendshapeNames, f.blendshapes).enumerated() {
-                if i > 0 { line.append(44) }
-                line.append(34); line.append(v.0); line.append(#"":"#); line.appendJSONNumber(v.1, c.scoreDecimals)
-            }
-            line.append(#"},"emotion":"#)
+            line.append(44)
+            jsonScores("blendshapes", FaceLandmarks.blendshapeNames, f.blendshapes)
+            line.append(#","emotion":"#)
             if let e = f.topEmotion { line.append(34); line.append(e); line.append(34) } else { line.append("null") }
-            line.append(#","emotions":{"#)
-            for (i, v) in zip(EmotionLabels.names, f.emotions).enumerated() {
-                if i > 0 { line.append(44) }
-                line.append(34); line.append(v.0); line.append(#"":"#); line.appendJSONNumber(v.1, c.scoreDecimals)
-            }
-            line.append(125)
+            line.append(44)
+            jsonScores("emotions", EmotionLabels.names, f.emotions)
             if !options.classLabels.isEmpty {
-                line.append(#","classes":{"#)
-                for (i, v) in zip(options.classLabels, f.classes).enumerated() {
-                    if i > 0 { line.append(44) }
-                    line.append(34); line.append(v.0); line.append(#"":"#); line.appendJSONNumber(v.1, c.scoreDecimals)
-                }
-                line.append(125)
+                line.append(44)
+                jsonScores("classes", options.classLabels, f.classes)
             }
             if options.landmarks {
                 line.append(#","landmarks":["#)

@@ -104,7 +104,7 @@ public final class TrainJob {
             guard let start = Double(f[1]), let end = Double(f[2]), start.isFinite, end.isFinite, start >= 0, end > start else {
                 throw PipelineError.usage("\(path):\(k + 1): start_s and end_s must be seconds with 0 ≤ start < end")
             }
-            guard !f[3].isEmpty, f[3].unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || $0 == "_" || $0 == "-" }) else {
+            guard FaceClassifier.isValidLabel(f[3]) else {
                 throw PipelineError.usage("\(path):\(k + 1): label '\(f[3])' (letters, digits, _ and - only)")
             }
             let video = f[0].hasPrefix("/") ? f[0] : (folder as NSString).appendingPathComponent(f[0])
@@ -211,22 +211,19 @@ public final class TrainJob {
                 count += real
                 seen += o.batch
             }
-            let confusion = try evaluate(trainer, held, classes: labels.count)
-            let total = confusion.joined().reduce(0, +)
-            let accuracy = total > 0 ? Double((0..<labels.count).reduce(0) { $0 + confusion[$1][$1] }) / Double(total) : nil
             o.onEpoch?(TrainEpoch(epoch: epoch, epochs: o.epochs, loss: loss / Double(max(count, 1)),
-                                  trainAccuracy: Double(correct) / Double(max(count, 1)), validationAccuracy: accuracy))
+                                  trainAccuracy: Double(correct) / Double(max(count, 1)),
+                                  validationAccuracy: Self.accuracy(try evaluate(trainer, held, classes: labels.count))))
         }
         let trainingSeconds = Date().timeIntervalSince(trainStart)
         let confusion = try evaluate(trainer, held, classes: labels.count)
-        let total = confusion.joined().reduce(0, +)
         let model = try trainer.network().tflite(labels: labels)
         let file = try AtomicOutputFile(path: o.output)
         file.append(model)
         try file.commit()
         withExtendedLifetime((colour, analyzer, crops, cropTarget, gpu)) {}
         return TrainSummary(output: o.output, labels: labels, trainSamples: train.count, validationSamples: held.count,
-                            validationAccuracy: total > 0 ? Double((0..<labels.count).reduce(0) { $0 + confusion[$1][$1] }) / Double(total) : nil,
+                            validationAccuracy: Self.accuracy(confusion),
                             confusion: confusion, seconds: Date().timeIntervalSince(started), trainingSeconds: trainingSeconds,
                             samplesPerSecond: Double(seen) / max(trainingSeconds, 1e-9))
     }
@@ -245,6 +242,12 @@ public final class TrainJob {
         }
         _ = try job.run()
         return out
+    }
+
+    /// The fraction on the diagonal of a confusion matrix (nil when it counts nothing).
+    static func accuracy(_ confusion: [[Int]]) -> Double? {
+        let total = confusion.joined().reduce(0, +)
+        return total > 0 ? Double(confusion.indices.reduce(0) { $0 + confusion[$1][$1] }) / Double(total) : nil
     }
 
     /// Validation crops through the trainer's forward pass: counts by true label and prediction.
