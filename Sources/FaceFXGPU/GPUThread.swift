@@ -10,7 +10,7 @@ public final class GPUThread {
     // GPUThread itself can be deinitialised (which stops the thread).
     private final class Worker {
         let condition = NSCondition()
-        var jobs: [() -> Void] = []
+        var jobs: [Job] = []
         var stopping = false
         var finished = false
         var threadID: pthread_t?
@@ -19,6 +19,12 @@ public final class GPUThread {
         /// Seconds spent running jobs, and jobs run (`GPUThread.load`; under `condition`).
         var busySeconds = 0.0
         var jobsRun = 0
+        /// Per call site (file:line of the `sync`/`async` call): seconds and jobs, when `profileSites`
+        /// (under `condition`).
+        let profileSites: Bool
+        var sites: [String: (seconds: Double, jobs: Int)] = [:]
+
+        init(profileSites: Bool) { self.profileSites = profileSites }
 
         func run() {
             condition.lock()
@@ -44,11 +50,20 @@ public final class GPUThread {
                 jobs.removeAll(keepingCapacity: true)
                 condition.unlock()
                 let start = DispatchTime.now().uptimeNanoseconds
-                for job in batch { job() }
+                var ends: [UInt64] = []   // when each job ended (profileSites only)
+                for job in batch {
+                    job.body()
+                    if profileSites { ends.append(DispatchTime.now().uptimeNanoseconds) }
+                }
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
                 condition.lock()
                 busySeconds += seconds
                 jobsRun += batch.count
+                for k in ends.indices {
+                    let site = batch[k].site
+                    sites[site, default: (0, 0)].seconds += Double(ends[k] - (k > 0 ? ends[k - 1] : start)) * 1e-9
+                    sites[site]!.jobs += 1
+                }
                 condition.unlock()
                 if !fences.isEmpty { signalFences(waitNanoseconds: 0) }
             }
@@ -74,13 +89,22 @@ public final class GPUThread {
         }
     }
 
-    private let worker = Worker()
+    /// A queued closure and the call site that queued it, or a label naming its work (for the profile).
+    struct Job {
+        var body: () -> Void
+        var file: StaticString
+        var line: UInt
+        var label: String?
+        var site: String { label ?? "\(file):\(line)" }
+    }
 
-    public init(name: String = "facefx.gl") {
+    private let worker: Worker
+
+    /// `profileSites`: account the GL thread's time per call site (`siteProfile`; `FACEFX_GL_PROFILE`).
+    public init(name: String = "fx.gl", profileSites: Bool = false) {
+        worker = Worker(profileSites: profileSites)
         let w = worker
-        let t = Thread { w.run() }
-        t.name = name
-        t.stackSize = 8 << 20  // shader compilers recurse deeply on some drivers
+        let t = makeNamedThread(name) { w.run() }
         w.condition.lock()
         t.start()
         while w.threadID == nil { w.condition.wait() }
@@ -97,7 +121,8 @@ public final class GPUThread {
 
     /// Runs `body` on the GL thread and waits for it; inline when already on it, so
     /// nested calls (a wrapper calling another wrapper) never deadlock.
-    public func sync<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+    public func sync<T, E: Error>(file: StaticString = #fileID, line: UInt = #line, label: String? = nil,
+                                  _ body: () throws(E) -> T) throws(E) -> T {
         if isCurrent { return try body() }
         let slot = SyncSlot<T, E>()
         let done = DispatchSemaphore(value: 0)
@@ -105,13 +130,13 @@ public final class GPUThread {
             // The queued job reaches the body only through the slot, which is emptied before
             // the caller resumes: the non-escaping closure never outlives this call.
             slot.body = escaping
-            let queued = enqueue {
+            let queued = enqueue(Job(body: {
                 if let f = slot.body {
                     do throws(E) { slot.result = .success(try f()) } catch { slot.result = .failure(error) }
                 }
                 slot.body = nil
                 done.signal()
-            }
+            }, file: file, line: line, label: label))
             if queued { done.wait() } else { slot.body = nil }
         }
         guard let r = slot.result else { fatalError("GPUThread.sync called after stop()") }
@@ -120,8 +145,8 @@ public final class GPUThread {
 
     /// Queues `body` on the GL thread and returns at once (FIFO with `sync` work).
     /// Dropped if the thread was stopped.
-    public func async(_ body: @escaping () -> Void) {
-        _ = enqueue(body)
+    public func async(file: StaticString = #fileID, line: UInt = #line, _ body: @escaping () -> Void) {
+        _ = enqueue(Job(body: body, file: file, line: line))
     }
 
     /// Blocks the calling thread until the GPU has finished the work queued before this call, while
@@ -132,12 +157,12 @@ public final class GPUThread {
         if isCurrent { return }
         let done = DispatchSemaphore(value: 0)
         let w = worker
-        let queued = enqueue {
+        let queued = enqueue(Job(body: {
             let sync = glFenceSync(GLenum(GL_SYNC_GPU_COMMANDS_COMPLETE), 0)
             guard let sync else { done.signal(); return }
             glFlush()
             w.fences.append((sync, done))
-        }
+        }, file: #fileID, line: #line))
         if queued { done.wait() }
     }
 
@@ -150,6 +175,14 @@ public final class GPUThread {
         return (w.busySeconds, w.jobsRun)
     }
 
+    /// The GL thread's time per call site, most first (empty unless made with `profileSites`).
+    public var siteProfile: [(site: String, seconds: Double, jobs: Int)] {
+        let w = worker
+        w.condition.lock()
+        defer { w.condition.unlock() }
+        return w.sites.map { ($0.key, $0.value.seconds, $0.value.jobs) }.sorted { $0.seconds > $1.seconds }
+    }
+
     /// Runs the work already queued, then ends the thread (waits, unless called on it).
     public func stop() {
         let w = worker
@@ -160,7 +193,7 @@ public final class GPUThread {
         w.condition.unlock()
     }
 
-    private func enqueue(_ job: @escaping () -> Void) -> Bool {
+    private func enqueue(_ job: Job) -> Bool {
         let w = worker
         w.condition.lock()
         defer { w.condition.unlock() }

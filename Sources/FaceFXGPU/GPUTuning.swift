@@ -28,7 +28,8 @@ public struct GPUTuning: Sendable, Equatable {
     public var blendshapesOnCPU: Bool?
     /// Network-input crops as compute passes (nil: on hardware GPUs).
     public var cropPasses: Passes?
-    /// Float readbacks through a pixel-pack buffer.
+    /// Readbacks off the GL thread through read-back buffers (a pixel-pack copy or a buffer copy), the wait
+    /// for the GPU on the caller's thread.
     public var readThroughPackBuffer = true
     /// Compute work-group size.
     public var computeGroup = ComputeGroup(x: 8, y: 8)

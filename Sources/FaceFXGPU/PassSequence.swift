@@ -7,6 +7,8 @@ import CGLES
 
 public final class PassSequence {
     public let context: GPUContext
+    /// What the passes compute, e.g. a network and its batch (the GL thread's profile, `FACEFX_GL_PROFILE`).
+    public var label: String?
 
     private struct Item {
         let program: Program
@@ -98,7 +100,7 @@ public final class PassSequence {
             try it.framebuffer?.checkAlive()
             try it.image?.checkAlive()
         }
-        context.sync {
+        context.sync(label: label) {
             var program: GLuint = 0
             var bound = [GLuint](repeating: 0, count: 16)
             var fbo: GLuint = .max, image: GLuint = 0

@@ -54,8 +54,13 @@ public final class StorageBuffer {
         guard offset >= 0, n > 0, offset + n <= bytes, out.count >= n else {
             throw GPUError.invalidArgument("read of \(n) bytes at \(offset) from a \(bytes)-byte buffer")
         }
-        // Off the GL thread the wait happens here, so the map below does not hold the GL thread.
-        context.waitForGPU()
+        // Off the GL thread: the range copied into a read-back buffer, the wait for the GPU here (the GL
+        // thread serves other callers meanwhile), then that buffer mapped (GPUContext.startBufferRead).
+        if !context.thread.isCurrent, context.tuning.readThroughPackBuffer,
+           let started = context.sync({ context.startBufferRead(of: handle, offset: offset, bytes: n) }) {
+            context.waitForGPU()
+            if context.sync({ context.finishPackedRead(started) { out.baseAddress!.copyMemory(from: $0, byteCount: n) } }) { return }
+        }
         try context.sync { () throws(GPUError) in
             glBindBuffer(GLenum(GL_SHADER_STORAGE_BUFFER), handle)
             defer { glBindBuffer(GLenum(GL_SHADER_STORAGE_BUFFER), 0) }

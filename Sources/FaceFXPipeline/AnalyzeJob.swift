@@ -205,12 +205,10 @@ public final class AnalyzeJob {
             let lanes = DispatchGroup()
             for lane in 1..<plan.lanes {
                 lanes.enter()
-                let t = Thread {
+                let t = makeNamedThread("fx.analysis.\(lane)") {
                     defer { lanes.leave() }
                     do { _ = try analyseLane(lane, stage) } catch { failure.set(error) }
                 }
-                t.name = "facefx.analysis.\(lane)"
-                t.stackSize = 8 << 20
                 t.start()
             }
             do { _ = try analyseLane(0, stage) } catch { failure.set(error) }

@@ -241,9 +241,7 @@ public final class BatchJob {
             let group = DispatchGroup()
             for j in 0..<jobs {
                 group.enter()
-                let t = Thread { worker(j); group.leave() }
-                t.name = "facefx.batch.\(j)"
-                t.stackSize = 8 << 20
+                let t = makeNamedThread("fx.batch.\(j)") { worker(j); group.leave() }
                 t.start()
             }
             group.wait()

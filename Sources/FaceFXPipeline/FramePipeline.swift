@@ -5,6 +5,7 @@
 // between them keep memory flat whatever the video length; the first error anywhere stops every stage;
 // every thread is joined before `run` returns.
 
+import FaceFXGPU
 import FaceFXMedia
 import Foundation
 
@@ -67,7 +68,7 @@ final class FramePipeline<Output> {
         let decoders = readers.indices.map {
             laneDecodeThread(readers[$0], lane: $0, plan: plan, timestamps: timestamps, into: lanes[$0], stages: stages, abort: abort)
         }
-        let gl = Thread { [unowned box] in
+        let body = makeNamedThread("fx.frames") { [unowned box] in
             defer { stages.leave() }
             do {
                 try box.body?(stage)
@@ -75,9 +76,8 @@ final class FramePipeline<Output> {
                 lanes.forEach { $0.cancel() }   // a body that stopped early releases the decoders
             } catch { abort(error) }
         }
-        gl.name = "facefx.gpu"
         decoders.forEach { $0.start() }
-        gl.start()
+        body.start()
         do {
             while let o = outputs.pop() { try sink(o) }
             if let error = failure.error { throw error }

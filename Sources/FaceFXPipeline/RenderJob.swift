@@ -281,7 +281,7 @@ public final class RenderJob {
             let analysed = BoundedQueue<AnalysisItem>(capacity: 2 * (3 + faces.analyzer.trackBatch))
             let analysisFailure = FirstError()
             let analysisDone = DispatchSemaphore(value: 0)
-            let analysis = Thread {
+            let analysis = makeNamedThread("fx.analysis") {
                 defer { analysisDone.signal() }
                 do {
                     var index = 0
@@ -316,8 +316,6 @@ public final class RenderJob {
                     analysed.cancel()
                 }
             }
-            analysis.name = "facefx.analysis"
-            analysis.stackSize = 8 << 20
             analysis.start()
             // Stops the analysis thread (if it still runs) and waits for it: its GPU work must be over
             // before the job's objects go.

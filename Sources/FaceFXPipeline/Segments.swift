@@ -6,6 +6,7 @@
 // smoothing and linking then run on the whole clip as they do for one segment.
 
 import FaceFXFace
+import FaceFXGPU
 import FaceFXMedia
 import Foundation
 
@@ -60,7 +61,7 @@ enum LaneItem {
 /// Not started; leaves `stages` when done.
 func laneDecodeThread(_ reader: VideoReader, lane: Int, plan: SegmentPlan, timestamps: [Int64]?,
                       into queue: BoundedQueue<LaneItem>, stages: DispatchGroup, abort: @escaping (Error) -> Void) -> Thread {
-    let thread = Thread { [unowned reader] in
+    let thread = makeNamedThread("fx.decode.\(lane)") { [unowned reader] in
         defer { stages.leave() }
         do {
             var fresh = true
@@ -82,7 +83,6 @@ func laneDecodeThread(_ reader: VideoReader, lane: Int, plan: SegmentPlan, times
             queue.close()
         } catch { abort(error) }
     }
-    thread.name = "facefx.decode.\(lane)"
     return thread
 }
 

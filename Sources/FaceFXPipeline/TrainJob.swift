@@ -22,6 +22,8 @@ public struct TrainOptions {
     public var learningRate = 0.003
     /// Crops per labelled frame: the frame as is, then augmented variants.
     public var variants = 4
+    /// A folder to write the crops trained on as NumPy files (`TrainJob.saveCrops`), or nil.
+    public var cropsFolder: String?
     public var overwrite = false
     public var gpu: GPUDeviceSelection = .auto
     public var tuning = GPUTuning()
@@ -36,9 +38,12 @@ public struct TrainEpoch {
     public var epoch: Int, epochs: Int
     public var loss: Double
     public var trainAccuracy: Double, validationAccuracy: Double?
+    /// Training time so far (the steps and the validation passes), for time-to-accuracy figures.
+    public var seconds: Double
     public var line: String {
         String(format: "epoch %d/%d: loss %.4f, train %.1f %%", epoch, epochs, loss, 100 * trainAccuracy)
             + (validationAccuracy.map { String(format: ", validation %.1f %%", 100 * $0) } ?? "")
+            + String(format: " (%.1f s)", seconds)
     }
 }
 
@@ -127,7 +132,13 @@ public final class TrainJob {
         let started = Date()
         let ranges = try Self.readLabels(o.labelsPath)
         guard o.output.hasSuffix(".tflite") else { throw PipelineError.usage("\(o.output): the model file must end in .tflite") }
-        try FaceRecordWriter.checkTargets([o.output], overwrite: o.overwrite, inputs: Array(Set(ranges.map(\.video))))
+        if let folder = o.cropsFolder {
+            do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
+                throw PipelineError.usage("\(folder): cannot create the folder (\(error.localizedDescription))")
+            }
+        }
+        let cropFiles = o.cropsFolder.map { folder in Self.cropFiles.map { (folder as NSString).appendingPathComponent($0) } } ?? []
+        try FaceRecordWriter.checkTargets([o.output] + cropFiles, overwrite: o.overwrite, inputs: Array(Set(ranges.map(\.video))))
         let labels = Array(Set(ranges.map(\.label))).sorted()
         let models = try FaceStage.models(o.modelsDirectory)
         let gpu = try GPUContext(device: o.gpu, tuning: o.tuning)
@@ -190,6 +201,8 @@ public final class TrainJob {
                 + labels.enumerated().filter { l in !train.contains { $0.label == l.offset } }.map(\.element).joined(separator: ", "))
         }
 
+        if let folder = o.cropsFolder { try Self.saveCrops(train: train, validation: held, labels: labels, folder: folder) }
+
         let trainStart = Date()
         let trainer = try GPUClassifierTrainer(net: FaceClassifierNet(classes: labels.count, seed: o.seed), batch: o.batch,
                                                context: gpu, learningRate: o.learningRate)
@@ -213,7 +226,8 @@ public final class TrainJob {
             }
             o.onEpoch?(TrainEpoch(epoch: epoch, epochs: o.epochs, loss: loss / Double(max(count, 1)),
                                   trainAccuracy: Double(correct) / Double(max(count, 1)),
-                                  validationAccuracy: Self.accuracy(try evaluate(trainer, held, classes: labels.count))))
+                                  validationAccuracy: Self.accuracy(try evaluate(trainer, held, classes: labels.count)),
+                                  seconds: Date().timeIntervalSince(trainStart)))
         }
         let trainingSeconds = Date().timeIntervalSince(trainStart)
         let confusion = try evaluate(trainer, held, classes: labels.count)
@@ -242,6 +256,27 @@ public final class TrainJob {
         }
         _ = try job.run()
         return out
+    }
+
+    /// The files `--save-crops` writes into its folder.
+    static let cropFiles = ["train_x.npy", "train_y.npy", "val_x.npy", "val_y.npy", "labels.txt"]
+
+    /// The crops trained and validated on, as NumPy arrays (x: float32 [N, 64, 64], the values the network
+    /// reads; y: int32 label indices) and the labels in index order, one per line: to look at the data,
+    /// or to train another framework on exactly the same crops (`bench/train_pytorch.py`). The folder
+    /// was made when the options were checked.
+    private static func saveCrops(train: [Sample], validation: [Sample], labels: [String], folder: String) throws {
+        let side = FaceClassifierNet.side
+        func write(_ name: String, _ bytes: [UInt8]) throws {
+            let file = try AtomicOutputFile(path: (folder as NSString).appendingPathComponent(name))
+            file.append(bytes)
+            try file.commit()
+        }
+        for (prefix, set) in [("train", train), ("val", validation)] {
+            try write("\(prefix)_x.npy", NumPyArray.float32(set.flatMap(\.crop), shape: [set.count, side, side]))
+            try write("\(prefix)_y.npy", NumPyArray.int32(set.map { Int32($0.label) }, shape: [set.count]))
+        }
+        try write("labels.txt", Array((labels.joined(separator: "\n") + "\n").utf8))
     }
 
     /// The fraction on the diagonal of a confusion matrix (nil when it counts nothing).
@@ -279,5 +314,26 @@ public final class TrainJob {
         kind.valueScale *= contrast
         kind.valueOffset = kind.valueOffset * contrast + 2 * brightness
         return (base.concatenating(local), kind)
+    }
+}
+
+/// NumPy's .npy format 1.0 (C order): the magic, a header dict padded to 64 bytes, the data as the
+/// host stores it (little-endian on every platform facefx builds for, as the header says).
+enum NumPyArray {
+    static func float32(_ values: [Float], shape: [Int]) -> [UInt8] {
+        encode(descr: "<f4", shape: shape, data: values.withUnsafeBytes(Array.init))
+    }
+
+    static func int32(_ values: [Int32], shape: [Int]) -> [UInt8] {
+        encode(descr: "<i4", shape: shape, data: values.withUnsafeBytes(Array.init))
+    }
+
+    private static func encode(descr: String, shape: [Int], data: [UInt8]) -> [UInt8] {
+        let dims = shape.map(String.init).joined(separator: ", ") + (shape.count == 1 ? "," : "")
+        var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': (\(dims)), }"
+        // magic (6) + version (2) + length (2) + header + '\n' → a multiple of 64.
+        header += String(repeating: " ", count: (64 - (10 + header.utf8.count + 1) % 64) % 64) + "\n"
+        let length = UInt16(header.utf8.count)
+        return [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(length & 0xff), UInt8(length >> 8)] + Array(header.utf8) + data
     }
 }

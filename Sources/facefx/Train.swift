@@ -38,7 +38,10 @@ struct Train: ParsableCommand {
     @Option(name: .long, help: "Adam's learning rate.")
     var learningRate = 0.003
 
-    @Flag(name: .long, help: "Replace an existing model file.")
+    @Option(name: .long, help: ArgumentHelp("Also write the crops trained and validated on into this folder as NumPy files (train_x.npy, train_y.npy, val_x.npy, val_y.npy, labels.txt).", valueName: "folder"))
+    var saveCrops: String?
+
+    @Flag(name: .long, help: "Replace an existing model file (and crop files).")
     var overwrite = false
 
     @Flag(name: .long, help: "No progress output and no summary; errors only.")
@@ -61,6 +64,7 @@ struct Train: ParsableCommand {
         options.seed = seed
         options.batch = batch
         options.learningRate = learningRate
+        options.cropsFolder = saveCrops
         options.overwrite = overwrite
         options.gpu = try gpuOptions.selection()
         options.tuning = try gpuOptions.tuning()

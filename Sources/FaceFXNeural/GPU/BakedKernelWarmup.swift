@@ -54,7 +54,7 @@ public enum BakedKernelWarmup {
         started.lock(); defer { started.unlock() }
         guard !running else { return }
         running = true
-        let thread = Thread {
+        let thread = makeNamedThread("fx.bake-warmup") {
             // Linux SCHED_IDLE (5; not imported without _GNU_SOURCE): this thread, and the llvmpipe threads
             // its context starts (they inherit it), run only on CPU time the job leaves unused.
             var param = sched_param()
@@ -80,7 +80,6 @@ public enum BakedKernelWarmup {
                 // Nothing to report: the next process tries again, and the standard kernels work.
             }
         }
-        thread.name = "facefx.bake-warmup"
         thread.start()
     }
 }

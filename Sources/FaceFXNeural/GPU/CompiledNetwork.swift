@@ -479,6 +479,7 @@ public final class CompiledNetwork {
         outputLayouts = try graph.outputs.map { try TensorLayout(shape: graph.tensors[$0].shape, replicas: batch) }
         copyProgram = try engine.programs.program("color/copy.glsl")
         let seq = PassSequence(context: context)
+        seq.label = "\(graph.name) ×\(batch)"
         for p in passes {
             if p.program.isCompute {
                 try seq.appendDispatch(program: p.program, target: p.target.color, inputs: p.inputs, uniforms: p.uniforms)
