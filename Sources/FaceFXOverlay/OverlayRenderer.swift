@@ -84,13 +84,15 @@ public final class OverlayRenderer {
     struct FadeState { var level: Float; var time: Double }
 
     /// Compiles programs, uploads art, builds index lists. `filters` draw in order (stacked) on the
-    /// canonical face mesh `model`.
-    public init(context: GPUContext, filters: [FilterPack], model: CanonicalFaceModel, settings: OverlaySettings = OverlaySettings()) throws {
+    /// canonical face mesh `model`. `programs`: a cache shared with the rest of the job (nil: its own).
+    public init(context: GPUContext, programs: ProgramCache? = nil, filters: [FilterPack], model: CanonicalFaceModel,
+                settings: OverlaySettings = OverlaySettings()) throws {
         self.context = context
         self.filters = filters
         self.settings = settings
         self.model = model
-        programs = ProgramCache(context: context)
+        let programs = programs ?? ProgramCache(context: context)
+        self.programs = programs
         let vert = "overlay/geometry.vert.glsl"
         textured = try programs.program("overlay/textured.glsl", vertex: vert)
         occluder = try programs.program("overlay/occluder.glsl", vertex: vert)

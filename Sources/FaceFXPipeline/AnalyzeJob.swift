@@ -23,8 +23,8 @@ public struct AnalyzeOptions {
     public var gpu: GPUDeviceSelection
     /// Renderer knobs (`GPUTuning(environment:)` at the command line).
     public var tuning = GPUTuning()
-    /// An open context shared with other jobs (batch: one per GPU), as `RenderOptions.context`.
-    public var context: GPUContext?
+    /// A context shared with other jobs (batch: one per GPU), as `RenderOptions.sharedGPU`.
+    public var sharedGPU: SharedGPU?
     /// CPU or NVDEC decoding (`--hwdec`).
     public var decoding = HardwareDecoding.none
     public var progress: ProgressReporter.Mode
@@ -125,15 +125,15 @@ public final class AnalyzeJob {
         let reader = try VideoReader(path: o.input, decoding: o.decoding)
         reader.onWarning = { warnings.add($0) }
         let info = reader.info
-        let gpu = try o.context ?? GPUContext(device: o.gpu, tuning: o.tuning)
-        let colour = try FrameColorConverter(context: gpu)
+        let shared = try o.sharedGPU ?? SharedGPU(device: o.gpu, tuning: o.tuning)
+        let gpu = shared.context
+        let colour = try FrameColorConverter(context: gpu, programs: shared.programs)
         var settings = o.tracking.settings(frameRate: info.averageFrameRate.doubleValue)
         if let w = o.smoothingWindow {
             settings.smoothing.offlineWindowFrames = w.frames
             settings.smoothing.offlineWindowMargin = w.margin
         }
-        let analyzer = try FaceStage.loadAnalyzer(context: gpu, programs: colour.programs, settings: settings,
-                                                  modelsDirectory: models, classifier: o.classifier)
+        let analyzer = try FaceStage.loadAnalyzer(shared: shared, settings: settings, modelsDirectory: models, classifier: o.classifier)
         // Segments at once: each lane has its reader (seeking by the frames' timestamps), its decode thread,
         // its analysis thread and analyzer (below).
         let wanted = AnalyzeJob.segmentCount(requested: o.segments, context: gpu, analyzer: analyzer, width: info.width, height: info.height)
@@ -147,11 +147,14 @@ public final class AnalyzeJob {
         // Lanes analyse at once, each on its own thread with its own analyzer (own networks, tracks and
         // look-back ring); only their GL calls take turns on the GL thread.
         let analyzers = try [analyzer] + (1..<plan.lanes).map { _ in
-            try FaceStage.loadAnalyzer(context: gpu, programs: colour.programs, settings: settings, modelsDirectory: models,
+            try FaceStage.loadAnalyzer(shared: shared, settings: settings, modelsDirectory: models,
                                        faceModel: analyzer.poseEstimator.model, classifier: o.classifier)
         }
+        // Gone back once every lane's thread has ended (on success and on failure alike: a set holds no
+        // state between runs).
+        defer { analyzers.forEach { shared.giveBack($0.networks) } }
         // A converter per lane: each lane uploads from its own thread.
-        let converters = try [colour] + (1..<plan.lanes).map { _ in try FrameColorConverter(context: gpu, programs: colour.programs) }
+        let converters = try [colour] + (1..<plan.lanes).map { _ in try FrameColorConverter(context: gpu, programs: shared.programs) }
         var records = o.records
         records.classLabels = analyzer.networks.classifier?.labels ?? []
         let writer = try FaceRecordWriter(csvPath: o.csvPath, jsonlPath: o.jsonlPath, options: records,
@@ -257,7 +260,7 @@ public final class AnalyzeJob {
                                      corruptPackets: readers.map(\.corruptPackets).reduce(0, +), seconds: Date().timeIntervalSince(started),
                                      renderer: gpu.renderer, warnings: warnings.all, timings: timings,
                                      uploadSeconds: stageTimes.upload, outputSeconds: outputSeconds)
-        if o.context == nil { gpu.reportProfile() }
+        if o.sharedGPU == nil { gpu.reportProfile() }
         withExtendedLifetime((readers, analyzers, converters, gpu)) {}
         return summary
     }

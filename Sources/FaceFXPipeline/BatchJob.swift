@@ -192,20 +192,20 @@ public final class BatchJob {
 
     private let lock = NSLock()
     /// One context per GPU of `options.gpus`, opened by its first job (nil until then).
-    private var contexts: [Result<GPUContext, Error>?]
+    private var contexts: [Result<SharedGPU, Error>?]
 
     public init(options: BatchOptions) {
         self.options = options
         contexts = Array(repeating: nil, count: options.gpus.count)
     }
 
-    /// The context of worker `worker`'s GPU, opened on first use; a GPU that cannot open fails every
-    /// job sent to it with the same message.
-    private func context(forWorker worker: Int) throws -> GPUContext {
+    /// The shared context of worker `worker`'s GPU, opened on first use; a GPU that cannot open fails
+    /// every job sent to it with the same message.
+    private func sharedGPU(forWorker worker: Int) throws -> SharedGPU {
         let g = worker % options.gpus.count
         lock.lock(); defer { lock.unlock() }
         if contexts[g] == nil {
-            contexts[g] = Result { try GPUContext(device: options.gpus[g], tuning: options.tuning) }
+            contexts[g] = Result { try SharedGPU(device: options.gpus[g], tuning: options.tuning) }
         }
         return try contexts[g]!.get()
     }
@@ -246,7 +246,7 @@ public final class BatchJob {
             }
             group.wait()
         }
-        for case .success(let context)? in contexts { context.reportProfile() }
+        for case .success(let shared)? in contexts { shared.context.reportProfile() }
 
         var totals = BatchSummary.Totals()
         let final = results.map { $0! }
@@ -302,7 +302,7 @@ public final class BatchJob {
                     input: item.input, output: item.output, codec: options.codec, crf: options.crf, preset: options.preset,
                     overwrite: options.overwrite, gpu: options.gpus[worker % options.gpus.count],
                     progress: options.jobs == 1 ? options.progress : .quiet)
-                o.context = try context(forWorker: worker)
+                o.sharedGPU = try sharedGPU(forWorker: worker)
                 o.decoding = options.decoding
                 o.filters = options.filters
                 o.filterFolders = options.filterFolders
@@ -320,7 +320,7 @@ public final class BatchJob {
                 var o = AnalyzeOptions(input: item.input, csvPath: item.analysisOutput, overwrite: options.overwrite,
                                        tracking: options.tracking, gpu: options.gpus[worker % options.gpus.count],
                                        progress: options.jobs == 1 ? options.progress : .quiet)
-                o.context = try context(forWorker: worker)
+                o.sharedGPU = try sharedGPU(forWorker: worker)
                 o.decoding = options.decoding
                 o.tuning = options.tuning
                 o.classifier = options.classifier

@@ -56,14 +56,14 @@ public final class DetectJob {
         guard let frame = try reader.nextFrame() else {
             throw PipelineError.processing("\(o.input): no decodable picture")
         }
-        let gpu = try GPUContext(device: o.gpu, tuning: o.tuning)
-        let colour = try FrameColorConverter(context: gpu)
+        let shared = try SharedGPU(device: o.gpu, tuning: o.tuning)
+        let gpu = shared.context
+        let colour = try FrameColorConverter(context: gpu, programs: shared.programs)
         var settings = FaceSettings()
         settings.tracker.maxFaces = o.maxFaces
         settings.analysis.minFaceSize = o.minFaceSize
         settings.pose.verticalFOVDegrees = o.fieldOfView
-        let analyzer = try FaceStage.loadAnalyzer(context: gpu, programs: colour.programs, settings: settings,
-                                                  modelsDirectory: models)
+        let analyzer = try FaceStage.loadAnalyzer(shared: shared, settings: settings, modelsDirectory: models)
         let (y, u, v) = frame.gpuPlanes()
         let texture = try colour.upload(y: y, u: u, v: v, format: frame.gpuFormat)
         let faces = try analyzer.analyze(frameTexture: texture, width: frame.width, height: frame.height,

@@ -59,9 +59,9 @@ public struct FaceTrackingOptions: Sendable {
 public final class FaceStage {
     let analyzer: FaceAnalyzer
 
-    init(context: GPUContext, programs: ProgramCache, settings: FaceSettings, modelsDirectory: URL,
+    init(shared: SharedGPU, settings: FaceSettings, modelsDirectory: URL,
          faceModel: CanonicalFaceModel? = nil, classifier: URL? = nil) throws {
-        analyzer = try FaceStage.loadAnalyzer(context: context, programs: programs, settings: settings,
+        analyzer = try FaceStage.loadAnalyzer(shared: shared, settings: settings,
                                               modelsDirectory: modelsDirectory, faceModel: faceModel, classifier: classifier)
     }
 
@@ -90,13 +90,15 @@ public final class FaceStage {
         }
     }
 
-    /// The face networks from Models/ and the canonical mesh (given, or loaded from there); one message
-    /// naming the folder if they cannot load.
+    /// An analyzer on the face networks from Models/ (lent by `shared`: give them back with
+    /// `shared.giveBack(analyzer.networks)` when the job's threads are done) and the canonical mesh (given,
+    /// or loaded from there); one message naming the folder if they cannot load.
     /// `classifier`: a user's face classifier (`FaceClassifier`); a file that is missing or not one is a usage
     /// error naming it.
-    static func loadAnalyzer(context: GPUContext, programs: ProgramCache, settings: FaceSettings,
+    static func loadAnalyzer(shared: SharedGPU, settings: FaceSettings,
                              modelsDirectory models: URL, faceModel: CanonicalFaceModel? = nil,
                              classifier: URL? = nil) throws -> FaceAnalyzer {
+        let (context, programs) = (shared.context, shared.programs)
         let model = try faceModel ?? loadFaceModel(modelsDirectory: models)
         var userClassifier: FaceClassifier?
         if let url = classifier {
@@ -107,8 +109,9 @@ public final class FaceStage {
             }
         }
         do {
-            var networks = try FaceNetworks.make(context: context, modelsDirectory: models, programs: programs,
-                                                 warmUpBakedKernels: true)
+            var networks = try shared.lendNetworks {
+                try FaceNetworks.make(context: context, modelsDirectory: models, programs: programs, warmUpBakedKernels: true)
+            }
             networks.classifier = userClassifier
             return try FaceAnalyzer(context: context, networks: networks, faceModel: model, settings: settings,
                                     programs: programs)
@@ -164,9 +167,8 @@ extension OverlayFace {
 /// `facefx preview` without a --faces file: the tracker on each shown frame.
 final class AnalyzerFaceSource: FaceSource {
     let stage: FaceStage
-    init(context: GPUContext, programs: ProgramCache, options: FaceTrackingOptions, modelsDirectory: URL) throws {
-        stage = try FaceStage(context: context, programs: programs, settings: options.settings(frameRate: nil),
-                              modelsDirectory: modelsDirectory)
+    init(shared: SharedGPU, options: FaceTrackingOptions, modelsDirectory: URL) throws {
+        stage = try FaceStage(shared: shared, settings: options.settings(frameRate: nil), modelsDirectory: modelsDirectory)
     }
     func faces(frameIndex: Int, time: Double, frame: Texture) throws -> [OverlayFace] {
         // Preview frames are far apart: each is a fresh detection, not a continuation of a track.

@@ -11,12 +11,13 @@ public final class OverlayStage {
 
     /// Loads and validates filters by name (before any frame), compiles programs, uploads art.
     /// `faceModel`: the canonical face mesh the mesh elements are painted on (`FaceStage.loadFaceModel`).
-    public static func prepare(filters: [String], folders: [URL], context: GPUContext,
+    public static func prepare(filters: [String], folders: [URL], shared: SharedGPU,
                                faceModel: CanonicalFaceModel, settings: OverlaySettings = OverlaySettings()) throws -> OverlayStage {
         let packs = try FilterCatalog.load(filters, folders: folders)
         do {
-            return OverlayStage(renderer: try OverlayRenderer(context: context, filters: packs, model: faceModel, settings: settings),
-                                context: context)
+            return OverlayStage(renderer: try OverlayRenderer(context: shared.context, programs: shared.programs, filters: packs,
+                                                              model: faceModel, settings: settings),
+                                context: shared.context)
         } catch let e as OverlayError {
             throw PipelineError.processing(e.description)
         }

@@ -63,16 +63,17 @@ public final class PreviewJob {
         try RenderJob.checkPaths(input: o.input, output: o.output, overwrite: o.overwrite)
         let reader = try VideoReader(path: o.input)
         let info = reader.info
-        let gpu = try GPUContext(device: o.gpu, tuning: o.tuning)
+        let shared = try SharedGPU(device: o.gpu, tuning: o.tuning)
+        let gpu = shared.context
         let models = try FaceStage.models(o.modelsDirectory)
-        let stage = try OverlayStage.prepare(filters: o.filters, folders: o.filterFolders, context: gpu,   // validated before any frame
+        let stage = try OverlayStage.prepare(filters: o.filters, folders: o.filterFolders, shared: shared,   // validated before any frame
                                              faceModel: try FaceStage.loadFaceModel(modelsDirectory: models))
         let source: FaceSource
-        let colour = try FrameColorConverter(context: gpu)
+        let colour = try FrameColorConverter(context: gpu, programs: shared.programs)
         if let f = o.facesFile {
             source = try FileFaceSource(path: f)
         } else {
-            source = try AnalyzerFaceSource(context: gpu, programs: colour.programs, options: o.tracking, modelsDirectory: models)
+            source = try AnalyzerFaceSource(shared: shared, options: o.tracking, modelsDirectory: models)
         }
 
         let total = max(1, info.estimatedFrameCount ?? 1)   // stills report no count
@@ -83,8 +84,7 @@ public final class PreviewJob {
         let sheetTexture = try Texture(context: gpu, width: cols * tileW, height: rows * tileH, format: .rgba8)
         let sheet = try Framebuffer(context: gpu, color: sheetTexture)
         try sheet.clear(0.08, 0.08, 0.08, 1)
-        let programs = ProgramCache(context: gpu)
-        let shrink = try programs.program("overlay/downsample.glsl", defines: ["TAPS": "4"])
+        let shrink = try shared.programs.program("overlay/downsample.glsl", defines: ["TAPS": "4"])
         let passes = PassRunner(context: gpu)
         let linear = Sampler(context: gpu, filter: .linear)
 

@@ -14,10 +14,10 @@ public struct RenderOptions {
     public var gpu: GPUDeviceSelection
     /// Renderer knobs (`GPUTuning(environment:)` at the command line).
     public var tuning = GPUTuning()
-    /// An open context to run on instead of opening one from `gpu` and `tuning`: a batch opens one per GPU
-    /// and its jobs share it, their GL work taking turns on its one GL thread (NVIDIA time-slices separate
-    /// contexts: 4 jobs with 4 contexts were slower than 1).
-    public var context: GPUContext?
+    /// A context to run on instead of opening one from `gpu` and `tuning`: a batch opens one per GPU and
+    /// its jobs share it, their GL work taking turns on its one GL thread (NVIDIA time-slices separate
+    /// contexts: 4 jobs with 4 contexts were slower than 1), and its programs and face networks.
+    public var sharedGPU: SharedGPU?
     /// CPU or NVDEC decoding (`--hwdec`).
     public var decoding = HardwareDecoding.none
     public var progress: ProgressReporter.Mode
@@ -149,8 +149,9 @@ public final class RenderJob {
         let reader = try VideoReader(path: o.input, decoding: o.decoding)
         reader.onWarning = { warnings.add($0) }
         let info = reader.info
-        let gpu = try o.context ?? GPUContext(device: o.gpu, tuning: o.tuning)
-        let colour = try FrameColorConverter(context: gpu)
+        let shared = try o.sharedGPU ?? SharedGPU(device: o.gpu, tuning: o.tuning)
+        let gpu = shared.context
+        let colour = try FrameColorConverter(context: gpu, programs: shared.programs)
         // The canonical face mesh, loaded once for the overlay and the analyzer, when either needs it.
         var loadedFaceModel: CanonicalFaceModel?
         func faceModel() throws -> CanonicalFaceModel {
@@ -161,12 +162,14 @@ public final class RenderJob {
         }
         // Filters are validated (JSON, element kinds, assets) before the output is created or a frame decoded.
         let overlay = o.filters.isEmpty ? nil
-            : try OverlayStage.prepare(filters: o.filters, folders: o.filterFolders, context: gpu, faceModel: try faceModel())
+            : try OverlayStage.prepare(filters: o.filters, folders: o.filterFolders, shared: shared, faceModel: try faceModel())
         let trackingSettings = o.tracking.settings(frameRate: info.averageFrameRate.doubleValue,
                                                    offlineWindow: RenderJob.renderSmoothingWindow)
-        let faces = o.needsFaces ? try FaceStage(context: gpu, programs: colour.programs, settings: trackingSettings,
+        let faces = o.needsFaces ? try FaceStage(shared: shared, settings: trackingSettings,
                                                  modelsDirectory: try FaceStage.models(o.modelsDirectory), faceModel: try faceModel(),
                                                  classifier: o.classifier) : nil
+        // Back for the next job once the pipeline's threads have ended (a set holds no state between runs).
+        defer { if let faces { shared.giveBack(faces.analyzer.networks) } }
         let classLabels = faces?.classLabels ?? []
         // A filter that tests a classifier's label needs that label (checked before the output is created).
         for pack in overlay?.renderer.filters ?? [] {
@@ -373,7 +376,7 @@ public final class RenderJob {
         summary.tracked = faces != nil
         summary.faceFrames = faceFrames
         summary.faceTracks = finisher?.linker.personCount ?? 0
-        if o.context == nil { gpu.reportProfile() }
+        if o.sharedGPU == nil { gpu.reportProfile() }
         withExtendedLifetime((reader, writer, gpu, colour, passthrough, overlay, faces, targets)) {}
         return summary
     }

@@ -141,9 +141,10 @@ public final class TrainJob {
         try FaceRecordWriter.checkTargets([o.output] + cropFiles, overwrite: o.overwrite, inputs: Array(Set(ranges.map(\.video))))
         let labels = Array(Set(ranges.map(\.label))).sorted()
         let models = try FaceStage.models(o.modelsDirectory)
-        let gpu = try GPUContext(device: o.gpu, tuning: o.tuning)
-        let colour = try FrameColorConverter(context: gpu)
-        let analyzer = try FaceStage.loadAnalyzer(context: gpu, programs: colour.programs, settings: FaceTrackingOptions().settings(frameRate: nil),
+        let shared = try SharedGPU(device: o.gpu, tuning: o.tuning)
+        let gpu = shared.context
+        let colour = try FrameColorConverter(context: gpu, programs: shared.programs)
+        let analyzer = try FaceStage.loadAnalyzer(shared: shared, settings: FaceTrackingOptions().settings(frameRate: nil),
                                                   modelsDirectory: models)
         let crops = FaceCropRenderer(context: gpu, programs: colour.programs)
         let side = FaceClassifierNet.side
@@ -154,7 +155,7 @@ public final class TrainJob {
         for video in Array(Set(ranges.map(\.video))).sorted() {
             let mine = ranges.filter { $0.video == video }
             // Faces named by id: the landmarks `facefx analyze` reports for that person, by frame.
-            let named = mine.contains { $0.faceID != nil } ? try personLandmarks(video, context: gpu, models: models) : [:]
+            let named = mine.contains { $0.faceID != nil } ? try personLandmarks(video, shared: shared, models: models) : [:]
             let reader = try VideoReader(path: video)
             analyzer.reset()
             var index = 0
@@ -244,9 +245,9 @@ public final class TrainJob {
 
     /// Every frame's faces as `facefx analyze` reports them (offline tracking, one id per person): frame
     /// index → person id → landmarks.
-    private func personLandmarks(_ video: String, context: GPUContext, models: URL) throws -> [Int: [Int: [Point]]] {
+    private func personLandmarks(_ video: String, shared: SharedGPU, models: URL) throws -> [Int: [Int: [Point]]] {
         var options = AnalyzeOptions(input: video)
-        options.context = context
+        options.sharedGPU = shared
         options.modelsDirectory = models
         options.tuning = self.options.tuning
         let job = AnalyzeJob(options: options)
