@@ -40,4 +40,12 @@ static inline EGLDeviceEXT cgles_display_device(EGLDisplay display) {
     if (!f || !f(display, EGL_DEVICE_EXT, &value)) return EGL_NO_DEVICE_EXT;
     return (EGLDeviceEXT)value;
 }
+// glBufferStorageEXT (GL_EXT_buffer_storage: immutable storage that stays mapped), looked up through EGL
+// (the GLES library exports core entry points only); 0 if the entry point is missing.
+static inline int cgles_buffer_storage(GLenum target, GLsizeiptr size, const void *data, GLbitfield flags) {
+    PFNGLBUFFERSTORAGEEXTPROC f = (PFNGLBUFFERSTORAGEEXTPROC)eglGetProcAddress("glBufferStorageEXT");
+    if (!f) return 0;
+    f(target, size, data, flags);
+    return 1;
+}
 #endif

@@ -231,39 +231,19 @@ public final class GPUContext {
     /// `finishPackedRead`, at once on the GL thread (its map waits there) or after `waitForGPU()` off it
     /// (the GL thread serves other callers meanwhile). nil when no buffer could be made.
     func startPackedRead(x: Int, y: Int, width: Int, height: Int, format: GLenum, type: GLenum, bytes: Int) -> PackedRead? {
-        guard let buffer = takeReadBuffer(bytes: bytes, boundTo: GLenum(GL_PIXEL_PACK_BUFFER)) else { return nil }
-        glReadPixels(GLint(x), GLint(y), GLsizei(width), GLsizei(height), format, type, nil)
-        glBindBuffer(GLenum(GL_PIXEL_PACK_BUFFER), 0)
-        return PackedRead(buffer: buffer, bytes: bytes)
-    }
-
-    /// GL thread: the same for bytes offset..<offset+n of a buffer object (a storage buffer), copied on the
-    /// GPU into a read-back buffer. Mapping the storage buffer itself after the wait made NVIDIA's driver
-    /// copy it then, behind every pass other streams had queued meanwhile (0.6 ms a read at 8 jobs).
-    func startBufferRead(of source: GLuint, offset: Int, bytes: Int) -> PackedRead? {
-        guard let buffer = takeReadBuffer(bytes: bytes, boundTo: GLenum(GL_COPY_WRITE_BUFFER)) else { return nil }
-        glBindBuffer(GLenum(GL_COPY_READ_BUFFER), source)
-        glCopyBufferSubData(GLenum(GL_COPY_READ_BUFFER), GLenum(GL_COPY_WRITE_BUFFER), GLintptr(offset), 0, GLsizeiptr(bytes))
-        glBindBuffer(GLenum(GL_COPY_READ_BUFFER), 0)
-        glBindBuffer(GLenum(GL_COPY_WRITE_BUFFER), 0)
-        return PackedRead(buffer: buffer, bytes: bytes)
-    }
-
-    /// GL thread: an idle read-back buffer of exactly `bytes` (kept by `finishPackedRead`), or a new one
-    /// (GL_STREAM_READ: the driver keeps it where the CPU reads fast), bound to `target`; nil if none
-    /// could be made.
-    private func takeReadBuffer(bytes: Int, boundTo target: GLenum) -> GLuint? {
         var buffer: GLuint = 0
         if let i = idlePackBuffers.firstIndex(where: { $0.bytes == bytes }) {
             buffer = idlePackBuffers.remove(at: i).buffer
-            glBindBuffer(target, buffer)
+            glBindBuffer(GLenum(GL_PIXEL_PACK_BUFFER), buffer)
         } else {
             glGenBuffers(1, &buffer)
             guard buffer != 0 else { return nil }
-            glBindBuffer(target, buffer)
-            glBufferData(target, GLsizeiptr(bytes), nil, GLenum(GL_STREAM_READ))
+            glBindBuffer(GLenum(GL_PIXEL_PACK_BUFFER), buffer)
+            glBufferData(GLenum(GL_PIXEL_PACK_BUFFER), GLsizeiptr(bytes), nil, GLenum(GL_STREAM_READ))
         }
-        return buffer
+        glReadPixels(GLint(x), GLint(y), GLsizei(width), GLsizei(height), format, type, nil)
+        glBindBuffer(GLenum(GL_PIXEL_PACK_BUFFER), 0)
+        return PackedRead(buffer: buffer, bytes: bytes)
     }
 
     /// GL thread: maps a `startPackedRead` buffer, hands its bytes to `body` and keeps the buffer for the

@@ -158,6 +158,8 @@ public final class GPUThread {
         let done = DispatchSemaphore(value: 0)
         let w = worker
         let queued = enqueue(Job(body: {
+            // Shader writes into persistently mapped buffers are visible to the CPU once the fence passes.
+            glMemoryBarrier(GLbitfield(GL_ALL_BARRIER_BITS))
             let sync = glFenceSync(GLenum(GL_SYNC_GPU_COMMANDS_COMPLETE), 0)
             guard let sync else { done.signal(); return }
             glFlush()

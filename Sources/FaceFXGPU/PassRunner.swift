@@ -119,7 +119,8 @@ public final class PassRunner {
     }
 
     /// Runs a complete compute shader (`ProgramCache.computeShader`) over `groups` work groups with
-    /// `buffer` at storage binding 0; a barrier then makes its buffer writes visible to mapped reads.
+    /// `buffer` at storage binding 0; a barrier then makes its buffer writes visible to later passes and
+    /// maps (a persistently mapped buffer: the barrier before the reader's fence, GPUThread.waitForGPU).
     public func dispatch(program: Program, groups: (x: Int, y: Int, z: Int), buffer: StorageBuffer,
                          inputs: [PassInput] = [], uniforms: [String: UniformValue] = [:]) throws {
         precondition(program.isCompute, "dispatch needs a compute program (\(program.name))")

@@ -1,28 +1,50 @@
-// A shader storage buffer (GLES 3.1) that compute shaders write and the CPU maps a range of: how
+// A shader storage buffer (GLES 3.1) that compute shaders write and the CPU reads a range of: how
 // results come back on hardware GPUs without glReadPixels of whole textures (the detector rows worth
-// decoding, a network run's outputs in one read, the packed I420 frame). The NVIDIA driver maps
-// buffers fast but reads back textures written by compute shaders slowly.
+// decoding, a network run's outputs in one read, the packed I420 frame). The NVIDIA driver reads back
+// textures written by compute shaders slowly, and maps a buffer slowly while the GPU is busy with other
+// streams' passes (its copy queues behind them: 0.6–0.8 ms a read at 8 jobs), so where the context has
+// GL_EXT_buffer_storage the buffer is mapped once, persistently and coherently, and a read is the wait
+// for the GPU on the caller's thread and a memcpy: no GL call at all.
 import CGLES
 
 public final class StorageBuffer {
     public let context: GPUContext
     public let bytes: Int
     public private(set) var handle: GLuint = 0
+    /// The persistent coherent mapping of the whole buffer, nil where it is mapped per read (no
+    /// GL_EXT_buffer_storage, or FACEFX_READ_PBO=0).
+    private var mapped: UnsafeRawPointer?
+    /// True when reads need no GL call (the buffer stays mapped).
+    public var isMappedPersistently: Bool { mapped != nil }
 
     public init(context: GPUContext, bytes: Int) throws {
         guard bytes > 0 else { throw GPUError.invalidArgument("storage buffer of \(bytes) bytes") }
         self.context = context
         self.bytes = bytes
-        handle = try context.sync { () throws(GPUError) -> GLuint in
+        (handle, mapped) = try context.sync { () throws(GPUError) -> (GLuint, UnsafeRawPointer?) in
+            let target = GLenum(GL_SHADER_STORAGE_BUFFER)
             var b = context.makeName(.buffer) { glGenBuffers(1, $0) }
-            glBindBuffer(GLenum(GL_SHADER_STORAGE_BUFFER), b)
-            glBufferData(GLenum(GL_SHADER_STORAGE_BUFFER), GLsizeiptr(bytes), nil, GLenum(GL_DYNAMIC_READ))
-            glBindBuffer(GLenum(GL_SHADER_STORAGE_BUFFER), 0)
+            glBindBuffer(target, b)
+            defer { glBindBuffer(target, 0) }
+            let persistent = GLbitfield(GL_MAP_READ_BIT | GL_MAP_PERSISTENT_BIT_EXT | GL_MAP_COHERENT_BIT_EXT)
+            // DYNAMIC_STORAGE: `clear` writes it with glBufferSubData.
+            let storage = persistent | GLbitfield(GL_DYNAMIC_STORAGE_BIT_EXT)
+            if context.tuning.readThroughPackBuffer, context.hasExtension("GL_EXT_buffer_storage"),
+               cgles_buffer_storage(target, GLsizeiptr(bytes), nil, storage) != 0, glGetError() == GLenum(GL_NO_ERROR) {
+                if let p = glMapBufferRange(target, 0, GLsizeiptr(bytes), persistent) { return (b, UnsafeRawPointer(p)) }
+                // Immutable storage that would not map: start again with an ordinary buffer.
+                _ = glGetError()
+                glDeleteBuffers(1, &b)
+                b = 0
+                glGenBuffers(1, &b)
+                glBindBuffer(target, b)
+            }
+            glBufferData(target, GLsizeiptr(bytes), nil, GLenum(GL_DYNAMIC_READ))
             do { try context.checkGLError("storage buffer of \(bytes) bytes") } catch {
                 glDeleteBuffers(1, &b); context.noteDeleted(.buffer)
                 throw error as! GPUError
             }
-            return b
+            return (b, nil)
         }
     }
 
@@ -54,13 +76,20 @@ public final class StorageBuffer {
         guard offset >= 0, n > 0, offset + n <= bytes, out.count >= n else {
             throw GPUError.invalidArgument("read of \(n) bytes at \(offset) from a \(bytes)-byte buffer")
         }
-        // Off the GL thread: the range copied into a read-back buffer, the wait for the GPU here (the GL
-        // thread serves other callers meanwhile), then that buffer mapped (GPUContext.startBufferRead).
-        if !context.thread.isCurrent, context.tuning.readThroughPackBuffer,
-           let started = context.sync({ context.startBufferRead(of: handle, offset: offset, bytes: n) }) {
-            context.waitForGPU()
-            if context.sync({ context.finishPackedRead(started) { out.baseAddress!.copyMemory(from: $0, byteCount: n) } }) { return }
+        if let mapped {
+            // The fence of the wait comes after a memory barrier (GPUThread.waitForGPU), so the shaders'
+            // writes are visible here once it passes; on the GL thread, a barrier and glFinish.
+            if context.thread.isCurrent {
+                glMemoryBarrier(GLbitfield(GL_ALL_BARRIER_BITS))
+                glFinish()
+            } else {
+                context.waitForGPU()
+            }
+            out.baseAddress!.copyMemory(from: mapped + offset, byteCount: n)
+            return
         }
+        // Off the GL thread the wait happens here, so the map below does not hold the GL thread.
+        context.waitForGPU()
         try context.sync { () throws(GPUError) in
             glBindBuffer(GLenum(GL_SHADER_STORAGE_BUFFER), handle)
             defer { glBindBuffer(GLenum(GL_SHADER_STORAGE_BUFFER), 0) }

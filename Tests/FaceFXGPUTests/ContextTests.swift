@@ -77,6 +77,39 @@ final class ContextTests: XCTestCase {
         XCTAssertEqual(errors, [])
     }
 
+    /// Storage buffers read back what compute shaders wrote, round after round, from the GL thread and
+    /// off it: mapped once and persistently (GL_EXT_buffer_storage, which llvmpipe has) and mapped per
+    /// read (FACEFX_READ_PBO=0), and `clear` still zeroes the persistent one.
+    func testStorageBufferReadsComputeWritesPersistentlyMappedAndNot() throws {
+        let source = """
+            #version 310 es
+            layout(local_size_x = 64) in;
+            layout(std430, binding = 0) buffer Out { uint v[]; };
+            uniform uint u_seed;
+            void main() { uint i = gl_GlobalInvocationID.x; v[i] = i * 2654435761u + u_seed; }
+            """
+        for persistent in [true, false] {
+            var tuning = GPUTuning()
+            tuning.readThroughPackBuffer = persistent
+            let c = try GPUContext(tuning: tuning)
+            let program = try Program(context: c, name: "test/storage", computeSource: source)
+            let buffer = try StorageBuffer(context: c, bytes: 4 * 256)
+            XCTAssertEqual(buffer.isMappedPersistently, persistent, "llvmpipe offers GL_EXT_buffer_storage")
+            let runner = PassRunner(context: c)
+            for seed in UInt32(1)...6 {
+                try runner.dispatch(program: program, groups: (4, 1, 1), buffer: buffer, uniforms: ["u_seed": .uint(seed)])
+                let expected = (0..<256).map { UInt32($0) &* 2654435761 &+ seed }
+                if seed % 2 == 0 {
+                    XCTAssertEqual(try c.sync { try buffer.readUInt32s(offset: 0, count: 256) }, expected, "GL thread, seed \(seed)")
+                } else {
+                    XCTAssertEqual(try buffer.readUInt32s(offset: 16, count: 200), Array(expected[4..<204]), "seed \(seed)")
+                }
+            }
+            buffer.clear(bytes: 64)
+            XCTAssertEqual(try buffer.readUInt32s(offset: 0, count: 17), [UInt32](repeating: 0, count: 16) + [UInt32(16) &* 2654435761 &+ 6])
+        }
+    }
+
     func testDeviceSelectionParsing() {
         XCTAssertEqual(GPUDeviceSelection(argument: "auto"), .auto)
         XCTAssertEqual(GPUDeviceSelection(argument: "cpu"), .cpu)
