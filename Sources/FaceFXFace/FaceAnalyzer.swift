@@ -497,6 +497,7 @@ public final class FaceAnalyzer {
         }
         var classes = [[Double]](repeating: [], count: pendingCropItems)
         if let c = networks.classifier, pendingCropItems > 0 { classes = try readClasses(c, c.runner.run(count: pendingCropItems)) }
+        try crops.throwQueuedError()
         timings.emotion += Date().timeIntervalSince(t0)
         var k = 0
         return pending.map { p in
@@ -636,6 +637,7 @@ public final class FaceAnalyzer {
             k = end
         }
         let texels = try target.readFloats(width: side, height: side * items.count)
+        try crops.throwQueuedError()
         return (0..<items.count).map { n in
             var rgb = [Float](repeating: 0, count: side * side * 3)
             for p in 0..<(side * side) {
@@ -790,6 +792,7 @@ public final class FaceAnalyzer {
                 k = end
             }
             let r = try run(chunk.count)
+            try crops.throwQueuedError()
             guard r.count == chunk.count else { throw FaceAnalysisError.networkShape("\(r.count) results for \(chunk.count) items") }
             out += r
             start += chunk.count

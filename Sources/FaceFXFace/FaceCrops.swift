@@ -90,6 +90,12 @@ public final class FaceCropRenderer {
     public let passes: PassRunner
     private var params: Texture?
     private var paramValues: [Float] = []
+    /// What the callers know is ready on the GL thread (programs by key, parameter rows), and the first
+    /// error of a render queued without waiting (`render`); under `lock`.
+    private var readyPrograms: Set<String> = []
+    private var readyRows = 0
+    private var queuedError: Error?
+    private let lock = NSLock()
 
     public init(context: GPUContext, programs: ProgramCache? = nil, passes: PassRunner? = nil) {
         self.context = context
@@ -130,37 +136,64 @@ public final class FaceCropRenderer {
 
     /// Renders `mappings.count` crops of `frame` into items firstItem ..< firstItem + count, i.e.
     /// rows firstItem·kind.height ..< (firstItem + count)·kind.height of `target` (layout in the file
-    /// header). Queued, not waited for. `frame` is the RGBA8 frame texture (its filter does not
-    /// matter: the shader fetches texels). Items before `firstItem` are left as they are, so crops of
-    /// several frames can gather in one network input (FaceAnalyzer.push).
+    /// header). `frame` is the RGBA8 frame texture (its filter does not matter: the shader fetches
+    /// texels). Items before `firstItem` are left as they are, so crops of several frames can gather in
+    /// one network input (FaceAnalyzer.push).
+    /// Queued without waiting once its program and parameter rows exist (the caller's thread is not held
+    /// for a GL-thread round trip, several per frame); the first render of a kind waits, so compile errors
+    /// throw here. An error of a queued render is thrown by the next `render` or `throwQueuedError()`.
     public func render(frame: Texture, mappings: [Affine2D], kind: FaceCropKind, into target: Framebuffer, firstItem: Int = 0) throws {
         guard !mappings.isEmpty else { return }
         let end = firstItem + mappings.count
         guard firstItem >= 0, target.width >= kind.width, target.height >= kind.height * end else {
             throw GPUError.invalidArgument("crop target \(target.width)x\(target.height) too small for items \(firstItem)..<\(end) of \(kind.width)x\(kind.height)")
         }
-        try context.sync { () throws in
-            let program = try program(kind, targetFormat: target.color.format)
-            let p = try parameterTexture(items: end)
-            // Rows before firstItem keep the values of earlier calls (they are uploaded again unchanged).
-            if paramValues.count < 8 * end { paramValues += [Float](repeating: 0, count: 8 * end - paramValues.count) }
-            for (k, a) in mappings.enumerated() {
-                let m = a.m, n = firstItem + k
-                paramValues.replaceSubrange(8 * n ..< 8 * n + 8, with: [Float(m[0]), Float(m[1]), Float(m[2]), 0,
-                                                                        Float(m[3]), Float(m[4]), Float(m[5]), 0])
+        try throwQueuedError()
+        let key = "\(kind.channels)|\(kind.zeroBorder)|\(target.color.format)"
+        if lock.withLock({ readyPrograms.contains(key) && end <= readyRows }) {
+            context.async { [self] in
+                do { try draw(frame: frame, mappings: mappings, kind: kind, into: target, firstItem: firstItem) } catch {
+                    lock.withLock { if queuedError == nil { queuedError = error } }
+                }
             }
-            try paramValues.withUnsafeBytes {
-                try p.upload($0.baseAddress!, bytesPerRow: 2 * 16, dataType: .float, width: 2, height: end)
-            }
-            let region = Viewport(x: 0, y: kind.height * firstItem, width: kind.width, height: kind.height * mappings.count)
-            let inputs = [PassInput("u_frame", frame), PassInput("u_params", p)]
-            let uniforms: [String: UniformValue] = ["u_itemHeight": .int(Int32(kind.height)),
-                                                    "u_valueMap": .vec2(kind.valueScale, kind.valueOffset)]
-            if program.isCompute {
-                try passes.dispatch(program: program, target: target.color, region: region, inputs: inputs, uniforms: uniforms)
-            } else {
-                try passes.drawFullscreen(program: program, target: target, viewport: region, inputs: inputs, uniforms: uniforms)
-            }
+            return
+        }
+        let rows = try context.sync { () throws -> Int in
+            try draw(frame: frame, mappings: mappings, kind: kind, into: target, firstItem: firstItem)
+            return params?.height ?? 0
+        }
+        lock.withLock { readyPrograms.insert(key); readyRows = rows }
+    }
+
+    /// Throws (once) the error of a render that was queued without waiting. Readers of crop targets call
+    /// it after their readback, when every earlier render has run.
+    public func throwQueuedError() throws {
+        if let e = lock.withLock({ () -> Error? in defer { queuedError = nil }; return queuedError }) { throw e }
+    }
+
+    /// GL thread: the crop pass of `render`.
+    private func draw(frame: Texture, mappings: [Affine2D], kind: FaceCropKind, into target: Framebuffer, firstItem: Int) throws {
+        let end = firstItem + mappings.count
+        let program = try program(kind, targetFormat: target.color.format)
+        let p = try parameterTexture(items: end)
+        // Rows before firstItem keep the values of earlier calls (they are uploaded again unchanged).
+        if paramValues.count < 8 * end { paramValues += [Float](repeating: 0, count: 8 * end - paramValues.count) }
+        for (k, a) in mappings.enumerated() {
+            let m = a.m, n = firstItem + k
+            paramValues.replaceSubrange(8 * n ..< 8 * n + 8, with: [Float(m[0]), Float(m[1]), Float(m[2]), 0,
+                                                                    Float(m[3]), Float(m[4]), Float(m[5]), 0])
+        }
+        try paramValues.withUnsafeBytes {
+            try p.upload($0.baseAddress!, bytesPerRow: 2 * 16, dataType: .float, width: 2, height: end)
+        }
+        let region = Viewport(x: 0, y: kind.height * firstItem, width: kind.width, height: kind.height * mappings.count)
+        let inputs = [PassInput("u_frame", frame), PassInput("u_params", p)]
+        let uniforms: [String: UniformValue] = ["u_itemHeight": .int(Int32(kind.height)),
+                                                "u_valueMap": .vec2(kind.valueScale, kind.valueOffset)]
+        if program.isCompute {
+            try passes.dispatch(program: program, target: target.color, region: region, inputs: inputs, uniforms: uniforms)
+        } else {
+            try passes.drawFullscreen(program: program, target: target, viewport: region, inputs: inputs, uniforms: uniforms)
         }
     }
 }

@@ -181,6 +181,7 @@ public final class TrainJob {
                     try crops.render(frame: texture, mappings: [mapping], kind: kind, into: cropTarget, firstItem: k)
                 }
                 let texels = try cropTarget.readFloats(width: side, height: side * o.variants)
+                try crops.throwQueuedError()
                 let label = labels.firstIndex(of: range.label)!
                 for k in 0..<o.variants {
                     let crop = (0..<(side * side)).map { texels[(k * side * side + $0) * 4] }
