@@ -47,19 +47,39 @@ final class TrainCLITests: XCTestCase {
         }
     }
 
-    /// The same seed gives the same model (on the same renderer); a face_id column picks the person
-    /// `facefx analyze` names so (here the only one, id 1).
-    func testSameSeedSameModel() throws {
+    /// The same seed gives the same model (on the same renderer), with or without --save-crops; a face_id
+    /// column picks the person `facefx analyze` names so (here the only one, id 1). The saved crops are
+    /// NumPy arrays of the training and validation crops and their labels.
+    func testSameSeedSameModelAndSavedCrops() throws {
         let labels = try makeTask()
         try "video,start_s,end_s,label,face_id\nplain.mp4,0,1,plain,1\nlipstick.mp4,0,1,lipstick,\n".write(to: labels, atomically: true, encoding: .utf8)
+        let crops = dir.appendingPathComponent("crops/new")
         var models: [Data] = []
         for name in ["a", "b"] {
             let model = dir.appendingPathComponent("\(name).tflite")
-            let r = try CLI.facefx(["train", labels.path, "-o", model.path, "--epochs", "1", "--batch", "8", "--seed", "5", "--quiet"], timeout: 600)
+            let r = try CLI.facefx(["train", labels.path, "-o", model.path, "--epochs", "1", "--batch", "8", "--seed", "5", "--quiet"]
+                                   + (name == "b" ? ["--save-crops", crops.path] : []), timeout: 600)
             XCTAssertEqual(r.status, 0, r.stderr)
             models.append(try Data(contentsOf: model))
         }
         XCTAssertEqual(models[0], models[1])
+        XCTAssertEqual(try String(contentsOf: crops.appendingPathComponent("labels.txt"), encoding: .utf8), "lipstick\nplain\n")
+        for (set, count) in [("train", 128), ("val", 8)] {
+            let x = try NumPyFile(crops.appendingPathComponent("\(set)_x.npy"))
+            XCTAssertEqual(x.descr, "<f4")
+            XCTAssertEqual(x.shape, [count, 64, 64])
+            let values = x.float32s
+            XCTAssertTrue(values.allSatisfy(\.isFinite))
+            XCTAssertGreaterThan(Set(values).count, 100, "\(set): crops, not a constant")
+            let y = try NumPyFile(crops.appendingPathComponent("\(set)_y.npy"))
+            XCTAssertEqual(y.descr, "<i4")
+            XCTAssertEqual(y.shape, [count])
+            XCTAssertEqual(Set(y.int32s), [0, 1])
+        }
+        // The files exist now: a second run without --overwrite refuses before training.
+        let again = try CLI.facefx(["train", labels.path, "-o", dir.appendingPathComponent("c.tflite").path, "--save-crops", crops.path], timeout: 60)
+        XCTAssertEqual(again.status, 2)
+        XCTAssertTrue(again.stderr.contains("train_x.npy: already exists"), again.stderr)
     }
 
     func testBadInputsAreUsageErrors() throws {
@@ -94,4 +114,34 @@ final class TrainCLITests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("no tracked face (with its face_id, where given) in the training frames of label(s) a, b"), r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: model.path))
     }
+}
+
+/// A .npy file (format 1.0, C order) read back: its dtype, shape and data.
+struct NumPyFile {
+    var descr: String
+    var shape: [Int]
+    var data: Data
+
+    init(_ url: URL) throws {
+        let bytes = try Data(contentsOf: url)
+        guard bytes.count >= 10, bytes.prefix(6) == Data([0x93] + Array("NUMPY".utf8)), bytes[6] == 1 else {
+            throw CocoaError(.fileReadCorruptFile)
+        }
+        let length = Int(bytes[8]) | Int(bytes[9]) << 8
+        guard (10 + length) % 64 == 0, let header = String(data: bytes[10 ..< 10 + length], encoding: .ascii) else {
+            throw CocoaError(.fileReadCorruptFile)
+        }
+        func field(_ name: String, _ open: Character, _ close: Character) -> String {
+            guard let r = header.range(of: "'\(name)': ") else { return "" }
+            let rest = header[r.upperBound...].drop { $0 == open }
+            return String(rest.prefix { $0 != close })
+        }
+        descr = field("descr", "'", "'")
+        shape = field("shape", "(", ")").split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        data = Data(bytes.suffix(from: 10 + length))
+        guard data.count == 4 * shape.reduce(1, *) else { throw CocoaError(.fileReadCorruptFile) }
+    }
+
+    var float32s: [Float] { data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) } }
+    var int32s: [Int32] { data.withUnsafeBytes { Array($0.bindMemory(to: Int32.self)) } }
 }
