@@ -162,8 +162,7 @@ public final class GPUContext {
 
     /// Waits, on the calling thread, until the GPU has finished the work queued so far, while the GL
     /// thread serves other callers; returns at once on the GL thread (a map that follows waits there).
-    /// The GL thread puts an EGL fence into the command stream (after a memory barrier: shader writes into
-    /// persistently mapped buffers are then visible to the CPU) and flushes; the caller waits on it in the
+    /// The GL thread puts an EGL fence into the command stream and flushes; the caller waits on it in the
     /// driver, on its own thread (an EGL sync needs no current context), so the GL thread never polls and
     /// picks up the next job at once. Where no EGL fence can be made: a glFinish on the GL thread.
     public func waitForGPU() {
@@ -171,7 +170,6 @@ public final class GPUContext {
         let start = Date()
         let d = display
         let fence = thread.sync { () -> EGLSync? in
-            glMemoryBarrier(GLbitfield(GL_ALL_BARRIER_BITS))
             guard let fence = eglCreateSync(d, EGLenum(EGL_SYNC_FENCE), nil) else {
                 glFinish()
                 return nil

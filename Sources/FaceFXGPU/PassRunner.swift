@@ -119,8 +119,8 @@ public final class PassRunner {
     }
 
     /// Runs a complete compute shader (`ProgramCache.computeShader`) over `groups` work groups with
-    /// `buffer` at storage binding 0; a barrier then makes its buffer writes visible to later passes and
-    /// maps (a persistently mapped buffer: the barrier before the reader's fence, GPUThread.waitForGPU).
+    /// `buffer` at storage binding 0; a barrier then makes its buffer writes visible to later passes, maps
+    /// and (a persistently mapped buffer) the CPU once the reader's fence passes (`GPUContext.waitForGPU`).
     public func dispatch(program: Program, groups: (x: Int, y: Int, z: Int), buffer: StorageBuffer,
                          inputs: [PassInput] = [], uniforms: [String: UniformValue] = [:]) throws {
         precondition(program.isCompute, "dispatch needs a compute program (\(program.name))")
@@ -131,7 +131,9 @@ public final class PassRunner {
             bind(program, inputs, uniforms)
             glBindBufferBase(GLenum(GL_SHADER_STORAGE_BUFFER), 0, buffer.handle)
             glDispatchCompute(GLuint(groups.x), GLuint(groups.y), GLuint(groups.z))
-            glMemoryBarrier(GLbitfield(GL_BUFFER_UPDATE_BARRIER_BIT | GL_SHADER_STORAGE_BARRIER_BIT))
+            // A persistently mapped buffer: its writes reach the CPU's mapping once a later fence passes.
+            glMemoryBarrier(GLbitfield(GL_BUFFER_UPDATE_BARRIER_BIT | GL_SHADER_STORAGE_BARRIER_BIT)
+                            | (buffer.isMappedPersistently ? GLbitfield(GL_CLIENT_MAPPED_BUFFER_BARRIER_BIT_EXT) : 0))
             glBindBufferBase(GLenum(GL_SHADER_STORAGE_BUFFER), 0, 0)
             unbind(inputs)
         }

@@ -77,10 +77,9 @@ public final class StorageBuffer {
             throw GPUError.invalidArgument("read of \(n) bytes at \(offset) from a \(bytes)-byte buffer")
         }
         if let mapped {
-            // The fence of the wait comes after a memory barrier (GPUThread.waitForGPU), so the shaders'
-            // writes are visible here once it passes; on the GL thread, a barrier and glFinish.
+            // The writing dispatch ended with the client-mapped barrier (PassRunner.dispatch), so its writes
+            // are visible here once the GPU has passed the wait's fence (on the GL thread: glFinish).
             if context.thread.isCurrent {
-                glMemoryBarrier(GLbitfield(GL_ALL_BARRIER_BITS))
                 glFinish()
             } else {
                 context.waitForGPU()
