@@ -1,7 +1,7 @@
 // The one thread that owns a GL context. A context is current on exactly one thread and
 // Swift concurrency hops threads between awaits, so every GL call is funnelled through here.
-// Callers that wait for the GPU (readbacks) do so on their own thread (`GPUContext.waitForGPU`): one
-// caller's wait does not hold the GL thread, which submits the other callers' work meanwhile.
+// Callers that wait for the GPU (readbacks) do so on their own thread (`waitForGPU`): one caller's wait
+// no longer holds the GL thread, which submits the other callers' work meanwhile.
 import CGLES
 import Foundation
 
@@ -14,6 +14,8 @@ public final class GPUThread {
         var stopping = false
         var finished = false
         var threadID: pthread_t?
+        /// Fences of `waitForGPU` callers, oldest first (GL thread only).
+        var fences: [(sync: GLsync, done: DispatchSemaphore)] = []
         /// Seconds spent running jobs, and jobs run (`GPUThread.load`; under `condition`).
         var busySeconds = 0.0
         var jobsRun = 0
@@ -31,6 +33,12 @@ public final class GPUThread {
             condition.unlock()
             while true {
                 condition.lock()
+                if jobs.isEmpty && !fences.isEmpty {
+                    // Nothing to submit: watch the oldest fence a moment, then look for new work again.
+                    condition.unlock()
+                    signalFences(waitNanoseconds: Worker.fenceSlice)
+                    continue
+                }
                 while jobs.isEmpty && !stopping { condition.wait() }
                 if jobs.isEmpty {
                     finished = true
@@ -57,6 +65,26 @@ public final class GPUThread {
                     sites[site]!.jobs += 1
                 }
                 condition.unlock()
+                if !fences.isEmpty { signalFences(waitNanoseconds: 0) }
+            }
+        }
+
+        /// How long the idle GL thread blocks on a fence before it looks for new work (a caller's
+        /// job waits at most this long behind another's readback).
+        static let fenceSlice: UInt64 = 50_000
+
+        /// Wakes the callers whose fences the GPU has passed (in order: a fence passes only after every
+        /// earlier one); waits up to `waitNanoseconds` for the oldest. A fence that fails wakes its caller
+        /// too (its map then waits, as without fences).
+        func signalFences(waitNanoseconds: UInt64) {
+            var wait = waitNanoseconds
+            while let f = fences.first {
+                let r = glClientWaitSync(f.sync, GLbitfield(GL_SYNC_FLUSH_COMMANDS_BIT), wait)
+                if r == GLenum(GL_TIMEOUT_EXPIRED) { return }
+                glDeleteSync(f.sync)
+                f.done.signal()
+                fences.removeFirst()
+                wait = 0
             }
         }
     }
@@ -119,6 +147,23 @@ public final class GPUThread {
     /// Dropped if the thread was stopped.
     public func async(file: StaticString = #fileID, line: UInt = #line, _ body: @escaping () -> Void) {
         _ = enqueue(Job(body: body, file: file, line: line))
+    }
+
+    /// Blocks the calling thread until the GPU has finished the work queued before this call, while
+    /// the GL thread goes on serving other callers (their passes keep the GPU busy). Readbacks call it
+    /// before mapping, so the map itself no longer waits on the GL thread. On the GL thread it returns
+    /// at once (the map that follows waits there, as it must).
+    public func waitForGPU() {
+        if isCurrent { return }
+        let done = DispatchSemaphore(value: 0)
+        let w = worker
+        let queued = enqueue(Job(body: {
+            let sync = glFenceSync(GLenum(GL_SYNC_GPU_COMMANDS_COMPLETE), 0)
+            guard let sync else { done.signal(); return }
+            glFlush()
+            w.fences.append((sync, done))
+        }, file: #fileID, line: #line))
+        if queued { done.wait() }
     }
 
     /// Seconds the thread has spent running jobs since it started, and how many it ran (the profile
