@@ -295,7 +295,9 @@ final class BatchCLITests: XCTestCase {
     }
 
     /// Four jobs whose GL work takes turns on one shared context (with --gpus all: here the one renderer)
-    /// write byte for byte the videos and CSVs of one file at a time: faces tracked, filters drawn.
+    /// write byte for byte the videos and CSVs of one file at a time: faces tracked, filters drawn. With
+    /// --jobs 1 the four files (of four sizes) run in turn on one set of face networks, lent back by each
+    /// job (`SharedGPU`); with --jobs 4 each job has its own.
     func testJobsSharingOneContextWriteWhatOneJobWrites() throws {
         for (n, size) in [256, 288, 320, 352].enumerated() {
             try BatchFixture.makeClip(path("in/c\(n).mp4"), size: size, frames: 16)
