@@ -18,16 +18,16 @@ import torch
 import torch.nn.functional as F
 
 class FaceClassifierNet(torch.nn.Module):
-    def __init__(self, classes):
+    def __init__(self, classes, channels=1):
         super().__init__()
-        c = [1, 8, 16, 32]
+        c = [channels, 8, 16, 32]
         self.convs = torch.nn.ModuleList(torch.nn.Conv2d(c[s], c[s + 1], 3, stride=2) for s in range(3))
         for conv in self.convs:   # He initialisation, zero biases, as FaceClassifierNet(seed:)
             torch.nn.init.kaiming_normal_(conv.weight, nonlinearity="relu"); torch.nn.init.zeros_(conv.bias)
         self.dense = torch.nn.Linear(c[3], classes)
         torch.nn.init.normal_(self.dense.weight, std=(1 / c[3]) ** 0.5); torch.nn.init.zeros_(self.dense.bias)
 
-    def forward(self, x):   # x: [N, 1, 64, 64]
+    def forward(self, x):   # x: [N, C, S, S] (grey64: 1 x 64 x 64, rgb128: 3 x 128 x 128)
         for conv in self.convs:
             x = F.relu(conv(F.pad(x, (0, 1, 0, 1))))   # SAME for even sizes, stride 2: one after, none before
         return self.dense(x.mean(dim=(2, 3)))          # logits; softmax is in the loss
@@ -61,10 +61,12 @@ def train(args, device):
     load = lambda name: np.load(os.path.join(args.data, name))
     tx, ty, vx, vy = (torch.from_numpy(load(n)) for n in ("train_x.npy", "train_y.npy", "val_x.npy", "val_y.npy"))
     labels = open(os.path.join(args.data, "labels.txt")).read().split()
-    tx, vx = tx[:, None].to(device), vx[:, None].to(device)
+    # grey64 crops are [N, 64, 64], rgb128 [N, 128, 128, 3] (NHWC): to NCHW.
+    nchw = lambda t: t[:, None] if t.ndim == 3 else t.permute(0, 3, 1, 2).contiguous()
+    tx, vx = nchw(tx).to(device), nchw(vx).to(device)
     ty, vy = ty.long().to(device), vy.long().to(device)
     torch.manual_seed(args.seed)
-    net = FaceClassifierNet(len(labels)).to(device)
+    net = FaceClassifierNet(len(labels), tx.shape[1]).to(device)
     opt = torch.optim.Adam(net.parameters(), lr=args.lr)
     g = torch.Generator().manual_seed(args.seed)
     print(f"PyTorch {torch.__version__}, {device}, {torch.get_num_threads()} threads: {len(tx)} training crops, {len(vx)} validation, {len(labels)} classes")

@@ -470,9 +470,15 @@ public final class FaceAnalyzer {
                 emotionTarget = try emotion?.inputTarget(capacity: capacity)
                 classifierTarget = try classifier?.inputTarget(capacity: capacity)
             }
-            let mappings = core.faces.map { emotionBox($0.landmarks.points).mapping() }
-            for target in [emotionTarget, classifierTarget].compactMap({ $0 }) {
-                try self.crops.render(frame: core.frame, mappings: mappings, kind: .emotion, into: target, firstItem: pendingCropItems)
+            // The emotion crop, and the classifier's (the same box; grey 64 px or colour 128 px).
+            let boxes = core.faces.map { emotionBox($0.landmarks.points) }
+            if let target = emotionTarget {
+                try self.crops.render(frame: core.frame, mappings: boxes.map { $0.mapping() }, kind: .emotion, into: target,
+                                      firstItem: pendingCropItems)
+            }
+            if let target = classifierTarget, let kind = networks.classifier?.cropKind {
+                try self.crops.render(frame: core.frame, mappings: boxes.map { $0.mapping(kind: kind) }, kind: kind, into: target,
+                                      firstItem: pendingCropItems)
             }
             first = pendingCropItems
             pendingCropItems += n
@@ -524,16 +530,19 @@ public final class FaceAnalyzer {
             emotions = try readEmotions(runImageNetwork(networks.emotion, frame: core.frame, kind: .emotion,
                                                         mappings: core.faces.map { emotionBox($0.landmarks.points).mapping() }))
         }
-        let classes = try runClassifier(core.faces.map { (core.frame, emotionBox($0.landmarks.points).mapping()) })
+        let classes = try runClassifier(core.frame, boxes: core.faces.map { emotionBox($0.landmarks.points) })
         timings.emotion += Date().timeIntervalSince(t0)
         return assemble(core, blendshapes: blend ?? [[Double]](repeating: [], count: core.faces.count), emotions: emotions,
                         classes: classes)
     }
 
-    /// The user's classifier on these faces' emotion crops (empty lists without one), batched.
-    private func runClassifier(_ crops: [(frame: Texture, mapping: Affine2D)]) throws -> [[Double]] {
-        guard let c = networks.classifier else { return [[Double]](repeating: [], count: crops.count) }
-        return try readClasses(c, runImageNetwork(c.runner, kind: .emotion, crops: crops) { try c.runner.run(count: $0) })
+    /// The user's classifier on these faces' emotion boxes (empty lists without one), batched.
+    private func runClassifier(_ frame: Texture, boxes: [EmotionBox]) throws -> [[Double]] {
+        guard let c = networks.classifier else { return [[Double]](repeating: [], count: boxes.count) }
+        let kind = c.cropKind
+        return try readClasses(c, runImageNetwork(c.runner, kind: kind, crops: boxes.map { (frame, $0.mapping(kind: kind)) }) {
+            try c.runner.run(count: $0)
+        })
     }
 
     private func readClasses(_ c: FaceClassifier, _ outs: [[Tensor]]) throws -> [[Double]] {

@@ -1,7 +1,7 @@
-// A user's face classifier (`facefx analyze --classifier MODEL.tflite`): a .tflite network on the same
-// aligned 64×64 grey face crop the emotion network reads, one probability per label. The label names
-// come from the model's `facefx.labels` metadata (what `TFLiteWriter` stores, one per line), else
-// class_0, class_1, ….
+// A user's face classifier (`facefx analyze --classifier MODEL.tflite`): a .tflite network on the
+// aligned face crop of `facefx train` (the emotion network's 64×64 grey crop, or that box in colour at
+// 128×128), one probability per label. The label names come from the model's `facefx.labels` metadata
+// (what `TFLiteWriter` stores, one per line), else class_0, class_1, ….
 import FaceFXGPU
 import FaceFXNeural
 import Foundation
@@ -9,17 +9,20 @@ import Foundation
 public struct FaceClassifier {
     public let runner: ImageNetworkRunner
     public let labels: [String]
+    /// The crop it reads (from its input shape).
+    public let input: FaceClassifierNet.Input
+    public var cropKind: FaceCropKind { .classifier(input) }
     /// The metadata entry holding the label names, one per line.
     public static let labelsMetadata = "facefx.labels"
 
     /// Loads `url` for `context` (the shader engine in fp32, or the CPU reference with FACEFX_NN=cpu).
     /// Errors name the file and what is wrong with it.
     public static func load(_ url: URL, context: GPUContext, programs: ProgramCache? = nil) throws -> FaceClassifier {
-        let (graph, labels) = try inspect(url)
+        let (graph, labels, input) = try inspect(url)
         let runner: ImageNetworkRunner = context.tuning.networks == .cpu
             ? try CPUNetworkRunner(graph: graph, context: context)
             : try GPUNetworkRunner(graph: graph, engine: NeuralEngine(context: context, precision: .fp32, programs: programs), maxBatch: 32)
-        return FaceClassifier(runner: runner, labels: labels)
+        return FaceClassifier(runner: runner, labels: labels, input: input)
     }
 
     /// A label name facefx accepts (`facefx train`'s CSV, a model's metadata): letters, digits, `_` and `-`,
@@ -29,8 +32,8 @@ public struct FaceClassifier {
     }
 
     /// The checks of `load` without a GPU (a batch checks its classifier once, before any file): the
-    /// graph and the label names, or an error naming the file.
-    public static func inspect(_ url: URL) throws -> (graph: Graph, labels: [String]) {
+    /// graph, the label names and the input, or an error naming the file.
+    public static func inspect(_ url: URL) throws -> (graph: Graph, labels: [String], input: FaceClassifierNet.Input) {
         guard FileManager.default.fileExists(atPath: url.path) else { throw FaceClassifierError("\(url.path): no such file") }
         let model: TFLiteModel
         let graph: Graph
@@ -40,9 +43,10 @@ public struct FaceClassifier {
         } catch {
             throw FaceClassifierError("\(url.path): not a usable .tflite classifier (\(error))")
         }
-        let input = FaceCropKind.emotion
-        guard graph.inputShapes == [[1, input.height, input.width, input.channels]] else {
-            throw FaceClassifierError("\(url.path): the classifier takes \(graph.inputShapes), expected one [1, \(input.height), \(input.width), \(input.channels)] grey face crop")
+        let inputs = FaceClassifierNet.Input.allCases
+        guard let input = inputs.first(where: { graph.inputShapes == [[1, $0.side, $0.side, $0.channels]] }) else {
+            throw FaceClassifierError("\(url.path): the classifier takes \(graph.inputShapes), expected one face crop: "
+                + inputs.map { "[1, \($0.side), \($0.side), \($0.channels)] (\($0.rawValue))" }.joined(separator: " or "))
         }
         guard let classes = graph.outputShapes.first?.reduce(1, *), graph.outputShapes.count == 1, classes >= 1 else {
             throw FaceClassifierError("\(url.path): the classifier needs one output of class probabilities")
@@ -58,7 +62,7 @@ public struct FaceClassifier {
         for l in labels where !isValidLabel(l) {
             throw FaceClassifierError("\(url.path): label \"\(l)\" (letters, digits, _ and - only)")
         }
-        return (graph, labels)
+        return (graph, labels, input)
     }
 }
 

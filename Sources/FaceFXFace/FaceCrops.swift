@@ -8,6 +8,7 @@
 // returns it).
 
 import FaceFXGPU
+import FaceFXNeural
 import Foundation
 
 /// What a crop pass produces: size, channels and value range of one network input.
@@ -33,6 +34,12 @@ public struct FaceCropKind: Equatable, Sendable {
     public static let landmarks = FaceCropKind(width: 256, height: 256, channels: 3, valueScale: 1, valueOffset: 0, zeroBorder: false)
     /// FER emotion net: 64×64 grey in [-1, 1] ((x/255 − 0.5)·2, fer's preprocessing), replicated border.
     public static let emotion = FaceCropKind(width: 64, height: 64, channels: 1, valueScale: 2, valueOffset: -1, zeroBorder: false)
+    /// A `facefx train` classifier's input: grey64 is the emotion crop; rgb128 the same box in colour at
+    /// 128 px, values in [-1, 1] as well.
+    public static func classifier(_ input: FaceClassifierNet.Input) -> FaceCropKind {
+        input == .grey64 ? .emotion
+            : FaceCropKind(width: input.side, height: input.side, channels: input.channels, valueScale: 2, valueOffset: -1, zeroBorder: false)
+    }
 }
 
 /// Output pixel index → frame pixel-index position, per crop. Builders for the three crop types.

@@ -1,6 +1,6 @@
 // `facefx train LABELS.csv -o MODEL.tflite`: a face classifier from labelled time ranges of videos.
-// Faces are tracked frame by frame in the labelled ranges; the largest face's aligned 64×64 grey crop
-// (the emotion network's crop) is rendered on the GPU in several variants (the augmentation: small
+// Faces are tracked frame by frame in the labelled ranges; the largest face's aligned crop (the emotion
+// network's 64×64 grey crop, or that box in colour at 128×128) is rendered on the GPU in several variants (the augmentation: small
 // rotation, scale, shift, mirror, brightness and contrast, all in the crop pass), then
 // `GPUClassifierTrainer` trains `FaceClassifierNet` with Adam as GLES passes; the model is written as a
 // .tflite that `--classifier` (and the TFLite interpreter) loads.
@@ -20,6 +20,8 @@ public struct TrainOptions {
     public var seed: UInt64 = 1
     public var batch = 32
     public var learningRate = 0.003
+    /// The crop the network reads (grey 64 px or colour 128 px).
+    public var input = FaceClassifierNet.Input.grey64
     /// Crops per labelled frame: the frame as is, then augmented variants.
     public var variants = 4
     /// A folder to write the crops trained on as NumPy files (`TrainJob.saveCrops`), or nil.
@@ -147,7 +149,7 @@ public final class TrainJob {
         let analyzer = try FaceStage.loadAnalyzer(shared: shared, settings: FaceTrackingOptions().settings(frameRate: nil),
                                                   modelsDirectory: models)
         let crops = FaceCropRenderer(context: gpu, programs: colour.programs)
-        let side = FaceClassifierNet.side
+        let cropKind = FaceCropKind.classifier(o.input), side = o.input.side, channels = o.input.channels
         let cropTarget = try Framebuffer(context: gpu, color: Texture(context: gpu, width: side, height: side * o.variants, format: .rgba32f))
         var rng = TrainingRNG(seed: o.seed)
         var samples: [Sample] = []
@@ -175,16 +177,17 @@ public final class TrainJob {
                     guard let face = faces.max(by: { $0.box.width * $0.box.height < $1.box.width * $1.box.height }) else { continue }
                     landmarks = face.landmarks
                 }
-                let base = analyzer.emotionBox(landmarks).mapping()
+                let base = analyzer.emotionBox(landmarks).mapping(kind: cropKind)
                 for k in 0..<o.variants {
-                    let (mapping, kind) = k == 0 ? (base, FaceCropKind.emotion) : Self.augmented(base, &rng)
+                    let (mapping, kind) = k == 0 ? (base, cropKind) : Self.augmented(base, kind: cropKind, &rng)
                     try crops.render(frame: texture, mappings: [mapping], kind: kind, into: cropTarget, firstItem: k)
                 }
                 let texels = try cropTarget.readFloats(width: side, height: side * o.variants)
                 try crops.throwQueuedError()
                 let label = labels.firstIndex(of: range.label)!
                 for k in 0..<o.variants {
-                    let crop = (0..<(side * side)).map { texels[(k * side * side + $0) * 4] }
+                    // NHWC: the crop's channels (RGBA lanes) pixel after pixel.
+                    let crop = (0..<(side * side * channels)).map { texels[(k * side * side + $0 / channels) * 4 + $0 % channels] }
                     samples.append(Sample(crop: crop, label: label, range: rangeIndex, frame: index, variant: k))
                 }
             }
@@ -203,10 +206,10 @@ public final class TrainJob {
                 + labels.enumerated().filter { l in !train.contains { $0.label == l.offset } }.map(\.element).joined(separator: ", "))
         }
 
-        if let folder = o.cropsFolder { try Self.saveCrops(train: train, validation: held, labels: labels, folder: folder) }
+        if let folder = o.cropsFolder { try Self.saveCrops(train: train, validation: held, labels: labels, input: o.input, folder: folder) }
 
         let trainStart = Date()
-        let trainer = try GPUClassifierTrainer(net: FaceClassifierNet(classes: labels.count, seed: o.seed), batch: o.batch,
+        let trainer = try GPUClassifierTrainer(net: FaceClassifierNet(classes: labels.count, seed: o.seed, input: o.input), batch: o.batch,
                                                context: gpu, learningRate: o.learningRate)
         var order = Array(train.indices)
         var seen = 0
@@ -263,19 +266,20 @@ public final class TrainJob {
     /// The files `--save-crops` writes into its folder.
     static let cropFiles = ["train_x.npy", "train_y.npy", "val_x.npy", "val_y.npy", "labels.txt"]
 
-    /// The crops trained and validated on, as NumPy arrays (x: float32 [N, 64, 64], the values the network
-    /// reads; y: int32 label indices) and the labels in index order, one per line: to look at the data,
-    /// or to train another framework on exactly the same crops (`bench/train_pytorch.py`). The folder
-    /// was made when the options were checked.
-    private static func saveCrops(train: [Sample], validation: [Sample], labels: [String], folder: String) throws {
-        let side = FaceClassifierNet.side
+    /// The crops trained and validated on, as NumPy arrays (x: float32 [N, 64, 64] for grey64, [N, 128,
+    /// 128, 3] for rgb128, the values the network reads; y: int32 label indices) and the labels in index
+    /// order, one per line: to look at the data, or to train another framework on exactly the same crops
+    /// (`bench/train_pytorch.py`). The folder was made when the options were checked.
+    private static func saveCrops(train: [Sample], validation: [Sample], labels: [String], input: FaceClassifierNet.Input,
+                                  folder: String) throws {
+        let crop = [input.side, input.side] + (input.channels > 1 ? [input.channels] : [])
         func write(_ name: String, _ bytes: [UInt8]) throws {
             let file = try AtomicOutputFile(path: (folder as NSString).appendingPathComponent(name))
             file.append(bytes)
             try file.commit()
         }
         for (prefix, set) in [("train", train), ("val", validation)] {
-            try write("\(prefix)_x.npy", NumPyArray.float32(set.flatMap(\.crop), shape: [set.count, side, side]))
+            try write("\(prefix)_x.npy", NumPyArray.float32(set.flatMap(\.crop), shape: [set.count] + crop))
             try write("\(prefix)_y.npy", NumPyArray.int32(set.map { Int32($0.label) }, shape: [set.count]))
         }
         try write("labels.txt", Array((labels.joined(separator: "\n") + "\n").utf8))
@@ -303,15 +307,16 @@ public final class TrainJob {
 
     /// The augmentation, in the crop pass: a random rotation (±10°), scale (±10 %), shift (±3 px) and
     /// mirror about the crop's centre, and brightness (±0.1) and contrast (±15 %) through the crop's value map.
-    static func augmented(_ base: Affine2D, _ rng: inout TrainingRNG) -> (Affine2D, FaceCropKind) {
+    /// (The shift is ±3 px of a 64-px crop, scaled with the crop.)
+    static func augmented(_ base: Affine2D, kind plain: FaceCropKind, _ rng: inout TrainingRNG) -> (Affine2D, FaceCropKind) {
         func uniform(_ a: Double) -> Double { (rng.uniform() * 2 - 1) * a }
-        let c = Double(FaceClassifierNet.side - 1) / 2
-        var local = Affine2D.translation(c + uniform(3), c + uniform(3))
+        let c = Double(plain.width - 1) / 2, shift = 3 * Double(plain.width) / 64
+        var local = Affine2D.translation(c + uniform(shift), c + uniform(shift))
             .concatenating(.rotation(uniform(10) * .pi / 180))
             .concatenating(.scale(1 + uniform(0.1), 1 + uniform(0.1)))
         if rng.uniform() < 0.5 { local = local.concatenating(.scale(-1, 1)) }
         local = local.concatenating(.translation(-c, -c))
-        var kind = FaceCropKind.emotion
+        var kind = plain
         let contrast = Float(1 + uniform(0.15)), brightness = Float(uniform(0.1))
         kind.valueScale *= contrast
         kind.valueOffset = kind.valueOffset * contrast + 2 * brightness

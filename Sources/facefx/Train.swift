@@ -1,5 +1,6 @@
 // `facefx train LABELS.csv -o MODEL.tflite` (TrainJob).
 import ArgumentParser
+import FaceFXNeural
 import FaceFXPipeline
 import Foundation
 
@@ -8,8 +9,8 @@ struct Train: ParsableCommand {
         abstract: "Train a face classifier from labelled time ranges of videos, on the GPU; writes a .tflite for --classifier.",
         discussion: """
             LABELS.csv: a header video,start_s,end_s,label, then one time range per row (video paths relative to the \
-            CSV). The largest face of each labelled frame is tracked and its aligned 64x64 grey crop (the emotion \
-            network's) is rendered with augmented variants; a small CNN (3 convolutions, global pool, dense, softmax) \
+            CSV). The largest face of each labelled frame is tracked and its aligned crop (64x64 grey, the emotion \
+            network's, or 128x128 colour with --input rgb128) is rendered with augmented variants; a small CNN (3 convolutions, global pool, dense, softmax) \
             is trained with Adam as GLES passes. The last --val fraction of every range is held out for validation: \
             accuracy per epoch and a confusion matrix at the end.
             """)
@@ -26,7 +27,7 @@ struct Train: ParsableCommand {
     @Option(name: .long, help: "Fraction of every labelled range, its end, held out for validation (0 to 0.9).")
     var val = 0.2
 
-    @Option(name: .long, help: "Network input: grey64 (the 64x64 grey face crop; the only one for now).")
+    @Option(name: .long, help: "Network input: grey64 (the 64x64 grey face crop the emotion network reads) or rgb128 (the same box in colour at 128x128: 4x the arithmetic).")
     var input = "grey64"
 
     @Option(name: .long, help: "Seed of the initial weights, the shuffling and the augmentation (same seed, same model on the same renderer).")
@@ -52,7 +53,7 @@ struct Train: ParsableCommand {
     func validate() throws {
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
         guard (0...0.9).contains(val) else { throw ValidationError("--val must be between 0 and 0.9, got \(val)") }
-        guard input == "grey64" else { throw ValidationError("--input: only grey64 is supported, got '\(input)'") }
+        guard FaceClassifierNet.Input(rawValue: input) != nil else { throw ValidationError("--input must be grey64 or rgb128, got '\(input)'") }
         guard (1...256).contains(batch) else { throw ValidationError("--batch must be between 1 and 256, got \(batch)") }
         guard learningRate > 0, learningRate < 1 else { throw ValidationError("--learning-rate must be in (0, 1), got \(learningRate)") }
     }
@@ -64,6 +65,7 @@ struct Train: ParsableCommand {
         options.seed = seed
         options.batch = batch
         options.learningRate = learningRate
+        options.input = FaceClassifierNet.Input(rawValue: input)!
         options.cropsFolder = saveCrops
         options.overwrite = overwrite
         options.gpu = try gpuOptions.selection()

@@ -6,19 +6,24 @@ import XCTest
 @testable import FaceFXNeural
 
 final class FaceClassifierNetTests: XCTestCase {
-    static func images(_ n: Int, seed: UInt64) -> [Double] {
+    static func images(_ n: Int, seed: UInt64, input: FaceClassifierNet.Input = .grey64) -> [Double] {
         var rng = TrainingRNG(seed: seed)
-        return (0..<(n * 64 * 64)).map { _ in rng.uniform() }
+        return (0..<(n * input.side * input.side * input.channels)).map { _ in rng.uniform() }
     }
 
     /// Analytic gradients = (L(θ+h) − L(θ−h)) / 2h, in Double, for parameters of every layer (weights and
-    /// biases of the three convolutions and the dense layer), relative error < 1e-5 (h = 1e-5).
+    /// biases of the three convolutions and the dense layer), relative error < 1e-5 (the best of h = 1e-5, 1e-6, 1e-7);
+    /// both inputs.
     func testGradientsMatchFiniteDifferences() {
-        var net = FaceClassifierNet(classes: 3, seed: 7)
+        for input in FaceClassifierNet.Input.allCases { checkFiniteDifferences(input) }
+    }
+
+    func checkFiniteDifferences(_ input: FaceClassifierNet.Input) {
+        var net = FaceClassifierNet(classes: 3, seed: 7, input: input)
         // Non-zero biases, so their gradients pass through active and clamped ReLUs alike.
         net.convBiases = net.convBiases.map { $0.enumerated().map { Double($0.offset % 5) * 0.02 - 0.03 } }
         net.denseBiases = [0.1, -0.2, 0.05]
-        let x = Self.images(3, seed: 11), labels = [0, 2, 1]
+        let x = Self.images(3, seed: 11, input: input), labels = [0, 2, 1]
         let analytic = net.gradients(net.forward(x, count: 3), labels: labels)
         let sizes = zip(net.convWeights, net.convBiases).flatMap { [$0.count, $1.count] } + [net.denseWeights.count, net.denseBiases.count]
         var start = 0, checked = 0
@@ -26,14 +31,18 @@ final class FaceClassifierNetTests: XCTestCase {
         for (group, size) in sizes.enumerated() {
             for _ in 0..<6 {
                 let i = start + Int(rng.next() % UInt64(size))
-                var p = net.flat
-                let h = 1e-5
-                p[i] += h; var plus = net; plus.flat = p
-                p[i] -= 2 * h; var minus = net; minus.flat = p
-                let numeric = (FaceClassifierNet.loss(plus.forward(x, count: 3), labels: labels, classes: 3)
-                    - FaceClassifierNet.loss(minus.forward(x, count: 3), labels: labels, classes: 3)) / (2 * h)
-                let scale = max(abs(numeric), abs(analytic[i]), 1e-4)
-                XCTAssertLessThan(abs(numeric - analytic[i]) / scale, 1e-5, "group \(group) parameter \(i): \(analytic[i]) vs \(numeric)")
+                // The best of three steps: a ReLU whose input sits within ±h of its kink (rgb128 has 4x the
+                // activations, so some do at 1e-5) bends the difference; a smaller step clears it, until
+                // rounding takes over.
+                let errors = [1e-5, 1e-6, 1e-7].map { h -> Double in
+                    var p = net.flat
+                    p[i] += h; var plus = net; plus.flat = p
+                    p[i] -= 2 * h; var minus = net; minus.flat = p
+                    let numeric = (FaceClassifierNet.loss(plus.forward(x, count: 3), labels: labels, classes: 3)
+                        - FaceClassifierNet.loss(minus.forward(x, count: 3), labels: labels, classes: 3)) / (2 * h)
+                    return abs(numeric - analytic[i]) / max(abs(numeric), abs(analytic[i]), 1e-4)
+                }
+                XCTAssertLessThan(errors.min()!, 1e-5, "\(input) group \(group) parameter \(i): \(analytic[i]), relative errors \(errors)")
                 checked += 1
             }
             start += size
@@ -43,16 +52,21 @@ final class FaceClassifierNetTests: XCTestCase {
     }
 
     /// The exported .tflite run by facefx's CPU reference gives the network's own probabilities (fp32
-    /// weights vs the Double reference: 1e-5), and names its labels.
+    /// weights vs the Double reference: 1e-5), and names its labels; both inputs.
     func testExportRunsAsTheNetwork() throws {
-        let net = FaceClassifierNet(classes: 3, seed: 5)
-        let x = Self.images(1, seed: 2)
-        let expected = net.forward(x, count: 1).probabilities
-        let model = try TFLiteModel(bytes: net.tflite(labels: ["a", "b", "c"]), name: "trained.tflite")
-        let graph = try Graph(model: model)
-        let out = try CPUReference().run(graph: graph, inputs: [Tensor(shape: [1, 64, 64, 1], data: x.map(Float.init))])[0].data
-        for (a, b) in zip(out, expected) { XCTAssertEqual(Double(a), b, accuracy: 1e-5) }
-        XCTAssertNotNil(model.metadata["facefx.labels"])
+        for input in FaceClassifierNet.Input.allCases {
+            let net = FaceClassifierNet(classes: 3, seed: 5, input: input)
+            let x = Self.images(1, seed: 2, input: input)
+            let expected = net.forward(x, count: 1).probabilities
+            let model = try TFLiteModel(bytes: net.tflite(labels: ["a", "b", "c"]), name: "trained.tflite")
+            let graph = try Graph(model: model)
+            XCTAssertEqual(graph.inputShapes, [[1, input.side, input.side, input.channels]])
+            let out = try CPUReference().run(graph: graph, inputs: [Tensor(shape: [1, input.side, input.side, input.channels],
+                                                                           data: x.map(Float.init))])[0].data
+            for (a, b) in zip(out, expected) { XCTAssertEqual(Double(a), b, accuracy: 1e-5, "\(input)") }
+            XCTAssertNotNil(model.metadata["facefx.labels"])
+        }
+        XCTAssertEqual(FaceClassifierNet(classes: 3, seed: 1, input: .rgb128).flat.count, 6_131)
     }
 
     /// Top half bright vs bottom half bright (with noise), 8 crops: Adam learns it to 100 % in 40 steps,
@@ -92,13 +106,17 @@ final class FaceClassifierNetTests: XCTestCase {
 /// value), and the separable task learnt on the GPU alone.
 final class GPUClassifierTrainerTests: XCTestCase {
     func testGradientsAndStepMatchTheReference() throws {
-        var net = FaceClassifierNet(classes: 3, seed: 21)
+        for input in FaceClassifierNet.Input.allCases { try checkAgainstReference(input) }
+    }
+
+    func checkAgainstReference(_ input: FaceClassifierNet.Input) throws {
+        var net = FaceClassifierNet(classes: 3, seed: 21, input: input)
         net.convBiases = net.convBiases.map { $0.enumerated().map { Double($0.offset % 5) * 0.02 - 0.03 } }
-        let x = FaceClassifierNetTests.images(4, seed: 5), labels = [2, 0, 1, 1]
+        let x = FaceClassifierNetTests.images(4, seed: 5, input: input), labels = [2, 0, 1, 1]
         let trainer = try GPUClassifierTrainer(net: net, batch: 4, context: try gpuContext(), learningRate: 0.01)
         let reference = net.forward(x, count: 4)
         let probs = try trainer.predict(x.map(Float.init))
-        for (a, b) in zip(probs, reference.probabilities) { XCTAssertEqual(Double(a), b, accuracy: 1e-5, "probabilities") }
+        for (a, b) in zip(probs, reference.probabilities) { XCTAssertEqual(Double(a), b, accuracy: 1e-5, "\(input) probabilities") }
 
         let expected = net.gradients(reference, labels: labels)
         let gpu = try trainer.gradient(x.map(Float.init), labels: labels)
@@ -109,7 +127,7 @@ final class GPUClassifierTrainerTests: XCTestCase {
             let ref = expected[start ..< start + size], got = gpu[start ..< start + size]
             let scale = ref.map(abs).max()!
             let worst = zip(ref, got).map { abs($0 - Double($1)) }.max()!
-            XCTAssertLessThan(worst / scale, 1e-4, "layer \(layer): worst gradient error \(worst) of \(scale)")
+            XCTAssertLessThan(worst / scale, 1e-4, "\(input) layer \(layer): worst gradient error \(worst) of \(scale)")
             start += size
         }
 
@@ -119,7 +137,7 @@ final class GPUClassifierTrainerTests: XCTestCase {
         try trainer.step(x.map(Float.init), labels: labels)
         let stepped = try trainer.network().flat
         let worstStep = zip(p, stepped).map { abs($0 - $1) }.max()!
-        XCTAssertLessThan(worstStep, 1e-5, "parameters after one Adam step (a step moves each by ~0.01)")
+        XCTAssertLessThan(worstStep, 1e-5, "\(input): parameters after one Adam step (a step moves each by ~0.01)")
     }
 
     func testSeparableTaskOnTheGPU() throws {

@@ -132,7 +132,7 @@ final class ClassifierCLITests: XCTestCase {
         let notModel = dir.appendingPathComponent("notes.tflite")
         try Data("not a model".utf8).write(to: notModel)
         let missing = dir.appendingPathComponent("missing.tflite")
-        for (model, reason) in [(wrongInput, "expected one [1, 64, 64, 1]"), (wrongLabels, "1 label names for 2 outputs"),
+        for (model, reason) in [(wrongInput, "expected one face crop: [1, 64, 64, 1] (grey64) or [1, 128, 128, 3] (rgb128)"), (wrongLabels, "1 label names for 2 outputs"),
                                 (notModel, "not a usable .tflite classifier"), (missing, "no such file")] {
             let csv = dir.appendingPathComponent("out.csv")
             let r = try CLI.facefx(["analyze", clip.path, "--csv", csv.path, "--classifier", model.path])

@@ -82,6 +82,29 @@ final class TrainCLITests: XCTestCase {
         XCTAssertTrue(again.stderr.contains("train_x.npy: already exists"), again.stderr)
     }
 
+    /// --input rgb128: the colour 128-px crop (saved as [N, 128, 128, 3]); the model takes that input and
+    /// `analyze --classifier` feeds it the same crop: every frame of each clip classified right.
+    func testRGB128TrainsAModelThatAnalyzeRuns() throws {
+        let labels = try makeTask()
+        let model = dir.appendingPathComponent("lips128.tflite"), crops = dir.appendingPathComponent("crops128")
+        let r = try CLI.facefx(["train", labels.path, "-o", model.path, "--input", "rgb128", "--epochs", "6", "--batch", "8",
+                                "--learning-rate", "0.01", "--seed", "3", "--save-crops", crops.path], timeout: 900)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        print(r.stderr)
+        XCTAssertTrue(r.stderr.contains("2 classes, 128 training crops, 8 validation, validation accuracy 100.0 %"), r.stderr)
+        XCTAssertEqual(try NumPyFile(crops.appendingPathComponent("val_x.npy")).shape, [8, 128, 128, 3])
+        for clip in ["plain", "lipstick"] {
+            let csv = dir.appendingPathComponent("\(clip)128.csv")
+            let a = try CLI.facefx(["analyze", dir.appendingPathComponent("\(clip).mp4").path, "--csv", csv.path, "--classifier", model.path,
+                                    "--min-face", "64"], timeout: 300)
+            XCTAssertEqual(a.status, 0, a.stderr)
+            let (header, rows) = try readCSVWithPython(csv)
+            XCTAssertEqual(Array(header.suffix(2)), ["class_lipstick", "class_plain"])
+            let lipstick = rows.map { Double($0[$0.count - 2])! }
+            XCTAssertTrue(lipstick.allSatisfy { clip == "lipstick" ? $0 > 0.5 : $0 < 0.5 }, "\(clip): \(lipstick)")
+        }
+    }
+
     func testBadInputsAreUsageErrors() throws {
         let labels = dir.appendingPathComponent("labels.csv")
         let video = dir.appendingPathComponent("v.mp4")
@@ -97,6 +120,7 @@ final class TrainCLITests: XCTestCase {
             ("video,start_s,end_s,label\nv.mp4,0,1,a\nv.mp4,1,2,b\n", ["-o", dir.appendingPathComponent("m.bin").path], "m.bin: the model file must end in .tflite"),
             ("video,start_s,end_s,label,face_id\nv.mp4,0,1,a,0\nv.mp4,1,2,b,\n", [], "labels.csv:2: face_id '0'"),
             ("video,start_s,end_s,label,face_id\nv.mp4,0,1,a\nv.mp4,1,2,b,\n", [], "labels.csv:2: expected 5 fields, got 4"),
+            ("video,start_s,end_s,label\nv.mp4,0,1,a\nv.mp4,1,2,b\n", ["-o", model.path, "--input", "rgb64"], "--input must be grey64 or rgb128"),
         ]
         for (text, extra, message) in cases {
             let path = text.isEmpty ? dir.appendingPathComponent("missing.csv") : labels

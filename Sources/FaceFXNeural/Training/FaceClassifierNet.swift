@@ -6,15 +6,28 @@
 //
 // Architecture (Jeeliz-style: a few convolutions on a small grey input): 64×64×1 → 3 × (CONV_2D 3×3
 // stride 2 SAME + ReLU: 8, 16, 32 channels; 32×32, 16×16, 8×8) → AVERAGE_POOL_2D 8×8 (global) → 32 →
-// FULLY_CONNECTED → K logits → SOFTMAX. 5,987 parameters for 3 classes.
+// FULLY_CONNECTED → K logits → SOFTMAX. 5,987 parameters for 3 classes. The `rgb128` input (128×128×3:
+// colour, and twice the resolution, for triggers grey 64 px cannot see) has the same layers on 64×64,
+// 32×32, 16×16 maps: 6,131 parameters, 4× the arithmetic.
 import Foundation
 
 public struct FaceClassifierNet: Equatable {
-    /// Input side (pixels) and channels per stage (input first).
-    public static let side = 64
-    public static let channels = [1, 8, 16, 32]
+    /// The crop the network reads: the aligned face crop in grey at 64 px (the emotion network's) or in
+    /// colour at 128 px.
+    public enum Input: String, CaseIterable, Sendable {
+        case grey64, rgb128
+        public var side: Int { self == .grey64 ? 64 : 128 }
+        public var channels: Int { self == .grey64 ? 1 : 3 }
+    }
+
+    /// The convolutions' output channels.
+    public static let widths = [8, 16, 32]
     public static let kernel = 3
 
+    public let input: Input
+    /// Input side (pixels) and channels per stage (input first).
+    public var side: Int { input.side }
+    public var channels: [Int] { [input.channels] + Self.widths }
     public let classes: Int
     /// Convolution filters [out, 3, 3, in] (TFLite's OHWI) and biases, one per stage.
     public var convWeights: [[Double]]
@@ -24,11 +37,12 @@ public struct FaceClassifierNet: Equatable {
     public var denseBiases: [Double]
 
     /// He-initialised filters, zero biases, from a seeded generator (same seed, same network).
-    public init(classes: Int, seed: UInt64) {
+    public init(classes: Int, seed: UInt64, input: Input = .grey64) {
         precondition(classes >= 2)
         self.classes = classes
+        self.input = input
         var rng = TrainingRNG(seed: seed)
-        let c = Self.channels, k = Self.kernel
+        let c = [input.channels] + Self.widths, k = Self.kernel
         convWeights = (0..<3).map { s in
             let fanIn = Double(k * k * c[s])
             return (0..<(c[s + 1] * k * k * c[s])).map { _ in rng.normal() * (2 / fanIn).squareRoot() }
@@ -61,16 +75,16 @@ public struct FaceClassifierNet: Equatable {
         public var probabilities: [Double]  // [N, classes]
     }
 
-    /// Side of stage s's input (64, 32, 16, 8).
-    static func size(_ s: Int) -> Int { side >> s }
+    /// Side of stage s's input (64, 32, 16, 8 for grey64).
+    public func size(_ s: Int) -> Int { side >> s }
 
-    /// `images`: N grey crops of 64×64, values as the crop shader writes them, NHWC.
+    /// `images`: N crops of the input's side and channels, values as the crop shader writes them, NHWC.
     public func forward(_ images: [Double], count n: Int) -> Activations {
-        precondition(images.count == n * Self.side * Self.side)
+        precondition(images.count == n * side * side * input.channels)
         var stages = [images]
-        for s in 0..<3 { stages.append(Self.convForward(stages[s], n: n, size: Self.size(s), cin: Self.channels[s],
-                                                         cout: Self.channels[s + 1], w: convWeights[s], b: convBiases[s])) }
-        let c = Self.channels[3], hw = Self.size(3) * Self.size(3)
+        for s in 0..<3 { stages.append(Self.convForward(stages[s], n: n, size: size(s), cin: channels[s],
+                                                         cout: channels[s + 1], w: convWeights[s], b: convBiases[s])) }
+        let c = channels[3], hw = size(3) * size(3)
         var pooled = [Double](repeating: 0, count: n * c)
         for i in 0..<n { for p in 0..<hw { for k in 0..<c { pooled[i * c + k] += stages[3][(i * hw + p) * c + k] / Double(hw) } } }
         var probs = [Double](repeating: 0, count: n * classes)
@@ -110,7 +124,7 @@ public struct FaceClassifierNet: Equatable {
 
     /// The gradient of the mean cross-entropy for every parameter, in `flat` order.
     public func gradients(_ a: Activations, labels: [Int]) -> [Double] {
-        let n = labels.count, c = Self.channels[3], hw = Self.size(3) * Self.size(3)
+        let n = labels.count, c = channels[3], hw = size(3) * size(3)
         // d loss / d logits = (p − onehot) / N
         var dLogits = a.probabilities.map { $0 / Double(n) }
         for (i, l) in labels.enumerated() { dLogits[i * classes + l] -= 1 / Double(n) }
@@ -126,8 +140,8 @@ public struct FaceClassifierNet: Equatable {
         for i in 0..<n { for p in 0..<hw { for k in 0..<c { dOut[(i * hw + p) * c + k] = dPooled[i * c + k] / Double(hw) } } }
         var convGrads: [(w: [Double], b: [Double])] = Array(repeating: ([], []), count: 3)
         for s in (0..<3).reversed() {
-            let g = Self.convBackward(x: a.stages[s], y: a.stages[s + 1], dY: dOut, n: n, size: Self.size(s),
-                                      cin: Self.channels[s], cout: Self.channels[s + 1], w: convWeights[s], needInput: s > 0)
+            let g = Self.convBackward(x: a.stages[s], y: a.stages[s + 1], dY: dOut, n: n, size: size(s),
+                                      cin: channels[s], cout: channels[s + 1], w: convWeights[s], needInput: s > 0)
             convGrads[s] = (g.dW, g.dB)
             dOut = g.dX
         }
@@ -164,19 +178,19 @@ public struct FaceClassifierNet: Equatable {
     public func tflite(labels: [String]) -> [UInt8] {
         precondition(labels.count == classes)
         var w = TFLiteWriter()
-        var x = w.addTensor("crop", shape: [1, Self.side, Self.side, 1])
+        var x = w.addTensor("crop", shape: [1, side, side, input.channels])
         let input = x
         for s in 0..<3 {
-            let (cin, cout, size) = (Self.channels[s], Self.channels[s + 1], Self.size(s + 1))
+            let (cin, cout, size) = (channels[s], channels[s + 1], size(s + 1))
             let f = w.addTensor("conv\(s + 1)/filter", shape: [cout, 3, 3, cin], data: convWeights[s].map(Float.init))
             let b = w.addTensor("conv\(s + 1)/bias", shape: [cout], data: convBiases[s].map(Float.init))
             let y = w.addTensor("conv\(s + 1)", shape: [1, size, size, cout])
             w.addOperator(.conv2D(strideH: 2, strideW: 2, padding: .same, activation: .relu), inputs: [x, f, b], outputs: [y])
             x = y
         }
-        let c = Self.channels[3], side = Self.size(3)
+        let c = channels[3], last = size(3)
         let pooled = w.addTensor("pool", shape: [1, 1, 1, c])
-        w.addOperator(.averagePool2D(filterH: side, filterW: side, strideH: side, strideW: side, padding: .valid), inputs: [x], outputs: [pooled])
+        w.addOperator(.averagePool2D(filterH: last, filterW: last, strideH: last, strideW: last, padding: .valid), inputs: [x], outputs: [pooled])
         let shape = w.addInt32Tensor("features/shape", values: [1, c])
         let features = w.addTensor("features", shape: [1, c])
         w.addOperator(.reshape(newShape: [1, c]), inputs: [pooled, shape], outputs: [features])

@@ -13,7 +13,8 @@ public final class GPUClassifierTrainer {
     public var learningRate: Double
     private let programs: ProgramCache
     private let runner: PassRunner
-    private static let channels = FaceClassifierNet.channels
+    /// The network's shape (input, channels per stage, stage sides: `FaceClassifierNet`).
+    private let shape: FaceClassifierNet
 
     /// Per layer (3 convolutions, then the dense layer): parameters and Adam moments, ping-ponged
     /// (a pass cannot read its target), and the gradient.
@@ -41,7 +42,8 @@ public final class GPUClassifierTrainer {
         self.learningRate = learningRate
         programs = ProgramCache(context: context)
         runner = PassRunner(context: context)
-        let c = Self.channels
+        shape = net
+        let c = net.channels
         func target(_ w: Int, _ h: Int) throws -> Framebuffer {
             try Framebuffer(context: context, color: Texture(context: context, width: w, height: h, format: .r32f))
         }
@@ -52,11 +54,11 @@ public final class GPUClassifierTrainer {
         v = try sizes.map { [try target($0, 1), try target($0, 1)] }
         gradients = try sizes.map { try target($0, 1) }
         gradientShares = try sizes.map { try target($0, batch) }
-        images = try Texture(context: context, width: FaceClassifierNet.side, height: batch * FaceClassifierNet.side, format: .r32f)
+        images = try Texture(context: context, width: net.side * c[0], height: batch * net.side, format: .r32f)
         labels = try Texture(context: context, width: 1, height: batch, format: .r32f)
-        stages = try (1...3).map { s in try target(FaceClassifierNet.size(s) * c[s], batch * FaceClassifierNet.size(s)) }
-        dStages = try (1...3).map { s in try target(FaceClassifierNet.size(s) * c[s], batch * FaceClassifierNet.size(s)) }
-        dReLU = try (1...3).map { s in try target(FaceClassifierNet.size(s) * c[s], batch * FaceClassifierNet.size(s)) }
+        stages = try (1...3).map { s in try target(net.size(s) * c[s], batch * net.size(s)) }
+        dStages = try (1...3).map { s in try target(net.size(s) * c[s], batch * net.size(s)) }
+        dReLU = try (1...3).map { s in try target(net.size(s) * c[s], batch * net.size(s)) }
         pooled = try target(c[3], batch)
         probabilities = try target(net.classes, batch)
         dLogits = try target(net.classes, batch)
@@ -76,7 +78,7 @@ public final class GPUClassifierTrainer {
 
     /// The parameters now, as the reference network.
     public func network() throws -> FaceClassifierNet {
-        var net = FaceClassifierNet(classes: classes, seed: 0)
+        var net = FaceClassifierNet(classes: classes, seed: 0, input: shape.input)
         net.flat = try (0..<4).flatMap { try Self.scalars(params[$0][current]) }.map(Double.init)
         return net
     }
@@ -117,16 +119,16 @@ public final class GPUClassifierTrainer {
     }
 
     private func forward(_ crops: [Float]) throws {
-        let side = FaceClassifierNet.side, c = Self.channels
-        precondition(crops.count == batch * side * side, "\(crops.count) values for \(batch) crops")
+        let side = shape.side, c = shape.channels
+        precondition(crops.count == batch * side * side * c[0], "\(crops.count) values for \(batch) crops")
         try images.upload(floats: crops)
         var x = images
         for s in 0..<3 {
-            try draw("conv_forward", ["CIN": c[s], "COUT": c[s + 1], "SIN": FaceClassifierNet.size(s)], into: stages[s],
+            try draw("conv_forward", ["CIN": c[s], "COUT": c[s + 1], "SIN": shape.size(s)], into: stages[s],
                      [("u_x", x), ("u_params", params[s][current].color)])
             x = stages[s].color
         }
-        try draw("pool_forward", ["C": c[3], "S": FaceClassifierNet.size(3)], into: pooled, [("u_x", x)])
+        try draw("pool_forward", ["C": c[3], "S": shape.size(3)], into: pooled, [("u_x", x)])
         try draw("softmax_forward", ["C": c[3], "K": classes], into: probabilities,
                  [("u_features", pooled.color), ("u_params", params[3][current].color)])
     }
@@ -134,17 +136,17 @@ public final class GPUClassifierTrainer {
     private func backward(_ crops: [Float], labels batchLabels: [Int]) throws {
         precondition(batchLabels.count == batch && batchLabels.allSatisfy { (0..<classes).contains($0) })
         try forward(crops)
-        let c = Self.channels
+        let c = shape.channels
         try labels.upload(floats: batchLabels.map(Float.init))
         try draw("logit_gradient", ["N": batch], into: dLogits, [("u_probabilities", probabilities.color), ("u_labels", labels)])
         try draw("dense_gradient", ["C": c[3], "K": classes], into: gradientShares[3],
                  [("u_dlogits", dLogits.color), ("u_features", pooled.color)])
         try draw("sum_rows", ["ROWS": batch], into: gradients[3], [("u_rows", gradientShares[3].color)])
-        try draw("pool_dense_backward", ["C": c[3], "K": classes, "S": FaceClassifierNet.size(3)], into: dStages[2],
+        try draw("pool_dense_backward", ["C": c[3], "K": classes, "S": shape.size(3)], into: dStages[2],
                  [("u_dlogits", dLogits.color), ("u_params", params[3][current].color)])
         for s in (0..<3).reversed() {
             let x = s == 0 ? images : stages[s - 1].color
-            let defines = ["CIN": c[s], "COUT": c[s + 1], "SIN": FaceClassifierNet.size(s)]
+            let defines = ["CIN": c[s], "COUT": c[s + 1], "SIN": shape.size(s)]
             try draw("relu_backward", [:], into: dReLU[s], [("u_y", stages[s].color), ("u_dy", dStages[s].color)])
             try draw("conv_param_gradient", defines, into: gradientShares[s], [("u_x", x), ("u_dz", dReLU[s].color)])
             try draw("sum_rows", ["ROWS": batch], into: gradients[s], [("u_rows", gradientShares[s].color)])
