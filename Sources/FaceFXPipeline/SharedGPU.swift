@@ -6,8 +6,7 @@ import Foundation
 
 public final class SharedGPU {
     public let context: GPUContext
-    /// Every job's programs (linking a program costs about a millisecond even from NVIDIA's disk cache,
-    /// and a job uses a few hundred).
+    /// Every job's programs (a job uses a few hundred; each compiled and linked them all again before).
     public let programs: ProgramCache
     /// Face networks no analyzer is using (their weights uploaded, passes resolved).
     private var idleNetworks: [FaceNetworks] = []
