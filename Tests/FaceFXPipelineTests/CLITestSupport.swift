@@ -44,10 +44,16 @@ enum CLI {
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
-        let outData = LockedData(), errData = LockedData()
-        out.fileHandleForReading.readabilityHandler = { outData.append($0.availableData) }
-        err.fileHandleForReading.readabilityHandler = { errData.append($0.availableData) }
+        // A blocking reader thread per pipe (drained while the child runs, so it never blocks on a full
+        // pipe). Not FileHandle.readabilityHandler: clearing it while its dispatch source had an event
+        // pending crashed the test process in libdispatch (_dispatch_event_loop_drain) once.
         try p.run()
+        let outData = LockedData(), errData = LockedData()
+        let readers = DispatchGroup()
+        for (pipe, data) in [(out, outData), (err, errData)] {
+            readers.enter()
+            Thread { data.append(pipe.fileHandleForReading.readDataToEndOfFile()); readers.leave() }.start()
+        }
         let deadline = Date().addingTimeInterval(timeout)
         var timedOut = false
         while p.isRunning {
@@ -55,10 +61,7 @@ enum CLI {
             usleep(10_000)
         }
         p.waitUntilExit()
-        out.fileHandleForReading.readabilityHandler = nil
-        err.fileHandleForReading.readabilityHandler = nil
-        outData.append(out.fileHandleForReading.readDataToEndOfFile())
-        errData.append(err.fileHandleForReading.readDataToEndOfFile())
+        readers.wait()
         return Result(status: p.terminationStatus, stdout: outData.string, stderr: errData.string, timedOut: timedOut)
     }
 
