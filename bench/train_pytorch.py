@@ -3,7 +3,7 @@
 convolutions 1-8-16-32 with TFLite SAME padding and ReLU, global average pool, dense, softmax), the same
 loss (mean cross-entropy), Adam with the same settings, eager mode, fp32.
 
-  bench/train_pytorch.py --bench 8,32 [--iters 50] [--device cpu|cuda]
+  bench/train_pytorch.py --bench 8,32 [--iters 50] [--device cpu|cuda] [--input grey64|rgb128]
       training steps on random crops: ms per step and crops per second per batch size
       (the rows of `facefx bench train`).
   bench/train_pytorch.py --data CROPS [--epochs 12 --batch 16 --lr 0.01 --seed 1] [--device ...]
@@ -37,12 +37,13 @@ def sync(device):
         torch.cuda.synchronize()
 
 def bench(args, device):
-    print(f"PyTorch {torch.__version__}, {device}, {torch.get_num_threads()} threads; {args.iters} timed steps per row (+5 warm-up), median")
+    print(f"PyTorch {torch.__version__}, {device}, {torch.get_num_threads()} threads, {args.input}; {args.iters} timed steps per row (+5 warm-up), median")
     print("| batch | ms / step | crops / s |\n|---:|---:|---:|")
     for batch in [int(b) for b in args.bench.split(",")]:
-        net = FaceClassifierNet(3).to(device)
+        channels, side = (1, 64) if args.input == "grey64" else (3, 128)
+        net = FaceClassifierNet(3, channels).to(device)
         opt = torch.optim.Adam(net.parameters(), lr=0.001)
-        x = torch.rand(batch, 1, 64, 64, device=device) * 2 - 1
+        x = torch.rand(batch, channels, side, side, device=device) * 2 - 1
         y = torch.arange(batch, device=device) % 3
         times = []
         for i in range(args.iters + 5):
@@ -94,6 +95,7 @@ def train(args, device):
 
 p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 p.add_argument("--bench"); p.add_argument("--iters", type=int, default=50)
+p.add_argument("--input", default="grey64", choices=["grey64", "rgb128"])
 p.add_argument("--data"); p.add_argument("--epochs", type=int, default=12); p.add_argument("--batch", type=int, default=16)
 p.add_argument("--lr", type=float, default=0.01); p.add_argument("--seed", type=int, default=1)
 p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")

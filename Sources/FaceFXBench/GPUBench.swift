@@ -40,6 +40,8 @@ struct Options {
     var listPasses = false
     var splitReadback = false
     var check = false
+    /// train: the network's input (grey64, rgb128).
+    var trainInput = FaceClassifierNet.Input.grey64
     var resources = BenchResources()
 }
 
@@ -98,6 +100,10 @@ func parse(_ args: [String]) throws -> Options? {
         case "--iters": o.iters = try int(a)
         case "--models": o.modelsDir = try value(a)
         case "--only": o.only = try value(a)
+        case "--input":
+            let v = try value(a)
+            guard let input = FaceClassifierNet.Input(rawValue: v) else { throw BenchError.usage("--input must be grey64 or rgb128, got '\(v)'") }
+            o.trainInput = input
         case "--split-readback": o.splitReadback = true
         case "--check": o.check = true
         case "--profile": o.profile = true

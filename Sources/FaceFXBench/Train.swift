@@ -1,7 +1,7 @@
 // `facefx bench train`: training steps of `facefx train`'s network (GPUClassifierTrainer: forward,
-// backward, Adam, as GLES passes) on random 64×64 crops, per batch size: ms per step (the step's
-// probabilities read back, so the GPU work is done) and crops per second. The CPU reference's step
-// (Double, one thread) in the same run for scale.
+// backward, Adam, as GLES passes) on random crops of its input (grey64, or rgb128 with --input), per
+// batch size: ms per step (the step's probabilities read back, so the GPU work is done) and crops per
+// second. The CPU reference's step (Double, one thread) in the same run for scale.
 import FaceFXGPU
 import FaceFXNeural
 import Foundation
@@ -9,14 +9,15 @@ import Foundation
 func trainBench(_ o: Options) throws {
     let c = try openContext(o)
     print("renderer: \(c.renderer) | \(c.version)")
-    print("network: FaceClassifierNet, 3 classes, \(FaceClassifierNet(classes: 3, seed: 1).flat.count) parameters; \(o.iters) timed steps per row (+2 warm-up), median\n")
+    let input = o.trainInput
+    print("network: FaceClassifierNet \(input.rawValue), 3 classes, \(FaceClassifierNet(classes: 3, seed: 1, input: input).flat.count) parameters; \(o.iters) timed steps per row (+2 warm-up), median\n")
     print("| batch | GPU ms / step | GPU crops / s | CPU reference ms / step | CPU crops / s |")
     print("|---:|---:|---:|---:|---:|")
     var rng = TrainingRNG(seed: 1)
     for batch in o.batches {
-        let crops = (0..<(batch * 64 * 64)).map { _ in Float(rng.uniform() * 2 - 1) }
+        let crops = (0..<(batch * input.side * input.side * input.channels)).map { _ in Float(rng.uniform() * 2 - 1) }
         let labels = (0..<batch).map { $0 % 3 }
-        let net = FaceClassifierNet(classes: 3, seed: 2)
+        let net = FaceClassifierNet(classes: 3, seed: 2, input: input)
         let trainer = try GPUClassifierTrainer(net: net, batch: batch, context: c, learningRate: 0.001)
         var gpu: [Double] = []
         for i in 0..<(o.iters + 2) {

@@ -13,7 +13,7 @@ struct Bench: ParsableCommand {
         facefx bench color [--width W] [--height H] [--frames N]
         facefx bench chain [--width W] [--height H] [--frames N] [--faces 1,4] [--filters mask]
         facefx bench floor
-        facefx bench train [--batch 8,32] [--iters K]
+        facefx bench train [--batch 8,32] [--iters K] [--input grey64|rgb128]
         facefx bench info
         Common options: [--gpu auto|cpu|N] [--models DIR]; `facefx bench networks --help` lists them all. \
         Environment: FACEFX_NN_PASSES=compute|fragment, FACEFX_NN_BAKE=1|0, FACEFX_FRAME_BATCH=N (see README).

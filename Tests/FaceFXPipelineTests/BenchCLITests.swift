@@ -31,6 +31,22 @@ final class BenchCLITests: XCTestCase {
         }
     }
 
+    /// Training steps of both inputs: one row per batch, positive times; a wrong input is a usage error.
+    func testBenchTrainRunsBothInputs() throws {
+        for (input, parameters) in [("grey64", 5987), ("rgb128", 6131)] {
+            let r = try CLI.facefx(["bench", "train", "--input", input, "--batch", "2", "--iters", "1"], timeout: 300)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertTrue(r.stdout.contains("FaceClassifierNet \(input), 3 classes, \(parameters) parameters"), r.stdout)
+            let row = try XCTUnwrap(r.stdout.split(separator: "\n").first { $0.hasPrefix("| 2 |") }, r.stdout)
+            let values = row.split(separator: "|").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+            XCTAssertEqual(values.count, 5, String(row))
+            XCTAssertTrue(values.allSatisfy { $0 > 0 && $0.isFinite }, String(row))
+        }
+        let bad = try CLI.facefx(["bench", "train", "--input", "rgb64"])
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.stderr.contains("--input must be grey64 or rgb128"), bad.stderr)
+    }
+
     func testBenchUnknownCommandIsAUsageError() throws {
         let r = try CLI.facefx(["bench", "nonsense"])
         XCTAssertEqual(r.status, 2)
