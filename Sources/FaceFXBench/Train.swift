@@ -22,7 +22,7 @@ func trainBench(_ o: Options) throws {
         var gpu: [Double] = []
         for i in 0..<(o.iters + 2) {
             let t = Date()
-            try trainer.step(crops, labels: labels)
+            try trainer.step(.values(crops), labels: labels)
             if i >= 2 { gpu.append(Date().timeIntervalSince(t) * 1000) }
         }
         // The reference: a few steps only (it is slow by design).

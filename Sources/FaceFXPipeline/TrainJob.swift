@@ -1,9 +1,10 @@
 // `facefx train LABELS.csv -o MODEL.tflite`: a face classifier from labelled time ranges of videos.
 // Faces are tracked frame by frame in the labelled ranges; the largest face's aligned crop (the emotion
 // network's 64×64 grey crop, or that box in colour at 128×128) is rendered on the GPU in several variants (the augmentation: small
-// rotation, scale, shift, mirror, brightness and contrast, all in the crop pass), then
-// `GPUClassifierTrainer` trains `FaceClassifierNet` with Adam as GLES passes; the model is written as a
-// .tflite that `--classifier` (and the TFLite interpreter) loads.
+// rotation, scale, shift, mirror, brightness and contrast, all in the crop pass) and packed into a
+// `CropAtlas`, then `GPUClassifierTrainer` trains `FaceClassifierNet` with Adam as GLES passes on
+// batches gathered from the atlas; the model is written as a .tflite that `--classifier` (and the
+// TFLite interpreter) loads.
 import FaceFXFace
 import FaceFXGPU
 import FaceFXMedia
@@ -126,8 +127,9 @@ public final class TrainJob {
         do { return try runUnmapped() } catch { throw PipelineError.from(error) }
     }
 
-    /// A crop, its label, and the labelled range and frame it comes from (variant 0: the plain crop).
-    private struct Sample { var crop: [Float]; var label: Int; var range: Int; var frame: Int; var variant: Int }
+    /// A crop (its index in the job's `CropAtlas`), its label, and the labelled range and frame it comes
+    /// from (variant 0: the plain crop).
+    private struct Sample { var crop: Int; var label: Int; var range: Int; var frame: Int; var variant: Int }
 
     private func runUnmapped() throws -> TrainSummary {
         let o = options
@@ -149,7 +151,9 @@ public final class TrainJob {
         let analyzer = try FaceStage.loadAnalyzer(shared: shared, settings: FaceTrackingOptions().settings(frameRate: nil),
                                                   modelsDirectory: models)
         let crops = FaceCropRenderer(context: gpu, programs: colour.programs)
-        let cropKind = FaceCropKind.classifier(o.input), side = o.input.side, channels = o.input.channels
+        let cropKind = FaceCropKind.classifier(o.input), side = o.input.side
+        // The crops stay on the GPU: rendered, packed into the atlas, gathered into each step's batch.
+        let atlas = CropAtlas(context: gpu, input: o.input, programs: shared.programs)
         let cropTarget = try Framebuffer(context: gpu, color: Texture(context: gpu, width: side, height: side * o.variants, format: .rgba32f))
         var rng = TrainingRNG(seed: o.seed)
         var samples: [Sample] = []
@@ -182,14 +186,12 @@ public final class TrainJob {
                     let (mapping, kind) = k == 0 ? (base, cropKind) : Self.augmented(base, kind: cropKind, &rng)
                     try crops.render(frame: texture, mappings: [mapping], kind: kind, into: cropTarget, firstItem: k)
                 }
-                let texels = try cropTarget.readFloats(width: side, height: side * o.variants)
-                try crops.throwQueuedError()
                 let label = labels.firstIndex(of: range.label)!
                 for k in 0..<o.variants {
-                    // NHWC: the crop's channels (RGBA lanes) pixel after pixel.
-                    let crop = (0..<(side * side * channels)).map { texels[(k * side * side + $0 / channels) * 4 + $0 % channels] }
+                    let crop = try atlas.append(from: cropTarget.color, item: k)
                     samples.append(Sample(crop: crop, label: label, range: rangeIndex, frame: index, variant: k))
                 }
+                try crops.throwQueuedError()   // the atlas passes ran after the crop passes
             }
         }
         // Validation: the last frames of every range (their plain crops); training: every variant of the others.
@@ -206,7 +208,7 @@ public final class TrainJob {
                 + labels.enumerated().filter { l in !train.contains { $0.label == l.offset } }.map(\.element).joined(separator: ", "))
         }
 
-        if let folder = o.cropsFolder { try Self.saveCrops(train: train, validation: held, labels: labels, input: o.input, folder: folder) }
+        if let folder = o.cropsFolder { try Self.saveCrops(train: train, validation: held, labels: labels, atlas: atlas, folder: folder) }
 
         let trainStart = Date()
         let trainer = try GPUClassifierTrainer(net: FaceClassifierNet(classes: labels.count, seed: o.seed, input: o.input), batch: o.batch,
@@ -219,7 +221,7 @@ public final class TrainJob {
             for b in stride(from: 0, to: order.count, by: o.batch) {
                 // A short last batch is filled from the start of the order (each crop once per epoch at least).
                 let picked = (0..<o.batch).map { train[order[(b + $0) % order.count]] }
-                let p = try trainer.step(picked.flatMap(\.crop), labels: picked.map(\.label))
+                let p = try trainer.step(.atlas(atlas, picked.map(\.crop)), labels: picked.map(\.label))
                 let real = min(o.batch, order.count - b)
                 for (n, s) in picked.prefix(real).enumerated() {
                     let row = p[(n * labels.count) ..< ((n + 1) * labels.count)]
@@ -231,16 +233,16 @@ public final class TrainJob {
             }
             o.onEpoch?(TrainEpoch(epoch: epoch, epochs: o.epochs, loss: loss / Double(max(count, 1)),
                                   trainAccuracy: Double(correct) / Double(max(count, 1)),
-                                  validationAccuracy: Self.accuracy(try evaluate(trainer, held, classes: labels.count)),
+                                  validationAccuracy: Self.accuracy(try evaluate(trainer, atlas, held, classes: labels.count)),
                                   seconds: Date().timeIntervalSince(trainStart)))
         }
         let trainingSeconds = Date().timeIntervalSince(trainStart)
-        let confusion = try evaluate(trainer, held, classes: labels.count)
+        let confusion = try evaluate(trainer, atlas, held, classes: labels.count)
         let model = try trainer.network().tflite(labels: labels)
         let file = try AtomicOutputFile(path: o.output)
         file.append(model)
         try file.commit()
-        withExtendedLifetime((colour, analyzer, crops, cropTarget, gpu)) {}
+        withExtendedLifetime((colour, analyzer, crops, cropTarget, atlas, gpu)) {}
         return TrainSummary(output: o.output, labels: labels, trainSamples: train.count, validationSamples: held.count,
                             validationAccuracy: Self.accuracy(confusion),
                             confusion: confusion, seconds: Date().timeIntervalSince(started), trainingSeconds: trainingSeconds,
@@ -270,8 +272,8 @@ public final class TrainJob {
     /// 128, 3] for rgb128, the values the network reads; y: int32 label indices) and the labels in index
     /// order, one per line: to look at the data, or to train another framework on exactly the same crops
     /// (`bench/train_pytorch.py`). The folder was made when the options were checked.
-    private static func saveCrops(train: [Sample], validation: [Sample], labels: [String], input: FaceClassifierNet.Input,
-                                  folder: String) throws {
+    private static func saveCrops(train: [Sample], validation: [Sample], labels: [String], atlas: CropAtlas, folder: String) throws {
+        let input = atlas.input
         let crop = [input.side, input.side] + (input.channels > 1 ? [input.channels] : [])
         func write(_ name: String, _ bytes: [UInt8]) throws {
             let file = try AtomicOutputFile(path: (folder as NSString).appendingPathComponent(name))
@@ -279,7 +281,7 @@ public final class TrainJob {
             try file.commit()
         }
         for (prefix, set) in [("train", train), ("val", validation)] {
-            try write("\(prefix)_x.npy", NumPyArray.float32(set.flatMap(\.crop), shape: [set.count] + crop))
+            try write("\(prefix)_x.npy", NumPyArray.float32(try set.flatMap { try atlas.read($0.crop) }, shape: [set.count] + crop))
             try write("\(prefix)_y.npy", NumPyArray.int32(set.map { Int32($0.label) }, shape: [set.count]))
         }
         try write("labels.txt", Array((labels.joined(separator: "\n") + "\n").utf8))
@@ -292,11 +294,11 @@ public final class TrainJob {
     }
 
     /// Validation crops through the trainer's forward pass: counts by true label and prediction.
-    private func evaluate(_ trainer: GPUClassifierTrainer, _ held: [Sample], classes: Int) throws -> [[Int]] {
+    private func evaluate(_ trainer: GPUClassifierTrainer, _ atlas: CropAtlas, _ held: [Sample], classes: Int) throws -> [[Int]] {
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
         for b in stride(from: 0, to: held.count, by: trainer.batch) {
             let picked = (0..<trainer.batch).map { held[(b + $0) % held.count] }
-            let p = try trainer.predict(picked.flatMap(\.crop))
+            let p = try trainer.predict(.atlas(atlas, picked.map(\.crop)))
             for (n, s) in picked.prefix(min(trainer.batch, held.count - b)).enumerated() {
                 let row = Array(p[(n * classes) ..< ((n + 1) * classes)])
                 confusion[s.label][row.indices.max { row[$0] < row[$1] }!] += 1

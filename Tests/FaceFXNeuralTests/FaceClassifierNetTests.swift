@@ -1,6 +1,7 @@
 // The training reference (`FaceClassifierNet`): its gradients against central finite differences for
 // every layer, its .tflite export against its own forward pass in facefx's CPU reference, and a tiny
 // separable task learnt to 100 %.
+import FaceFXGPU
 import Foundation
 import XCTest
 @testable import FaceFXNeural
@@ -115,11 +116,11 @@ final class GPUClassifierTrainerTests: XCTestCase {
         let x = FaceClassifierNetTests.images(4, seed: 5, input: input), labels = [2, 0, 1, 1]
         let trainer = try GPUClassifierTrainer(net: net, batch: 4, context: try gpuContext(), learningRate: 0.01)
         let reference = net.forward(x, count: 4)
-        let probs = try trainer.predict(x.map(Float.init))
+        let probs = try trainer.predict(.values(x.map(Float.init)))
         for (a, b) in zip(probs, reference.probabilities) { XCTAssertEqual(Double(a), b, accuracy: 1e-5, "\(input) probabilities") }
 
         let expected = net.gradients(reference, labels: labels)
-        let gpu = try trainer.gradient(x.map(Float.init), labels: labels)
+        let gpu = try trainer.gradient(.values(x.map(Float.init)), labels: labels)
         XCTAssertEqual(gpu.count, expected.count)
         let sizes = zip(net.convWeights, net.convBiases).map { $0.count + $1.count } + [net.denseWeights.count + net.denseBiases.count]
         var start = 0
@@ -134,7 +135,7 @@ final class GPUClassifierTrainerTests: XCTestCase {
         var adam = AdamOptimizer(parameters: net.flat.count, learningRate: 0.01)
         var p = net.flat
         adam.update(&p, gradients: expected)
-        try trainer.step(x.map(Float.init), labels: labels)
+        try trainer.step(.values(x.map(Float.init)), labels: labels)
         let stepped = try trainer.network().flat
         let worstStep = zip(p, stepped).map { abs($0 - $1) }.max()!
         XCTAssertLessThan(worstStep, 1e-5, "\(input): parameters after one Adam step (a step moves each by ~0.01)")
@@ -149,9 +150,40 @@ final class GPUClassifierTrainerTests: XCTestCase {
             for y in 0..<64 { for _ in 0..<64 { x.append(Float((y < 32) == (label == 0) ? 0.7 + 0.2 * rng.uniform() : 0.1 + 0.2 * rng.uniform())) } }
         }
         let trainer = try GPUClassifierTrainer(net: FaceClassifierNet(classes: 2, seed: 1), batch: 8, context: try gpuContext(), learningRate: 0.01)
-        for _ in 0..<40 { try trainer.step(x, labels: labels) }
-        let p = try trainer.predict(x)
+        for _ in 0..<40 { try trainer.step(.values(x), labels: labels) }
+        let p = try trainer.predict(.values(x))
         XCTAssertEqual((0..<8).map { p[2 * $0 + 1] > p[2 * $0] ? 1 : 0 }, labels)
         XCTAssertTrue(p.allSatisfy(\.isFinite))
+    }
+
+    /// Crops packed into the atlas from an RGBA crop target read back as their NHWC values, past a page
+    /// (rgb128: 80 crops a page), and a batch gathered from the atlas gives exactly the probabilities of
+    /// the same crops uploaded; both inputs.
+    func testCropAtlasPacksReadsAndFeedsTheTrainer() throws {
+        let c = try gpuContext()
+        for input in FaceClassifierNet.Input.allCases {
+            let side = input.side, channels = input.channels
+            // Two crops of side × side RGBA texels, stacked; values exact in fp32.
+            var rgba: [Float] = []
+            for item in 0..<2 { for y in 0..<side { for x in 0..<side { for lane in 0..<4 {
+                rgba.append(Float(item * 1000 + y * 7 + x * 3 + lane) / 4096 - 0.5)
+            }}}}
+            let target = try Texture(context: c, width: side, height: 2 * side, format: .rgba32f)
+            try target.upload(floats: rgba)
+            func expected(_ item: Int) -> [Float] {
+                (0..<(side * side * channels)).map { k in
+                    let p = k / channels
+                    return rgba[((item * side + p / side) * side + p % side) * 4 + k % channels]
+                }
+            }
+            let atlas = CropAtlas(context: c, input: input)
+            let n = input == .rgb128 ? 82 : 6
+            for i in 0..<n { XCTAssertEqual(try atlas.append(from: target, item: i % 2), i) }
+            for i in [0, 1, n - 2, n - 1] { XCTAssertEqual(try atlas.read(i), expected(i % 2), "\(input) crop \(i)") }
+            let trainer = try GPUClassifierTrainer(net: FaceClassifierNet(classes: 3, seed: 4, input: input), batch: 3, context: c)
+            let indices = [n - 1, 0, 1]
+            XCTAssertEqual(try trainer.predict(.atlas(atlas, indices)), try trainer.predict(.values(indices.flatMap { expected($0 % 2) })),
+                           "\(input)")
+        }
     }
 }

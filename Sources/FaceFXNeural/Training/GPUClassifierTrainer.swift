@@ -83,8 +83,15 @@ public final class GPUClassifierTrainer {
         return net
     }
 
-    /// Forward pass of `batch` crops (NHWC 64×64×1 each); returns the probabilities [batch, classes].
-    public func predict(_ crops: [Float]) throws -> [Float] {
+    /// A step's crops: values from the CPU (NHWC, `batch` crops of the network's input), or crops of an
+    /// atlas on the GPU by index (copied on the GPU: `facefx train`).
+    public enum Crops {
+        case values([Float])
+        case atlas(CropAtlas, [Int])
+    }
+
+    /// Forward pass of `batch` crops; returns the probabilities [batch, classes].
+    public func predict(_ crops: Crops) throws -> [Float] {
         try forward(crops)
         return try Self.scalars(probabilities)
     }
@@ -92,7 +99,7 @@ public final class GPUClassifierTrainer {
     /// Forward, backward and one Adam step on a batch; returns the probabilities of the forward pass
     /// (for the loss and accuracy of the batch).
     @discardableResult
-    public func step(_ crops: [Float], labels batchLabels: [Int]) throws -> [Float] {
+    public func step(_ crops: Crops, labels batchLabels: [Int]) throws -> [Float] {
         try backward(crops, labels: batchLabels)
         let out = try Self.scalars(probabilities)
         try adam()
@@ -101,7 +108,7 @@ public final class GPUClassifierTrainer {
 
     /// The gradient of the mean cross-entropy for every parameter, in `FaceClassifierNet.flat` order
     /// (no step taken).
-    public func gradient(_ crops: [Float], labels batchLabels: [Int]) throws -> [Float] {
+    public func gradient(_ crops: Crops, labels batchLabels: [Int]) throws -> [Float] {
         try backward(crops, labels: batchLabels)
         return try gradients.flatMap { try Self.scalars($0) }
     }
@@ -118,10 +125,16 @@ public final class GPUClassifierTrainer {
                                   inputs: inputs.map { PassInput($0.0, $0.1) }, uniforms: uniforms)
     }
 
-    private func forward(_ crops: [Float]) throws {
-        let side = shape.side, c = shape.channels
-        precondition(crops.count == batch * side * side * c[0], "\(crops.count) values for \(batch) crops")
-        try images.upload(floats: crops)
+    private func forward(_ crops: Crops) throws {
+        let c = shape.channels
+        switch crops {
+        case .values(let values):
+            precondition(values.count == batch * shape.side * shape.side * c[0], "\(values.count) values for \(batch) crops")
+            try images.upload(floats: values)
+        case .atlas(let atlas, let indices):
+            precondition(indices.count == batch && atlas.input == shape.input, "\(indices.count) \(atlas.input) crops for \(batch) \(shape.input)")
+            try atlas.gather(indices, into: images)
+        }
         var x = images
         for s in 0..<3 {
             try draw("conv_forward", ["CIN": c[s], "COUT": c[s + 1], "SIN": shape.size(s)], into: stages[s],
@@ -133,7 +146,7 @@ public final class GPUClassifierTrainer {
                  [("u_features", pooled.color), ("u_params", params[3][current].color)])
     }
 
-    private func backward(_ crops: [Float], labels batchLabels: [Int]) throws {
+    private func backward(_ crops: Crops, labels batchLabels: [Int]) throws {
         precondition(batchLabels.count == batch && batchLabels.allSatisfy { (0..<classes).contains($0) })
         try forward(crops)
         let c = shape.channels
