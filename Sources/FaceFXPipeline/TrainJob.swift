@@ -1,8 +1,8 @@
 // `facefx train LABELS.csv -o MODEL.tflite`: a face classifier from labelled time ranges of videos.
 // Faces are tracked frame by frame in the labelled ranges; the largest face's aligned crop (the emotion
-// network's 64×64 grey crop, or that box in colour at 128×128) is rendered on the GPU in several variants (the augmentation: small
-// rotation, scale, shift, mirror, brightness and contrast, all in the crop pass) and packed into a
-// `CropAtlas`, then `GPUClassifierTrainer` trains `FaceClassifierNet` with Adam as GLES passes on
+// network's 64×64 grey crop, or that box in colour at 128×128) is rendered on the GPU in several
+// variants (the augmentation: small rotation, scale, shift, mirror, brightness and contrast, all in the
+// crop pass) and packed into a `CropAtlas`, then `GPUClassifierTrainer` trains `FaceClassifierNet` with Adam as GLES passes on
 // batches gathered from the atlas; the model is written as a .tflite that `--classifier` (and the
 // TFLite interpreter) loads.
 import FaceFXFace
