@@ -212,7 +212,7 @@ public final class TrainJob {
 
         let trainStart = Date()
         let trainer = try GPUClassifierTrainer(net: FaceClassifierNet(classes: labels.count, seed: o.seed, input: o.input), batch: o.batch,
-                                               context: gpu, learningRate: o.learningRate)
+                                               context: gpu, learningRate: o.learningRate, programs: shared.programs)
         var order = Array(train.indices)
         var seen = 0
         for epoch in 1...o.epochs {

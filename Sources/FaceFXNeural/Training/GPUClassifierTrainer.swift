@@ -34,13 +34,15 @@ public final class GPUClassifierTrainer {
     private let dReLU: [Framebuffer]
     private var step = 0
 
-    /// A trainer for `batch` crops per step, starting from `net`'s parameters.
-    public init(net: FaceClassifierNet, batch: Int, context: GPUContext, learningRate: Double = 1e-3) throws {
+    /// A trainer for `batch` crops per step, starting from `net`'s parameters. `programs`: the job's
+    /// cache (nil: its own).
+    public init(net: FaceClassifierNet, batch: Int, context: GPUContext, learningRate: Double = 1e-3,
+                programs: ProgramCache? = nil) throws {
         self.context = context
         self.batch = batch
         classes = net.classes
         self.learningRate = learningRate
-        programs = ProgramCache(context: context)
+        self.programs = programs ?? ProgramCache(context: context)
         runner = PassRunner(context: context)
         shape = net
         let c = net.channels
