@@ -265,10 +265,11 @@ func color(_ o: Options) throws {
                 let frame = try conv.convertPlanes()
                 c.finish()
                 let c2 = processCPUms(), t2 = now()
-                try conv.packI420(from: frame, layout: layout)
+                let packed = FrameColorConverter.PackedI420(layout: layout)
+                try c.sync { () throws in try conv.pack(frame, into: packed) }
                 c.finish()
                 let c3 = processCPUms(), t3 = now()
-                try conv.readPackedI420(into: output, layout: layout)
+                try conv.read(packed, into: output)
                 let c4 = processCPUms(), t4 = now()
                 if f >= o.warmup {
                     for (k, d) in [t1 - t0, t2 - t1, t3 - t2, t4 - t3, t4 - t0].enumerated() { times[k].append(d) }

@@ -1,6 +1,7 @@
 // Colour stage: decoder YUV planes -> RGBA8 frame texture (upload + convert), and the frame
 // texture -> contiguous 8-bit I420 bytes for the encoder (pack + one readback per frame).
 import CGLES
+import Foundation
 
 /// Y'CbCr matrix (non-constant luminance), by its luma coefficients Kr and Kb.
 public enum YUVMatrix: String, CaseIterable {
@@ -151,14 +152,20 @@ public final class FrameColorConverter {
     public private(set) var frameTexture: Texture?
     /// Render target over `frameTexture`: later stages (overlays) draw into it.
     public private(set) var frameTarget: Framebuffer?
-    /// Where packI420 writes: an RGBA8 target S/4 texels wide, or (computePack) a storage buffer
+    /// Where a pack writes: an RGBA8 target S/4 texels wide, or (computePack) a storage buffer
     /// holding the same bytes, one word per texel.
-    private enum PackOutput {
+    fileprivate enum PackOutput {
         case framebuffer(Framebuffer)
         case buffer(StorageBuffer)
     }
-    private var packOutput: PackOutput?
+    /// The packing targets, used in turn (`prepareOutput(slots:)`): packed frames wait in them for their
+    /// readback. `packSlotsInUse` (under `packSlotLock`: packs happen on the GL thread, reads on the reader's)
+    /// marks those not read yet.
+    private var packOutputs: [PackOutput] = []
     private var packLayout: I420Layout?
+    private var nextPackSlot = 0
+    private var packSlotsInUse: [Bool] = []
+    private let packSlotLock = NSLock()
     private var packsToBuffer: Bool { settings.computePack ?? !context.isSoftware }
     private let linearSampler: Sampler
     private let nearestSampler: Sampler
@@ -387,15 +394,81 @@ public final class FrameColorConverter {
 
     // MARK: output
 
-    /// Renders the I420 bytes of `frame` into the packing target (no readback yet).
-    /// Matrix and range default to those of the last upload, so an unfiltered frame round-trips.
-    public func packI420(from frame: Texture, layout: I420Layout, matrix: YUVMatrix? = nil, fullRange: Bool? = nil) throws {
-        guard frame.width == layout.width, frame.height == layout.height else {
-            throw GPUError.invalidArgument("layout \(layout.width)x\(layout.height) for a \(frame.width)x\(frame.height) frame")
+    /// A frame packed into one of the converter's output slots, waiting for its readback: made by the
+    /// caller, filled by `pack` on the GL thread (often queued, so the caller goes on), read by `read`.
+    public final class PackedI420 {
+        public let layout: I420Layout
+        /// Passes once the pack is done on the GPU; settled with the error when the pack (or the work
+        /// queued with it) failed.
+        public let ready = GPUFence()
+        /// The slot packed into, and its target (read without touching the converter's list).
+        fileprivate var slot: Int?
+        fileprivate var output: PackOutput?
+        public init(layout: I420Layout) { self.layout = layout }
+    }
+
+    /// GL thread: packs the I420 bytes of `frame` into the next output slot for `packed` (no readback
+    /// yet) and arms its fence. Matrix and range default to those of the last upload, so an unfiltered
+    /// frame round-trips. A failure also settles the fence, so a reader waiting for it gets the error.
+    public func pack(_ frame: Texture, into packed: PackedI420, matrix: YUVMatrix? = nil, fullRange: Bool? = nil) throws {
+        do {
+            let layout = packed.layout
+            guard frame.width == layout.width, frame.height == layout.height else {
+                throw GPUError.invalidArgument("layout \(layout.width)x\(layout.height) for a \(frame.width)x\(frame.height) frame")
+            }
+            try prepareOutputStorage(layout, slots: max(packOutputs.count, 1))
+            let slot = nextPackSlot
+            try packSlotLock.withLock { () throws in
+                // The caller reads packed frames in order, at most `slots` in flight (RenderJob).
+                guard !packSlotsInUse[slot] else {
+                    throw GPUError.invalidArgument("more than \(packOutputs.count) packed frames waiting for their readback")
+                }
+                packSlotsInUse[slot] = true
+            }
+            packed.slot = slot
+            packed.output = packOutputs[slot]
+            nextPackSlot = (slot + 1) % packOutputs.count
+            try packI420(from: frame, into: packOutputs[slot], layout: layout, matrix: matrix, fullRange: fullRange)
+            context.thread.arm(packed.ready)
+        } catch {
+            packed.ready.settle(error)
+            throw error
         }
+    }
+
+    /// Any thread: waits for `packed` (its own pack, not work queued since) and copies its
+    /// `layout.byteCount` bytes into `destination`; frees its slot. Throws the pack's error if it failed.
+    public func read(_ packed: PackedI420, into destination: UnsafeMutableRawPointer) throws {
+        defer {
+            if let slot = packed.slot { packSlotLock.withLock { packSlotsInUse[slot] = false } }
+            packed.slot = nil
+            packed.output = nil
+        }
+        try context.wait(packed.ready)
+        guard let output = packed.output else { throw GPUError.invalidArgument("read of a frame that was never packed") }
+        let layout = packed.layout
+        switch output {
+        case .buffer(let buffer):
+            try buffer.read(offset: 0, bytes: layout.byteCount, into: UnsafeMutableRawBufferPointer(start: destination, count: layout.byteCount),
+                            after: packed.ready)
+        case .framebuffer(let fb):
+            try fb.readRGBA8(into: destination, width: layout.packedTexelWidth, height: layout.rows)
+        }
+    }
+
+    /// Pack + readback: writes the frame as I420 (`layout.byteCount` bytes) into `destination`.
+    public func readI420(from frame: Texture, layout: I420Layout, into destination: UnsafeMutableRawPointer,
+                         matrix: YUVMatrix? = nil, fullRange: Bool? = nil) throws {
+        let packed = PackedI420(layout: layout)
+        try context.sync { () throws in try pack(frame, into: packed, matrix: matrix, fullRange: fullRange) }
+        // A caller off the GL thread waits for the GPU on its own thread (the GL thread serves others).
+        try read(packed, into: destination)
+    }
+
+    /// Renders the I420 bytes of `frame` into `target`.
+    private func packI420(from frame: Texture, into target: PackOutput, layout: I420Layout, matrix: YUVMatrix?, fullRange: Bool?) throws {
         let m = matrix ?? lastFormat?.matrix ?? .bt709
         let full = fullRange ?? lastFormat?.fullRange ?? false
-        let target = try prepareOutputStorage(layout)
         let (luma, chroma) = try packPrograms()
         let rows = FrameColorConverter.rgbToYUVRows(matrix: m, fullRange: full)
         let common: [String: UniformValue] = [
@@ -415,7 +488,8 @@ public final class FrameColorConverter {
         // Two passes over disjoint row bands, so neither shader branches on the plane.
         let lumaBand = Viewport(x: 0, y: 0, width: layout.packedTexelWidth, height: layout.height)
         let chromaBand = Viewport(x: 0, y: layout.height, width: layout.packedTexelWidth, height: layout.rows - layout.height)
-        if case .buffer(let buffer) = target {
+        switch target {
+        case .buffer(let buffer):
             let g = context.tuning.computeGroup
             for (program, band, sampler, uniforms) in [(luma, lumaBand, nearestSampler, lumaUniforms), (chroma, chromaBand, chromaSampler, chromaUniforms)] {
                 var u = uniforms
@@ -424,52 +498,44 @@ public final class FrameColorConverter {
                 try passes.dispatch(program: program, groups: ((band.width + g.x - 1) / g.x, (band.height + g.y - 1) / g.y, 1),
                                     buffer: buffer, inputs: [PassInput("u_frame", frame, sampler: sampler)], uniforms: u)
             }
-            return
-        }
-        guard case .framebuffer(let fb) = target else { return }
-        try passes.drawFullscreen(program: luma, target: fb, viewport: lumaBand,
-                                  inputs: [PassInput("u_frame", frame, sampler: nearestSampler)], uniforms: lumaUniforms)
-        try passes.drawFullscreen(program: chroma, target: fb, viewport: chromaBand,
-                                  inputs: [PassInput("u_frame", frame, sampler: chromaSampler)], uniforms: chromaUniforms)
-    }
-
-    /// The one readback per frame: `layout.byteCount` bytes into `destination` (blocks until done).
-    public func readPackedI420(into destination: UnsafeMutableRawPointer, layout: I420Layout) throws {
-        guard let target = packOutput, packLayout == layout else {
-            throw GPUError.invalidArgument("readPackedI420 before packI420 with this layout")
-        }
-        switch target {
-        case .buffer(let buffer):
-            try buffer.read(offset: 0, bytes: layout.byteCount, into: UnsafeMutableRawBufferPointer(start: destination, count: layout.byteCount))
         case .framebuffer(let fb):
-            try fb.readRGBA8(into: destination, width: layout.packedTexelWidth, height: layout.rows)
+            try passes.drawFullscreen(program: luma, target: fb, viewport: lumaBand,
+                                      inputs: [PassInput("u_frame", frame, sampler: nearestSampler)], uniforms: lumaUniforms)
+            try passes.drawFullscreen(program: chroma, target: fb, viewport: chromaBand,
+                                      inputs: [PassInput("u_frame", frame, sampler: chromaSampler)], uniforms: chromaUniforms)
         }
     }
 
-    /// Pack + readback: writes the frame as I420 (`layout.byteCount` bytes) into `destination`.
-    public func readI420(from frame: Texture, layout: I420Layout, into destination: UnsafeMutableRawPointer,
-                         matrix: YUVMatrix? = nil, fullRange: Bool? = nil) throws {
-        try context.sync { () throws in try packI420(from: frame, layout: layout, matrix: matrix, fullRange: fullRange) }
-        // A caller off the GL thread waits for the GPU on its own thread (the GL thread serves others).
-        try readPackedI420(into: destination, layout: layout)
-    }
-
-    private func prepareOutputStorage(_ layout: I420Layout) throws -> PackOutput {
-        if let t = packOutput, packLayout == layout { return t }
-        let out: PackOutput
-        if packsToBuffer {
-            out = .buffer(try StorageBuffer(context: context, bytes: layout.byteCount))
-        } else {
-            let tex = try Texture(context: context, width: layout.packedTexelWidth, height: layout.rows, format: .rgba8)
-            out = .framebuffer(try Framebuffer(context: context, color: tex))
+    /// `slots` packing targets for this layout (made once; more slots are added, never fewer kept).
+    private func prepareOutputStorage(_ layout: I420Layout, slots: Int) throws {
+        if packLayout != layout {
+            try packSlotLock.withLock { () throws in
+                guard !packSlotsInUse.contains(true) else {
+                    throw GPUError.invalidArgument("output size changed while packed frames wait for their readback")
+                }
+                packSlotsInUse = []
+            }
+            packOutputs = []
+            nextPackSlot = 0
+            packLayout = layout
         }
-        packOutput = out
-        packLayout = layout
-        return out
+        while packOutputs.count < slots {
+            if packsToBuffer {
+                packOutputs.append(.buffer(try StorageBuffer(context: context, bytes: layout.byteCount)))
+            } else {
+                let tex = try Texture(context: context, width: layout.packedTexelWidth, height: layout.rows, format: .rgba8)
+                packOutputs.append(.framebuffer(try Framebuffer(context: context, color: tex)))
+            }
+            packSlotLock.withLock { packSlotsInUse.append(false) }
+        }
     }
 
-    /// Creates the packing target now (load time) for this output size.
-    public func prepareOutput(layout: I420Layout) throws { _ = try prepareOutputStorage(layout) }
+    /// Creates the packing targets now (load time) for this output size: `slots` frames may wait for
+    /// their readback at once (`pack` / `read`).
+    public func prepareOutput(layout: I420Layout, slots: Int = 1) throws {
+        precondition(slots >= 1)
+        try context.sync { () throws in try prepareOutputStorage(layout, slots: slots) }
+    }
 
     // MARK: matrices
 

@@ -166,13 +166,24 @@ public final class GPUContext {
     /// of microseconds); returns at once on the GL thread.
     public func waitForGPU() {
         if thread.isCurrent { return }
+        accountWait { thread.waitForGPU() }
+    }
+
+    /// Waits for `fence` (`GPUThread.wait`), counted with the GPU waits of the profile line.
+    public func wait(_ fence: GPUFence) throws {
+        try accountWait { () throws in try thread.wait(fence) }
+    }
+
+    private func accountWait<E: Error>(_ body: () throws(E) -> Void) throws(E) {
         let start = Date()
-        thread.waitForGPU()
-        let seconds = Date().timeIntervalSince(start)
-        waitLock.lock()
-        gpuWaitSeconds += seconds
-        gpuWaits += 1
-        waitLock.unlock()
+        defer {
+            let seconds = Date().timeIntervalSince(start)
+            waitLock.lock()
+            gpuWaitSeconds += seconds
+            gpuWaits += 1
+            waitLock.unlock()
+        }
+        try body()
     }
 
     /// Object counts (read on the GL thread, so queued deletions are included).

@@ -14,8 +14,8 @@ public final class GPUThread {
         var stopping = false
         var finished = false
         var threadID: pthread_t?
-        /// Fences of `waitForGPU` callers, oldest first (GL thread only).
-        var fences: [(sync: GLsync, done: DispatchSemaphore)] = []
+        /// Armed fences (`GPUFence`), oldest first (GL thread only).
+        var fences: [(sync: GLsync, fence: GPUFence)] = []
         /// Seconds spent running jobs, and jobs run (`GPUThread.load`; under `condition`).
         var busySeconds = 0.0
         var jobsRun = 0
@@ -74,15 +74,15 @@ public final class GPUThread {
         static let fenceSlice: UInt64 = 50_000
 
         /// Wakes the callers whose fences the GPU has passed (in order: a fence passes only after every
-        /// earlier one); waits up to `waitNanoseconds` for the oldest. A fence that fails wakes its caller
-        /// too (its map then waits, as without fences).
+        /// earlier one); waits up to `waitNanoseconds` for the oldest. A fence whose wait fails wakes its
+        /// caller too (a map that follows then waits, as without fences).
         func signalFences(waitNanoseconds: UInt64) {
             var wait = waitNanoseconds
             while let f = fences.first {
                 let r = glClientWaitSync(f.sync, GLbitfield(GL_SYNC_FLUSH_COMMANDS_BIT), wait)
                 if r == GLenum(GL_TIMEOUT_EXPIRED) { return }
                 glDeleteSync(f.sync)
-                f.done.signal()
+                f.fence.settle(nil)
                 fences.removeFirst()
                 wait = 0
             }
@@ -155,15 +155,28 @@ public final class GPUThread {
     /// at once (the map that follows waits there, as it must).
     public func waitForGPU() {
         if isCurrent { return }
-        let done = DispatchSemaphore(value: 0)
-        let w = worker
-        let queued = enqueue(Job(body: {
-            let sync = glFenceSync(GLenum(GL_SYNC_GPU_COMMANDS_COMPLETE), 0)
-            guard let sync else { done.signal(); return }
-            glFlush()
-            w.fences.append((sync, done))
-        }, file: #fileID, line: #line))
-        if queued { done.wait() }
+        let fence = GPUFence()
+        if enqueue(Job(body: { [unowned self] in self.arm(fence) }, file: #fileID, line: #line)) { try? wait(fence) }
+    }
+
+    /// GL thread: arms `fence` at this point of the command stream: it passes once the GPU has finished
+    /// everything submitted before (the idle GL thread watches it; the command is flushed now).
+    public func arm(_ fence: GPUFence) {
+        precondition(isCurrent, "GPUThread.arm off the GL thread")
+        guard let sync = glFenceSync(GLenum(GL_SYNC_GPU_COMMANDS_COMPLETE), 0) else { fence.settle(nil); return }
+        glFlush()
+        worker.fences.append((sync, fence))
+    }
+
+    /// Waits until `fence` has passed (or throws the error it failed with). Off the GL thread the caller
+    /// blocks while the GL thread serves others; on it, the GPU is drained (every armed fence passes).
+    public func wait(_ fence: GPUFence) throws {
+        if isCurrent && !fence.isSettled {
+            glFinish()
+            worker.signalFences(waitNanoseconds: 0)
+            precondition(fence.isSettled, "GPUThread.wait on the GL thread for a fence never armed")
+        }
+        try fence.wait()
     }
 
     /// Seconds the thread has spent running jobs since it started, and how many it ran (the profile
@@ -201,6 +214,37 @@ public final class GPUThread {
         w.jobs.append(job)
         w.condition.signal()
         return true
+    }
+}
+
+/// A point in a GL thread's command stream that a caller waits for, possibly long after queueing the work
+/// before it (`GPUThread.arm` sets it, from the job that queued the work): how a readback waits for just its
+/// own passes, not for everything queued since. Work that failed instead settles it with its error, which
+/// `wait` throws.
+public final class GPUFence {
+    private let settled = NSCondition()
+    private var done = false
+    private var failure: Error?
+
+    public init() {}
+
+    /// Marks the fence passed, or failed with `error`; wakes its waiters.
+    public func settle(_ error: Error?) {
+        settled.lock()
+        if !done { done = true; failure = error }
+        settled.broadcast()
+        settled.unlock()
+    }
+
+    var isSettled: Bool { settled.lock(); defer { settled.unlock() }; return done }
+
+    /// Blocks until settled (use `GPUThread.wait`, which also works on the GL thread).
+    fileprivate func wait() throws {
+        settled.lock()
+        while !done { settled.wait() }
+        let error = failure
+        settled.unlock()
+        if let error { throw error }
     }
 }
 

@@ -37,6 +37,9 @@ public struct GPUTuning: Sendable, Equatable {
     public var frameBatch: Int?
     /// Frames whose landmarks run as one batch (nil: 8 on hardware GPUs, 1 on llvmpipe).
     public var trackBatch: Int?
+    /// Frames of a render drawn and packed ahead of their readback (nil: 4; 1 waits for each frame's
+    /// readback before the next is drawn).
+    public var readbackDepth: Int?
     /// Renders without filters take the RGBA path, not the I420 copy path (tests, benchmarks).
     public var forceRGBA = false
     /// The context prints how busy its GL thread was when it closes (benchmarks).
@@ -86,6 +89,8 @@ public struct GPUTuning: Sendable, Equatable {
                  effect: "frames whose blendshapes and emotion run as one batch"),
         Variable(name: "FACEFX_TRACK_BATCH", values: "integer ≥ 1", defaultValue: "8 on hardware GPUs, 1 on llvmpipe",
                  effect: "frames whose landmarks run as one batch (extrapolated ROIs)"),
+        Variable(name: "FACEFX_READBACK_DEPTH", values: "integer ≥ 1", defaultValue: "4",
+                 effect: "frames of a filtered render drawn and packed ahead of their readback (1: each waits for the one before)"),
         Variable(name: "FACEFX_FORCE_RGBA", values: "1, 0", defaultValue: "0",
                  effect: "1: renders without filters take the RGBA path, not the I420 copy path (tests, benchmarks)"),
         Variable(name: "FACEFX_GL_PROFILE", values: "1, 0", defaultValue: "0",
@@ -144,6 +149,7 @@ public struct GPUTuning: Sendable, Equatable {
         }
         frameBatch = try count("FACEFX_FRAME_BATCH")
         trackBatch = try count("FACEFX_TRACK_BATCH")
+        readbackDepth = try count("FACEFX_READBACK_DEPTH")
         forceRGBA = try flag("FACEFX_FORCE_RGBA") ?? false
         profileGLThread = try flag("FACEFX_GL_PROFILE") ?? false
     }

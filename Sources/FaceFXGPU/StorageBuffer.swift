@@ -72,23 +72,26 @@ public final class StorageBuffer {
     }
 
     /// Waits for the GPU and copies bytes offset..<offset+n out (a mapped read of that range only).
-    public func read(offset: Int, bytes n: Int, into out: UnsafeMutableRawBufferPointer) throws {
+    /// `after`: the fence armed after the writing pass (waits for that pass only, not for work queued
+    /// since); without one, for everything queued so far.
+    public func read(offset: Int, bytes n: Int, into out: UnsafeMutableRawBufferPointer, after fence: GPUFence? = nil) throws {
         guard offset >= 0, n > 0, offset + n <= bytes, out.count >= n else {
             throw GPUError.invalidArgument("read of \(n) bytes at \(offset) from a \(bytes)-byte buffer")
         }
+        if let fence {
+            try context.wait(fence)
+        } else if context.thread.isCurrent {
+            if mapped != nil { glFinish() }   // the map below waits by itself
+        } else {
+            context.waitForGPU()
+        }
         if let mapped {
             // The writing dispatch ended with the client-mapped barrier (PassRunner.dispatch), so its writes
-            // are visible here once the GPU has passed the wait's fence (on the GL thread: glFinish).
-            if context.thread.isCurrent {
-                glFinish()
-            } else {
-                context.waitForGPU()
-            }
+            // are visible here once the GPU has passed the fence.
             out.baseAddress!.copyMemory(from: mapped + offset, byteCount: n)
             return
         }
-        // Off the GL thread the wait happens here, so the map below does not hold the GL thread.
-        context.waitForGPU()
+        // Off the GL thread the wait above happened here, so the map does not hold the GL thread.
         try context.sync { () throws(GPUError) in
             glBindBuffer(GLenum(GL_SHADER_STORAGE_BUFFER), handle)
             defer { glBindBuffer(GLenum(GL_SHADER_STORAGE_BUFFER), 0) }

@@ -188,7 +188,8 @@ public final class RenderJob {
                                      onWarning: { warnings.add($0) })
 
         let layout = I420Layout(width: info.width, height: info.height)
-        try colour.prepareOutput(layout: layout)
+        let readbackDepth = gpu.tuning.readbackDepth ?? 4
+        try colour.prepareOutput(layout: layout, slots: readbackDepth)
         // Nothing draws into the frame without filters: 8-bit 4:2:0 frames then take the copy path
         // (no RGBA round trip). `GPUTuning.forceRGBA` (FACEFX_FORCE_RGBA=1) forces the RGBA path (tests, benchmarks).
         let passthrough = gpu.tuning.forceRGBA || overlay != nil ? nil
@@ -224,16 +225,31 @@ public final class RenderJob {
                 passthrough != nil && FramePassthrough.supports(frame.gpuFormat) && frame.width == layout.width
                     && frame.height == layout.height
             }
+            /// Drawn frames whose readbacks are still in flight, oldest first: the drawing thread queues a
+            /// frame's drawing and pack on the GL thread and goes on with the next frames (smoothing,
+            /// linking), reading each back `readbackDepth` frames later, so neither it nor the GL thread
+            /// waits for the GPU frame by frame.
+            var inFlight: [(packed: FrameColorConverter.PackedI420, buffer: I420Buffer, pts: Int64, faces: FaceFrame?)] = []
+            /// Waits for the oldest frame in flight, hands it to the encoder; false when the run stops.
+            func readOldest() throws -> Bool {
+                let f = inFlight.removeFirst()
+                try colour.read(f.packed, into: f.buffer.data)
+                return stage.emit(RenderedFrame(buffer: f.buffer, pts: f.pts, faces: f.faces))
+            }
+            // A run that stops early still lets its queued packs finish before the job's objects go.
+            defer { for f in inFlight { try? gpu.wait(f.packed.ready) } }
             /// Reads `picture` back into an encoder buffer, with `faces` drawn on it when filters are on.
             func output(_ picture: WaitingPicture, faces: FaceFrame?) throws -> Bool {
                 let buffer = writer.makeFrameBuffer()
                 guard buffer.byteCount >= layout.byteCount else {
                     throw PipelineError.processing("internal: frame buffer smaller than the GPU layout")
                 }
-                // The readbacks wait for the GPU on this thread where they can (passthrough, a drawn
-                // target), so the GL thread meanwhile serves the analysis thread and other jobs.
                 switch picture.content {
                 case .decoded(let frame):
+                    // Frames reach the encoder in order: the ones drawn before go first.
+                    while !inFlight.isEmpty { if try !readOldest() { return false } }
+                    // The readbacks wait for the GPU on this thread where they can (passthrough), so the GL
+                    // thread meanwhile serves the analysis thread and other jobs.
                     let (y, u, v) = frame.gpuPlanes()
                     if let passthrough, passesThrough(frame) {
                         try passthrough.copy(y: y, u: u, v: v, format: frame.gpuFormat, layout: layout, into: buffer.data)
@@ -248,18 +264,29 @@ public final class RenderJob {
                             try colour.readI420(from: try outputSized(converted), layout: layout, into: buffer.data)
                         }
                     }
+                    return stage.emit(RenderedFrame(buffer: buffer, pts: picture.pts, faces: faces))
                 case .converted(let target):
-                    let drawn = try gpu.sync { () throws -> Texture in
-                        if let overlay {
-                            try overlay.draw(into: target, faces: (faces?.faces ?? []).map { OverlayFace($0, classLabels: classLabels) },
-                                             time: picture.time)
+                    if inFlight.count >= readbackDepth, try !readOldest() { return false }
+                    let packed = FrameColorConverter.PackedI420(layout: layout)
+                    let drawn = (faces?.faces ?? []).map { OverlayFace($0, classLabels: classLabels) }
+                    // Queued: a failure settles the pack's fence with the error, which its read throws.
+                    gpu.async {
+                        do {
+                            try overlay?.draw(into: target, faces: drawn, time: picture.time)
+                            try colour.pack(try outputSized(target), into: packed)
+                            targets.give(target)
+                        } catch {
+                            packed.ready.settle(error)
                         }
-                        return try outputSized(target)
                     }
-                    try colour.readI420(from: drawn, layout: layout, into: buffer.data)
-                    gpu.sync { targets.give(target) }
+                    inFlight.append((packed, buffer, picture.pts, faces))
+                    return true
                 }
-                return stage.emit(RenderedFrame(buffer: buffer, pts: picture.pts, faces: faces))
+            }
+            /// Every frame still in flight, read in order; false when the run stops.
+            func drain() throws -> Bool {
+                while !inFlight.isEmpty { if try !readOldest() { return false } }
+                return true
             }
             /// The single lane's frames (one segment: the whole clip), then nil.
             let next = { () -> VideoFrame? in
@@ -270,6 +297,7 @@ public final class RenderJob {
                 while let frame = next() {
                     if try !output(WaitingPicture(frame), faces: nil) { return }
                 }
+                _ = try drain()
                 return
             }
             // Tracking: each frame is analysed as it arrives; its picture waits until its faces are final:
@@ -347,7 +375,7 @@ public final class RenderJob {
                 }
             }
             if let error = analysisFailure.error { throw error }
-            _ = try emit(finisher.finish())
+            if try emit(finisher.finish()) { _ = try drain() }
         }
 
         var frames = 0, faceFrames = 0

@@ -211,6 +211,64 @@ final class ColorConverterTests: XCTestCase {
         }
     }
 
+    /// Frames packed ahead of their readback (a render keeps several in flight): each slot holds its own
+    /// frame until read, in both pack outputs (fragment target, storage buffer), read off the GL thread
+    /// while later packs are queued; one more pack than there are slots fails, and so does its read;
+    /// a pack that failed hands its error to the read.
+    func testPackedFramesWaitInTheirSlotsUntilRead() throws {
+        let c = try sharedContext()
+        let fmt = YUVFrameFormat.yuv420p(matrix: .bt709)
+        let layout = I420Layout.forFrame(width: 161, height: 97)
+        let frames = (0..<5).map { PlanarFrame(width: 161, height: 97, format: fmt, pattern: $0 % 2 == 0 ? .random : .gradient, seed: 40 + $0) }
+        for computePack in [false, true] {
+            var settings = ColorConverterSettings()
+            settings.computePack = computePack
+            let conv = try FrameColorConverter(context: c, settings: settings)
+            // One frame at a time: the expected bytes.
+            let expected = try frames.map { f -> [UInt8] in
+                var out = [UInt8](repeating: 0, count: layout.byteCount)
+                let t = try f.withPlanes { try conv.upload(y: $0, u: $1, v: $2, format: fmt) }
+                try out.withUnsafeMutableBytes { try conv.readI420(from: t, layout: layout, into: $0.baseAddress!) }
+                return out
+            }
+            try conv.prepareOutput(layout: layout, slots: 3)
+            let targets = try frames.map { _ in try Framebuffer(context: c, color: Texture(context: c, width: 161, height: 97, format: .rgba8)) }
+            for (f, t) in zip(frames, targets) { _ = try f.withPlanes { try conv.upload(y: $0, u: $1, v: $2, format: fmt, into: t) } }
+            var inFlight: [(index: Int, packed: FrameColorConverter.PackedI420)] = []
+            for k in frames.indices {
+                if inFlight.count == 3 {
+                    let (i, p) = inFlight.removeFirst()
+                    var out = [UInt8](repeating: 0, count: layout.byteCount)
+                    try out.withUnsafeMutableBytes { try conv.read(p, into: $0.baseAddress!) }
+                    XCTAssertEqual(out, expected[i], "frame \(i), compute pack \(computePack)")
+                }
+                let p = FrameColorConverter.PackedI420(layout: layout)
+                c.async { try? conv.pack(targets[k].color, into: p) }
+                inFlight.append((k, p))
+            }
+            for (i, p) in inFlight {
+                var out = [UInt8](repeating: 0, count: layout.byteCount)
+                try out.withUnsafeMutableBytes { try conv.read(p, into: $0.baseAddress!) }
+                XCTAssertEqual(out, expected[i], "frame \(i), compute pack \(computePack)")
+            }
+            // A fourth pack while three wait: refused, its read throws; the three still read.
+            let waiting = (0..<3).map { _ in FrameColorConverter.PackedI420(layout: layout) }
+            try c.sync { () throws in for p in waiting { try conv.pack(targets[0].color, into: p) } }
+            let extra = FrameColorConverter.PackedI420(layout: layout)
+            XCTAssertThrowsError(try c.sync { () throws in try conv.pack(targets[0].color, into: extra) })
+            var out = [UInt8](repeating: 0, count: layout.byteCount)
+            XCTAssertThrowsError(try out.withUnsafeMutableBytes { try conv.read(extra, into: $0.baseAddress!) })
+            for p in waiting { try out.withUnsafeMutableBytes { try conv.read(p, into: $0.baseAddress!) } }
+            XCTAssertEqual(out, expected[0])
+            // A wrong-sized frame fails its pack; the read reports it.
+            let wrong = FrameColorConverter.PackedI420(layout: I420Layout.forFrame(width: 160, height: 96))
+            c.async { try? conv.pack(targets[0].color, into: wrong) }
+            XCTAssertThrowsError(try out.withUnsafeMutableBytes { try conv.read(wrong, into: $0.baseAddress!) }) {
+                XCTAssertTrue("\($0)".contains("layout 160x96"), "\($0)")
+            }
+        }
+    }
+
     func testOtherFilteringSettingsAndCentredChroma() throws {
         var s = ColorConverterSettings()
         s.exactChromaAverage = false  // bilinear-fetch averaging

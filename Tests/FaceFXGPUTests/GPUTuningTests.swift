@@ -15,7 +15,7 @@ final class GPUTuningTests: XCTestCase {
             "FACEFX_NN": "FP32", "FACEFX_NN_PASSES": "fragment", "FACEFX_NN_BAKE": "1", "FACEFX_NN_BAKE_MIN_PIXELS": "16",
             "FACEFX_NN_FETCH": "texture", "FACEFX_NN_WEIGHTS": "fp16", "FACEFX_NN_GATHER": "0",
             "FACEFX_BLENDSHAPES": "gpu", "FACEFX_CROP_PASSES": "compute", "FACEFX_READ_PBO": "0", "FACEFX_CS_GROUP": "16x4",
-            "FACEFX_FRAME_BATCH": "3", "FACEFX_TRACK_BATCH": "2", "FACEFX_FORCE_RGBA": "1", "FACEFX_GL_PROFILE": "1",
+            "FACEFX_FRAME_BATCH": "3", "FACEFX_TRACK_BATCH": "2", "FACEFX_READBACK_DEPTH": "1", "FACEFX_FORCE_RGBA": "1", "FACEFX_GL_PROFILE": "1",
         ])
         XCTAssertEqual(t.networks, .fp32)
         XCTAssertEqual(t.networkPasses, .fragment)
@@ -30,9 +30,10 @@ final class GPUTuningTests: XCTestCase {
         XCTAssertEqual(t.computeGroup, GPUTuning.ComputeGroup(x: 16, y: 4))
         XCTAssertEqual(t.frameBatch, 3)
         XCTAssertEqual(t.trackBatch, 2)
+        XCTAssertEqual(t.readbackDepth, 1)
         XCTAssertTrue(t.forceRGBA)
         XCTAssertTrue(t.profileGLThread)
-        XCTAssertEqual(GPUTuning.variables.count, 15, "every variable above is listed once")
+        XCTAssertEqual(GPUTuning.variables.count, 16, "every variable above is listed once")
         XCTAssertEqual(Set(GPUTuning.variables.map(\.name)).count, GPUTuning.variables.count)
     }
 

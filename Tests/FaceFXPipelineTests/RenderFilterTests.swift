@@ -51,6 +51,12 @@ final class RenderFilterTests: XCTestCase {
         XCTAssertEqual(rows.count, 1 + a.frames.count, "one face per frame plus the header")
         XCTAssertTrue(rows[0].hasPrefix("frame,time_s,face_id,score,x,y,w,h,yaw,pitch,roll"))
         XCTAssertEqual(listing(dir).sorted(), ["faces.csv", "in.mp4", "out.mp4"])
+        // Frames read back one at a time (each drawn only after the one before came back): the same video
+        // as with four drawn ahead of their readbacks (the default).
+        let serial = dir.appendingPathComponent("serial.mp4").path
+        let s = try CLI.facefx([input, serial, "--filter", "mask", "--min-face", "96", "--quiet"], timeout: 600, env: ["FACEFX_READBACK_DEPTH": "1"])
+        XCTAssertEqual(s.status, 0, s.stderr)
+        XCTAssertEqual(FileManager.default.contents(atPath: serial), FileManager.default.contents(atPath: output))
     }
 
     func testAnonymizeCoversTheFaceOnEveryFrame() throws {
