@@ -9,6 +9,9 @@ final class BoundedQueue<Element> {
     private let capacity: Int
     private var closed = false
     private let cond = NSCondition()
+    /// Seconds producers waited for room and consumers for items (under `cond`): which side of the queue
+    /// holds the other up (`waits`, the profile of `FACEFX_GL_PROFILE`).
+    private var pushWait = 0.0, popWait = 0.0
 
     init(capacity: Int) {
         precondition(capacity > 0)
@@ -19,7 +22,11 @@ final class BoundedQueue<Element> {
     @discardableResult
     func push(_ item: Element) -> Bool {
         cond.lock(); defer { cond.unlock() }
-        while !closed && items.count - head >= capacity { cond.wait() }
+        if !closed && items.count - head >= capacity {
+            let start = DispatchTime.now().uptimeNanoseconds
+            while !closed && items.count - head >= capacity { cond.wait() }
+            pushWait += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+        }
         if closed { return false }
         items.append(item)
         cond.broadcast()
@@ -28,7 +35,11 @@ final class BoundedQueue<Element> {
 
     func pop() -> Element? {
         cond.lock(); defer { cond.unlock() }
-        while !closed && items.count == head { cond.wait() }
+        if !closed && items.count == head {
+            let start = DispatchTime.now().uptimeNanoseconds
+            while !closed && items.count == head { cond.wait() }
+            popWait += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+        }
         if items.count == head { return nil }
         let item = items[head]
         head += 1
@@ -36,6 +47,9 @@ final class BoundedQueue<Element> {
         cond.broadcast()
         return item
     }
+
+    /// Seconds the producers spent waiting for room (the consumer was slower) and the consumers for items.
+    var waits: (push: Double, pop: Double) { cond.lock(); defer { cond.unlock() }; return (pushWait, popWait) }
 
     /// No more pushes; pending items can still be popped.
     func close() {

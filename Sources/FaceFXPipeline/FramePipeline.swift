@@ -17,6 +17,15 @@ final class FramePipeline<Output> {
     /// Decoded frames waiting per lane, and outputs waiting for the sink.
     let frameQueueDepth: Int
     let outputQueueDepth: Int
+    /// After `run`: seconds the stages waited on each other (`profileLines`).
+    private(set) var waits = Waits()
+
+    struct Waits {
+        /// Decoders waiting for the body to take frames, the body waiting for frames (summed over lanes).
+        var decodersBlocked = 0.0, bodyStarved = 0.0
+        /// The body waiting for the sink to take outputs, the sink waiting for outputs, the sink's own work.
+        var bodyBlocked = 0.0, sinkStarved = 0.0, sinkBusy = 0.0
+    }
 
     /// One reader per lane of `plan`. Queue depths: decoded frames per lane (3 keeps a stage that takes
     /// frames one at a time busy; a body that works in batches of N frames needs N more, or the decoder
@@ -63,7 +72,13 @@ final class FramePipeline<Output> {
         let stages = DispatchGroup()
         for _ in 0...readers.count { stages.enter() }
         let box = BodyBox(body)
-        defer { stages.wait(); box.body = nil }
+        var sinkBusy = 0.0
+        defer {
+            stages.wait(); box.body = nil
+            let frames = lanes.map(\.waits), out = outputs.waits
+            waits = Waits(decodersBlocked: frames.map(\.push).reduce(0, +), bodyStarved: frames.map(\.pop).reduce(0, +),
+                          bodyBlocked: out.push, sinkStarved: out.pop, sinkBusy: sinkBusy)
+        }
         let stage = Stage(lanes: lanes, outputs: outputs)
         let decoders = readers.indices.map {
             laneDecodeThread(readers[$0], lane: $0, plan: plan, timestamps: timestamps, into: lanes[$0], stages: stages, abort: abort)
@@ -79,7 +94,11 @@ final class FramePipeline<Output> {
         decoders.forEach { $0.start() }
         body.start()
         do {
-            while let o = outputs.pop() { try sink(o) }
+            while let o = outputs.pop() {
+                let start = DispatchTime.now().uptimeNanoseconds
+                try sink(o)
+                sinkBusy += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+            }
             if let error = failure.error { throw error }
         } catch {
             abort(error)

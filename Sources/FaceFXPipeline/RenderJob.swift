@@ -203,6 +203,10 @@ public final class RenderJob {
         // Decoded frames queue for a whole landmark batch of the analyzer (see AnalyzeJob).
         let pipeline = FramePipeline<RenderedFrame>(readers: [reader], frameQueueDepth: 3 + (faces?.analyzer.trackBatch ?? 0))
         let targets = FrameTargetPool(context: gpu)
+        // Where the threads waited on each other (printed with FACEFX_GL_PROFILE=1): seconds the drawing
+        // thread spent in readbacks and in smoothing + linking, and the queue between analysis and drawing.
+        var readbackSeconds = 0.0, finishingSeconds = 0.0
+        var analysedWaits: (push: Double, pop: Double) = (0, 0)
         /// The body: each frame converted, its faces drawn, read back into an encoder buffer.
         func render(_ stage: FramePipeline<RenderedFrame>.Stage) throws {
             // A stream whose frame size changes (concatenated clips) keeps the first size, as FFmpeg's
@@ -233,7 +237,9 @@ public final class RenderJob {
             /// Waits for the oldest frame in flight, hands it to the encoder; false when the run stops.
             func readOldest() throws -> Bool {
                 let f = inFlight.removeFirst()
+                let start = DispatchTime.now().uptimeNanoseconds
                 try colour.read(f.packed, into: f.buffer.data)
+                readbackSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
                 return stage.emit(RenderedFrame(buffer: f.buffer, pts: f.pts, faces: f.faces))
             }
             // A run that stops early still lets its queued packs finish before the job's objects go.
@@ -350,7 +356,7 @@ public final class RenderJob {
             analysis.start()
             // Stops the analysis thread (if it still runs) and waits for it: its GPU work must be over
             // before the job's objects go.
-            defer { analysed.cancel(); analysisDone.wait() }
+            defer { analysed.cancel(); analysisDone.wait(); analysedWaits = analysed.waits }
 
             var waiting: [WaitingPicture] = []
             var head = 0
@@ -370,7 +376,10 @@ public final class RenderJob {
                     waiting.append(picture)
                 case .analysed(let done):
                     for f in done {
-                        if try !emit(finisher.push(FaceFrame(f))) { return }
+                        let start = DispatchTime.now().uptimeNanoseconds
+                        let finished = try finisher.push(FaceFrame(f))
+                        finishingSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+                        if try !emit(finished) { return }
                     }
                 }
             }
@@ -405,6 +414,15 @@ public final class RenderJob {
         summary.faceFrames = faceFrames
         summary.faceTracks = finisher?.linker.personCount ?? 0
         if o.sharedGPU == nil { gpu.reportProfile() }
+        if gpu.tuning.profileGLThread {
+            let w = pipeline.waits
+            let line = String(format: "facefx: render threads, s waited: decoder for analysis %.2f, analysis for frames %.2f, for drawing %.2f;"
+                              + " drawing for analysis %.2f, for readbacks %.2f, for the encoder %.2f (smoothing + linking %.2f);"
+                              + " encoder for frames %.2f, encoding %.2f\n",
+                              w.decodersBlocked, w.bodyStarved, analysedWaits.push, analysedWaits.pop, readbackSeconds, w.bodyBlocked,
+                              finishingSeconds, w.sinkStarved, w.sinkBusy)
+            FileHandle.standardError.write(Data(line.utf8))
+        }
         withExtendedLifetime((reader, writer, gpu, colour, passthrough, overlay, faces, targets)) {}
         return summary
     }
