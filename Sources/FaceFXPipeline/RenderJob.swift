@@ -206,7 +206,7 @@ public final class RenderJob {
         // Where the threads waited on each other (printed with FACEFX_GL_PROFILE=1): seconds the drawing
         // thread spent in readbacks and in smoothing + linking, and the queue between analysis and drawing.
         var readbackSeconds = 0.0, finishingSeconds = 0.0
-        var analysedWaits: (push: Double, pop: Double) = (0, 0)
+        var queueWaits = (toFinish: (push: 0.0, pop: 0.0), toDraw: (push: 0.0, pop: 0.0))
         /// The body: each frame converted, its faces drawn, read back into an encoder buffer.
         func render(_ stage: FramePipeline<RenderedFrame>.Stage) throws {
             // A stream whose frame size changes (concatenated clips) keeps the first size, as FFmpeg's
@@ -311,57 +311,74 @@ public final class RenderJob {
             // all of which need frames from the future. A picture that filters will be drawn on waits on
             // the GPU as the RGBA target it was converted into for analysis (one upload and conversion per
             // frame; the analyzer reads it there); one passed through unchanged waits decoded.
-            // Two threads: this one finishes frames (smoothing and linking, CPU work of several ms a 1080p
-            // frame) and draws them; `analysis` uploads and analyses the next frames meanwhile. The queue
-            // between them carries, in frame order, each picture and the analyzer's completed frames.
-            // A picture and a result per frame; results come in bursts of a landmark batch.
-            let analysed = BoundedQueue<AnalysisItem>(capacity: 2 * (3 + faces.analyzer.trackBatch))
-            let analysisFailure = FirstError()
-            let analysisDone = DispatchSemaphore(value: 0)
-            let analysis = makeNamedThread("fx.analysis") {
-                defer { analysisDone.signal() }
-                do {
-                    var index = 0
-                    while let frame = next() {
-                        let (y, u, v) = frame.gpuPlanes()
-                        let format = frame.gpuFormat
-                        let decoded = passesThrough(frame)
-                        // This thread is the converter's only uploader while faces are tracked (the drawing
-                        // thread only packs), so the frame's copy into the upload buffers happens here too.
-                        let texture: Texture, picture: WaitingPicture
-                        if decoded {
-                            let slot = try faces.analyzer.frameSlot(forFrame: index, width: frame.width, height: frame.height)
-                            texture = try colour.upload(y: y, u: u, v: v, format: format, into: slot)
-                            picture = WaitingPicture(frame)
-                        } else {
-                            let target = try gpu.sync { () throws -> Framebuffer in try targets.take(width: frame.width, height: frame.height) }
-                            texture = try colour.upload(y: y, u: u, v: v, format: format, into: target)
-                            picture = WaitingPicture(target, of: frame)
-                        }
-                        // On this thread, not the GL thread's: the analyzer's CPU work (tracking, decoding,
-                        // head pose) and its waits for the GPU leave the GL thread to the drawing thread.
-                        // Blendshapes and emotion may wait for a batch of frames (FaceAnalyzer.push).
-                        let done = try faces.analyzer.push(frameTexture: texture, width: frame.width, height: frame.height,
-                                                           frameIndex: index, time: frame.timeSeconds, retained: !decoded)
-                        guard analysed.push(.picture(picture)), analysed.push(.analysed(done)) else { return }
-                        index += 1
-                    }
-                    let rest = try faces.analyzer.flush()
-                    if analysed.push(.analysed(rest)) { analysed.close() }
-                } catch {
-                    analysisFailure.set(error)
-                    analysed.cancel()
-                }
+            // Three threads, so the encoder is fed steadily: `analysis` uploads and analyses the frames;
+            // `finishing` smooths and links the analyzer's completed frames (CPU work of ~3 ms a 1080p frame
+            // with 4 faces, done a smoothing window at a time: 30 frames at once); this one draws the
+            // finished frames and reads them back. Pictures come here straight from analysis, finished
+            // frames from finishing, each in frame order, a picture always before its finished frame (it
+            // is queued before its analysis result). This thread takes every item as it comes, so neither
+            // producer can hold the other up through it.
+            let capacity = 2 * (3 + faces.analyzer.trackBatch)
+            let toFinish = BoundedQueue<[AnalyzedFrame]>(capacity: capacity)
+            let toDraw = BoundedQueue<DrawingItem>(capacity: capacity)
+            let failure = FirstError()
+            let helpers = DispatchGroup()
+            func start(_ name: String, _ body: @escaping () throws -> Void) {
+                helpers.enter()
+                makeNamedThread(name) {
+                    defer { helpers.leave() }
+                    do { try body() } catch { failure.set(error); toFinish.cancel(); toDraw.cancel() }
+                }.start()
             }
-            analysis.start()
-            // Stops the analysis thread (if it still runs) and waits for it: its GPU work must be over
+            start("fx.analysis") {
+                var index = 0
+                while let frame = next() {
+                    let (y, u, v) = frame.gpuPlanes()
+                    let format = frame.gpuFormat
+                    let decoded = passesThrough(frame)
+                    // This thread is the converter's only uploader while faces are tracked (the drawing
+                    // thread only packs), so the frame's copy into the upload buffers happens here too.
+                    let texture: Texture, picture: WaitingPicture
+                    if decoded {
+                        let slot = try faces.analyzer.frameSlot(forFrame: index, width: frame.width, height: frame.height)
+                        texture = try colour.upload(y: y, u: u, v: v, format: format, into: slot)
+                        picture = WaitingPicture(frame)
+                    } else {
+                        let target = try gpu.sync { () throws -> Framebuffer in try targets.take(width: frame.width, height: frame.height) }
+                        texture = try colour.upload(y: y, u: u, v: v, format: format, into: target)
+                        picture = WaitingPicture(target, of: frame)
+                    }
+                    // On this thread, not the GL thread's: the analyzer's CPU work (tracking, decoding,
+                    // head pose) and its waits for the GPU leave the GL thread to the drawing thread.
+                    // Blendshapes and emotion may wait for a batch of frames (FaceAnalyzer.push).
+                    let done = try faces.analyzer.push(frameTexture: texture, width: frame.width, height: frame.height,
+                                                       frameIndex: index, time: frame.timeSeconds, retained: !decoded)
+                    guard toDraw.push(.picture(picture)), toFinish.push(done) else { return }
+                    index += 1
+                }
+                if toFinish.push(try faces.analyzer.flush()) { toFinish.close() }
+            }
+            start("fx.finishing") {
+                while let done = toFinish.pop() {
+                    let started = DispatchTime.now().uptimeNanoseconds
+                    let finished = done.flatMap { finisher.push(FaceFrame($0)) }
+                    finishingSeconds += Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9
+                    guard finished.isEmpty || toDraw.push(.finished(finished)) else { return }
+                }
+                // A closed queue (not a cancelled one): every analysed frame came through.
+                if failure.error == nil, toDraw.push(.finished(finisher.finish())) { toDraw.close() }
+            }
+            // Stops the helper threads (if they still run) and waits for them: their GPU work must be over
             // before the job's objects go.
-            defer { analysed.cancel(); analysisDone.wait(); analysedWaits = analysed.waits }
+            defer {
+                toFinish.cancel(); toDraw.cancel(); helpers.wait()
+                queueWaits = (toFinish.waits, toDraw.waits)
+            }
 
             var waiting: [WaitingPicture] = []
             var head = 0
-            func emit(_ smoothed: [FaceFrame]) throws -> Bool {
-                for f in smoothed {
+            func emit(_ finished: [FaceFrame]) throws -> Bool {
+                for f in finished {
                     guard head < waiting.count else { throw PipelineError.processing("internal: smoother ran ahead") }
                     let picture = waiting[head]
                     head += 1
@@ -370,21 +387,14 @@ public final class RenderJob {
                 }
                 return true
             }
-            while let item = analysed.pop() {
+            while let item = toDraw.pop() {
                 switch item {
-                case .picture(let picture):
-                    waiting.append(picture)
-                case .analysed(let done):
-                    for f in done {
-                        let start = DispatchTime.now().uptimeNanoseconds
-                        let finished = try finisher.push(FaceFrame(f))
-                        finishingSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-                        if try !emit(finished) { return }
-                    }
+                case .picture(let picture): waiting.append(picture)
+                case .finished(let frames): if try !emit(frames) { return }
                 }
             }
-            if let error = analysisFailure.error { throw error }
-            if try emit(finisher.finish()) { _ = try drain() }
+            if let error = failure.error { throw error }
+            _ = try drain()
         }
 
         var frames = 0, faceFrames = 0
@@ -416,11 +426,11 @@ public final class RenderJob {
         if o.sharedGPU == nil { gpu.reportProfile() }
         if gpu.tuning.profileGLThread {
             let w = pipeline.waits
-            let line = String(format: "facefx: render threads, s waited: decoder for analysis %.2f, analysis for frames %.2f, for drawing %.2f;"
-                              + " drawing for analysis %.2f, for readbacks %.2f, for the encoder %.2f (smoothing + linking %.2f);"
-                              + " encoder for frames %.2f, encoding %.2f\n",
-                              w.decodersBlocked, w.bodyStarved, analysedWaits.push, analysedWaits.pop, readbackSeconds, w.bodyBlocked,
-                              finishingSeconds, w.sinkStarved, w.sinkBusy)
+            let line = String(format: "facefx: render threads, s waited: decoder for analysis %.2f, analysis for frames %.2f, for finishing %.2f;"
+                              + " finishing for analysis %.2f (smoothing + linking %.2f); analysis and finishing for drawing %.2f;"
+                              + " drawing for them %.2f, for readbacks %.2f, for the encoder %.2f; encoder for frames %.2f, encoding %.2f\n",
+                              w.decodersBlocked, w.bodyStarved, queueWaits.toFinish.push, queueWaits.toFinish.pop, finishingSeconds,
+                              queueWaits.toDraw.push, queueWaits.toDraw.pop, readbackSeconds, w.bodyBlocked, w.sinkStarved, w.sinkBusy)
             FileHandle.standardError.write(Data(line.utf8))
         }
         withExtendedLifetime((reader, writer, gpu, colour, passthrough, overlay, faces, targets)) {}
@@ -450,11 +460,11 @@ struct WaitingPicture {
     init(_ target: Framebuffer, of frame: VideoFrame) { content = .converted(target); pts = frame.pts; time = frame.timeSeconds }
 }
 
-/// What the render's analysis thread hands on, in frame order: each frame's picture as it is analysed,
-/// then the frames the analyzer completed with it.
-enum AnalysisItem {
+/// What reaches the render's drawing thread: each frame's picture as it is analysed (from the analysis
+/// thread), and frames whose faces are final (from the finishing thread), each in frame order.
+enum DrawingItem {
     case picture(WaitingPicture)
-    case analysed([AnalyzedFrame])
+    case finished([FaceFrame])
 }
 
 /// Collects warnings from the stage threads and forwards each to the caller's sink.
