@@ -261,6 +261,13 @@ public final class AnalyzeJob {
                                      renderer: gpu.renderer, warnings: warnings.all, timings: timings,
                                      uploadSeconds: stageTimes.upload, outputSeconds: outputSeconds)
         if o.sharedGPU == nil { gpu.reportProfile() }
+        if gpu.tuning.profileGLThread {
+            let w = pipeline.waits
+            let line = String(format: "facefx: analyze threads, s waited: decoders for analysis %.2f, analysis for frames %.2f, for the writer %.2f;"
+                              + " writer for frames %.2f, writing (smoothing, linking, records) %.2f\n",
+                              w.decodersBlocked, w.bodyStarved, w.bodyBlocked, w.sinkStarved, w.sinkBusy)
+            FileHandle.standardError.write(Data(line.utf8))
+        }
         withExtendedLifetime((readers, analyzers, converters, gpu)) {}
         return summary
     }
