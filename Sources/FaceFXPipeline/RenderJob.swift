@@ -398,8 +398,11 @@ public final class RenderJob {
         }
 
         var frames = 0, faceFrames = 0
+        let pipelineStarted = Date()
+        var firstFrameWritten: Date?
         do {
             try pipeline.run(body: render) { r in
+                if firstFrameWritten == nil { firstFrameWritten = Date() }
                 try writer.write(r.buffer, pts: r.pts)
                 if let f = r.faces {
                     try records?.write(frameIndex: f.index, time: f.time, shot: f.shot, faces: f.faces)
@@ -426,6 +429,8 @@ public final class RenderJob {
         if o.sharedGPU == nil { gpu.reportProfile() }
         if gpu.tuning.profileGLThread {
             let w = pipeline.waits
+            let setUp = pipelineStarted.timeIntervalSince(started), firstFrame = (firstFrameWritten ?? pipelineStarted).timeIntervalSince(started)
+            FileHandle.standardError.write(Data(String(format: "facefx: render set-up %.2f s, first frame to the encoder at %.2f s\n", setUp, firstFrame).utf8))
             let line = String(format: "facefx: render threads, s waited: decoder for analysis %.2f, analysis for frames %.2f, for finishing %.2f;"
                               + " finishing for analysis %.2f (smoothing + linking %.2f); analysis and finishing for drawing %.2f;"
                               + " drawing for them %.2f, for readbacks %.2f, for the encoder %.2f; encoder for frames %.2f, encoding %.2f\n",
