@@ -130,9 +130,11 @@ public final class RenderJob {
 
     /// Offline smoothing window for rendering: the picture waits for its final faces, so frames are held
     /// for up to window + margin frames of the smoother (60), plus the analyzer's look-back (12) and the
-    /// linker's look-ahead (30): about 100 frames; with a filter they wait as RGBA targets on the GPU
-    /// (830 MB at 1080p, 8 MB a frame, instead of 3 MB decoded and a second upload and conversion).
-    /// `analyze` uses far longer smoothing windows since it holds only face records.
+    /// linker's look-ahead (30): about 100 frames, and where the analysis runs ahead of the encoder up to
+    /// two windows and two landmark batches more (`render`'s queue to the drawing thread): 180 frames at
+    /// most; with a filter they wait as RGBA targets on the GPU (8 MB a 1080p frame, instead of 3 MB
+    /// decoded and a second upload and conversion). `analyze` uses far longer smoothing windows since it
+    /// holds only face records.
     static let renderSmoothingWindow = (frames: 30, margin: 30)
 
     private func runUnmapped() throws -> RenderSummary {
@@ -317,10 +319,13 @@ public final class RenderJob {
             // finished frames and reads them back. Pictures come here straight from analysis, finished
             // frames from finishing, each in frame order, a picture always before its finished frame (it
             // is queued before its analysis result). This thread takes every item as it comes, so neither
-            // producer can hold the other up through it.
-            let capacity = 2 * (3 + faces.analyzer.trackBatch)
-            let toFinish = BoundedQueue<[AnalyzedFrame]>(capacity: capacity)
-            let toDraw = BoundedQueue<DrawingItem>(capacity: capacity)
+            // producer can hold the other up through it. The analysis may run two smoothing windows ahead
+            // of the drawing: while this thread draws one window's burst at the encoder's pace, finishing
+            // then already has the next window's frames to smooth (with one window, analysis stalled
+            // behind the burst and the encoder starved after it: 0.5 s of a 30-s 1080p render on the H200).
+            let batches = 2 * (3 + faces.analyzer.trackBatch)
+            let toFinish = BoundedQueue<[AnalyzedFrame]>(capacity: batches)
+            let toDraw = BoundedQueue<DrawingItem>(capacity: batches + 2 * trackingSettings.smoothing.offlineWindowFrames)
             let failure = FirstError()
             let helpers = DispatchGroup()
             func start(_ name: String, _ body: @escaping () throws -> Void) {
