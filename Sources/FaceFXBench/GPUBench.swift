@@ -11,6 +11,7 @@
 //                            [--check] (replica 0 against the CPU reference)
 //   facefx-gpubench proto [--batch N]   (conv kernel-variant micro-benchmarks, Proto.swift)
 //   facefx-gpubench floor               (fixed cost of one dependent pass: dispatch / draw + barrier, Floor.swift)
+//   facefx-gpubench smoothing [--faces 1,4] [--frames 900] [--threads N]   (CPU: offline smoothing, Smoothing.swift)
 // Arguments are parsed by hand: this target deliberately has no ArgumentParser dependency. Errors are
 // thrown (`BenchError`: usage → exit 2, failure → exit 1); the executables print them and exit.
 import FaceFXOverlay
@@ -40,6 +41,8 @@ struct Options {
     var listPasses = false
     var splitReadback = false
     var check = false
+    /// smoothing: threads of the smoother (nil: all cores).
+    var threads: Int?
     /// train: the network's input (grey64, rgb128).
     var trainInput = FaceClassifierNet.Input.grey64
     var resources = BenchResources()
@@ -98,6 +101,7 @@ func parse(_ args: [String]) throws -> Options? {
         case "--bilinear-average": o.bilinearAverage = true
         case "--lp-threads": o.lpThreads = try int(a)
         case "--iters": o.iters = try int(a)
+        case "--threads": o.threads = try int(a)
         case "--models": o.modelsDir = try value(a)
         case "--only": o.only = try value(a)
         case "--input":
@@ -352,7 +356,8 @@ public enum GPUBench {
         case "proto": try proto(options)
         case "floor": try floorBench(options)
         case "train": try trainBench(options)
-        default: throw BenchError.usage("unknown command \(options.command): expected info, color, networks, chain, proto, floor or train")
+        case "smoothing": try smoothingBench(options, faceCounts: chainOptions.faces, frames: rawArgs.contains("--frames") ? options.frames : 900)
+        default: throw BenchError.usage("unknown command \(options.command): expected info, color, networks, chain, proto, floor, train or smoothing")
         }
     }
 }

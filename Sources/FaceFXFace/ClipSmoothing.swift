@@ -18,8 +18,10 @@ public struct FaceClipSmoother: Sendable {
     /// `frames[k]` = the faces `FaceAnalyzer.analyze` returned for the k-th analysed frame, in
     /// order. Returns the same structure with landmarks, blendshapes (clamped to 0...1), emotions,
     /// boxes and poses of every track smoothed. A track with gaps is smoothed as one series over
-    /// its own time stamps (the smoother's process noise grows with the gap).
-    public func smooth(_ frames: [[FaceResult]], frameWidth: Int, frameHeight: Int) -> [[FaceResult]] {
+    /// its own time stamps (the smoother's process noise grows with the gap). `keeping`: only these frames
+    /// are returned (and get boxes and poses); the others are context.
+    public func smooth(_ frames: [[FaceResult]], frameWidth: Int, frameHeight: Int, keeping: Range<Int>? = nil) -> [[FaceResult]] {
+        let keep = keeping ?? frames.indices
         var out = frames
         // Track id → its (frame slot, face slot) positions in time order.
         var tracks: [Int: [(Int, Int)]] = [:]
@@ -37,17 +39,26 @@ public struct FaceClipSmoother: Sendable {
             let emo = smoothEmotions && faces.allSatisfy({ $0.emotions.count == EmotionLabels.names.count })
                 ? smoother.smoothOffline(scalars: faces.map(\.emotions), times: times).map { Self.normalised($0) }
                 : faces.map(\.emotions)
-            for (i, (f, k)) in slots.enumerated() {
+            let kept = slots.indices.filter { keep.contains(slots[$0].0) }
+            // Each kept frame's pose solved on its own, spread over the cores.
+            var poses = [HeadPose?](repeating: nil, count: kept.count)
+            poses.withUnsafeMutableBufferPointer { poses in
+                OfflineSmoother.spread(kept.count, work: kept.count * 2_000, threads: smoother.settings.threads) { j in
+                    poses[j] = poseEstimator.estimate(landmarks: lms[kept[j]], frameWidth: Double(frameWidth), frameHeight: Double(frameHeight))
+                }
+            }
+            for (j, i) in kept.enumerated() {
+                let (f, k) = slots[i]
                 var r = out[f][k]
                 r.landmarks = lms[i]
                 r.blendshapes = bs[i]
                 r.emotions = emo[i]
                 r.box = Rect.bounding(lms[i].prefix(FaceLandmarks.meshCount))
-                r.pose = poseEstimator.estimate(landmarks: lms[i], frameWidth: Double(frameWidth), frameHeight: Double(frameHeight))
+                r.pose = poses[j]!
                 out[f][k] = r
             }
         }
-        return out
+        return Array(out[keep])
     }
 
     static func normalised(_ p: [Double]) -> [Double] {

@@ -49,6 +49,14 @@ public struct FaceResult: Sendable {
     /// What the face looks like (for `TrackLinker`); not written to the records.
     public var appearance: FaceAppearance = .empty
 
+    public init(id: Int, frameIndex: Int, time: Double, presence: Double, detectionScore: Double?, box: Rect,
+                landmarks: [Point], blendshapes: [Double], emotions: [Double], classes: [Double] = [], pose: HeadPose,
+                roi: FaceROI, appearance: FaceAppearance = .empty) {
+        self.id = id; self.frameIndex = frameIndex; self.time = time; self.presence = presence
+        self.detectionScore = detectionScore; self.box = box; self.landmarks = landmarks; self.blendshapes = blendshapes
+        self.emotions = emotions; self.classes = classes; self.pose = pose; self.roi = roi; self.appearance = appearance
+    }
+
     public var topEmotion: String? {
         guard let i = emotions.indices.max(by: { emotions[$0] < emotions[$1] }) else { return nil }
         return EmotionLabels.names[i]

@@ -74,6 +74,9 @@ public struct FaceSettings: Sendable {
         /// Context frames beyond each window edge. The smoother's response at 1.5 Hz has decayed
         /// to < 1e-4 after ~1 s, so 90 frames (3 s at 30 fps) make windowed = whole-clip results.
         public var offlineWindowMargin: Int = 90
+        /// Threads the offline smoother spreads a face's series over (nil: all cores; the results do not
+        /// depend on it).
+        public var threads: Int?
         public init() {}
     }
 

@@ -58,9 +58,8 @@ public final class WindowedClipSmoother {
     public func push(_ frame: FaceFrame) -> [FaceFrame] {
         buffer.append(frame)
         guard buffer.count - emittedInBuffer >= window + margin else { return [] }
-        let smoothed = smoothBuffer()
         let emitEnd = buffer.count - margin
-        let out = Array(smoothed[emittedInBuffer ..< emitEnd])
+        let out = smoothBuffer(keeping: emittedInBuffer ..< emitEnd)
         // Keep `margin` returned frames (raw) as left context, and the unreturned tail.
         let keepFrom = max(0, emitEnd - margin)
         buffer.removeFirst(keepFrom)
@@ -71,12 +70,13 @@ public final class WindowedClipSmoother {
     public func finish() -> [FaceFrame] {
         defer { buffer = []; emittedInBuffer = 0 }
         guard buffer.count > emittedInBuffer else { return [] }
-        return Array(smoothBuffer()[emittedInBuffer...])
+        return smoothBuffer(keeping: emittedInBuffer ..< buffer.count)
     }
 
-    private func smoothBuffer() -> [FaceFrame] {
-        let faces = clipSmoother.smooth(buffer.map(\.faces), frameWidth: frameWidth, frameHeight: frameHeight)
-        return zip(buffer, faces).map { FaceFrame(index: $0.index, time: $0.time, shot: $0.shot, faces: $1) }
+    /// The buffer smoothed as one piece; only the frames of `keeping` are returned (the rest is context).
+    private func smoothBuffer(keeping: Range<Int>) -> [FaceFrame] {
+        let faces = clipSmoother.smooth(buffer.map(\.faces), frameWidth: frameWidth, frameHeight: frameHeight, keeping: keeping)
+        return zip(buffer[keeping], faces).map { FaceFrame(index: $0.index, time: $0.time, shot: $0.shot, faces: $1) }
     }
 }
 

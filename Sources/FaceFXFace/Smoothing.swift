@@ -128,55 +128,79 @@ public struct OfflineSmoother: Sendable {
         // Process noise density for unit measurement variance: q = r·dt·ωc⁴ gives the spline cutoff ωc.
         let qUnit = dtMedian * pow(wc, 4)
 
-        var first: [[Double]] = []
-        var noise: [Double] = []
-        var ratio: [[Double]] = []   // local residual energy / noise variance, per series and frame
-        for y in series {
-            // Robust noise level (in units) from third differences: var(Δ³y) = 20σ² for white noise,
-            // while smooth motion (even a 1 Hz swing) contributes almost nothing to Δ³.
-            var d3: [Double] = []
-            d3.reserveCapacity(n)
-            if n >= 4 {
-                for f in 1..<(n - 2) { d3.append(abs(y[f + 2] - 3 * y[f + 1] + 3 * y[f] - y[f - 1]) / unit[f]) }
+        let count = series.count
+        var first = [[Double]](repeating: [], count: count)
+        var noise = [Double](repeating: 0, count: count)
+        var ratio = [[Double]](repeating: [], count: count)   // local residual energy / noise variance, per series and frame
+        first.withUnsafeMutableBufferPointer { first in
+            noise.withUnsafeMutableBufferPointer { noise in
+                ratio.withUnsafeMutableBufferPointer { ratio in
+                    // Each series on its own (its slots of the three arrays), spread over the cores.
+                    Self.spread(count, work: count * n, threads: settings.threads) { k in
+                        let y = series[k]
+                        // Robust noise level (in units) from third differences: var(Δ³y) = 20σ² for white noise,
+                        // while smooth motion (even a 1 Hz swing) contributes almost nothing to Δ³.
+                        var d3: [Double] = []
+                        d3.reserveCapacity(n)
+                        if n >= 4 {
+                            for f in 1..<(n - 2) { d3.append(abs(y[f + 2] - 3 * y[f + 1] + 3 * y[f] - y[f - 1]) / unit[f]) }
+                        }
+                        let sigma = max(Self.median(d3) / 0.6745 / sqrt(20), noiseFloor)
+                        noise[k] = sigma
+                        let r = unit.map { ($0 * sigma) * ($0 * sigma) }
+                        let q = unit.map { ($0 * sigma) * ($0 * sigma) * qUnit }
+                        let s = Self.rts(y, times: times, r: r, q: q)
+                        first[k] = s
+                        var e2 = [Double](repeating: 0, count: n)
+                        for f in 0..<n { let e = (y[f] - s[f]) / (unit[f] * sigma); e2[f] = e * e }
+                        // Mean over ±2 frames, then max over ±5 so the boost also covers the zero crossings of
+                        // an oscillating bias (otherwise those stiff islands keep part of the lag).
+                        ratio[k] = Self.windowMax(Self.windowMean(e2, radius: 2), radius: 5)
+                    }
+                }
             }
-            let sigma = max(Self.median(d3) / 0.6745 / sqrt(20), noiseFloor)
-            noise.append(sigma)
-            let r = unit.map { ($0 * sigma) * ($0 * sigma) }
-            let q = unit.map { ($0 * sigma) * ($0 * sigma) * qUnit }
-            let s = Self.rts(y, times: times, r: r, q: q)
-            first.append(s)
-            var e2 = [Double](repeating: 0, count: n)
-            for f in 0..<n { let e = (y[f] - s[f]) / (unit[f] * sigma); e2[f] = e * e }
-            // Mean over ±2 frames, then max over ±5 so the boost also covers the zero crossings of
-            // an oscillating bias (otherwise those stiff islands keep part of the lag).
-            ratio.append(Self.windowMax(Self.windowMean(e2, radius: 2), radius: 5))
         }
-        // Whole-face (pooled) residual ratio catches rigid motion that each series sees only weakly.
+        // Whole-face (pooled) residual ratio catches rigid motion that each series sees only weakly
+        // (summed in series order: the same sums however the series were spread).
         var pooled = [Double](repeating: 0, count: n)
         for r in ratio { for f in 0..<n { pooled[f] += r[f] } }
         for f in 0..<n { pooled[f] /= Double(ratio.count) }
 
         let usePooled = series.count >= 30
-        var out: [[Double]] = []
-        out.reserveCapacity(series.count)
-        for (k, y) in series.enumerated() {
-            let sigma = noise[k]
-            var boosted = false
-            var q = [Double](repeating: 0, count: n)
-            for f in 0..<n {
-                // The pooled ratio averages ~1000 series, so a much smaller excess is significant there.
-                // (Only with many series: for a few blendshape channels "pooled" is just noise.)
-                let pooledExcess = usePooled ? (pooled[f] - settings.offlinePooledAdaptThreshold) * settings.offlineAdaptThreshold : 0
-                let excess = max(0, ratio[k][f] - settings.offlineAdaptThreshold, pooledExcess)
-                if excess > 0 { boosted = true }
-                let u = unit[f] * sigma
-                q[f] = u * u * qUnit * (1 + settings.offlineAdaptGain * excess * excess)
+        var out = [[Double]](repeating: [], count: count)
+        out.withUnsafeMutableBufferPointer { out in
+            Self.spread(count, work: count * n, threads: settings.threads) { k in
+                let y = series[k]
+                let sigma = noise[k]
+                var boosted = false
+                var q = [Double](repeating: 0, count: n)
+                for f in 0..<n {
+                    // The pooled ratio averages ~1000 series, so a much smaller excess is significant there.
+                    // (Only with many series: for a few blendshape channels "pooled" is just noise.)
+                    let pooledExcess = usePooled ? (pooled[f] - settings.offlinePooledAdaptThreshold) * settings.offlineAdaptThreshold : 0
+                    let excess = max(0, ratio[k][f] - settings.offlineAdaptThreshold, pooledExcess)
+                    if excess > 0 { boosted = true }
+                    let u = unit[f] * sigma
+                    q[f] = u * u * qUnit * (1 + settings.offlineAdaptGain * excess * excess)
+                }
+                if !boosted { out[k] = first[k]; return }   // pass 2 would be identical
+                let r = unit.map { ($0 * sigma) * ($0 * sigma) }
+                out[k] = Self.rts(y, times: times, r: r, q: q)
             }
-            if !boosted { out.append(first[k]); continue }   // pass 2 would be identical
-            let r = unit.map { ($0 * sigma) * ($0 * sigma) }
-            out.append(Self.rts(y, times: times, r: r, q: q))
         }
         return out
+    }
+
+    /// Runs `body(k)` for every k in 0..<count, spread over `threads` threads (nil: all cores) when the job
+    /// (`work`: about the values it touches) is large enough to pay for the hand-over; in order on this
+    /// thread otherwise. `body` must only write what belongs to its k.
+    static func spread(_ count: Int, work: Int, threads: Int?, _ body: (Int) -> Void) {
+        let lanes = min(count, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        guard lanes > 1, work >= 20_000 else { for k in 0..<count { body(k) }; return }
+        DispatchQueue.concurrentPerform(iterations: lanes) { lane in
+            // Contiguous ranges: neighbouring series share cache lines of the output arrays less.
+            for k in (lane * count / lanes)..<((lane + 1) * count / lanes) { body(k) }
+        }
     }
 
     /// Kalman filter + RTS smoother for x'' = white noise. r[f]: measurement variance at frame f;

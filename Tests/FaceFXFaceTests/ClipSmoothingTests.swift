@@ -62,4 +62,35 @@ final class ClipSmoothingTests: XCTestCase {
         XCTAssertEqual(t2.count, n - 5)
         XCTAssertTrue(t2.allSatisfy { abs($0.box.center.x - 1400) < 40 })
     }
+
+    /// The smoother spreads a face's series (and the poses) over threads: the same numbers on one thread
+    /// and on several, and `keeping` returns exactly those frames of the whole result.
+    func testSpreadOverThreadsGivesTheSameResults() {
+        var noise = TestSupport.Noise(seed: 9)
+        var frames: [[FaceResult]] = []
+        for f in 0..<40 {
+            let t = Double(f) / 30
+            let lm = TestSupport.syntheticFace(center: Point2(700 + 3 * Double(f), 500), iod: 70, yaw: 15 * sin(t))
+                .map { $0 + Point(noise.gaussian(), noise.gaussian(), noise.gaussian()) * 0.5 }
+            frames.append([result(id: 1, frame: f, time: t, landmarks: lm, blend: (0..<52).map { _ in 0.3 + 0.05 * noise.gaussian() },
+                                  emotions: [0.1, 0, 0, 0.6, 0.1, 0, 0.2])])
+        }
+        var one = FaceSettings.Smoothing(), many = one
+        one.threads = 1
+        many.threads = 4
+        let a = FaceClipSmoother(poseEstimator: est, settings: one).smooth(frames, frameWidth: 1920, frameHeight: 1080)
+        let b = FaceClipSmoother(poseEstimator: est, settings: many).smooth(frames, frameWidth: 1920, frameHeight: 1080)
+        let kept = FaceClipSmoother(poseEstimator: est, settings: many).smooth(frames, frameWidth: 1920, frameHeight: 1080, keeping: 10..<25)
+        XCTAssertEqual(kept.count, 15)
+        for (x, y) in zip(a.flatMap { $0 }, b.flatMap { $0 }) {
+            XCTAssertEqual(x.landmarks, y.landmarks)
+            XCTAssertEqual(x.blendshapes, y.blendshapes)
+            XCTAssertEqual(x.pose.yaw, y.pose.yaw)
+        }
+        for (x, y) in zip(a[10..<25].flatMap { $0 }, kept.flatMap { $0 }) {
+            XCTAssertEqual(x.landmarks, y.landmarks)
+            XCTAssertEqual(x.box, y.box)
+            XCTAssertEqual(x.pose.roll, y.pose.roll)
+        }
+    }
 }

@@ -47,6 +47,21 @@ final class BenchCLITests: XCTestCase {
         XCTAssertTrue(bad.stderr.contains("--input must be grey64 or rgb128"), bad.stderr)
     }
 
+    /// The smoothing bench: a row per face count and pass, positive costs, on one thread and on all.
+    func testBenchSmoothingPrintsCostsPerFaceFrame() throws {
+        for threads in [["--threads", "1"], []] {
+            let r = try CLI.facefx(["bench", "smoothing", "--faces", "2", "--frames", "60"] + threads, timeout: 300)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let rows = r.stdout.split(separator: "\n").filter { $0.hasPrefix("| 2 |") }
+            XCTAssertEqual(rows.count, 2, r.stdout)
+            for row in rows {
+                let values = row.split(separator: "|").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+                XCTAssertEqual(values.count, 3, String(row))
+                XCTAssertTrue(values.allSatisfy { $0 > 0 && $0.isFinite }, String(row))
+            }
+        }
+    }
+
     func testBenchUnknownCommandIsAUsageError() throws {
         let r = try CLI.facefx(["bench", "nonsense"])
         XCTAssertEqual(r.status, 2)
