@@ -206,7 +206,8 @@ public final class RenderJob {
         let pipeline = FramePipeline<RenderedFrame>(readers: [reader], frameQueueDepth: 3 + (faces?.analyzer.trackBatch ?? 0))
         let targets = FrameTargetPool(context: gpu)
         // Where the threads waited on each other (printed with FACEFX_GL_PROFILE=1): seconds the drawing
-        // thread spent in readbacks and in smoothing + linking, and the queue between analysis and drawing.
+        // thread spent in readbacks, the finishing thread in smoothing + linking, and the waits on both
+        // sides of the queues into those two threads.
         var readbackSeconds = 0.0, finishingSeconds = 0.0
         var queueWaits = (toFinish: (push: 0.0, pop: 0.0), toDraw: (push: 0.0, pop: 0.0))
         /// The body: each frame converted, its faces drawn, read back into an encoder buffer.
@@ -232,9 +233,9 @@ public final class RenderJob {
                     && frame.height == layout.height
             }
             /// Drawn frames whose readbacks are still in flight, oldest first: the drawing thread queues a
-            /// frame's drawing and pack on the GL thread and goes on with the next frames (smoothing,
-            /// linking), reading each back `readbackDepth` frames later, so neither it nor the GL thread
-            /// waits for the GPU frame by frame.
+            /// frame's drawing and pack on the GL thread and goes on with the next frames, reading each
+            /// back `readbackDepth` frames later, so neither it nor the GL thread waits for the GPU frame
+            /// by frame.
             var inFlight: [(packed: FrameColorConverter.PackedI420, buffer: I420Buffer, pts: Int64, faces: FaceFrame?)] = []
             /// Waits for the oldest frame in flight, hands it to the encoder; false when the run stops.
             func readOldest() throws -> Bool {
