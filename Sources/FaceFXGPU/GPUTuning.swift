@@ -94,7 +94,7 @@ public struct GPUTuning: Sendable, Equatable {
         Variable(name: "FACEFX_FORCE_RGBA", values: "1, 0", defaultValue: "0",
                  effect: "1: renders without filters take the RGBA path, not the I420 copy path (tests, benchmarks)"),
         Variable(name: "FACEFX_GL_PROFILE", values: "1, 0", defaultValue: "0",
-                 effect: "1: each GL context prints, when it closes, how long its GL thread was busy and how long callers waited for the GPU (benchmarks)"),
+                 effect: "1: each GL context prints, when it closes, how long its GL thread was busy and how long callers waited for the GPU; render and analyze print where their threads waited on each other (benchmarks)"),
     ]
 
     /// The tuning these variables ask for (unset or empty: the default). A value the variable does not
