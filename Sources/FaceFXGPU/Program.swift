@@ -173,8 +173,29 @@ public final class ProgramCache {
     /// analysis thread and its drawing thread); a program two threads compile at once is kept once.
     private var programs: [String: Program] = [:]
     private let lock = NSLock()
+    /// Constant textures (network weights) by size, format and a digest of their values, shared like the
+    /// programs: the jobs on a context (a batch's files, a file's lanes) and a network's batch variants
+    /// upload each weight tensor once (8 jobs compiled 104 networks, 1.2 s of the GL thread's 4.9 s).
+    private var constants: [ConstantKey: [(values: [Float], texture: Texture)]] = [:]
+
+    private struct ConstantKey: Hashable {
+        var width: Int, height: Int, format: TextureFormat, digest: UInt64
+    }
 
     public init(context: GPUContext) { self.context = context }
+
+    /// A texture holding `values` (RGBA texels, row 0 first) that is never written again: the one already
+    /// made with the same size, format and values, else a new one, uploaded now.
+    public func constantTexture(width: Int, height: Int, format: TextureFormat, values: [Float]) throws -> Texture {
+        var digest: UInt64 = 0xcbf29ce484222325   // FNV-1a over the values' bits; equal values are still compared
+        for v in values { digest = (digest ^ UInt64(v.bitPattern)) &* 0x100000001b3 }
+        let key = ConstantKey(width: width, height: height, format: format, digest: digest)
+        if let hit = lock.withLock({ constants[key]?.first { $0.values == values }?.texture }) { return hit }
+        let t = try Texture(context: context, width: width, height: height, format: format)
+        try t.upload(floats: values)
+        lock.withLock { constants[key, default: []].append((values, t)) }
+        return t
+    }
 
     public var count: Int { lock.withLock { programs.count } }
 

@@ -124,6 +124,28 @@ final class ContextTests: XCTestCase {
         }
     }
 
+    /// Constant textures (network weights) are made once per program cache: the same values, size and
+    /// format give the same texture (and read back as uploaded); other values, another size or format
+    /// a new one.
+    func testConstantTexturesAreSharedByContent() throws {
+        let c = try sharedContext()
+        let cache = ProgramCache(context: c)
+        let values = (0..<24).map { Float($0) * 0.25 - 2 }
+        let a = try cache.constantTexture(width: 3, height: 2, format: .rgba32f, values: values)
+        let created = c.debugCounters.texturesCreated
+        let b = try cache.constantTexture(width: 3, height: 2, format: .rgba32f, values: values)
+        XCTAssertTrue(a === b)
+        XCTAssertEqual(c.debugCounters.texturesCreated, created, "no texture made for the same values")
+        XCTAssertEqual(try Framebuffer(context: c, color: a).readFloats(), values)
+        var other = values
+        other[5] += 1
+        XCTAssertFalse(a === (try cache.constantTexture(width: 3, height: 2, format: .rgba32f, values: other)))
+        XCTAssertFalse(a === (try cache.constantTexture(width: 2, height: 3, format: .rgba32f, values: values)))
+        XCTAssertFalse(a === (try cache.constantTexture(width: 3, height: 2, format: .rgba16f, values: values)))
+        XCTAssertFalse(a === (try ProgramCache(context: c).constantTexture(width: 3, height: 2, format: .rgba32f, values: values)),
+                       "another cache, another texture")
+    }
+
     func testObjectsAreDeletedWhenReleased() throws {
         let c = try sharedContext()
         let before = c.debugCounters

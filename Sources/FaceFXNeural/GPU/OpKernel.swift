@@ -152,15 +152,15 @@ final class PassBuilder {
         return try programs.program(key: key, vertexBody: ProgramCache.fullscreenVertexBody, fragmentBody: source, defines: d)
     }
 
-    /// Uploads RGBA texels (width x height x 4 floats, row 0 first) once, as RGBA32F in both precisions:
-    /// on llvmpipe fp32 weights fetch faster than fp16 ones (landmarks 70.5 -> 61.6 ms CPU, fp16 storage);
-    /// the weights are small (2.4 -> 4.8 MB for the landmark net) and no longer rounded to fp16.
+    /// A weight texture of RGBA texels (width x height x 4 floats, row 0 first) in `weightFormat` (RGBA32F
+    /// unless half weights: on llvmpipe fp32 weights fetch faster than fp16 ones), uploaded once per
+    /// context: networks with the same weights (another job's, another batch size) share it
+    /// (`ProgramCache.constantTexture`).
     func weightTexture(width: Int, height: Int, texels: [Float]) throws -> Texture {
         guard width <= context.maxTextureSize, height <= context.maxTextureSize else {
             throw NeuralEngineError.unsupported("\(graph.name): weight texture \(width)x\(height) exceeds the GL limit \(context.maxTextureSize)")
         }
-        let t = try Texture(context: context, width: width, height: height, format: weightFormat)
-        try t.upload(floats: texels)
+        let t = try programs.constantTexture(width: width, height: height, format: weightFormat, values: texels)
         weightTextures.append(t)
         return t
     }
