@@ -4,6 +4,7 @@
 // the clip (its smoothing window holds up to 60 s) and the render's 30-frame windows with 30 frames of
 // margin each side. ms per face-frame, best of 3; `--threads 1` keeps the smoother on one thread.
 import FaceFXFace
+import FaceFXNeural
 import Foundation
 
 func smoothingBench(_ o: Options, faceCounts: [Int], frames: Int) throws {
@@ -21,31 +22,22 @@ func smoothingBench(_ o: Options, faceCounts: [Int], frames: Int) throws {
 
 private func smoothingRows(estimator: HeadPoseEstimator, settings: FaceSettings.Smoothing, faces: Int, frames: Int) throws {
     let (width, height) = (1920.0, 1080.0)
-    var seed: UInt64 = 1
-    func gaussian() -> Double {
-        // Box–Muller on a 64-bit LCG: reproducible noise without Foundation's random sources.
-        func uniform() -> Double { seed = seed &* 6364136223846793005 &+ 1442695040888963407; return Double(seed >> 11 + 1) / Double(1 << 53 + 1) }
-        return sqrt(-2 * log(uniform())) * cos(2 * .pi * uniform())
-    }
-    func face(center: (Double, Double), iod: Double, yaw: Double) -> [Point] {
-        let f = estimator.focalLength(frameHeight: height)
-        let depth = f * 8.8917 / iod   // the canonical inter-ocular distance (33 to 263) is 8.89 cm
-        let x = (center.0 - width / 2) * depth / f, y = -(center.1 - height / 2) * depth / f
-        var points = estimator.project(rotation: HeadPose.rotation(yaw: yaw, pitch: 0, roll: 0), translation: SIMD3(x, y, -depth),
-                                       frameWidth: width, frameHeight: height)
-        points += [Point](repeating: (points[33] + points[133]) / 2, count: 5) + [Point](repeating: (points[263] + points[362]) / 2, count: 5)
-        return points.map { $0 + Point(gaussian(), gaussian(), gaussian()) * 0.5 }
+    var rng = TrainingRNG(seed: 1)
+    func face(center: SIMD2<Double>, iod: Double, yaw: Double) -> [Point] {
+        estimator.syntheticFace(center: center, iod: iod, rotation: HeadPose.rotation(yaw: yaw, pitch: 0, roll: 0),
+                                frameWidth: width, frameHeight: height).landmarks
+            .map { $0 + Point(rng.normal(), rng.normal(), rng.normal()) * 0.5 }
     }
     var clip: [[FaceResult]] = []
     for n in 0..<frames {
         let t = Double(n) / 30
         clip.append((0..<faces).map { k in
-            let landmarks = face(center: (300 + 420 * Double(k), 540 + 40 * sin(t + Double(k))), iod: 60 + 10 * Double(k),
+            let landmarks = face(center: SIMD2(300 + 420 * Double(k), 540 + 40 * sin(t + Double(k))), iod: 60 + 10 * Double(k),
                                  yaw: 20 * sin(2 * .pi * 0.3 * t + Double(k)))
             return FaceResult(id: k + 1, frameIndex: n, time: t, presence: 0.99, detectionScore: nil,
                               box: Rect.bounding(landmarks.prefix(FaceLandmarks.meshCount)), landmarks: landmarks,
-                              blendshapes: (0..<52).map { _ in 0.3 + 0.05 * gaussian() },
-                              emotions: [0.1, 0, 0, 0.6, 0.1, 0, 0.2].map { max(0, $0 + 0.05 * gaussian()) },
+                              blendshapes: (0..<52).map { _ in 0.3 + 0.05 * rng.normal() },
+                              emotions: [0.1, 0, 0, 0.6, 0.1, 0, 0.2].map { max(0, $0 + 0.05 * rng.normal()) },
                               pose: estimator.estimate(landmarks: landmarks, frameWidth: width, frameHeight: height),
                               roi: FaceROI(landmarks: landmarks))
         })

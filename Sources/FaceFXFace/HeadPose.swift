@@ -311,6 +311,21 @@ public struct HeadPoseEstimator: Sendable {
                         rotation: R, matrix: m.map(Float.init), rmsError: sqrt(err / max(wsum, 1e-12)))
     }
 
+    /// A synthetic face for tests and benchmarks: the canonical face rotated by `R` and placed so its
+    /// inter-ocular distance (33 to 263, 8.89 cm) is `iod` pixels at `center`, projected like the landmark
+    /// network's output: 478 points (the 468 of the mesh, then five per iris at its eye's corner midpoint).
+    /// Also the translation used (camera space, cm).
+    public func syntheticFace(center: SIMD2<Double>, iod: Double, rotation R: Matrix3, frameWidth: Double,
+                              frameHeight: Double) -> (landmarks: [Point], translation: SIMD3<Double>) {
+        let f = focalLength(frameHeight: frameHeight)
+        let depth = f * 8.8917 / iod
+        let t = SIMD3((center.x - frameWidth / 2) * depth / f, -(center.y - frameHeight / 2) * depth / f, -depth)
+        var points = project(rotation: R, translation: t, frameWidth: frameWidth, frameHeight: frameHeight)
+        let rightIris = (points[33] + points[133]) / 2, leftIris = (points[263] + points[362]) / 2
+        points += [Point](repeating: rightIris, count: 5) + [Point](repeating: leftIris, count: 5)
+        return (points, t)
+    }
+
     /// Projects the canonical model under a pose into frame pixels with landmark-style z
     /// (relative depth to the model origin, in pixels at the origin's depth). Used by tests and by
     /// overlays that want the model where the face is.

@@ -204,19 +204,11 @@ public final class AnalyzeJob {
         /// Lane 0 here, every other lane on a thread of its own; the first error of any lane is thrown
         /// once all have returned.
         func analyse(_ stage: FramePipeline<Analysed>.Stage) throws {
-            let failure = FirstError()
-            let lanes = DispatchGroup()
-            for lane in 1..<plan.lanes {
-                lanes.enter()
-                let t = makeNamedThread("fx.analysis.\(lane)") {
-                    defer { lanes.leave() }
-                    do { _ = try analyseLane(lane, stage) } catch { failure.set(error) }
-                }
-                t.start()
-            }
-            do { _ = try analyseLane(0, stage) } catch { failure.set(error) }
+            let lanes = HelperThreads()
+            for lane in 1..<plan.lanes { lanes.start("fx.analysis.\(lane)") { _ = try analyseLane(lane, stage) } }
+            do { _ = try analyseLane(0, stage) } catch { lanes.failure.set(error) }
             lanes.wait()
-            if let error = failure.error { throw error }
+            if let error = lanes.failure.error { throw error }
         }
 
         var frames = 0, faceFrames = 0

@@ -108,6 +108,28 @@ final class FramePipeline<Output> {
     }
 }
 
+/// The helper threads of a job's body (a render's analysis and finishing threads, an analysis's extra
+/// lanes): each named for the OS, the first error kept in `failure`, `onError` run on the failing thread
+/// (to cancel the queues the others block on); `wait` joins them all.
+final class HelperThreads {
+    let failure = FirstError()
+    private let group = DispatchGroup()
+    private let onError: () -> Void
+
+    init(onError: @escaping () -> Void = {}) { self.onError = onError }
+
+    func start(_ name: String, _ body: @escaping () throws -> Void) {
+        group.enter()
+        let (group, failure, onError) = (group, failure, onError)
+        makeNamedThread(name) {
+            defer { group.leave() }
+            do { try body() } catch { failure.set(error); onError() }
+        }.start()
+    }
+
+    func wait() { group.wait() }
+}
+
 /// The first error any stage hit; later ones are consequences of the shutdown.
 final class FirstError {
     private let lock = NSLock()

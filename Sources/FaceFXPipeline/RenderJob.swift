@@ -327,16 +327,8 @@ public final class RenderJob {
             let batches = 2 * (3 + faces.analyzer.trackBatch)
             let toFinish = BoundedQueue<[AnalyzedFrame]>(capacity: batches)
             let toDraw = BoundedQueue<DrawingItem>(capacity: batches + 2 * trackingSettings.smoothing.offlineWindowFrames)
-            let failure = FirstError()
-            let helpers = DispatchGroup()
-            func start(_ name: String, _ body: @escaping () throws -> Void) {
-                helpers.enter()
-                makeNamedThread(name) {
-                    defer { helpers.leave() }
-                    do { try body() } catch { failure.set(error); toFinish.cancel(); toDraw.cancel() }
-                }.start()
-            }
-            start("fx.analysis") {
+            let helpers = HelperThreads { toFinish.cancel(); toDraw.cancel() }
+            helpers.start("fx.analysis") {
                 var index = 0
                 while let frame = next() {
                     let (y, u, v) = frame.gpuPlanes()
@@ -364,7 +356,7 @@ public final class RenderJob {
                 }
                 if toFinish.push(try faces.analyzer.flush()) { toFinish.close() }
             }
-            start("fx.finishing") {
+            helpers.start("fx.finishing") {
                 while let done = toFinish.pop() {
                     let started = DispatchTime.now().uptimeNanoseconds
                     let finished = done.flatMap { finisher.push(FaceFrame($0)) }
@@ -372,7 +364,7 @@ public final class RenderJob {
                     guard finished.isEmpty || toDraw.push(.finished(finished)) else { return }
                 }
                 // A closed queue (not a cancelled one): every analysed frame came through.
-                if failure.error == nil, toDraw.push(.finished(finisher.finish())) { toDraw.close() }
+                if helpers.failure.error == nil, toDraw.push(.finished(finisher.finish())) { toDraw.close() }
             }
             // Stops the helper threads (if they still run) and waits for them: their GPU work must be over
             // before the job's objects go.
@@ -399,7 +391,7 @@ public final class RenderJob {
                 case .finished(let frames): if try !emit(frames) { return }
                 }
             }
-            if let error = failure.error { throw error }
+            if let error = helpers.failure.error { throw error }
             _ = try drain()
         }
 

@@ -51,16 +51,9 @@ enum TestSupport {
     /// 10 iris points are copies of nearby eye points.
     static func syntheticFace(center: Point2, iod: Double, yaw: Double = 0, pitch: Double = 0, roll: Double = 0,
                               frame: (w: Double, h: Double) = (1920, 1080)) -> [Point] {
-        let est = HeadPoseEstimator(model: canonicalModel)
-        let R = HeadPose.rotation(yaw: yaw, pitch: pitch, roll: roll)
-        // Canonical IOD (33↔263) is 8.89 cm; place the face at the depth giving the wanted pixel IOD.
-        let f = est.focalLength(frameHeight: frame.h)
-        let depth = f * 8.8917 / iod
-        let x = (center.x - frame.w / 2) * depth / f, y = -(center.y - frame.h / 2) * depth / f
-        var pts = est.project(rotation: R, translation: SIMD3(x, y, -depth), frameWidth: frame.w, frameHeight: frame.h)
-        let rightIris = (pts[33] + pts[133]) / 2, leftIris = (pts[263] + pts[362]) / 2
-        pts += [Point](repeating: rightIris, count: 5) + [Point](repeating: leftIris, count: 5)
-        return pts
+        HeadPoseEstimator(model: canonicalModel).syntheticFace(center: center, iod: iod,
+                                                               rotation: HeadPose.rotation(yaw: yaw, pitch: pitch, roll: roll),
+                                                               frameWidth: frame.w, frameHeight: frame.h).landmarks
     }
 }
 

@@ -135,14 +135,9 @@ extension Fixture {
     /// landmarks (z in pixel scale), the iris points copied from the eye corners, and the pose matrix.
     static func syntheticFace(id: Int, center: SIMD2<Double>, iod: Double, yaw: Double = 0, pitch: Double = 0, roll: Double = 0,
                               frame: (w: Double, h: Double) = (512, 512)) -> OverlayFace {
-        let est = HeadPoseEstimator(model: model)
         let R = HeadPose.rotation(yaw: yaw, pitch: pitch, roll: roll)
-        let f = est.focalLength(frameHeight: frame.h)
-        let depth = f * 8.8917 / iod
-        let t = SIMD3((center.x - frame.w / 2) * depth / f, -(center.y - frame.h / 2) * depth / f, -depth)
-        var pts = est.project(rotation: R, translation: t, frameWidth: frame.w, frameHeight: frame.h)
-        let ri = (pts[33] + pts[133]) / 2, li = (pts[263] + pts[362]) / 2
-        pts += [Point](repeating: ri, count: 5) + [Point](repeating: li, count: 5)
+        let (pts, t) = HeadPoseEstimator(model: model).syntheticFace(center: center, iod: iod, rotation: R,
+                                                                      frameWidth: frame.w, frameHeight: frame.h)
         let m: [Float] = [
             R[0, 0], R[1, 0], R[2, 0], 0, R[0, 1], R[1, 1], R[2, 1], 0, R[0, 2], R[1, 2], R[2, 2], 0, t.x, t.y, t.z, 1,
         ].map { Float($0) }
