@@ -31,8 +31,8 @@ func networks(_ o: Options) throws {
     print("renderer: \(c.renderer) | \(c.version) | \(c.displayDescription) | LP_NUM_THREADS=\(ProcessInfo.processInfo.environment["LP_NUM_THREADS"] ?? "unset")")
     print("models: \(dir.path); \(o.iters) timed runs per row (+2 warm-up), median; ms per run includes the output readback\n")
     print("passes: \(NeuralEngine(context: c).passKind.rawValue); submit ms = time to issue the passes (no wait)\n")
-    print("| network | precision | batch | ms / run | ms / item | min ms | submit ms | CPU ms / run | passes | weights MB | activations MB |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| network | precision | batch | ms / run | ms / item | min ms | submit ms | CPU ms / run | passes | barriers | weights MB | activations MB |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     let engines = Dictionary(uniqueKeysWithValues: TensorPrecision.allCases.map { ($0, NeuralEngine(context: c, precision: $0)) })
     for spec in benchNetworks where o.only == nil || spec.label.contains(o.only!) {
         let graph: Graph
@@ -57,7 +57,7 @@ func networks(_ o: Options) throws {
                     times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
                 }
                 let cpuPerRun = (processCPUms() - cpu0) / Double(o.iters + 2)
-                print(String(format: "| %@ | cpu-ref | 1 | %.3f | %.3f | %.3f | %@ | %.2f | – | – | – |", spec.label,
+                print(String(format: "| %@ | cpu-ref | 1 | %.3f | %.3f | %.3f | %@ | %.2f | – | – | – | – |", spec.label,
                              percentile(times, 0.5), percentile(times, 0.5), times.min() ?? 0, "–", cpuPerRun))
             } catch {
                 print("| \(spec.label) | cpu-ref | 1 | error: \(error) | | | | | | |")
@@ -145,8 +145,8 @@ func networks(_ o: Options) throws {
                         }
                         print("-->")
                     }
-                    print(String(format: "| %@ | %@ | %d | %.3f | %.3f | %.3f | %.3f | %.2f | %d | %.2f | %.2f |", spec.label, p.rawValue, batch, med,
-                                 med / Double(batch), times.min() ?? 0, percentile(submits, 0.5), cpuPerRun, net.passCount, Double(net.weightBytes) / 1e6, Double(net.activationBytes) / 1e6))
+                    print(String(format: "| %@ | %@ | %d | %.3f | %.3f | %.3f | %.3f | %.2f | %d | %d | %.2f | %.2f |", spec.label, p.rawValue, batch, med,
+                                 med / Double(batch), times.min() ?? 0, percentile(submits, 0.5), cpuPerRun, net.passCount, net.barrierCount, Double(net.weightBytes) / 1e6, Double(net.activationBytes) / 1e6))
                 } catch {
                     print("| \(spec.label) | \(p.rawValue) | \(batch) | error: \(error) | | | | | | |")
                 }

@@ -24,6 +24,8 @@ public struct GPUTuning: Sendable, Equatable {
     public var halfWeights: Bool?
     /// A network run's outputs read back in one mapped storage buffer (nil: with compute passes).
     public var gatherOutputs: Bool?
+    /// With compute passes, a depthwise convolution and the 1x1 convolution reading it as one pass (nil: yes).
+    public var depthwisePointwise: Bool?
     /// Blendshape MLP on the CPU (nil: on llvmpipe).
     public var blendshapesOnCPU: Bool?
     /// Network-input crops as compute passes (nil: on hardware GPUs).
@@ -77,6 +79,8 @@ public struct GPUTuning: Sendable, Equatable {
                  effect: "weight storage"),
         Variable(name: "FACEFX_NN_GATHER", values: "1, 0", defaultValue: "1 with compute passes",
                  effect: "a network run's outputs read back in one mapped storage buffer"),
+        Variable(name: "FACEFX_NN_FUSE_DW", values: "1, 0", defaultValue: "1",
+                 effect: "compute passes: a depthwise convolution and the 1x1 convolution reading it run as one pass (0: two, for comparison)"),
         Variable(name: "FACEFX_BLENDSHAPES", values: "cpu, gpu", defaultValue: "cpu on llvmpipe, gpu elsewhere",
                  effect: "where the blendshape MLP runs"),
         Variable(name: "FACEFX_CROP_PASSES", values: "compute, fragment", defaultValue: "compute on hardware GPUs",
@@ -137,6 +141,7 @@ public struct GPUTuning: Sendable, Equatable {
         texelFetch = try named("FACEFX_NN_FETCH", "texel", "texture")
         halfWeights = try named("FACEFX_NN_WEIGHTS", "fp16", "fp32")
         gatherOutputs = try flag("FACEFX_NN_GATHER")
+        depthwisePointwise = try flag("FACEFX_NN_FUSE_DW")
         blendshapesOnCPU = try named("FACEFX_BLENDSHAPES", "cpu", "gpu")
         cropPasses = try choice("FACEFX_CROP_PASSES", Passes.self)
         readThroughPackBuffer = try flag("FACEFX_READ_PBO") ?? true

@@ -204,6 +204,79 @@ final class GPUOpTests: XCTestCase {
         }
     }
 
+    /// RESHAPEs read only by a CONCATENATION (the detectors' heads) fold into it: no copy pass, the
+    /// concatenation reads each head in the reshaped element order (channel counts that do not fill a
+    /// texel, and one that does; a reshape also read elsewhere keeps its pass).
+    func testReshapesFoldIntoConcatenation() throws {
+        var g: Graph!
+        try both("heads reshaped into a concatenation") { b in
+            let x = b.input([1, 4, 6, 13]), y = b.input([1, 2, 3, 9])
+            let h1 = b.op(.conv2D, conv(.same, 1), [x, b.constant([2, 1, 1, 13]), b.constant([2])])
+            let h2 = b.op(.conv2D, conv(.same, 1), [y, b.constant([6, 1, 1, 9]), b.constant([6])])
+            let h3 = b.op(.conv2D, conv(.same, 1), [x, b.constant([8, 1, 1, 13]), b.constant([8])])
+            let r1 = b.op(.reshape, .reshape(ReshapeOptions(newShape: [1, 48, 1])), [h1])
+            let r2 = b.op(.reshape, .reshape(ReshapeOptions(newShape: [1, 36, 1])), [h2])
+            let r3 = b.op(.reshape, .reshape(ReshapeOptions(newShape: [1, 48, 4])), [h3])
+            let c1 = b.op(.concatenation, .concatenation(ConcatenationOptions(axis: 1, activation: .none)), [r1, r2])
+            let c2 = b.op(.concatenation, .concatenation(ConcatenationOptions(axis: 2, activation: .none)), [r3, r3])
+            let shared = b.op(.reshape, .reshape(ReshapeOptions(newShape: [1, 54, 1])), [b.op(.logistic, .none, [y])])
+            let r4 = b.op(.reshape, .reshape(ReshapeOptions(newShape: [1, 36, 1])), [h2])
+            let c3 = b.op(.concatenation, .concatenation(ConcatenationOptions(axis: 1, activation: .none)), [shared, r4])
+            g = b.graph(outputs: [c1, c2, c3, shared])
+            return [c1, c2, c3, shared]
+        }
+        let net = try gpuEngine(.fp32).compile(g, batch: 2)
+        // 3 convolutions, the logistic, its reshape (an output), 3 concatenations
+        XCTAssertEqual(net.passCount, 8, net.passListing())
+        XCTAssertEqual(net.passListing().components(separatedBy: "+RESHAPE").count - 1, 3, net.passListing())
+    }
+
+    /// Compute passes: a DEPTHWISE_CONV_2D read only by a 1x1 CONV_2D runs in that convolution's pass
+    /// (strides 1 and 2, dilation, ReLU / PReLU on either, a residual with fewer channels, 150 channels:
+    /// more slices than a group has lanes), with the same values as the two passes; a depthwise read
+    /// twice, or read by a 3x3 convolution, keeps its own pass.
+    func testDepthwiseFoldsIntoPointwise() throws {
+        var g: Graph!
+        func dw(_ s: Int, _ d: Int = 1, _ act: FusedActivation = .none) -> OpOptions {
+            .depthwiseConv2D(DepthwiseConv2DOptions(padding: .same, strideW: s, strideH: s, dilationW: d, dilationH: d,
+                                                    depthMultiplier: 1, activation: act))
+        }
+        try both("depthwise + 1x1") { b in
+            let x = b.input([1, 9, 11, 13])
+            let d1 = b.op(.depthwiseConv2D, dw(1), [x, b.constant([1, 3, 3, 13]), b.constant([13])])
+            let c1 = b.op(.conv2D, conv(.same, 1), [d1, b.constant([20, 1, 1, 13]), b.constant([20])])
+            let a1 = b.op(.prelu, .none, [b.op(.add, .elementwise(.none), [c1, b.op(.pad, .pad(PadOptions(before: [0, 0, 0, 0],
+                after: [0, 0, 0, 7])), [x])]), b.constant([1, 1, 20])])
+            let d2 = b.op(.depthwiseConv2D, dw(2, 1, .relu), [a1, b.constant([1, 3, 3, 20]), b.constant([20])])
+            let c2 = b.op(.conv2D, conv(.same, 1, 1, .relu6), [d2, b.constant([150, 1, 1, 20]), b.constant([150])])
+            let d3 = b.op(.prelu, .none, [b.op(.depthwiseConv2D, dw(1, 2), [c2, b.constant([1, 3, 3, 150])]), b.constant([1, 1, 150])])
+            let c3 = b.op(.conv2D, conv(.same, 1), [d3, b.constant([7, 1, 1, 150]), b.constant([7])])
+            let d4 = b.op(.depthwiseConv2D, dw(1), [c3, b.constant([1, 3, 3, 7]), b.constant([7])])
+            let c4 = b.op(.conv2D, conv(.same, 1), [d4, b.constant([5, 1, 1, 7]), b.constant([5])])
+            let c5 = b.op(.conv2D, conv(.same, 1), [d4, b.constant([6, 1, 1, 7]), b.constant([6])])
+            let d5 = b.op(.depthwiseConv2D, dw(1), [c3, b.constant([1, 3, 3, 7]), b.constant([7])])
+            let c6 = b.op(.conv2D, conv(.same, 1), [d5, b.constant([4, 3, 3, 7]), b.constant([4])])
+            let out = b.op(.concatenation, .concatenation(ConcatenationOptions(axis: 3, activation: .none)), [c4, c5, c6])
+            g = b.graph(outputs: [out])
+            return [out]
+        }
+        var rng = SeededRNG(seed: 9)
+        let input = rng.tensor([2, 9, 11, 13])
+        for p in TensorPrecision.allCases {
+            let fused = try gpuEngine(p, .compute, halfWeights: false).compile(g, batch: 2)
+            let separate = NeuralEngine(context: try gpuContext(), precision: p)
+            separate.passKind = .compute
+            separate.halfWeightsOverride = false
+            separate.depthwisePointwise = false
+            let unfused = try separate.compile(g, batch: 2)
+            // 12 passes; 3 pairs folded (d4 has two readers, d5 feeds a 3x3 convolution)
+            XCTAssertEqual(unfused.passCount, 12, unfused.passListing())
+            XCTAssertEqual(fused.passCount, 9, fused.passListing())
+            XCTAssertEqual(fused.passListing().components(separatedBy: "DEPTHWISE_CONV_2D").count - 1, 5, fused.passListing())
+            XCTAssertEqual(try fused.run(inputs: [input])[0].data, try unfused.run(inputs: [input])[0].data, "\(p): same values as two passes")
+        }
+    }
+
     func testResizeBilinear() throws {
         for (align, half) in [(false, true), (true, false), (false, false)] {
             try both("resize bilinear align \(align) half-pixel \(half)") { b in

@@ -43,6 +43,10 @@ public final class NeuralEngine {
     /// llvmpipe, where fp32 weights fetch faster. `GPUTuning.halfWeights` (FACEFX_NN_WEIGHTS) overrides.
     public var halfWeightsOverride: Bool?
     public var halfWeights: Bool { halfWeightsOverride ?? (passKind == .compute) }
+    /// Compute passes: a depthwise convolution and the 1x1 convolution reading it as one pass (fusion E;
+    /// H100: landmarks 112 → 78 passes, 1.54 → 1.34 ms at batch 8). `GPUTuning.depthwisePointwise`
+    /// (FACEFX_NN_FUSE_DW=0) turns it off for comparison.
+    public var depthwisePointwise: Bool
 
     public init(context: GPUContext, precision: TensorPrecision = .fp16, programs: ProgramCache? = nil,
                 fp32ElementLimit: Int = 32768) {
@@ -54,6 +58,7 @@ public final class NeuralEngine {
         self.bakedKernels = passKind == .fragment && t.bakedKernels == true
         texelFetchOverride = t.texelFetch
         halfWeightsOverride = t.halfWeights
+        depthwisePointwise = t.depthwisePointwise ?? true
         self.programs = programs ?? ProgramCache(context: context)
         runner = PassRunner(context: context)
     }
@@ -94,6 +99,7 @@ public final class CompiledNetwork {
         let uniforms: [String: UniformValue]
         let target: Framebuffer
         let output: Int
+        let groups: (x: Int, y: Int)?
     }
 
     private var passes: [Pass] = []
@@ -120,6 +126,8 @@ public final class CompiledNetwork {
     public private(set) var fusedOpCount = 0
 
     public var passCount: Int { passes.count }
+    /// Memory barriers between the passes of one run (compute passes; passes of a level share one).
+    public var barrierCount: Int { sequence?.barrierCount ?? 0 }
     /// Intermediate tensors stored planar (written by baked convolutions).
     private(set) var planarTensorCount = 0
 
@@ -160,12 +168,33 @@ public final class CompiledNetwork {
         b.weightFormat = engine.halfWeights && precision == .fp16 ? .rgba16f : .rgba32f
         var plan = FusionPlan(ops: ops, outputs: Set(graph.outputs))
         try aliasReshapes(&plan, b)
+        foldReshapesIntoConcatenations(&plan)
         foldPadsIntoConvolutions(&plan)
         fuseResidualAdds(&plan, b)
         fuseActivations(&plan, constants: constants)
+        if engine.passKind == .compute && engine.depthwisePointwise { foldDepthwiseIntoPointwise(&plan, b) }
         let nodes = plan.nodes.compactMap { $0 }.sorted { $0.position < $1.position }
-        let specs = try makePasses(nodes, b)
-        try recordPasses(specs, keepIntermediates: keepIntermediates)
+        let specs = scheduleByLevel(try makePasses(nodes, b))
+        try recordPasses(specs.passes, levels: specs.levels, keepIntermediates: keepIntermediates)
+    }
+
+    /// The passes in order of dependency level (a pass's level: one more than the highest level of a pass
+    /// writing a tensor it reads; a tensor's writers keep their order), stable within a level. Passes of
+    /// one level do not depend on each other, so they share one memory barrier (PassSequence): the
+    /// detector's head convolutions, for one, run beside the backbone's later layers instead of after them.
+    private func scheduleByLevel(_ specs: [PassSpec]) -> (passes: [PassSpec], levels: [Int]) {
+        var written: [Int: Int] = [:]  // root tensor -> level of its last writer so far
+        var level: [Int] = []
+        for s in specs {
+            var l = 0
+            for (_, src) in s.inputs { if case let .tensor(t) = src, let w = written[root(t)] { l = max(l, w + 1) } }
+            let o = root(s.output)
+            if let w = written[o] { l = max(l, w) }
+            written[o] = l
+            level.append(l)
+        }
+        let order = specs.indices.sorted { (level[$0], $0) < (level[$1], $1) }
+        return (order.map { specs[$0] }, order.map { level[$0] })
     }
 
     /// Ops whose inputs are all constants run once on the CPU; the others are left to the GPU.
@@ -243,6 +272,22 @@ public final class CompiledNetwork {
                 plan.nodes[k] = nil
                 fusedOpCount += 1
             }
+        }
+    }
+
+    /// A2: a RESHAPE (not an alias) read only by a CONCATENATION: the concatenation reads the reshape's
+    /// input in the reshaped element order, no copy pass (the detectors' heads: 4 passes and a level fewer).
+    private func foldReshapesIntoConcatenations(_ plan: inout FusionPlan) {
+        for (k, op) in plan.ops.enumerated() where op.kind == .reshape && plan.nodes[k] != nil {
+            let (i, o) = (op.inputs[0], op.outputs[0])
+            guard let j = plan.soleConsumer(o), plan.nodes[j] != nil, plan.ops[j].kind == .concatenation else { continue }
+            for (q, t) in plan.nodes[j]!.inputs.enumerated() where t == o {
+                plan.nodes[j]!.inputs[q] = i
+                plan.nodes[j]!.inputViews[q] = o
+            }
+            if !plan.nodes[j]!.fused.contains("RESHAPE") { plan.nodes[j]!.fused.append("RESHAPE") }
+            plan.nodes[k] = nil
+            fusedOpCount += 1
         }
     }
 
@@ -332,6 +377,30 @@ public final class CompiledNetwork {
         }
     }
 
+    /// E (compute passes): a DEPTHWISE_CONV_2D (multiplier 1) read only by a 1x1 CONV_2D (stride 1, as its
+    /// input) runs inside that convolution's pass (Ops/DepthwisePointwise.swift): one pass and one memory
+    /// barrier instead of two, and the depthwise result never leaves the GPU's shared memory. The
+    /// MobileNet-style blocks of the detectors and the landmark network are made of such pairs.
+    private func foldDepthwiseIntoPointwise(_ plan: inout FusionPlan, _ b: PassBuilder) {
+        let ops = plan.ops
+        // Passes writing a network output stay fragment passes (PassBuilder.compute).
+        let outputs = Set(graph.outputs.map(root))
+        for (j, op) in ops.enumerated() where op.kind == .conv2D && plan.nodes[j] != nil {
+            guard case let .conv2D(o) = op.options, o.strideH == 1, o.strideW == 1,
+                  let f = b.constant(op.inputs[1]), f.shape[1] == 1, f.shape[2] == 1,
+                  let conv = plan.nodes[j], conv.padBefore == (0, 0), conv.depthwise == nil, !outputs.contains(root(conv.output)),
+                  let p = plan.producer[conv.inputs[0]], p != j, let dw = plan.nodes[p], dw.op.kind == .depthwiseConv2D,
+                  dw.output == conv.inputs[0], plan.soleConsumer(dw.output) == j, conv.residual != dw.output,
+                  DepthwisePointwiseKernel.fits(dw, conv, b) else { continue }
+            plan.nodes[j]!.depthwise = FoldedDepthwise(op: dw.op, output: dw.output, padBefore: dw.padBefore,
+                                                       activation: dw.activation, preluAlpha: dw.preluAlpha)
+            plan.nodes[j]!.inputs[0] = dw.inputs[0]
+            plan.nodes[j]!.fused.insert("DEPTHWISE", at: 0)
+            plan.nodes[p] = nil
+            fusedOpCount += 1
+        }
+    }
+
     /// Tensors stored as RGBA32F (see `fp32ElementLimit`): everything in fp32 mode, the outputs, and
     /// the small deep layers.
     private func isWide(_ t: Int) -> Bool {
@@ -399,8 +468,9 @@ public final class CompiledNetwork {
     private var pinnedRoots: Set<Int> { Set(graph.inputs.map(root) + graph.outputs.map(root)) }
 
     /// Storage by liveness while the passes are recorded: each pass's output gets a texture (pooled
-    /// unless pinned or kept), inputs return to the pool after their last reader; then the replay list.
-    private func recordPasses(_ specs: [PassSpec], keepIntermediates: Bool) throws {
+    /// unless pinned or kept), inputs return to the pool after their last reader's level (so no pass
+    /// of that level overwrites what another reads, which would cost a barrier); then the replay list.
+    private func recordPasses(_ specs: [PassSpec], levels: [Int], keepIntermediates: Bool) throws {
         let pinned = pinnedRoots
         var lastUse: [Int: Int] = [:]
         for (i, s) in specs.enumerated() {
@@ -431,7 +501,12 @@ public final class CompiledNetwork {
             return Storage(layout: l, texture: tex, framebuffer: fb)
         }
         for i in graph.inputs { storages[root(i)] = try makeStorage(root(i), dedicated: true) }
+        var releasedAtLevelEnd: [Texture] = []
         for (i, s) in specs.enumerated() {
+            if i > 0 && levels[i] != levels[i - 1] {
+                for t in releasedAtLevelEnd { pool.recycle(t) }
+                releasedAtLevelEnd.removeAll()
+            }
             let o = root(s.output)
             if storages[o] == nil { storages[o] = try makeStorage(o, dedicated: pinned.contains(o) || keepIntermediates) }
             var inputs: [PassInput] = []
@@ -459,17 +534,17 @@ public final class CompiledNetwork {
                 st.layerFramebuffers.append(target)
             }
             passes.append(Pass(label: s.label, program: s.program, inputs: inputs, uniforms: s.uniforms,
-                               target: target, output: s.output))
+                               target: target, output: s.output, groups: s.groups))
             if !keepIntermediates {
                 var released = Set<Int>()
                 for (_, src) in s.inputs {
                     guard case let .tensor(t) = src else { continue }
                     let r = root(t)
                     if lastUse[r] == i, !pinned.contains(r), !released.contains(r), let st = storages[r] {
-                        pool.recycle(st.texture); released.insert(r)
+                        releasedAtLevelEnd.append(st.texture); released.insert(r)
                     }
                 }
-                if lastUse[o] == nil, !pinned.contains(o) { pool.recycle(storages[o]!.texture) }
+                if lastUse[o] == nil, !pinned.contains(o) { releasedAtLevelEnd.append(storages[o]!.texture) }
             }
         }
         for o in graph.outputs where storages[root(o)] == nil {
@@ -482,7 +557,8 @@ public final class CompiledNetwork {
         seq.label = "\(graph.name) ×\(batch)"
         for p in passes {
             if p.program.isCompute {
-                try seq.appendDispatch(program: p.program, target: p.target.color, inputs: p.inputs, uniforms: p.uniforms)
+                try seq.appendDispatch(program: p.program, target: p.target.color, inputs: p.inputs, uniforms: p.uniforms,
+                                       groups: p.groups)
             } else {
                 try seq.appendDraw(program: p.program, target: p.target, inputs: p.inputs, uniforms: p.uniforms)
             }

@@ -37,6 +37,22 @@ struct PlanNode {
     var preluAlpha: Int?
     /// Names of the ops folded into this node (listing).
     var fused: [String] = []
+    /// Input k → the tensor whose shape it is read as: a folded RESHAPE's output (input k is then
+    /// that RESHAPE's input, read element by element in the reshaped order).
+    var inputViews: [Int: Int] = [:]
+    /// A 1x1 CONV_2D's input computed in the same pass: the depthwise convolution that alone wrote it
+    /// (compute passes, Ops/DepthwisePointwise.swift); `inputs[0]` is then the depthwise's input.
+    var depthwise: FoldedDepthwise?
+}
+
+/// A DEPTHWISE_CONV_2D node folded into the 1x1 CONV_2D reading it: its op, the tensor it wrote (now
+/// never stored) and what was fused into it.
+struct FoldedDepthwise {
+    let op: GraphOp
+    let output: Int
+    let padBefore: (h: Int, w: Int)
+    let activation: ActivationCode
+    let preluAlpha: Int?
 }
 
 /// Where a pass input comes from.
@@ -54,6 +70,9 @@ struct PassSpec {
     var output: Int
     /// Planar output (`TensorStorageLayout.planar`): the channel slices (layers) this draw writes.
     var layers: Range<Int>? = nil
+    /// Work groups of a compute shader with its own layout (nil: a pass program, one invocation per
+    /// output texel).
+    var groups: (x: Int, y: Int)? = nil
 }
 
 protocol OpKernel {
@@ -139,6 +158,17 @@ final class PassBuilder {
         if texelFetch { d["NN_TEXEL_FETCH"] = "1" }
         if compute && !isNetworkOutput(output) { return try programs.computeProgram(shader, defines: d, imageFormat: storesHalf(output) ? .rgba16f : .rgba32f) }
         return try programs.program(shader, defines: d)
+    }
+
+    /// A complete compute shader of the library writing `output` through the image at binding 0 (layout
+    /// qualifier in FORMAT), with the defines every nn pass gets.
+    func computeShader(_ shader: String, _ defines: [String: String], output: Int) throws -> Program {
+        var d = defines
+        d["MAXV"] = precision == .fp16 ? "65504.0" : "1.0e20"
+        d["STORE_FP16"] = storesHalf(output) ? "1" : "0"
+        d["FORMAT"] = (storesHalf(output) ? TextureFormat.rgba16f : .rgba32f).rawValue
+        if texelFetch { d["NN_TEXEL_FETCH"] = "1" }
+        return try programs.computeShader(shader, defines: d)
     }
 
     /// A program from generated fragment source (baked kernels), cached by a digest of the source.

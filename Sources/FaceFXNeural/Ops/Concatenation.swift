@@ -1,5 +1,5 @@
 // CONCATENATION of 2..4 inputs along any axis (Shaders/nn/concatenation.glsl); constant
-// inputs are shared by all replicas; fused activation.
+// inputs are shared by all replicas; fused activation; inputs read through a folded RESHAPE.
 import FaceFXGPU
 
 enum ConcatenationKernel: OpKernel {
@@ -18,9 +18,11 @@ enum ConcatenationKernel: OpKernel {
         var pos = 0
         for k in 0..<4 {
             let t = ins[min(k, ins.count - 1)]
-            let l = try b.layout(t)
+            let stored = try b.layout(t)
+            let l = try node.inputViews[min(k, ins.count - 1)].map(b.layout) ?? stored
             inputs.append(("u_x\(k)", try b.source(t)))
-            uniforms["u_s\(k)"] = l.uniform
+            uniforms["u_s\(k)"] = stored.uniform
+            uniforms["u_v\(k)"] = l.uniform
             if k < ins.count {
                 start[k] = pos
                 rep[k] = l.replicas

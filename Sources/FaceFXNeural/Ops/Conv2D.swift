@@ -1,6 +1,7 @@
 // CONV_2D on the GPU (Shaders/nn/conv2d.glsl). Fusions handled here: bias, fused activation or
 // a following PRELU/RELU, a following ADD (residual input, possibly with fewer channels when a
-// channel PAD was folded), and a preceding spatial PAD (extra u_pad).
+// channel PAD was folded), and a preceding spatial PAD (extra u_pad). A 1x1 convolution with a
+// folded depthwise one runs as DepthwisePointwiseKernel.
 import FaceFXGPU
 
 enum Conv2DKernel: OpKernel {
@@ -28,6 +29,7 @@ enum Conv2DKernel: OpKernel {
     }
 
     static func makePass(_ node: PlanNode, _ b: PassBuilder) throws -> PassSpec {
+        if node.depthwise != nil { return try DepthwisePointwiseKernel.makePass(node, b) }
         guard case let .conv2D(o) = node.op.options else { throw b.unsupported(node.op, "options") }
         guard let f = b.constant(node.inputs[1]) else { throw b.unsupported(node.op, "non-constant filter") }
         let (oc, kh, kw, ic) = (f.shape[0], f.shape[1], f.shape[2], f.shape[3])

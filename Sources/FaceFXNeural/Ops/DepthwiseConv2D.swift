@@ -6,6 +6,20 @@ enum DepthwiseConv2DKernel: OpKernel {
     static let kinds: [OpKind] = [.depthwiseConv2D]
     static let shader = "nn/depthwise_conv2d.glsl"
 
+    /// Packs a filter [1, KH, KW, OC]: row oc4 holds texel ky*KW + kx = the taps of channels oc4*4..,
+    /// then the bias texel and the PReLU alpha texel. Returns (width, height, texels).
+    static func packWeights(filter f: [Float], kh: Int, kw: Int, oc: Int, bias: [Float], alpha: [Float]) -> (Int, Int, [Float]) {
+        let oc4 = (oc + 3) / 4, width = kh * kw + 2
+        var t = [Float](repeating: 0, count: width * oc4 * 4)
+        for c in 0..<oc {
+            let row = c / 4, q = c % 4
+            for k in 0..<(kh * kw) { t[(row * width + k) * 4 + q] = f[k * oc + c] }
+            t[(row * width + kh * kw) * 4 + q] = bias[c]
+            t[(row * width + kh * kw + 1) * 4 + q] = alpha[c]
+        }
+        return (width, oc4, t)
+    }
+
     static func makePass(_ node: PlanNode, _ b: PassBuilder) throws -> PassSpec {
         guard case let .depthwiseConv2D(o) = node.op.options else { throw b.unsupported(node.op, "options") }
         guard let f = b.constant(node.inputs[1]) else { throw b.unsupported(node.op, "non-constant filter") }
@@ -17,15 +31,8 @@ enum DepthwiseConv2DKernel: OpKernel {
         let wx = Graph.window(original.w, filter: kw, stride: o.strideW, dilation: o.dilationW, padding: o.padding)
         let bias = try b.channelVector(node.inputs.count > 2 ? node.inputs[2] : nil, channels: oc)
         let alpha = try b.channelVector(node.preluAlpha, channels: oc)
-        let oc4 = (oc + 3) / 4, width = kh * kw + 2
-        var t = [Float](repeating: 0, count: width * oc4 * 4)
-        for c in 0..<oc {
-            let row = c / 4, q = c % 4
-            for k in 0..<(kh * kw) { t[(row * width + k) * 4 + q] = f.data[k * oc + c] }
-            t[(row * width + kh * kw) * 4 + q] = bias[c]
-            t[(row * width + kh * kw + 1) * 4 + q] = alpha[c]
-        }
-        let w = try b.weightTexture(width: width, height: oc4, texels: t)
+        let (width, height, texels) = packWeights(filter: f.data, kh: kh, kw: kw, oc: oc, bias: bias, alpha: alpha)
+        let w = try b.weightTexture(width: width, height: height, texels: texels)
         let defines = ["KH": "\(kh)", "KW": "\(kw)", "SY": "\(o.strideH)", "SX": "\(o.strideW)",
                        "DY": "\(o.dilationH)", "DX": "\(o.dilationW)", "MULT": "\(max(1, oc / max(1, xl.c)))",
                        "ACT": "\(node.activation.rawValue)", "X_PLANAR": b.isPlanar(x) ? "1" : "0"]
