@@ -227,6 +227,8 @@ public final class FaceAnalyzer {
     private var shot = 0
     /// Float targets of the crops read back on the CPU (shot-cut thumbnail, face colours), by crop side.
     private var readbackTargets: [Int: Framebuffer] = [:]
+    /// Reads them back when the crops are compute passes.
+    private lazy var cropGather = TexelGather(context: context, programs: crops.programs)
 
     /// A tracked frame whose blendshapes and emotion (and classifier) wait for the batch.
     private struct PendingFrame {
@@ -653,7 +655,10 @@ public final class FaceAnalyzer {
             try crops.render(frame: items[k].frame, mappings: items[k..<end].map(\.mapping), kind: kind, into: target, firstItem: k)
             k = end
         }
-        let texels = try target.readFloats(width: side, height: side * items.count)
+        // Crops written by compute passes come back through a storage buffer (TexelGather: a glReadPixels
+        // of them stalls the NVIDIA driver), those rendered by fragment passes (llvmpipe) through glReadPixels.
+        let texels = crops.computePasses ? try cropGather.read([(target.color, side * items.count)])[0]
+                                         : try target.readFloats(width: side, height: side * items.count)
         try crops.throwQueuedError()
         return (0..<items.count).map { n in
             var rgb = [Float](repeating: 0, count: side * side * 3)

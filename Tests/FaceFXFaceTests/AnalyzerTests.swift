@@ -205,6 +205,28 @@ extension AnalyzerTests {
 }
 
 extension AnalyzerTests {
+    /// Crops made by compute passes (the hardware GPUs' default) come back through a storage buffer
+    /// (TexelGather) rather than glReadPixels: the same shot-cut thumbnails and colour crops, so the same
+    /// analysis as with fragment-pass crops, to the bit.
+    func testComputeCropsGiveTheSameAnalysis() throws {
+        let img = try GPUTestSupport.rgba([GPUTestSupport.sample("astronaut.png")], filter: "crop=448:448:40:20", width: 448, height: 448)
+        let face = try GPUTestSupport.frameTexture(img)
+        let blank = try GPUTestSupport.frameTexture((pixels: [UInt8](repeating: 30, count: 448 * 448 * 4), width: 448, height: 448))
+        let clip = [face, face, blank, blank, face, face]
+        var results: [[AnalyzedFrame]] = []
+        for compute in [false, true] {
+            let a = try GPUTestSupport.analyzer { $0.analysis.minFaceSize = 120; $0.analysis.frameBatch = 3 }
+            a.crops.computePasses = compute
+            var got: [AnalyzedFrame] = []
+            for (i, t) in clip.enumerated() { got += try a.push(frameTexture: t, width: 448, height: 448, frameIndex: i, time: Double(i) / 30) }
+            results.append(got + (try a.flush()))
+        }
+        XCTAssertEqual(results[1].map(\.index), Array(clip.indices))
+        XCTAssertEqual(results[1].map(\.shot), results[0].map(\.shot))
+        XCTAssertEqual(results[1].map { $0.faces.map(\.id) }, results[0].map { $0.faces.map(\.id) })
+        XCTAssertEqual(results[1].flatMap { $0.faces.flatMap { $0.landmarks.map(\.x) } }, results[0].flatMap { $0.faces.flatMap { $0.landmarks.map(\.x) } })
+    }
+
     /// Frames the caller keeps (`retained`, as a render keeps its frames on the GPU for the filters) give
     /// what ring copies give — a face entering between keyframes tracked back to its first frame included —
     /// and the analyzer then allocates no ring of its own.

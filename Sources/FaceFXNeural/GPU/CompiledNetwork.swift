@@ -112,8 +112,8 @@ public final class CompiledNetwork {
     private var sequence: PassSequence?
     /// Where `readRows` compacts rows (made on first use, sized for every row of the batch).
     var rowBuffer: StorageBuffer?
-    /// Where `readOutputs` gathers the outputs (`gathersOutputs`).
-    private var outputBuffer: StorageBuffer?
+    /// How `readOutputs` gathers the outputs (`gathersOutputs`).
+    private var outputGather: TexelGather?
 
     /// Bytes of weight and constant textures.
     public private(set) var weightBytes = 0
@@ -164,6 +164,7 @@ public final class CompiledNetwork {
         let b = PassBuilder(graph: graph, context: context, programs: engine.programs, precision: precision,
                             batch: batch, constants: constants)
         b.compute = engine.passKind == .compute
+        b.fragmentOutputs = !gathersOutputs
         b.texelFetch = engine.texelFetch
         b.weightFormat = engine.halfWeights && precision == .fp16 ? .rgba16f : .rgba32f
         var plan = FusionPlan(ops: ops, outputs: Set(graph.outputs))
@@ -383,8 +384,8 @@ public final class CompiledNetwork {
     /// MobileNet-style blocks of the detectors and the landmark network are made of such pairs.
     private func foldDepthwiseIntoPointwise(_ plan: inout FusionPlan, _ b: PassBuilder) {
         let ops = plan.ops
-        // Passes writing a network output stay fragment passes (PassBuilder.compute).
-        let outputs = Set(graph.outputs.map(root))
+        // Passes writing a network output may have to be fragment passes (PassBuilder.fragmentOutputs).
+        let outputs = b.fragmentOutputs ? Set(graph.outputs.map(root)) : []
         for (j, op) in ops.enumerated() where op.kind == .conv2D && plan.nodes[j] != nil {
             guard case let .conv2D(o) = op.options, o.strideH == 1, o.strideW == 1,
                   let f = b.constant(op.inputs[1]), f.shape[1] == 1, f.shape[2] == 1,
@@ -591,7 +592,7 @@ public final class CompiledNetwork {
 
     /// Reads the (small) outputs back: shape [batch] + graph shape (a leading 1 replaced by the batch).
     /// With compute passes (hardware GPUs) every output is first copied into one storage buffer
-    /// (nn/gather_texels.glsl) and read with one mapped read instead of a glReadPixels each
+    /// (TexelGather) and read with one mapped read instead of a glReadPixels each
     /// (`gathersOutputs`).
     public func readOutputs() throws -> [Tensor] {
         if gathersOutputs { return try gatherOutputs() }
@@ -609,22 +610,10 @@ public final class CompiledNetwork {
         guard textures.allSatisfy({ $0.layers == 0 }) else {
             return try graph.outputs.indices.map { try readTensor(graph.outputs[$0]) }
         }
-        var offsets: [Int] = [], total = 0
-        for t in textures { offsets.append(total); total += t.width * t.height }
-        let buffer = try StorageBuffer.atLeast(total * 16, reusing: outputBuffer, context: context)
-        outputBuffer = buffer
-        let program = try engine.programs.computeShader("nn/gather_texels.glsl")
-        for (t, off) in zip(textures, offsets) {
-            let n = t.width * t.height
-            try engine.runner.dispatch(program: program, groups: ((n + 63) / 64, 1, 1), buffer: buffer,
-                                       inputs: [PassInput("u_src", t)],
-                                       uniforms: ["u_width": .int(Int32(t.width)), "u_texels": .int(Int32(n)), "u_offset": .int(Int32(off))])
-        }
-        let all = try buffer.readFloats(offset: 0, count: total * 4)
+        if outputGather == nil { outputGather = TexelGather(context: context, programs: engine.programs) }
+        let texels = try outputGather!.read(textures.map { ($0, nil) })
         return graph.outputs.indices.map { k in
-            let l = outputLayouts[k], n = textures[k].width * textures[k].height
-            return Tensor(shape: batchedShape(graph.tensors[graph.outputs[k]].shape),
-                          data: l.unpack(Array(all[(offsets[k] * 4)..<((offsets[k] + n) * 4)])))
+            Tensor(shape: batchedShape(graph.tensors[graph.outputs[k]].shape), data: outputLayouts[k].unpack(texels[k]))
         }
     }
 

@@ -112,11 +112,15 @@ final class PassBuilder {
     var storesHalf: (Int) -> Bool = { _ in false }
     /// Whether an activation is stored planar (GPU/BakedConv.swift; decided by the compiler before passes are built).
     var isPlanar: (Int) -> Bool = { _ in false }
-    /// Programs as compute passes (NeuralEngine.passKind), except for the passes writing a network
-    /// output: those stay fragment passes, because on the NVIDIA driver reading back a texture written
-    /// by imageStore is ~30-200× slower than one rendered to (H100: 4.9 ms vs 0.8 ms for the
-    /// detector's outputs at batch 8).
+    /// Programs as compute passes (NeuralEngine.passKind).
     var compute = false
+    /// With compute passes, the passes writing a network output as fragment passes: when the outputs are
+    /// read back with glReadPixels (CompiledNetwork.gathersOutputs off), because on the NVIDIA driver
+    /// that is ~30-200× slower from a texture written by imageStore than from one rendered to (H100:
+    /// 4.9 ms vs 0.8 ms for the detector's outputs at batch 8). Gathered by a compute pass, they stay
+    /// compute passes: fragment passes run on a small part of a data-centre GPU (the detector's
+    /// concatenated outputs at batch 32 took 0.15 ms as a fragment pass on the H100).
+    var fragmentOutputs = true
     /// Reads with texelFetch instead of texture() at texel centres (NeuralEngine.texelFetch).
     var texelFetch = false
     /// Weight texture format (NeuralEngine.halfWeights).
@@ -156,7 +160,7 @@ final class PassBuilder {
         d["MAXV"] = precision == .fp16 ? "65504.0" : "1.0e20"
         d["STORE_FP16"] = storesHalf(output) ? "1" : "0"
         if texelFetch { d["NN_TEXEL_FETCH"] = "1" }
-        if compute && !isNetworkOutput(output) { return try programs.computeProgram(shader, defines: d, imageFormat: storesHalf(output) ? .rgba16f : .rgba32f) }
+        if compute && !(fragmentOutputs && isNetworkOutput(output)) { return try programs.computeProgram(shader, defines: d, imageFormat: storesHalf(output) ? .rgba16f : .rgba32f) }
         return try programs.program(shader, defines: d)
     }
 

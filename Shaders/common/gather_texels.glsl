@@ -1,6 +1,6 @@
-// Copies every texel of a network output texture into a storage buffer (texel i = (i % width, i / width)
-// lands at vec4 u_offset + i), so that all outputs of a run come back in one mapped read instead of one
-// glReadPixels each (CompiledNetwork.readOutputs on hardware GPUs). A complete GLSL ES 3.10 compute
+// Copies the first u_texels texels of a float texture into a storage buffer (texel i = (i % width, i / width)
+// lands at vec4 u_offset + i), so that several results come back in one mapped read instead of one
+// glReadPixels each (FaceFXGPU/TexelGather.swift). A complete GLSL ES 3.10 compute
 // shader body (the preamble adds version and precision).
 layout(local_size_x = 64) in;
 uniform highp sampler2D u_src;
