@@ -113,7 +113,7 @@ public final class CompiledNetwork {
     /// Where `readRows` compacts rows (made on first use, sized for every row of the batch).
     var rowBuffer: StorageBuffer?
     /// How `readOutputs` gathers the outputs (`gathersOutputs`).
-    private var outputGather: TexelGather?
+    private lazy var outputGather = TexelGather(context: context, programs: engine.programs)
 
     /// Bytes of weight and constant textures.
     public private(set) var weightBytes = 0
@@ -276,7 +276,7 @@ public final class CompiledNetwork {
         }
     }
 
-    /// A2: a RESHAPE (not an alias) read only by a CONCATENATION: the concatenation reads the reshape's
+    /// A': a RESHAPE (not an alias) read only by a CONCATENATION: the concatenation reads the reshape's
     /// input in the reshaped element order, no copy pass (the detectors' heads: 4 passes and a level fewer).
     private func foldReshapesIntoConcatenations(_ plan: inout FusionPlan) {
         for (k, op) in plan.ops.enumerated() where op.kind == .reshape && plan.nodes[k] != nil {
@@ -386,7 +386,7 @@ public final class CompiledNetwork {
         let ops = plan.ops
         // Passes writing a network output may have to be fragment passes (PassBuilder.fragmentOutputs).
         let outputs = b.fragmentOutputs ? Set(graph.outputs.map(root)) : []
-        for (j, op) in ops.enumerated() where op.kind == .conv2D && plan.nodes[j] != nil {
+        for (j, op) in ops.enumerated() where op.kind == .conv2D {
             guard case let .conv2D(o) = op.options, o.strideH == 1, o.strideW == 1,
                   let f = b.constant(op.inputs[1]), f.shape[1] == 1, f.shape[2] == 1,
                   let conv = plan.nodes[j], conv.padBefore == (0, 0), conv.depthwise == nil, !outputs.contains(root(conv.output)),
@@ -610,8 +610,7 @@ public final class CompiledNetwork {
         guard textures.allSatisfy({ $0.layers == 0 }) else {
             return try graph.outputs.indices.map { try readTensor(graph.outputs[$0]) }
         }
-        if outputGather == nil { outputGather = TexelGather(context: context, programs: engine.programs) }
-        let texels = try outputGather!.read(textures.map { ($0, nil) })
+        let texels = try outputGather.read(textures.map { ($0, nil) })
         return graph.outputs.indices.map { k in
             Tensor(shape: batchedShape(graph.tensors[graph.outputs[k]].shape), data: outputLayouts[k].unpack(texels[k]))
         }
