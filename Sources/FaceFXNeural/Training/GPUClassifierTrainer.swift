@@ -118,7 +118,9 @@ public final class GPUClassifierTrainer {
     // MARK: passes
 
     private func program(_ name: String, _ defines: [String: Int]) throws -> Program {
-        try programs.program("train/\(name).glsl", defines: defines.mapValues(String.init))
+        var d = defines.mapValues(String.init)
+        d["TEXEL_FETCH"] = context.isSoftware ? "0" : "1"  // Shaders/train/common.glsl: which read is faster where
+        return try programs.program("train/\(name).glsl", defines: d)
     }
 
     private func draw(_ name: String, _ defines: [String: Int], into target: Framebuffer, _ inputs: [(String, Texture)],
