@@ -9,9 +9,12 @@ out vec4 o_value;
 #ifndef TEXEL_FETCH
 #define TEXEL_FETCH 0
 #endif
+// `inv`: 1 / the texture's size (invSize), computed once per pass by the loops that read the most.
+vec2 invSize(highp sampler2D t) { return 1.0 / vec2(textureSize(t, 0)); }
 #if TEXEL_FETCH
-float at(highp sampler2D t, int x, int y) { return texelFetch(t, ivec2(x, y), 0).r; }
+float at(highp sampler2D t, vec2 inv, int x, int y) { return texelFetch(t, ivec2(x, y), 0).r; }
 #else
-float at(highp sampler2D t, int x, int y) { return texture(t, (vec2(float(x), float(y)) + 0.5) / vec2(textureSize(t, 0))).r; }
+float at(highp sampler2D t, vec2 inv, int x, int y) { return texture(t, (vec2(float(x), float(y)) + 0.5) * inv).r; }
 #endif
+float at(highp sampler2D t, int x, int y) { return at(t, invSize(t), x, y); }
 void store(float v) { o_value = vec4(v, 0.0, 0.0, 1.0); }

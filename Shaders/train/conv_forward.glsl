@@ -7,6 +7,7 @@ void main() {
     const int SOUT = SIN / 2;
     ivec2 p = ivec2(gl_FragCoord.xy);
     int o = p.x % COUT, ox = p.x / COUT, oy = p.y % SOUT, n = p.y / SOUT;
+    vec2 pInv = invSize(u_params), xInv = invSize(u_x);
     float s = at(u_params, COUT * 9 * CIN + o, 0);
     for (int ky = 0; ky < 3; ++ky) {
         int iy = 2 * oy + ky;
@@ -14,7 +15,7 @@ void main() {
         for (int kx = 0; kx < 3; ++kx) {
             int ix = 2 * ox + kx;
             if (ix >= SIN) continue;
-            for (int c = 0; c < CIN; ++c) s += at(u_params, ((o * 3 + ky) * 3 + kx) * CIN + c, 0) * at(u_x, ix * CIN + c, n * SIN + iy);
+            for (int c = 0; c < CIN; ++c) s += at(u_params, pInv, ((o * 3 + ky) * 3 + kx) * CIN + c, 0) * at(u_x, xInv, ix * CIN + c, n * SIN + iy);
         }
     }
     store(max(s, 0.0));

@@ -9,6 +9,7 @@ void main() {
     const int SOUT = SIN / 2;
     ivec2 p = ivec2(gl_FragCoord.xy);
     int c = p.x % CIN, ix = p.x / CIN, iy = p.y % SIN, n = p.y / SIN;
+    vec2 pInv = invSize(u_params), dzInv = invSize(u_dz);
     float s = 0.0;
     for (int ky = iy % 2; ky < 3; ky += 2) {
         int ty = iy - ky;
@@ -17,7 +18,7 @@ void main() {
             int tx = ix - kx;
             if (tx < 0 || tx / 2 >= SOUT) continue;
             int oy = ty / 2, ox = tx / 2;
-            for (int o = 0; o < COUT; ++o) s += at(u_params, ((o * 3 + ky) * 3 + kx) * CIN + c, 0) * at(u_dz, ox * COUT + o, n * SOUT + oy);
+            for (int o = 0; o < COUT; ++o) s += at(u_params, pInv, ((o * 3 + ky) * 3 + kx) * CIN + c, 0) * at(u_dz, dzInv, ox * COUT + o, n * SOUT + oy);
         }
     }
     store(s);

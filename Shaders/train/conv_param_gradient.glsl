@@ -8,6 +8,7 @@ uniform highp sampler2D u_dz;
 void main() {
     const int SOUT = SIN / 2;
     int i = int(gl_FragCoord.x), n = int(gl_FragCoord.y);
+    vec2 dzInv = invSize(u_dz), xInv = invSize(u_x);
     float s = 0.0;
     if (i < COUT * 9 * CIN) {
         int c = i % CIN, kx = (i / CIN) % 3, ky = (i / (CIN * 3)) % 3, o = i / (CIN * 9);
@@ -17,12 +18,12 @@ void main() {
             for (int ox = 0; ox < SOUT; ++ox) {
                 int ix = 2 * ox + kx;
                 if (ix >= SIN) continue;
-                s += at(u_dz, ox * COUT + o, n * SOUT + oy) * at(u_x, ix * CIN + c, n * SIN + iy);
+                s += at(u_dz, dzInv, ox * COUT + o, n * SOUT + oy) * at(u_x, xInv, ix * CIN + c, n * SIN + iy);
             }
         }
     } else {
         int o = i - COUT * 9 * CIN;
-        for (int oy = 0; oy < SOUT; ++oy) for (int ox = 0; ox < SOUT; ++ox) s += at(u_dz, ox * COUT + o, n * SOUT + oy);
+        for (int oy = 0; oy < SOUT; ++oy) for (int ox = 0; ox < SOUT; ++ox) s += at(u_dz, dzInv, ox * COUT + o, n * SOUT + oy);
     }
     store(s);
 }
