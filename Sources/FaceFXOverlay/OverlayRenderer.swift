@@ -176,7 +176,11 @@ public final class OverlayRenderer {
         return t
     }
 
-    /// The mesh's outer boundary loop (edges used by one triangle; the longest loop).
+    /// The mesh's outer boundary loop (edges used by one triangle; the longest loop), in one canonical form:
+    /// from its smallest vertex toward the smaller of that vertex's two neighbours. (Built from a
+    /// dictionary's iteration order, the direction changed from one process to the next — Swift seeds its
+    /// hashing per process — and with it the occluder's triangles: a mask render differed by a pixel at an
+    /// eye hole in about half the runs.)
     static func outerBoundary(_ triangles: [SIMD3<Int32>]) -> [Int] {
         var count: [Int: Int] = [:]
         func key(_ a: Int, _ b: Int) -> Int { min(a, b) * 4096 + max(a, b) }
@@ -185,7 +189,7 @@ public final class OverlayRenderer {
             for i in 0..<3 { count[key(c[i], c[(i + 1) % 3]), default: 0] += 1 }
         }
         var adj: [Int: [Int]] = [:]
-        for (k, n) in count where n == 1 {
+        for (k, n) in count.sorted(by: { $0.key < $1.key }) where n == 1 {
             let a = k / 4096, b = k % 4096
             adj[a, default: []].append(b); adj[b, default: []].append(a)
         }
