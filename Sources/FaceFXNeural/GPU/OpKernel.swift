@@ -154,11 +154,17 @@ final class PassBuilder {
         try TensorLayout(shape: graph.tensors[t].shape, replicas: isConstant(t) ? 1 : batch)
     }
 
-    /// The program for `shader` with `defines` (+ MAXV of the precision), from the cache.
-    func program(_ shader: String, _ defines: [String: String], output: Int) throws -> Program {
+    /// `defines` and those every nn pass gets: MAXV of the precision, STORE_FP16 of its output.
+    private func passDefines(_ defines: [String: String], output: Int) -> [String: String] {
         var d = defines
         d["MAXV"] = precision == .fp16 ? "65504.0" : "1.0e20"
         d["STORE_FP16"] = storesHalf(output) ? "1" : "0"
+        return d
+    }
+
+    /// The program for `shader` with `defines` (+ the pass defines), from the cache.
+    func program(_ shader: String, _ defines: [String: String], output: Int) throws -> Program {
+        var d = passDefines(defines, output: output)
         if texelFetch { d["NN_TEXEL_FETCH"] = "1" }
         if compute && !(fragmentOutputs && isNetworkOutput(output)) { return try programs.computeProgram(shader, defines: d, imageFormat: storesHalf(output) ? .rgba16f : .rgba32f) }
         return try programs.program(shader, defines: d)
@@ -167,9 +173,7 @@ final class PassBuilder {
     /// A complete compute shader of the library writing `output` through the image at binding 0 (layout
     /// qualifier in FORMAT), with the defines every nn pass gets.
     func computeShader(_ shader: String, _ defines: [String: String], output: Int) throws -> Program {
-        var d = defines
-        d["MAXV"] = precision == .fp16 ? "65504.0" : "1.0e20"
-        d["STORE_FP16"] = storesHalf(output) ? "1" : "0"
+        var d = passDefines(defines, output: output)
         d["FORMAT"] = (storesHalf(output) ? TextureFormat.rgba16f : .rgba32f).rawValue
         if texelFetch { d["NN_TEXEL_FETCH"] = "1" }
         return try programs.computeShader(shader, defines: d)
@@ -177,9 +181,7 @@ final class PassBuilder {
 
     /// A program from generated fragment source (baked kernels), cached by a digest of the source.
     func generatedProgram(_ source: String, _ defines: [String: String], output: Int) throws -> Program {
-        var d = defines
-        d["MAXV"] = precision == .fp16 ? "65504.0" : "1.0e20"
-        d["STORE_FP16"] = storesHalf(output) ? "1" : "0"
+        let d = passDefines(defines, output: output)
         var h: UInt64 = 0xcbf29ce484222325
         for byte in source.utf8 { h = (h ^ UInt64(byte)) &* 0x100000001b3 }
         let key = "generated:\(String(h, radix: 16)):\(source.utf8.count)|" + d.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")

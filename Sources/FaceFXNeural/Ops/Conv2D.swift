@@ -28,6 +28,17 @@ enum Conv2DKernel: OpKernel {
         return (width, oc4, t)
     }
 
+    /// The weight texture of a convolution `op` (bias and fused PReLU alpha included). Also for
+    /// DepthwisePointwiseKernel's 1x1.
+    static func weights(_ op: GraphOp, preluAlpha: Int?, _ b: PassBuilder) throws -> Texture {
+        guard let f = b.constant(op.inputs[1]) else { throw b.unsupported(op, "non-constant filter") }
+        let (oc, kh, kw, ic) = (f.shape[0], f.shape[1], f.shape[2], f.shape[3])
+        let bias = try b.channelVector(op.inputs.count > 2 ? op.inputs[2] : nil, channels: oc)
+        let alpha = try b.channelVector(preluAlpha, channels: oc)
+        let (width, height, texels) = packWeights(filter: f.data, oc: oc, kh: kh, kw: kw, ic: ic, bias: bias, alpha: alpha)
+        return try b.weightTexture(width: width, height: height, texels: texels)
+    }
+
     static func makePass(_ node: PlanNode, _ b: PassBuilder) throws -> PassSpec {
         if node.depthwise != nil { return try DepthwisePointwiseKernel.makePass(node, b) }
         guard case let .conv2D(o) = node.op.options else { throw b.unsupported(node.op, "options") }
@@ -39,10 +50,7 @@ enum Conv2DKernel: OpKernel {
         let original = try b.layout(node.op.inputs[0])
         let hy = Graph.window(original.h, filter: kh, stride: o.strideH, dilation: o.dilationH, padding: o.padding)
         let wx = Graph.window(original.w, filter: kw, stride: o.strideW, dilation: o.dilationW, padding: o.padding)
-        let bias = try b.channelVector(node.inputs.count > 2 ? node.inputs[2] : nil, channels: oc)
-        let alpha = try b.channelVector(node.preluAlpha, channels: oc)
-        let (width, height, texels) = packWeights(filter: f.data, oc: oc, kh: kh, kw: kw, ic: ic, bias: bias, alpha: alpha)
-        let w = try b.weightTexture(width: width, height: height, texels: texels)
+        let w = try weights(node.op, preluAlpha: node.preluAlpha, b)
         let defines = ["KH": "\(kh)", "KW": "\(kw)", "IC4": "\((ic + 3) / 4)", "SY": "\(o.strideH)", "SX": "\(o.strideW)",
                        "DY": "\(o.dilationH)", "DX": "\(o.dilationW)", "ACT": "\(node.activation.rawValue)",
                        "RESIDUAL": node.residual == nil ? "0" : "1",

@@ -36,17 +36,8 @@ enum DepthwisePointwiseKernel {
         let xl = try b.layout(x), ml = try b.layout(dw.output), ol = try b.layout(node.output)
         let (kh, kw, ic) = (df.shape[1], df.shape[2], df.shape[3])
         let oc = pf.shape[0]
-        let original = try b.layout(dw.op.inputs[0])
-        let hy = Graph.window(original.h, filter: kh, stride: d.strideH, dilation: d.dilationH, padding: d.padding)
-        let wx = Graph.window(original.w, filter: kw, stride: d.strideW, dilation: d.dilationW, padding: d.padding)
-        let dBias = try b.channelVector(dw.op.inputs.count > 2 ? dw.op.inputs[2] : nil, channels: ic)
-        let dAlpha = try b.channelVector(dw.preluAlpha, channels: ic)
-        let dPacked = DepthwiseConv2DKernel.packWeights(filter: df.data, kh: kh, kw: kw, oc: ic, bias: dBias, alpha: dAlpha)
-        let wd = try b.weightTexture(width: dPacked.0, height: dPacked.1, texels: dPacked.2)
-        let pBias = try b.channelVector(node.op.inputs.count > 2 ? node.op.inputs[2] : nil, channels: oc)
-        let pAlpha = try b.channelVector(node.preluAlpha, channels: oc)
-        let pPacked = Conv2DKernel.packWeights(filter: pf.data, oc: oc, kh: 1, kw: 1, ic: ic, bias: pBias, alpha: pAlpha)
-        let wp = try b.weightTexture(width: pPacked.0, height: pPacked.1, texels: pPacked.2)
+        let (wd, pad) = try DepthwiseConv2DKernel.weightsAndPadding(dw.op, padBefore: dw.padBefore, preluAlpha: dw.preluAlpha, b)
+        let wp = try Conv2DKernel.weights(node.op, preluAlpha: node.preluAlpha, b)
         let ic4 = (ic + 3) / 4, oc4 = (oc + 3) / 4
         let (lanes, pixels) = groupLayout(ic4: ic4, oc4: oc4)
         let defines = ["LX": "\(lanes)", "LY": "\(pixels)", "IC4": "\(ic4)", "OC4": "\(oc4)", "KH": "\(kh)", "KW": "\(kw)",
@@ -57,7 +48,7 @@ enum DepthwisePointwiseKernel {
         let total = ol.replicas * ol.n * ol.h * ol.w
         var uniforms: [String: UniformValue] = [
             "u_xShape": xl.uniform, "u_outShape": ol.uniform, "u_pixels": .int(Int32(total)),
-            "u_pad": PassBuilder.ivec2(wx.padBefore + dw.padBefore.w, hy.padBefore + dw.padBefore.h),
+            "u_pad": pad,
         ]
         if let r = node.residual {
             inputs.append(("u_res", try b.source(r)))
