@@ -1,8 +1,9 @@
 // Training `FaceClassifierNet` on the GPU, as GLES fragment passes (Shaders/train/): forward, the
 // cross-entropy's gradient, backward through every layer and the Adam step, each a render-to-texture
-// pass on R32F textures (fp32 accumulation: gradients summed over a batch lose too much in fp16); only
+// pass on fp32 textures (fp32 accumulation: gradients summed over a batch lose too much in fp16); only
 // the probabilities come back per step. The same numbers as the Double reference within fp32 rounding
-// (GPUClassifierTrainerTests). Texture layouts: Shaders/train/common.glsl.
+// (GPUClassifierTrainerTests). Texture layouts: Shaders/train/common.glsl (the convolutions' tensors and
+// parameters four channels to an RGBA32F texel).
 import FaceFXGPU
 import Foundation
 
@@ -46,21 +47,24 @@ public final class GPUClassifierTrainer {
         runner = PassRunner(context: context)
         shape = net
         let c = net.channels
-        func target(_ w: Int, _ h: Int) throws -> Framebuffer {
-            try Framebuffer(context: context, color: Texture(context: context, width: w, height: h, format: .r32f))
+        precondition(c.dropFirst().allSatisfy { $0 % 4 == 0 }, "convolution widths pack four channels to a texel")
+        func target(_ w: Int, _ h: Int, _ format: TextureFormat = .r32f) throws -> Framebuffer {
+            try Framebuffer(context: context, color: Texture(context: context, width: w, height: h, format: format))
         }
-        var sizes: [Int] = (0..<3).map { (s: Int) -> Int in c[s + 1] * 9 * c[s] + c[s + 1] }
-        sizes.append(net.classes * c[3] + net.classes)
-        params = try sizes.map { [try target($0, 1), try target($0, 1)] }
-        m = try sizes.map { [try target($0, 1), try target($0, 1)] }
-        v = try sizes.map { [try target($0, 1), try target($0, 1)] }
-        gradients = try sizes.map { try target($0, 1) }
-        gradientShares = try sizes.map { try target($0, batch) }
+        // Per layer: its parameter row's width and format (convolutions: four values a texel).
+        var rows: [(width: Int, format: TextureFormat)] = (0..<3).map { s in ((c[s + 1] * 9 * c[s] + c[s + 1]) / 4, .rgba32f) }
+        rows.append((net.classes * c[3] + net.classes, .r32f))
+        params = try rows.map { [try target($0.width, 1, $0.format), try target($0.width, 1, $0.format)] }
+        m = try rows.map { [try target($0.width, 1, $0.format), try target($0.width, 1, $0.format)] }
+        v = try rows.map { [try target($0.width, 1, $0.format), try target($0.width, 1, $0.format)] }
+        gradients = try rows.map { try target($0.width, 1, $0.format) }
+        gradientShares = try rows.map { try target($0.width, batch, $0.format) }
         images = try Texture(context: context, width: net.side * c[0], height: batch * net.side, format: .r32f)
         labels = try Texture(context: context, width: 1, height: batch, format: .r32f)
-        stages = try (1...3).map { s in try target(net.size(s) * c[s], batch * net.size(s)) }
-        dStages = try (1...3).map { s in try target(net.size(s) * c[s], batch * net.size(s)) }
-        dReLU = try (1...3).map { s in try target(net.size(s) * c[s], batch * net.size(s)) }
+        func activation(_ s: Int) throws -> Framebuffer { try target(net.size(s) * c[s] / 4, batch * net.size(s), .rgba32f) }
+        stages = try (1...3).map(activation)
+        dStages = try (1...3).map(activation)
+        dReLU = try (1...3).map(activation)
         pooled = try target(c[3], batch)
         probabilities = try target(net.classes, batch)
         dLogits = try target(net.classes, batch)
@@ -72,7 +76,8 @@ public final class GPUClassifierTrainer {
         precondition(net.classes == classes)
         let layers = (0..<3).map { net.convWeights[$0] + net.convBiases[$0] } + [net.denseWeights + net.denseBiases]
         for (k, values) in layers.enumerated() {
-            try params[k][current].color.upload(floats: values.map(Float.init))
+            let order = rowOrder(layer: k)
+            try params[k][current].color.upload(floats: order.map { Float(values[$0]) })
             for t in m[k] + v[k] { try t.clear() }
         }
         step = 0
@@ -81,8 +86,31 @@ public final class GPUClassifierTrainer {
     /// The parameters now, as the reference network.
     public func network() throws -> FaceClassifierNet {
         var net = FaceClassifierNet(classes: classes, seed: 0, input: shape.input)
-        net.flat = try (0..<4).flatMap { try Self.scalars(params[$0][current]) }.map(Double.init)
+        net.flat = try layerValues(params.map { $0[current] }).map(Double.init)
         return net
+    }
+
+    /// Layer k's parameters in the order of its texture row: for each value there, its index in the
+    /// layer's part of `FaceClassifierNet.flat` (convolutions: HWIO in the row, OHWI in the network; then
+    /// the biases; the dense layer: the same order).
+    private func rowOrder(layer k: Int) -> [Int] {
+        let c = shape.channels
+        guard k < 3 else { return Array(0 ..< classes * c[3] + classes) }
+        let (cin, cout) = (c[k], c[k + 1])
+        var order: [Int] = []
+        order.reserveCapacity(9 * cin * cout + cout)
+        for tap in 0..<9 { for i in 0..<cin { for o in 0..<cout { order.append((o * 9 + tap) * cin + i) } } }
+        return order + (0..<cout).map { 9 * cin * cout + $0 }
+    }
+
+    /// The values of one texture row per layer (parameters or their gradient), in `FaceClassifierNet.flat` order.
+    private func layerValues(_ rows: [Framebuffer]) throws -> [Float] {
+        try rows.enumerated().flatMap { k, row -> [Float] in
+            let stored = try Self.values(row), order = rowOrder(layer: k)
+            var out = [Float](repeating: 0, count: order.count)
+            for (position, index) in order.enumerated() { out[index] = stored[position] }
+            return out
+        }
     }
 
     /// A step's crops: values from the CPU (NHWC, `batch` crops of the network's input), or crops of an
@@ -95,7 +123,7 @@ public final class GPUClassifierTrainer {
     /// Forward pass of `batch` crops; returns the probabilities [batch, classes].
     public func predict(_ crops: Crops) throws -> [Float] {
         try forward(crops)
-        return try Self.scalars(probabilities)
+        return try Self.values(probabilities)
     }
 
     /// Forward, backward and one Adam step on a batch; returns the probabilities of the forward pass
@@ -103,7 +131,7 @@ public final class GPUClassifierTrainer {
     @discardableResult
     public func step(_ crops: Crops, labels batchLabels: [Int]) throws -> [Float] {
         try backward(crops, labels: batchLabels)
-        let out = try Self.scalars(probabilities)
+        let out = try Self.values(probabilities)
         try adam()
         return out
     }
@@ -112,7 +140,7 @@ public final class GPUClassifierTrainer {
     /// (no step taken).
     public func gradient(_ crops: Crops, labels batchLabels: [Int]) throws -> [Float] {
         try backward(crops, labels: batchLabels)
-        return try gradients.flatMap { try Self.scalars($0) }
+        return try layerValues(gradients)
     }
 
     // MARK: passes
@@ -141,7 +169,7 @@ public final class GPUClassifierTrainer {
         }
         var x = images
         for s in 0..<3 {
-            try draw("conv_forward", ["CIN": c[s], "COUT": c[s + 1], "SIN": shape.size(s)], into: stages[s],
+            try draw("conv_forward", ["CIN": c[s], "COUT": c[s + 1], "SIN": shape.size(s), "X_PACKED": s > 0 ? 1 : 0], into: stages[s],
                      [("u_x", x), ("u_params", params[s][current].color)])
             x = stages[s].color
         }
@@ -163,7 +191,7 @@ public final class GPUClassifierTrainer {
                  [("u_dlogits", dLogits.color), ("u_params", params[3][current].color)])
         for s in (0..<3).reversed() {
             let x = s == 0 ? images : stages[s - 1].color
-            let defines = ["CIN": c[s], "COUT": c[s + 1], "SIN": shape.size(s)]
+            let defines = ["CIN": c[s], "COUT": c[s + 1], "SIN": shape.size(s), "X_PACKED": s > 0 ? 1 : 0]
             try draw("relu_backward", [:], into: dReLU[s], [("u_y", stages[s].color), ("u_dy", dStages[s].color)])
             try draw("conv_param_gradient", defines, into: gradientShares[s], [("u_x", x), ("u_dz", dReLU[s].color)])
             try draw("sum_rows", ["ROWS": batch], into: gradients[s], [("u_rows", gradientShares[s].color)])
@@ -194,9 +222,10 @@ public final class GPUClassifierTrainer {
         current = next
     }
 
-    /// An R32F target's scalars (readFloats gives RGBA per texel).
-    private static func scalars(_ fb: Framebuffer) throws -> [Float] {
+    /// A target's values: four a texel of an RGBA32F one, the first of an R32F one (readFloats gives RGBA per texel).
+    private static func values(_ fb: Framebuffer) throws -> [Float] {
         let rgba = try fb.readFloats()
+        guard fb.color.format == .r32f else { return rgba }
         return stride(from: 0, to: rgba.count, by: 4).map { rgba[$0] }
     }
 }
