@@ -221,6 +221,10 @@ public final class AnalyzeJob {
             self.onFrame?(f)
         }
         var outputSeconds = 0.0
+        // The run's start-up and tail (FACEFX_GL_PROFILE): the pipeline's start, and when the last frame
+        // had been analysed (what follows is the smoothing of what the windows still hold, and the writing).
+        let pipelineStarted = Date()
+        var lastAnalysed = pipelineStarted
         do {
             try pipeline.run(body: analyse) { item in
                 let t0 = Date()
@@ -237,6 +241,7 @@ public final class AnalyzeJob {
                 progress.update(frames: frames)
             }
             let t0 = Date()
+            lastAnalysed = t0
             for f in finisher.finish() { try emit(f) }
             try writer.finish()
             outputSeconds += Date().timeIntervalSince(t0)
@@ -255,8 +260,10 @@ public final class AnalyzeJob {
         if o.sharedGPU == nil { gpu.reportProfile() }
         if gpu.tuning.profileGLThread {
             let w = pipeline.waits
-            let line = String(format: "facefx: analyze threads, s waited: decoders for analysis %.2f, analysis for frames %.2f, for the writer %.2f;"
+            let line = String(format: "facefx: analyze set-up %.2f s, last frame analysed at %.2f s, done at %.2f s\n"
+                              + "facefx: analyze threads, s waited: decoders for analysis %.2f, analysis for frames %.2f, for the writer %.2f;"
                               + " writer for frames %.2f, writing (smoothing, linking, records) %.2f\n",
+                              pipelineStarted.timeIntervalSince(started), lastAnalysed.timeIntervalSince(started), summary.seconds,
                               w.decodersBlocked, w.bodyStarved, w.bodyBlocked, w.sinkStarved, w.sinkBusy)
             FileHandle.standardError.write(Data(line.utf8))
         }

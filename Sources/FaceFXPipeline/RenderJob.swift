@@ -209,6 +209,9 @@ public final class RenderJob {
         // thread spent in readbacks, the finishing thread in smoothing + linking, and the waits on both
         // sides of the queues into those two threads.
         var readbackSeconds = 0.0, finishingSeconds = 0.0
+        // When the analysis gave back its first frame and the finishing its first final one (the start's
+        // latency: the encoder's first frame waits for both).
+        var firstAnalysed: Date?, firstFinished: Date?
         var queueWaits = (toFinish: (push: 0.0, pop: 0.0), toDraw: (push: 0.0, pop: 0.0))
         /// The body: each frame converted, its faces drawn, read back into an encoder buffer.
         func render(_ stage: FramePipeline<RenderedFrame>.Stage) throws {
@@ -351,6 +354,7 @@ public final class RenderJob {
                     // Blendshapes and emotion may wait for a batch of frames (FaceAnalyzer.push).
                     let done = try faces.analyzer.push(frameTexture: texture, width: frame.width, height: frame.height,
                                                        frameIndex: index, time: frame.timeSeconds, retained: !decoded)
+                    if firstAnalysed == nil, !done.isEmpty { firstAnalysed = Date() }
                     guard toDraw.push(.picture(picture)), toFinish.push(done) else { return }
                     index += 1
                 }
@@ -361,6 +365,7 @@ public final class RenderJob {
                     let started = DispatchTime.now().uptimeNanoseconds
                     let finished = done.flatMap { finisher.push(FaceFrame($0)) }
                     finishingSeconds += Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9
+                    if firstFinished == nil, !finished.isEmpty { firstFinished = Date() }
                     guard finished.isEmpty || toDraw.push(.finished(finished)) else { return }
                 }
                 // A closed queue (not a cancelled one): every analysed frame came through.
@@ -427,8 +432,9 @@ public final class RenderJob {
         if o.sharedGPU == nil { gpu.reportProfile() }
         if gpu.tuning.profileGLThread {
             let w = pipeline.waits
-            let setUp = pipelineStarted.timeIntervalSince(started), firstFrame = (firstFrameWritten ?? pipelineStarted).timeIntervalSince(started)
-            FileHandle.standardError.write(Data(String(format: "facefx: render set-up %.2f s, first frame to the encoder at %.2f s\n", setUp, firstFrame).utf8))
+            let at = { (d: Date?) in (d ?? pipelineStarted).timeIntervalSince(started) }
+            FileHandle.standardError.write(Data(String(format: "facefx: render set-up %.2f s, first frame analysed at %.2f s, final at %.2f s, to the encoder at %.2f s\n",
+                                                       at(pipelineStarted), at(firstAnalysed), at(firstFinished), at(firstFrameWritten)).utf8))
             let line = String(format: "facefx: render threads, s waited: decoder for analysis %.2f, analysis for frames %.2f, for finishing %.2f;"
                               + " finishing for analysis %.2f (smoothing + linking %.2f); analysis and finishing for drawing %.2f;"
                               + " drawing for them %.2f, for readbacks %.2f, for the encoder %.2f; encoder for frames %.2f, encoding %.2f\n",
