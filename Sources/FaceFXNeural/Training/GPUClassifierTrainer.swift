@@ -157,6 +157,12 @@ public final class GPUClassifierTrainer {
                                   inputs: inputs.map { PassInput($0.0, $0.1) }, uniforms: uniforms)
     }
 
+    /// Convolution s's shader defines (Shaders/train/conv_*.glsl): its channels, input side, and whether its
+    /// input is a convolution's output (four channels a texel) or the images (scalars).
+    private func convDefines(_ s: Int) -> [String: Int] {
+        ["CIN": shape.channels[s], "COUT": shape.channels[s + 1], "SIN": shape.size(s), "X_PACKED": s > 0 ? 1 : 0]
+    }
+
     private func forward(_ crops: Crops) throws {
         let c = shape.channels
         switch crops {
@@ -169,7 +175,7 @@ public final class GPUClassifierTrainer {
         }
         var x = images
         for s in 0..<3 {
-            try draw("conv_forward", ["CIN": c[s], "COUT": c[s + 1], "SIN": shape.size(s), "X_PACKED": s > 0 ? 1 : 0], into: stages[s],
+            try draw("conv_forward", convDefines(s), into: stages[s],
                      [("u_x", x), ("u_params", params[s][current].color)])
             x = stages[s].color
         }
@@ -191,7 +197,7 @@ public final class GPUClassifierTrainer {
                  [("u_dlogits", dLogits.color), ("u_params", params[3][current].color)])
         for s in (0..<3).reversed() {
             let x = s == 0 ? images : stages[s - 1].color
-            let defines = ["CIN": c[s], "COUT": c[s + 1], "SIN": shape.size(s), "X_PACKED": s > 0 ? 1 : 0]
+            let defines = convDefines(s)
             try draw("relu_backward", [:], into: dReLU[s], [("u_y", stages[s].color), ("u_dy", dStages[s].color)])
             try draw("conv_param_gradient", defines, into: gradientShares[s], [("u_x", x), ("u_dz", dReLU[s].color)])
             try draw("sum_rows", ["ROWS": batch], into: gradients[s], [("u_rows", gradientShares[s].color)])
