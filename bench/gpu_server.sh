@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark on the GPU machine (not a test): the whole product there, same binary, same run, one table per
-# question: one file analysed (software and NVDEC decoding); filtered render against the same render without
+# question: one file analysed (software and NVDEC decoding; as 1-8 segments at once); a filtered render's start
+# (cold and warm); filtered render against the same render without
 # a filter, with x264 and NVENC (alternating, median of RUNS); batches of 8 copies of the first clip at
 # several --jobs (render with the mask, and --analyze-only). Optionally a second binary (OLD=path) in the
 # render rows. Encoded outputs of the first clip are left in $KEEP (if set) for quality comparisons elsewhere
@@ -9,7 +10,7 @@
 # 64 MiB: README "Install from the release tarball"), unpack it, install the EGL loaders as in
 # shared/gpu/README.md, then
 #   FX=/tmp/u/facefx-0.1.0-linux-x86_64/bin/facefx bash bench/gpu_server.sh CLIP...
-# Options: [OLD=path] [RUNS=3] [KEEP=dir] [CODECS="h264 h264_nvenc"] [JOBS="1 4 8"]; the clips of the README's
+# Options: [OLD=path] [RUNS=3] [KEEP=dir] [CODECS="h264 h264_nvenc"] [JOBS="1 4 8"] [SEGMENTS="1 2 4 8"]; the clips of the README's
 # figures are made as bench/gpu_offline_tracking.sh says.
 set -euo pipefail
 fx=${FX:-/tmp/rt/bin/facefx}
@@ -32,6 +33,17 @@ for clip in "$@"; do
     python3 -c "import sys; n,t=int(sys.argv[1]),float(sys.argv[2]); print(f'| {sys.argv[3]} | {sys.argv[4]} | {t:.2f} | {n/t:.0f} |')" "$n" "$s" "$(basename "$clip")" "$mode"
   done
   if [ -s "$out/nvdec.csv" ]; then cmp -s "$out/none.csv" "$out/nvdec.csv" && echo "(NVDEC CSV identical)" || echo "(NVDEC CSV DIFFERS)"; fi
+done
+# One file as segments analysed at once (`--segments N`): does a long file go faster on several lanes?
+echo
+echo "| clip | analyze --segments | wall s | fps |"
+echo "|---|---:|---:|---:|"
+for clip in "$@"; do
+  n=$(frames "$clip")
+  for seg in ${SEGMENTS:-1 2 4 8}; do
+    s=$(secs "$fx" analyze "$clip" --csv "$out/seg.csv" --segments "$seg" --overwrite --quiet)
+    python3 -c "import sys; n,t=int(sys.argv[1]),float(sys.argv[2]); print(f'| {sys.argv[3]} | {sys.argv[4]} | {t:.2f} | {n/t:.0f} |')" "$n" "$s" "$(basename "$clip")" "$seg"
+  done
 done
 echo
 echo "| clip | binary | codec | no filter s | --filter mask s | mask / no filter | mask fps |"
@@ -56,6 +68,13 @@ for clip in "$@"; do
   done
   first=0
 done
+# A filtered render's start (FACEFX_GL_PROFILE's timeline): a batch of two copies of the first clip, one job,
+# so the second job starts with the programs compiled and the networks built (what of the start is first use).
+mkdir -p "$out/two"; for i in 1 2; do ln -s "$(realpath "$1")" "$out/two/c$i.mp4"; done
+echo
+echo "start of a --filter mask render, $(basename "$1") (seconds from the job's start; job 2 reuses job 1's programs and networks):"
+FACEFX_GL_PROFILE=1 "$fx" batch "$out/two" --out-dir "$out/twoout" --filter mask --jobs 1 --overwrite 2>&1 \
+  | sed -n 's/^facefx: render set-up/  set-up/p'
 # Many streams: a batch of 8 copies of the first clip, filtered, aggregate frames per second.
 mkdir -p "$out/in"; for i in 1 2 3 4 5 6 7 8; do ln -s "$(realpath "$1")" "$out/in/c$i.mp4"; done
 n=$(frames "$1")

@@ -358,7 +358,9 @@ public final class RenderJob {
                     guard toDraw.push(.picture(picture)), toFinish.push(done) else { return }
                     index += 1
                 }
-                if toFinish.push(try faces.analyzer.flush()) { toFinish.close() }
+                let rest = try faces.analyzer.flush()
+                if firstAnalysed == nil, !rest.isEmpty { firstAnalysed = Date() }
+                if toFinish.push(rest) { toFinish.close() }
             }
             helpers.start("fx.finishing") {
                 while let done = toFinish.pop() {
@@ -369,7 +371,10 @@ public final class RenderJob {
                     guard finished.isEmpty || toDraw.push(.finished(finished)) else { return }
                 }
                 // A closed queue (not a cancelled one): every analysed frame came through.
-                if helpers.failure.error == nil, toDraw.push(.finished(finisher.finish())) { toDraw.close() }
+                guard helpers.failure.error == nil else { return }
+                let rest = finisher.finish()
+                if firstFinished == nil, !rest.isEmpty { firstFinished = Date() }
+                if toDraw.push(.finished(rest)) { toDraw.close() }
             }
             // Stops the helper threads (if they still run) and waits for them: their GPU work must be over
             // before the job's objects go.
