@@ -189,10 +189,12 @@ public final class OverlayRenderer {
             for i in 0..<3 { count[key(c[i], c[(i + 1) % 3]), default: 0] += 1 }
         }
         var adj: [Int: [Int]] = [:]
-        for (k, n) in count.sorted(by: { $0.key < $1.key }) where n == 1 {
+        for (k, n) in count where n == 1 {
             let a = k / 4096, b = k % 4096
             adj[a, default: []].append(b); adj[b, default: []].append(a)
         }
+        // Neighbours in ascending order: the walk from the smallest vertex takes the smaller one first.
+        for v in adj.keys { adj[v]?.sort() }
         var seen = Set<Int>(), best: [Int] = []
         for start in adj.keys.sorted() where !seen.contains(start) {
             var loop = [start], prev = -1, cur = start
