@@ -195,9 +195,10 @@ public struct OfflineSmoother: Sendable {
     /// (`work`: about the values it touches) is large enough to pay for the hand-over; in order on this
     /// thread otherwise. `body` must only write what belongs to its k.
     static func spread(_ count: Int, work: Int, threads: Int?, _ body: (Int) -> Void) {
-        let lanes = min(count, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let pool = SmoothingWorkers.shared
+        let lanes = min(count, threads ?? pool.threads + 1)
         guard lanes > 1, work >= 20_000 else { for k in 0..<count { body(k) }; return }
-        DispatchQueue.concurrentPerform(iterations: lanes) { lane in
+        pool.run(lanes: lanes) { lane in
             // Contiguous ranges: neighbouring series share cache lines of the output arrays less.
             for k in (lane * count / lanes)..<((lane + 1) * count / lanes) { body(k) }
         }
@@ -253,10 +254,38 @@ public struct OfflineSmoother: Sendable {
         return out
     }
 
+    /// The median (the mean of the two middle values for an even count), found by selection in linear time:
+    /// every landmark series of a clip takes one, and sorting them was a sixth of the offline smoother's time.
     static func median(_ v: [Double]) -> Double {
         guard !v.isEmpty else { return 0 }
-        let s = v.sorted()
-        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+        var a = v
+        let n = a.count, mid = n / 2
+        a.withUnsafeMutableBufferPointer { select(mid, in: $0) }
+        guard n % 2 == 0 else { return a[mid] }
+        // After the selection everything before `mid` is ≤ a[mid]: the lower middle value is their maximum.
+        return (a[..<mid].max()! + a[mid]) / 2
+    }
+
+    /// Reorders `a` so that a[k] is the value sorting would put there, everything before it ≤ it and
+    /// everything after it ≥ it (Hoare's selection, median-of-three pivots).
+    static func select(_ k: Int, in a: UnsafeMutableBufferPointer<Double>) {
+        var lo = 0, hi = a.count - 1
+        while hi > lo {
+            let m = lo + (hi - lo) / 2
+            // Median of three at a[m], the smallest at a[lo], the largest at a[hi]: sentinels for the scans.
+            if a[m] < a[lo] { a.swapAt(m, lo) }
+            if a[hi] < a[lo] { a.swapAt(hi, lo) }
+            if a[hi] < a[m] { a.swapAt(hi, m) }
+            let pivot = a[m]
+            var i = lo, j = hi
+            while i <= j {
+                while a[i] < pivot { i += 1 }
+                while pivot < a[j] { j -= 1 }
+                if i <= j { a.swapAt(i, j); i += 1; j -= 1 }
+            }
+            // Now a[lo...j] ≤ pivot ≤ a[i...hi], and anything between equals the pivot.
+            if k <= j { hi = j } else if k >= i { lo = i } else { return }
+        }
     }
 
     static func runningMedian(_ v: [Double], radius: Int) -> [Double] {

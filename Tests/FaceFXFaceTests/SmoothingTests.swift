@@ -125,4 +125,34 @@ final class SmoothingTests: XCTestCase {
         for i in 0..<90 { last = g.filter(Double(i) * 3, time: Double(i) / 30) }
         XCTAssertLessThan(abs(last - 267), 10)
     }
+
+    /// The selection-based median against sorting: odd and even counts, ties, runs, sorted and reversed input.
+    func testMedianMatchesSorting() {
+        var rng = SystemRandomNumberGenerator()
+        func sortedMedian(_ v: [Double]) -> Double {
+            let s = v.sorted()
+            return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+        }
+        var cases: [[Double]] = [[], [3], [2, 1], [1, 1, 1, 1], [5, 4, 3, 2, 1, 0], Array(0..<901).map(Double.init)]
+        cases.append(cases.last!.reversed())
+        for n in [2, 3, 10, 11, 100, 899, 900] {
+            cases.append((0..<n).map { _ in Double.random(in: -1...1, using: &rng) })
+            cases.append((0..<n).map { _ in Double(Int.random(in: 0...3, using: &rng)) })  // many ties
+        }
+        for v in cases { XCTAssertEqual(OfflineSmoother.median(v), v.isEmpty ? 0 : sortedMedian(v), "\(v.prefix(8))… (\(v.count))") }
+    }
+
+    /// The smoother's worker pool: every lane runs once, from several callers at once, with more lanes than
+    /// threads; the caller's closure never outlives its call (withoutActuallyEscaping traps if it does).
+    func testSmoothingWorkersRunEveryLane() {
+        let pool = SmoothingWorkers(threads: 3, nice: 0)
+        DispatchQueue.concurrentPerform(iterations: 4) { caller in
+            for round in 0..<300 {
+                let lanes = 1 + (round + caller) % 9
+                var hits = [Int](repeating: 0, count: lanes)
+                hits.withUnsafeMutableBufferPointer { h in pool.run(lanes: lanes) { h[$0] += 1 } }
+                XCTAssertEqual(hits, [Int](repeating: 1, count: lanes))
+            }
+        }
+    }
 }
