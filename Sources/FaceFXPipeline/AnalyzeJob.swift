@@ -32,7 +32,7 @@ public struct AnalyzeOptions {
     public var modelsDirectory: URL?
     /// Offline smoothing window / context (frames); nil: FaceSettings defaults.
     public var smoothingWindow: (frames: Int, margin: Int)?
-    /// Segments of the clip analysed at once (`Segments.swift`); nil: 1 (`AnalyzeJob.segmentCount`).
+    /// Segments of the clip analysed at once (`Segments.swift`); nil: chosen by `AnalyzeJob.segmentCount`.
     public var segments: Int?
     /// A face classifier (`FaceClassifier`): class_<label> columns.
     public var classifier: URL?
@@ -93,17 +93,26 @@ public final class AnalyzeJob {
 
     public init(options: AnalyzeOptions) { self.options = options }
 
-    /// Segments analysed at once unless asked otherwise: 1, measured fastest or as fast (README:
-    /// benchmarks). H200, 30-s 1080p clip with 4 faces, each segment on its own thread: 1 segment 3.51 s,
-    /// 2: 3.23 s, 4: 3.80 s, 8: 4.47 s; H100: 3.04 / 3.00 / 3.42 s (the lanes' GPU work queues behind each
-    /// other on the one GL context; each segment adds a decoder, a seek and 10 overlap frames). llvmpipe,
-    /// 2-core box, 720p, one face: 41.0 s, 2: 43.9 s, 4: 43.2 s (its landmark runs already use every core).
-    /// More segments are capped so that their look-back rings (frames kept as RGBA textures) stay under
-    /// 8 GiB of GPU memory, 1 GiB on llvmpipe.
-    static func segmentCount(requested: Int?, context gpu: GPUContext, analyzer: FaceAnalyzer, width: Int, height: Int) -> Int {
+    /// Segments analysed at once unless asked otherwise (`defaultSegments`): 2 on a hardware GPU for a clip
+    /// of at least 600 frames, else 1. One file is bound by its own chain of dependent steps (decode →
+    /// upload → networks → tracking), not by the GPU: a second lane overlaps two chains. H100, 30-s 1080p
+    /// clip with 4 faces, wall seconds of the command on four machines (2026-12-06): 1 segment 2.97-3.01 /
+    /// 2.85-3.04 / 2.42-2.81 / 3.18-3.55, 2 segments 2.48-2.64 / 2.58-2.77 / 2.27-2.54 / 2.83-2.92; 3 and 4 were slower
+    /// than 2 (their set-up: a decoder, a seek, an analyzer's networks and 10 overlap frames each). A
+    /// shorter clip has too little to overlap for that set-up. llvmpipe is bound by its CPU (2-core box,
+    /// 720p, one face: 1 segment 41.0 s, 2: 43.9 s, 4: 43.2 s). `batch` keeps 1 a file: its parallelism is
+    /// its files. More segments are capped so that their look-back rings (frames kept as RGBA textures)
+    /// stay under 8 GiB of GPU memory, 1 GiB on llvmpipe.
+    static func segmentCount(requested: Int?, context gpu: GPUContext, analyzer: FaceAnalyzer, width: Int, height: Int,
+                             frames: Int?) -> Int {
         let budget = gpu.isSoftware ? 1 << 30 : 8 << 30
         let fits = budget / max(1, analyzer.ringBytes(width: width, height: height))
-        return max(1, min(requested ?? 1, fits))
+        return max(1, min(requested ?? defaultSegments(software: gpu.isSoftware, frames: frames), fits))
+    }
+
+    /// Segments of a clip of `frames` frames (nil: unknown) when the user names none.
+    static func defaultSegments(software: Bool, frames: Int?) -> Int {
+        !software && (frames ?? 0) >= 600 ? 2 : 1
     }
 
     public func run() throws -> AnalyzeSummary {
@@ -136,7 +145,8 @@ public final class AnalyzeJob {
         let analyzer = try FaceStage.loadAnalyzer(shared: shared, settings: settings, modelsDirectory: models, classifier: o.classifier)
         // Segments at once: each lane has its reader (seeking by the frames' timestamps), its decode thread,
         // its analysis thread and analyzer (below).
-        let wanted = AnalyzeJob.segmentCount(requested: o.segments, context: gpu, analyzer: analyzer, width: info.width, height: info.height)
+        let wanted = AnalyzeJob.segmentCount(requested: o.segments, context: gpu, analyzer: analyzer, width: info.width, height: info.height,
+                                             frames: info.estimatedFrameCount)
         let timestamps = wanted > 1 ? try VideoReader.frameTimestamps(path: o.input) : nil
         let plan = timestamps.map { SegmentPlan.make(frames: $0.count, lanes: wanted) } ?? .whole
         let readers = try [reader] + (1..<plan.lanes).map { _ in

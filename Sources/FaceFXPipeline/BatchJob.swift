@@ -321,6 +321,7 @@ public final class BatchJob {
                                        tracking: options.tracking, gpu: options.gpus[worker % options.gpus.count],
                                        progress: options.jobs == 1 ? options.progress : .quiet)
                 o.sharedGPU = try sharedGPU(forWorker: worker)
+                o.segments = 1   // the batch's parallelism is its files
                 o.decoding = options.decoding
                 o.tuning = options.tuning
                 o.classifier = options.classifier

@@ -7,6 +7,16 @@ import XCTest
 /// order with one tracklet id per face (the whole path through `facefx analyze`:
 /// OfflineTrackingCLITests.testSegmentsAtOnceMatchOnePass).
 final class SegmentTests: XCTestCase {
+    /// Without --segments: 2 lanes for a clip of 600 frames or more on a hardware GPU, else 1 (llvmpipe is
+    /// bound by its CPU; a short clip has too little to overlap for a lane's set-up).
+    func testDefaultSegments() {
+        XCTAssertEqual(AnalyzeJob.defaultSegments(software: false, frames: 900), 2)
+        XCTAssertEqual(AnalyzeJob.defaultSegments(software: false, frames: 600), 2)
+        XCTAssertEqual(AnalyzeJob.defaultSegments(software: false, frames: 599), 1)
+        XCTAssertEqual(AnalyzeJob.defaultSegments(software: false, frames: nil), 1)
+        XCTAssertEqual(AnalyzeJob.defaultSegments(software: true, frames: 900), 1)
+    }
+
     func testPlanCutsTheClipIntoLanes() {
         XCTAssertEqual(SegmentPlan.make(frames: 300, lanes: 1), .whole)
         XCTAssertEqual(SegmentPlan.make(frames: 99, lanes: 4), .whole, "too short for two segments of 50")
