@@ -172,7 +172,7 @@ func info(_ o: Options) throws {
     print("GLSL:      \(c.glslVersion)")
     print("max texture size: \(c.maxTextureSize)")
     let wanted = ["GL_EXT_color_buffer_float", "GL_EXT_color_buffer_half_float", "GL_OES_texture_float_linear",
-                  "GL_EXT_texture_norm16", "GL_EXT_float_blend"]
+                  "GL_EXT_texture_norm16", "GL_EXT_float_blend", "GL_KHR_parallel_shader_compile", "GL_OES_get_program_binary"]
     print("extensions: \(c.extensions.count); " + wanted.map { "\($0)=\(c.hasExtension($0) ? "yes" : "no")" }.joined(separator: " "))
 }
 
