@@ -175,18 +175,17 @@ public struct FaceNetworks {
     public static let blendshapesMember = "face_blendshapes.tflite"
     public static let emotionFile = "emotion_fer_quantized.tflite"
 
-    /// The graphs from a Models/ folder.
-    public static func loadGraphs(modelsDirectory dir: URL) throws
-        -> (detector: Graph, landmarks: Graph, blendshapes: Graph, emotion: Graph) {
-        let task = dir.appendingPathComponent(landmarkerBundle)
-        let emo = dir.appendingPathComponent(emotionFile)
-        for f in [task, emo] where !FileManager.default.fileExists(atPath: f.path) {
-            throw NetworkRunnerError.modelNotFound(f.path)
-        }
-        return (try Graph(contentsOf: task, member: detectorMember),
-                try Graph(contentsOf: task, member: landmarksMember),
-                try Graph(contentsOf: task, member: blendshapesMember),
-                try Graph(contentsOf: emo))
+    public typealias Graphs = (detector: Graph, landmarks: Graph, blendshapes: Graph, emotion: Graph)
+
+    /// The graphs from a Models/ folder, read once per process (`GraphStore`).
+    public static func loadGraphs(modelsDirectory dir: URL) throws -> Graphs {
+        try GraphStore.shared.graphs(dir)
+    }
+
+    /// Starts reading a Models/ folder's graphs on a thread of their own, so a job's later `loadGraphs`
+    /// finds them read (or waits for the rest) while it meanwhile opens its input and its GPU context.
+    public static func prefetchGraphs(modelsDirectory dir: URL) {
+        GraphStore.shared.prefetch(dir)
     }
 
     /// CPU-reference runners (exact; seconds per frame). Swap for the GPU engine's runners when it lands.
@@ -196,5 +195,50 @@ public struct FaceNetworks {
                             landmarks: try CPUNetworkRunner(graph: g.landmarks, context: context),
                             blendshapes: try CPUNetworkRunner(graph: g.blendshapes, context: nil),
                             emotion: try CPUNetworkRunner(graph: g.emotion, context: context))
+    }
+}
+
+/// The face networks' graphs by Models/ folder, parsed once per process (~50 ms of CPU: unzipping the
+/// .task bundle, dequantizing): every lane of a segmented analysis, every file of a batch and every batch
+/// size of a network share them. A folder is read again when its files' sizes or dates change.
+final class GraphStore {
+    static let shared = GraphStore()
+    private struct Entry { var stamp: [String]; var result: Result<FaceNetworks.Graphs, Error>? }
+    private let condition = NSCondition()
+    private var entries: [String: Entry] = [:]
+
+    func prefetch(_ dir: URL) {
+        makeNamedThread("fx.graphs") { _ = try? self.graphs(dir) }.start()
+    }
+
+    /// The folder's graphs; when another thread is reading them, waits for its result.
+    func graphs(_ dir: URL) throws -> FaceNetworks.Graphs {
+        let task = dir.appendingPathComponent(FaceNetworks.landmarkerBundle)
+        let emo = dir.appendingPathComponent(FaceNetworks.emotionFile)
+        let stamp = [task, emo].map { f -> String in
+            let a = try? FileManager.default.attributesOfItem(atPath: f.path)
+            return "\(a?[.size] ?? "-") \((a?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"
+        }
+        let key = dir.standardizedFileURL.path
+        condition.lock()
+        while let e = entries[key], e.stamp == stamp, e.result == nil { condition.wait() }
+        if let e = entries[key], e.stamp == stamp, let r = e.result { condition.unlock(); return try r.get() }
+        entries[key] = Entry(stamp: stamp, result: nil)
+        condition.unlock()
+        let result = Result { () throws -> FaceNetworks.Graphs in
+            for f in [task, emo] where !FileManager.default.fileExists(atPath: f.path) {
+                throw NetworkRunnerError.modelNotFound(f.path)
+            }
+            return (try Graph(contentsOf: task, member: FaceNetworks.detectorMember),
+                    try Graph(contentsOf: task, member: FaceNetworks.landmarksMember),
+                    try Graph(contentsOf: task, member: FaceNetworks.blendshapesMember),
+                    try Graph(contentsOf: emo))
+        }
+        condition.lock()
+        // A failure is not kept: the next job reads the folder again (its message names what is wrong now).
+        if case .success = result { entries[key] = Entry(stamp: stamp, result: result) } else { entries[key] = nil }
+        condition.broadcast()
+        condition.unlock()
+        return try result.get()
     }
 }

@@ -131,10 +131,12 @@ public final class AnalyzeJob {
         let started = Date()
         let warnings = WarningLog(sink: onWarning)
 
-        let reader = try VideoReader(path: o.input, decoding: o.decoding)
+        // The graphs are read, the input opened and the GPU context made at once.
+        FaceNetworks.prefetchGraphs(modelsDirectory: models)
+        let (reader, shared) = try concurrently("fx.open", { try VideoReader(path: o.input, decoding: o.decoding) },
+                                                { try o.sharedGPU ?? SharedGPU(device: o.gpu, tuning: o.tuning) })
         reader.onWarning = { warnings.add($0) }
         let info = reader.info
-        let shared = try o.sharedGPU ?? SharedGPU(device: o.gpu, tuning: o.tuning)
         let gpu = shared.context
         let colour = try FrameColorConverter(context: gpu, programs: shared.programs)
         var settings = o.tracking.settings(frameRate: info.averageFrameRate.doubleValue)

@@ -137,3 +137,18 @@ final class FirstError {
     var error: Error? { lock.lock(); defer { lock.unlock() }; return stored }
     func set(_ e: Error) { lock.lock(); if stored == nil { stored = e }; lock.unlock() }
 }
+
+/// Runs `first` on a thread of its own (named `name`) and `second` on this one, at once, and returns
+/// both results when both are done: a job's set-up steps that do not need each other (opening the input
+/// beside creating the GPU context, a filter pack beside the face networks). `first`'s error is thrown
+/// before `second`'s, so which mistake is reported does not depend on which step finished first.
+func concurrently<A, B>(_ name: String, _ first: @escaping () throws -> A, _ second: () throws -> B) throws -> (A, B) {
+    let box = ResultBox<A>(), done = DispatchSemaphore(value: 0)
+    makeNamedThread(name) { box.result = Result { try first() }; done.signal() }.start()
+    let second = Result { try second() }
+    done.wait()
+    return (try box.result!.get(), try second.get())
+}
+
+/// A result handed from one thread to another (the semaphore of `concurrently` orders the accesses).
+private final class ResultBox<T>: @unchecked Sendable { var result: Result<T, Error>? }

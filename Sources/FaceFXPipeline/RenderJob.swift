@@ -148,28 +148,26 @@ public final class RenderJob {
         let started = Date()
         let warnings = WarningLog(sink: onWarning)
 
-        let reader = try VideoReader(path: o.input, decoding: o.decoding)
+        if o.needsFaces, let models = o.modelsDirectory { FaceNetworks.prefetchGraphs(modelsDirectory: models) }
+        let (reader, shared) = try concurrently("fx.open", { try VideoReader(path: o.input, decoding: o.decoding) },
+                                                { try o.sharedGPU ?? SharedGPU(device: o.gpu, tuning: o.tuning) })
         reader.onWarning = { warnings.add($0) }
         let info = reader.info
-        let shared = try o.sharedGPU ?? SharedGPU(device: o.gpu, tuning: o.tuning)
         let gpu = shared.context
         let colour = try FrameColorConverter(context: gpu, programs: shared.programs)
-        // The canonical face mesh, loaded once for the overlay and the analyzer, when either needs it.
-        var loadedFaceModel: CanonicalFaceModel?
-        func faceModel() throws -> CanonicalFaceModel {
-            if let m = loadedFaceModel { return m }
-            let m = try FaceStage.loadFaceModel(modelsDirectory: try FaceStage.models(o.modelsDirectory))
-            loadedFaceModel = m
-            return m
-        }
-        // Filters are validated (JSON, element kinds, assets) before the output is created or a frame decoded.
-        let overlay = o.filters.isEmpty ? nil
-            : try OverlayStage.prepare(filters: o.filters, folders: o.filterFolders, shared: shared, faceModel: try faceModel())
+        // The canonical face mesh, for the overlay and the analyzer (filters need faces).
+        let model = o.needsFaces ? try FaceStage.loadFaceModel(modelsDirectory: try FaceStage.models(o.modelsDirectory)) : nil
         let trackingSettings = o.tracking.settings(frameRate: info.averageFrameRate.doubleValue,
                                                    offlineWindow: RenderJob.renderSmoothingWindow)
-        let faces = o.needsFaces ? try FaceStage(shared: shared, settings: trackingSettings,
-                                                 modelsDirectory: try FaceStage.models(o.modelsDirectory), faceModel: try faceModel(),
-                                                 classifier: o.classifier) : nil
+        // Filters are validated (JSON, element kinds, assets) before the output is created or a frame decoded.
+        // The filter pack (mostly CPU: images, meshes) and the face networks (mostly GL) are made at once.
+        let (overlay, faces) = try concurrently("fx.filters", {
+            try model.flatMap { o.filters.isEmpty ? nil : try OverlayStage.prepare(filters: o.filters, folders: o.filterFolders,
+                                                                                   shared: shared, faceModel: $0) }
+        }, {
+            try model.map { try FaceStage(shared: shared, settings: trackingSettings, modelsDirectory: try FaceStage.models(o.modelsDirectory),
+                                          faceModel: $0, classifier: o.classifier) }
+        })
         // Back for the next job once the pipeline's threads have ended (a set holds no state between runs).
         defer { if let faces { shared.giveBack(faces.analyzer.networks) } }
         let classLabels = faces?.classLabels ?? []
