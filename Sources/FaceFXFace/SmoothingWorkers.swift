@@ -27,15 +27,16 @@ final class SmoothingWorkers {
     private var queue: [(batch: Batch, lane: Int)] = []
     let threads: Int
 
+    /// `threads` threads at `nice`; they (and so the pool) live as long as the process.
     init(threads: Int, nice: Int32) {
         self.threads = threads
         for i in 0..<threads {
-            makeNamedThread("fx.smooth\(i)", stackSize: 1 << 20) { [unowned self] in
+            makeNamedThread("fx.smooth\(i)", stackSize: 1 << 20) {
                 #if os(Linux)
                 // Linux keeps the nice value per thread: who = 0 is this thread only.
                 if nice != 0 { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice) }
                 #endif
-                work()
+                self.work()
             }.start()
         }
     }
@@ -43,10 +44,11 @@ final class SmoothingWorkers {
     /// Calls `body(lane)` for every lane in 0..<lanes, lane 0 on this thread, the others on the pool's
     /// threads; returns when all are done.
     func run(lanes: Int, _ body: (Int) -> Void) {
+        precondition(lanes >= 1, "SmoothingWorkers.run needs a lane")
         withoutActuallyEscaping(body) { body in
             let batch = Batch(body: body, remaining: lanes)
             condition.lock()
-            for lane in 1..<max(1, lanes) { queue.append((batch, lane)) }
+            for lane in 1..<lanes { queue.append((batch, lane)) }
             condition.broadcast()
             condition.unlock()
             body(0)
