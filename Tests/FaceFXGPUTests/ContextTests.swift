@@ -130,20 +130,46 @@ final class ContextTests: XCTestCase {
     func testConstantTexturesAreSharedByContent() throws {
         let c = try sharedContext()
         let cache = ProgramCache(context: c)
+        /// A texture of `v` from a fresh copy of it (so only its content can match).
+        func texture(_ v: [Float], _ w: Int, _ h: Int, _ format: TextureFormat = .rgba32f, in cache: ProgramCache) throws -> Texture {
+            try cache.constantTexture(sources: [v.map { $0 + 0 }], layout: "\(w)x\(h)", format: format) { (w, h, v) }
+        }
         let values = (0..<24).map { Float($0) * 0.25 - 2 }
-        let a = try cache.constantTexture(width: 3, height: 2, format: .rgba32f, values: values)
+        let a = try texture(values, 3, 2, in: cache)
         let created = c.debugCounters.texturesCreated
-        let b = try cache.constantTexture(width: 3, height: 2, format: .rgba32f, values: values)
+        let b = try texture(values, 3, 2, in: cache)
         XCTAssertTrue(a === b)
         XCTAssertEqual(c.debugCounters.texturesCreated, created, "no texture made for the same values")
         XCTAssertEqual(try Framebuffer(context: c, color: a).readFloats(), values)
         var other = values
         other[5] += 1
-        XCTAssertFalse(a === (try cache.constantTexture(width: 3, height: 2, format: .rgba32f, values: other)))
-        XCTAssertFalse(a === (try cache.constantTexture(width: 2, height: 3, format: .rgba32f, values: values)))
-        XCTAssertFalse(a === (try cache.constantTexture(width: 3, height: 2, format: .rgba16f, values: values)))
-        XCTAssertFalse(a === (try ProgramCache(context: c).constantTexture(width: 3, height: 2, format: .rgba32f, values: values)),
-                       "another cache, another texture")
+        XCTAssertFalse(a === (try texture(other, 3, 2, in: cache)))
+        XCTAssertFalse(a === (try texture(values, 2, 3, in: cache)))
+        XCTAssertFalse(a === (try texture(values, 3, 2, .rgba16f, in: cache)))
+        XCTAssertFalse(a === (try texture(values, 3, 2, in: ProgramCache(context: c))), "another cache, another texture")
+    }
+
+    /// Weights packed from the same source arrays the same way are found without packing them again.
+    func testConstantTexturesAreFoundBySources() throws {
+        let cache = ProgramCache(context: try sharedContext())
+        let weights: [Float] = (0..<32).map { Float($0) * 0.25 - 3 }, bias: [Float] = [1, 2, 3, 4]
+        var packs = 0
+        func texture(_ sources: [[Float]], _ layout: String) throws -> Texture {
+            try cache.constantTexture(sources: sources, layout: layout, format: .rgba32f) {
+                packs += 1
+                return (width: 2, height: 5, values: sources[0] + sources[1] + [0, 0, 0, 0])
+            }
+        }
+        let a = try texture([weights, bias], "test")
+        XCTAssertEqual(try Framebuffer(context: try sharedContext(), color: a).readFloats(), weights + bias + [0, 0, 0, 0])
+        XCTAssertTrue(try texture([weights, bias], "test") === a)
+        XCTAssertEqual(packs, 1, "the same arrays packed the same way: not packed again")
+        XCTAssertTrue(try texture([weights.map { $0 + 0 }, bias.map { $0 + 0 }], "test") === a, "equal copies: found by content")
+        XCTAssertEqual(packs, 2)
+        XCTAssertTrue(try texture([weights, bias], "test, packed another way") === a)
+        XCTAssertEqual(packs, 3, "another layout: packed again (here to the same values)")
+        XCTAssertFalse(try texture([bias, weights], "test") === a, "the arrays in other roles")
+        XCTAssertEqual(packs, 4)
     }
 
     func testObjectsAreDeletedWhenReleased() throws {

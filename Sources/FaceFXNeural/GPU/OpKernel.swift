@@ -189,14 +189,19 @@ final class PassBuilder {
     }
 
     /// A weight texture of RGBA texels (width x height x 4 floats, row 0 first) in `weightFormat` (RGBA32F
-    /// unless half weights: on llvmpipe fp32 weights fetch faster than fp16 ones), uploaded once per
-    /// context: networks with the same weights (another job's, another batch size) share it
-    /// (`ProgramCache.constantTexture`).
-    func weightTexture(width: Int, height: Int, texels: [Float]) throws -> Texture {
-        guard width <= context.maxTextureSize, height <= context.maxTextureSize else {
-            throw NeuralEngineError.unsupported("\(graph.name): weight texture \(width)x\(height) exceeds the GL limit \(context.maxTextureSize)")
+    /// unless half weights: on llvmpipe fp32 weights fetch faster than fp16 ones), packed by `pack` from the
+    /// constants of `tensors` (nil: none) the way `layout` names, uploaded once per context: networks with
+    /// the same weights (another job's, another batch size) share it (`ProgramCache.constantTexture`).
+    func weightTexture(from tensors: [Int?], layout: String,
+                       pack: () throws -> (width: Int, height: Int, texels: [Float])) throws -> Texture {
+        let t = try programs.constantTexture(sources: tensors.map { $0.flatMap { constants[$0]?.data } ?? [] },
+                                             layout: layout, format: weightFormat) {
+            let (width, height, texels) = try pack()
+            guard width <= context.maxTextureSize, height <= context.maxTextureSize else {
+                throw NeuralEngineError.unsupported("\(graph.name): weight texture \(width)x\(height) exceeds the GL limit \(context.maxTextureSize)")
+            }
+            return (width, height, texels)
         }
-        let t = try programs.constantTexture(width: width, height: height, format: weightFormat, values: texels)
         weightTextures.append(t)
         return t
     }
@@ -206,7 +211,7 @@ final class PassBuilder {
         if let tex = constantTextures[t] { return tex }
         guard let value = constants[t] else { throw NeuralEngineError.unsupported("tensor \(t) is not a constant") }
         let l = try layout(t)
-        let tex = try weightTexture(width: l.width, height: l.height, texels: l.pack(value.data))
+        let tex = try weightTexture(from: [t], layout: "tensor \(l.shape)") { (l.width, l.height, l.pack(value.data)) }
         constantTextures[t] = tex
         return tex
     }

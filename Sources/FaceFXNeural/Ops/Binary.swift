@@ -34,8 +34,10 @@ enum BinaryKernel: OpKernel {
                        "B_MODE": "\(mode(cl, constant: b.isConstant(c), out: ol))"]
         var inputs: [(String, PassSource)] = [("u_a", try b.source(a)), ("u_b", try b.source(c))]
         if node.activation == .prelu {
-            let alpha = try b.channelVector(node.preluAlpha, channels: ol.c)
-            inputs.append(("u_alpha", .texture(try b.weightTexture(width: ol.slices, height: 1, texels: alpha))))
+            let alpha = try b.weightTexture(from: [node.preluAlpha], layout: "channels \(ol.c)") {
+                (ol.slices, 1, try b.channelVector(node.preluAlpha, channels: ol.c))
+            }
+            inputs.append(("u_alpha", .texture(alpha)))
         }
         defines["ACT"] = "\(node.activation.rawValue)"
         return PassSpec(label: node.op.kind.rawValue, program: try b.program(shader, defines, output: node.output), inputs: inputs,

@@ -33,10 +33,11 @@ enum Conv2DKernel: OpKernel {
     static func weights(_ op: GraphOp, preluAlpha: Int?, _ b: PassBuilder) throws -> Texture {
         guard let f = b.constant(op.inputs[1]) else { throw b.unsupported(op, "non-constant filter") }
         let (oc, kh, kw, ic) = (f.shape[0], f.shape[1], f.shape[2], f.shape[3])
-        let bias = try b.channelVector(op.inputs.count > 2 ? op.inputs[2] : nil, channels: oc)
-        let alpha = try b.channelVector(preluAlpha, channels: oc)
-        let (width, height, texels) = packWeights(filter: f.data, oc: oc, kh: kh, kw: kw, ic: ic, bias: bias, alpha: alpha)
-        return try b.weightTexture(width: width, height: height, texels: texels)
+        let biasTensor = op.inputs.count > 2 ? op.inputs[2] : nil
+        return try b.weightTexture(from: [op.inputs[1], biasTensor, preluAlpha], layout: "conv2d \(oc)x\(kh)x\(kw)x\(ic)") {
+            packWeights(filter: f.data, oc: oc, kh: kh, kw: kw, ic: ic, bias: try b.channelVector(biasTensor, channels: oc),
+                        alpha: try b.channelVector(preluAlpha, channels: oc))
+        }
     }
 
     static func makePass(_ node: PlanNode, _ b: PassBuilder) throws -> PassSpec {

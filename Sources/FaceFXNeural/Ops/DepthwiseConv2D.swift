@@ -30,11 +30,12 @@ enum DepthwiseConv2DKernel: OpKernel {
         let original = try b.layout(op.inputs[0])
         let hy = Graph.window(original.h, filter: kh, stride: o.strideH, dilation: o.dilationH, padding: o.padding)
         let wx = Graph.window(original.w, filter: kw, stride: o.strideW, dilation: o.dilationW, padding: o.padding)
-        let bias = try b.channelVector(op.inputs.count > 2 ? op.inputs[2] : nil, channels: oc)
-        let alpha = try b.channelVector(preluAlpha, channels: oc)
-        let (width, height, texels) = packWeights(filter: f.data, kh: kh, kw: kw, oc: oc, bias: bias, alpha: alpha)
-        return (try b.weightTexture(width: width, height: height, texels: texels),
-                PassBuilder.ivec2(wx.padBefore + padBefore.w, hy.padBefore + padBefore.h))
+        let biasTensor = op.inputs.count > 2 ? op.inputs[2] : nil
+        let weights = try b.weightTexture(from: [op.inputs[1], biasTensor, preluAlpha], layout: "depthwise \(kh)x\(kw)x\(oc)") {
+            packWeights(filter: f.data, kh: kh, kw: kw, oc: oc, bias: try b.channelVector(biasTensor, channels: oc),
+                        alpha: try b.channelVector(preluAlpha, channels: oc))
+        }
+        return (weights, PassBuilder.ivec2(wx.padBefore + padBefore.w, hy.padBefore + padBefore.h))
     }
 
     static func makePass(_ node: PlanNode, _ b: PassBuilder) throws -> PassSpec {

@@ -15,11 +15,12 @@ enum FullyConnectedKernel: OpKernel {
         guard xl.n * xl.h == 1, xl.c == depth, ol.w == xl.w, ol.n * ol.h == 1 else {
             throw b.unsupported(node.op, "input \(xl.shape) must have its last axis = \(depth) and one leading row")
         }
-        let bias = try b.channelVector(node.inputs.count > 2 ? node.inputs[2] : nil, channels: units)
-        let alpha = try b.channelVector(node.preluAlpha, channels: units)
-        let (width, height, texels) = Conv2DKernel.packWeights(filter: wt.data, oc: units, kh: 1, kw: 1, ic: depth,
-                                                               bias: bias, alpha: alpha)
-        let w = try b.weightTexture(width: width, height: height, texels: texels)
+        let biasTensor = node.inputs.count > 2 ? node.inputs[2] : nil
+        let w = try b.weightTexture(from: [node.inputs[1], biasTensor, node.preluAlpha], layout: "conv2d \(units)x1x1x\(depth)") {
+            Conv2DKernel.packWeights(filter: wt.data, oc: units, kh: 1, kw: 1, ic: depth,
+                                     bias: try b.channelVector(biasTensor, channels: units),
+                                     alpha: try b.channelVector(node.preluAlpha, channels: units))
+        }
         let defines = ["KH": "1", "KW": "1", "IC4": "\((depth + 3) / 4)", "SY": "1", "SX": "1", "DY": "1", "DX": "1",
                        "ACT": "\(node.activation.rawValue)", "RESIDUAL": "0"]
         return PassSpec(label: "FULLY_CONNECTED \(depth)->\(units)", program: try b.program(shader, defines, output: node.output),
