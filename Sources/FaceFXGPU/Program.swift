@@ -193,7 +193,7 @@ public final class ProgramCache {
     public func constantTexture(sources: [[Float]], layout: String, format: TextureFormat,
                                 pack: () throws -> (width: Int, height: Int, values: [Float])) throws -> Texture {
         let key = SourceKey(layout: layout, format: format, storage: sources.map { a in
-            a.withUnsafeBufferPointer { (UInt(bitPattern: $0.baseAddress), $0.count) }
+            a.withUnsafeBufferPointer { SourceKey.Storage(address: UInt(bitPattern: $0.baseAddress), count: $0.count) }
         })
         if let hit = lock.withLock({ bySource[key]?.texture }) { return hit }
         let (width, height, values) = try pack()
@@ -215,16 +215,10 @@ public final class ProgramCache {
 
     /// What `constantTexture` knows sources by: their storage (address, count), the packing and format.
     private struct SourceKey: Hashable {
+        struct Storage: Hashable { var address: UInt; var count: Int }
         var layout: String
         var format: TextureFormat
-        var storage: [(UInt, Int)]
-        static func == (a: SourceKey, b: SourceKey) -> Bool {
-            a.layout == b.layout && a.format == b.format && a.storage.elementsEqual(b.storage) { $0 == $1 }
-        }
-        func hash(into h: inout Hasher) {
-            h.combine(layout); h.combine(format)
-            for (address, count) in storage { h.combine(address); h.combine(count) }
-        }
+        var storage: [Storage]
     }
     private var bySource: [SourceKey: (sources: [[Float]], texture: Texture)] = [:]
 

@@ -143,12 +143,11 @@ final class FirstError {
 /// beside creating the GPU context, a filter pack beside the face networks). `first`'s error is thrown
 /// before `second`'s, so which mistake is reported does not depend on which step finished first.
 func concurrently<A, B>(_ name: String, _ first: @escaping () throws -> A, _ second: () throws -> B) throws -> (A, B) {
-    let box = ResultBox<A>(), done = DispatchSemaphore(value: 0)
-    makeNamedThread(name) { box.result = Result { try first() }; done.signal() }.start()
-    let second = Result { try second() }
-    done.wait()
-    return (try box.result!.get(), try second.get())
+    let helper = HelperThreads()
+    var a: A?   // written by the helper thread, read after `wait` joins it
+    helper.start(name) { a = try first() }
+    let b = Result { try second() }
+    helper.wait()
+    if let error = helper.failure.error { throw error }
+    return (a!, try b.get())
 }
-
-/// A result handed from one thread to another (the semaphore of `concurrently` orders the accesses).
-private final class ResultBox<T>: @unchecked Sendable { var result: Result<T, Error>? }
