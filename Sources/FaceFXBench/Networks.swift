@@ -29,10 +29,11 @@ func networks(_ o: Options) throws {
     let dir = try modelsDirectory(o)
     let c = try openContext(o)
     print("renderer: \(c.renderer) | \(c.version) | \(c.displayDescription) | LP_NUM_THREADS=\(ProcessInfo.processInfo.environment["LP_NUM_THREADS"] ?? "unset")")
-    print("models: \(dir.path); \(o.iters) timed runs per row (+2 warm-up), median; ms per run includes the output readback\n")
+    print("models: \(dir.path); \(o.iters) timed runs per row (+2 warm-up), median; ms per run includes the output readback; " +
+          "back to back: \(o.iters) runs issued without a wait or readback, then one wait\n")
     print("passes: \(NeuralEngine(context: c).passKind.rawValue); submit ms = time to issue the passes (no wait)\n")
-    print("| network | precision | batch | ms / run | ms / item | min ms | submit ms | CPU ms / run | passes | barriers | weights MB | activations MB |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| network | precision | batch | ms / run | ms / item | min ms | submit ms | CPU ms / run | passes | barriers | weights MB | activations MB | back-to-back ms / item |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     let engines = Dictionary(uniqueKeysWithValues: TensorPrecision.allCases.map { ($0, NeuralEngine(context: c, precision: $0)) })
     for spec in benchNetworks where o.only == nil || spec.label.contains(o.only!) {
         let graph: Graph
@@ -57,7 +58,7 @@ func networks(_ o: Options) throws {
                     times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
                 }
                 let cpuPerRun = (processCPUms() - cpu0) / Double(o.iters + 2)
-                print(String(format: "| %@ | cpu-ref | 1 | %.3f | %.3f | %.3f | %@ | %.2f | – | – | – | – |", spec.label,
+                print(String(format: "| %@ | cpu-ref | 1 | %.3f | %.3f | %.3f | %@ | %.2f | – | – | – | – | – |", spec.label,
                              percentile(times, 0.5), percentile(times, 0.5), times.min() ?? 0, "–", cpuPerRun))
             } catch {
                 print("| \(spec.label) | cpu-ref | 1 | error: \(error) | | | | | | |")
@@ -103,6 +104,13 @@ func networks(_ o: Options) throws {
                         if i >= 2 { times.append(ms) }
                     }
                     let cpuPerRun = (processCPUms() - cpuStart) / Double(o.iters)
+                    // Back to back: `iters` runs issued without waiting, outputs left on the GPU, one wait at the
+                    // end: throughput as a CUDA graph replayed in a loop measures it (bench/vs_pytorch.sh's peer).
+                    c.finish()
+                    let tb = DispatchTime.now().uptimeNanoseconds
+                    for _ in 0..<o.iters { try net.encode() }
+                    c.finish()
+                    let backToBack = Double(DispatchTime.now().uptimeNanoseconds - tb) / 1e6 / Double(o.iters)
                     let med = percentile(times, 0.5)
                     if o.check {
                         // Replica 0 of the last run against the plain-Swift CPU reference on the same input.
@@ -145,8 +153,9 @@ func networks(_ o: Options) throws {
                         }
                         print("-->")
                     }
-                    print(String(format: "| %@ | %@ | %d | %.3f | %.3f | %.3f | %.3f | %.2f | %d | %d | %.2f | %.2f |", spec.label, p.rawValue, batch, med,
-                                 med / Double(batch), times.min() ?? 0, percentile(submits, 0.5), cpuPerRun, net.passCount, net.barrierCount, Double(net.weightBytes) / 1e6, Double(net.activationBytes) / 1e6))
+                    print(String(format: "| %@ | %@ | %d | %.3f | %.3f | %.3f | %.3f | %.2f | %d | %d | %.2f | %.2f | %.4f |", spec.label, p.rawValue, batch, med,
+                                 med / Double(batch), times.min() ?? 0, percentile(submits, 0.5), cpuPerRun, net.passCount, net.barrierCount,
+                                 Double(net.weightBytes) / 1e6, Double(net.activationBytes) / 1e6, backToBack / Double(batch)))
                 } catch {
                     print("| \(spec.label) | \(p.rawValue) | \(batch) | error: \(error) | | | | | | |")
                 }

@@ -26,6 +26,9 @@ public struct GPUTuning: Sendable, Equatable {
     public var gatherOutputs: Bool?
     /// With compute passes, a depthwise convolution and the 1x1 convolution reading it as one pass (nil: yes).
     public var depthwisePointwise: Bool?
+    /// With compute passes, convolutions as pixel-major passes: an invocation computes several output slices
+    /// of its pixel, the weights in shared memory (nil: yes).
+    public var pixelMajorConv: Bool?
     /// Blendshape MLP on the CPU (nil: on llvmpipe).
     public var blendshapesOnCPU: Bool?
     /// Network-input crops as compute passes (nil: on hardware GPUs).
@@ -81,6 +84,8 @@ public struct GPUTuning: Sendable, Equatable {
                  effect: "a network run's outputs read back in one mapped storage buffer"),
         Variable(name: "FACEFX_NN_FUSE_DW", values: "1, 0", defaultValue: "1",
                  effect: "compute passes: a depthwise convolution and the 1x1 convolution reading it run as one pass (0: two, for comparison)"),
+        Variable(name: "FACEFX_NN_CONV_PIXELS", values: "1, 0", defaultValue: "1",
+                 effect: "compute passes: a convolution's invocation computes several output channel slices of its pixel, weights in shared memory (0: one slice, weights fetched per invocation, for comparison)"),
         Variable(name: "FACEFX_BLENDSHAPES", values: "cpu, gpu", defaultValue: "cpu on llvmpipe, gpu elsewhere",
                  effect: "where the blendshape MLP runs"),
         Variable(name: "FACEFX_CROP_PASSES", values: "compute, fragment", defaultValue: "compute on hardware GPUs",
@@ -142,6 +147,7 @@ public struct GPUTuning: Sendable, Equatable {
         halfWeights = try named("FACEFX_NN_WEIGHTS", "fp16", "fp32")
         gatherOutputs = try flag("FACEFX_NN_GATHER")
         depthwisePointwise = try flag("FACEFX_NN_FUSE_DW")
+        pixelMajorConv = try flag("FACEFX_NN_CONV_PIXELS")
         blendshapesOnCPU = try named("FACEFX_BLENDSHAPES", "cpu", "gpu")
         cropPasses = try choice("FACEFX_CROP_PASSES", Passes.self)
         readThroughPackBuffer = try flag("FACEFX_READ_PBO") ?? true

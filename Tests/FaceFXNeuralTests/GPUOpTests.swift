@@ -47,6 +47,51 @@ final class GPUOpTests: XCTestCase {
         }
     }
 
+    /// The pixel-major compute kernel with several output slices an invocation (small tensors take one, see
+    /// `Conv2DKernel.pixelMajorSlices`): against the CPU reference, and the same values as the kernel of one
+    /// output texel an invocation. 5x5/2 from 3 channels (the detectors' first layer); 3x3 with a residual and
+    /// PReLU (the weights of 4 slices fit the 16 KB of shared memory GLES guarantees: its 6 slices go as 3 + 3);
+    /// a 1x1 of 11 slices (6 + 5).
+    func testPixelMajorConvSlices() throws {
+        var b = TestGraphBuilder(seed: 5)
+        let x = b.input([1, 12, 10, 3])
+        let c1 = b.op(.conv2D, conv(.same, 2, 1, .relu), [x, b.constant([24, 5, 5, 3]), b.constant([24])])
+        let c2 = b.op(.conv2D, conv(.same, 1), [c1, b.constant([24, 3, 3, 24]), b.constant([24])])
+        let r = b.op(.prelu, .none, [b.op(.add, .elementwise(.none), [c2, c1]), b.constant([1, 1, 24])])
+        let c3 = b.op(.conv2D, conv(.valid, 1), [r, b.constant([44, 1, 1, 24]), b.constant([44])])
+        let out = b.op(.relu, .none, [c3])
+        let g = b.graph(outputs: [out])
+        for p in TensorPrecision.allCases {
+            let several = NeuralEngine(context: try gpuContext(), precision: p)
+            several.passKind = .compute
+            several.halfWeightsOverride = false
+            several.pixelMajorInvocations = 0
+            let net = try several.compile(g, batch: 2)
+            let listing = net.passListing()
+            for label in ["5x5/2 3->24 [pixels, 6 slices]", "3x3/1 24->24 [pixels, 3 slices]", "1x1/1 24->44 [pixels, 6 slices]"] {
+                XCTAssertTrue(listing.contains(label), "\(label) in\n\(listing)")
+            }
+            let single = NeuralEngine(context: try gpuContext(), precision: p)
+            single.passKind = .compute
+            single.halfWeightsOverride = false
+            single.pixelMajorConv = false
+            let reference = try single.compile(g, batch: 2)
+            XCTAssertFalse(reference.passListing().contains("[pixels"), reference.passListing())
+            var rng = SeededRNG(seed: 3)
+            let input = rng.tensor([2, 12, 10, 3])
+            let got = try net.run(inputs: [input])[0].data, want = try reference.run(inputs: [input])[0].data
+            let range = max((want.max() ?? 0) - (want.min() ?? 0), 1e-3)
+            let worst = zip(got, want).map { abs($0 - $1) }.max() ?? .infinity
+            // The same sums in the same order: equal up to the compiler's choice of fused multiply-adds.
+            XCTAssertLessThanOrEqual(worst, range * (p == .fp32 ? 1e-6 : 1e-3), "\(p)")
+            let cpu = try CPUReference().run(graph: g, inputs: [Tensor(shape: [1, 12, 10, 3], data: Array(input.data[0..<360]))])[0].data
+            let cpuWorst = zip(got.prefix(cpu.count), cpu).map { abs($0 - $1) }.max() ?? .infinity
+            XCTAssertLessThanOrEqual(cpuWorst, range * (p == .fp32 ? 1e-4 : 1e-2), "\(p) vs CPU reference")
+            print(String(format: "pixel-major conv [%@]: max difference %.3g from the one-texel kernel, %.3g from the CPU reference (range %.3g)",
+                         p.rawValue, worst, cpuWorst, range))
+        }
+    }
+
     func testDepthwiseConv2D() throws {
         func dw(_ pad: Padding, _ s: Int, _ act: FusedActivation = .none) -> OpOptions {
             .depthwiseConv2D(DepthwiseConv2DOptions(padding: pad, strideW: s, strideH: s, dilationW: 1, dilationH: 1,

@@ -47,6 +47,13 @@ public final class NeuralEngine {
     /// H100: landmarks 112 → 78 passes, 1.54 → 1.34 ms at batch 8). `GPUTuning.depthwisePointwise`
     /// (FACEFX_NN_FUSE_DW=0) turns it off for comparison.
     public var depthwisePointwise: Bool
+    /// Compute passes: CONV_2D as Conv2DKernel's pixel-major pass (Shaders/nn/conv2d_pixels.glsl; H100,
+    /// landmarks at batch 1 / 8 / 32: 0.92 / 1.36 / 2.01 → 0.75 / 1.03 / 1.69 ms). `GPUTuning.pixelMajorConv`
+    /// (FACEFX_NN_CONV_PIXELS=0) turns it off for comparison.
+    public var pixelMajorConv: Bool
+    /// Invocations the pixel-major kernel's split of output slices aims at (enough to fill a large GPU). Tests
+    /// lower it so that small tensors take several slices an invocation.
+    var pixelMajorInvocations = 65536
 
     public init(context: GPUContext, precision: TensorPrecision = .fp16, programs: ProgramCache? = nil,
                 fp32ElementLimit: Int = 32768) {
@@ -59,6 +66,7 @@ public final class NeuralEngine {
         texelFetchOverride = t.texelFetch
         halfWeightsOverride = t.halfWeights
         depthwisePointwise = t.depthwisePointwise ?? true
+        pixelMajorConv = t.pixelMajorConv ?? true
         self.programs = programs ?? ProgramCache(context: context)
         runner = PassRunner(context: context)
     }
@@ -164,6 +172,8 @@ public final class CompiledNetwork {
         let b = PassBuilder(graph: graph, context: context, programs: engine.programs, precision: precision,
                             batch: batch, constants: constants)
         b.compute = engine.passKind == .compute
+        b.pixelMajorConv = engine.pixelMajorConv
+        b.pixelMajorInvocations = engine.pixelMajorInvocations
         b.fragmentOutputs = !gathersOutputs
         b.texelFetch = engine.texelFetch
         b.weightFormat = engine.halfWeights && precision == .fp16 ? .rgba16f : .rgba32f

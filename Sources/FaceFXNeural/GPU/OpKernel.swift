@@ -123,6 +123,9 @@ final class PassBuilder {
     var fragmentOutputs = true
     /// Reads with texelFetch instead of texture() at texel centres (NeuralEngine.texelFetch).
     var texelFetch = false
+    /// With compute passes, CONV_2D as the pixel-major kernel where it applies (NeuralEngine.pixelMajorConv).
+    var pixelMajorConv = false
+    var pixelMajorInvocations = 65536
     /// Weight texture format (NeuralEngine.halfWeights).
     var weightFormat: TextureFormat = .rgba32f
     /// Whether a tensor is (an alias of) a network output (set by the compiler).

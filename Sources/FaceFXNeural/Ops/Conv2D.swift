@@ -1,12 +1,33 @@
-// CONV_2D on the GPU (Shaders/nn/conv2d.glsl). Fusions handled here: bias, fused activation or
-// a following PRELU/RELU, a following ADD (residual input, possibly with fewer channels when a
-// channel PAD was folded), and a preceding spatial PAD (extra u_pad). A 1x1 convolution with a
-// folded depthwise one runs as DepthwisePointwiseKernel.
+// CONV_2D on the GPU (Shaders/nn/conv2d.glsl; with compute passes mostly the pixel-major
+// Shaders/nn/conv2d_pixels.glsl). Fusions handled here: bias, fused activation or a following
+// PRELU/RELU, a following ADD (residual input, possibly with fewer channels when a channel PAD was
+// folded), and a preceding spatial PAD (extra u_pad). A 1x1 convolution with a folded depthwise one
+// runs as DepthwisePointwiseKernel.
 import FaceFXGPU
 
 enum Conv2DKernel: OpKernel {
     static let kinds: [OpKind] = [.conv2D]
     static let shader = "nn/conv2d.glsl"
+    static let pixelShader = "nn/conv2d_pixels.glsl"
+    /// Output pixels per work group of `pixelShader`.
+    static let pixelsPerGroup = 64
+
+    /// Output slices each invocation of the pixel-major kernel (`pixelShader`) computes, or nil where the
+    /// one-texel-per-invocation kernel runs: fragment passes, planar tensors, a pass writing a network output
+    /// read back from a fragment pass, and weights of one slice beyond the shared memory GLES guarantees.
+    /// The slices are split into as few even groups as give `NeuralEngine.pixelMajorInvocations` invocations (at
+    /// batch 1 most layers end at one slice an invocation: their pixels alone don't fill a large GPU, and reading
+    /// the weights from shared memory still pays).
+    static func pixelMajorSlices(_ node: PlanNode, _ b: PassBuilder, kh: Int, kw: Int, ic4: Int, oc4: Int, pixels: Int) -> Int? {
+        guard b.compute, b.pixelMajorConv, !(b.fragmentOutputs && b.isNetworkOutput(node.output)), !b.isPlanar(node.inputs[0]),
+              node.residual.map(b.isPlanar) != true else { return nil }
+        let perSlice = (kh * kw * ic4 * 4 + 2) * 16
+        let most = min(oc4, 8, DepthwisePointwiseKernel.sharedBytes / perSlice)
+        guard most >= 1, (pixels + pixelsPerGroup - 1) / pixelsPerGroup <= 65535 else { return nil }
+        var groups = (oc4 + most - 1) / most
+        while groups < oc4 && pixels * groups < b.pixelMajorInvocations { groups += 1 }
+        return (oc4 + groups - 1) / groups
+    }
 
     /// Packs a filter [OC, KH, KW, IC] into rows of mat4 columns (see conv2d.glsl), then the
     /// bias texel and the PReLU alpha texel. Returns (width, height, texels).
@@ -64,6 +85,17 @@ enum Conv2DKernel: OpKernel {
         if let r = node.residual {
             inputs.append(("u_res", try b.source(r)))
             uniforms["u_resShape"] = try b.layout(r).uniform
+        }
+        let oc4 = (oc + 3) / 4, ic4 = (ic + 3) / 4
+        let pixels = ol.replicas * ol.n * ol.h * ol.w
+        if let g = pixelMajorSlices(node, b, kh: kh, kw: kw, ic4: ic4, oc4: oc4, pixels: pixels) {
+            var d = defines
+            d["LX"] = "\(pixelsPerGroup)"; d["G"] = "\(g)"; d["OC4"] = "\(oc4)"
+            uniforms["u_pixels"] = .int(Int32(pixels))
+            return PassSpec(label: "CONV_2D \(kh)x\(kw)/\(o.strideH) \(ic)->\(oc) [pixels, \(g) slices]",
+                            program: try b.computeShader(pixelShader, d, output: node.output),
+                            inputs: inputs, uniforms: uniforms, output: node.output,
+                            groups: ((pixels + pixelsPerGroup - 1) / pixelsPerGroup, (oc4 + g - 1) / g))
         }
         return PassSpec(label: "CONV_2D \(kh)x\(kw)/\(o.strideH) \(ic)->\(oc)", program: try b.program(shader, defines, output: node.output),
                         inputs: inputs, uniforms: uniforms, output: node.output)
