@@ -125,6 +125,7 @@ final class PassBuilder {
     var texelFetch = false
     /// With compute passes, CONV_2D as the pixel-major kernel where it applies (NeuralEngine.pixelMajorConv).
     var pixelMajorConv = false
+    /// The invocations its split of output slices aims at (NeuralEngine.pixelMajorInvocations).
     var pixelMajorInvocations = 65536
     /// Weight texture format (NeuralEngine.halfWeights).
     var weightFormat: TextureFormat = .rgba32f

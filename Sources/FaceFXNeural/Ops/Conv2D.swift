@@ -92,7 +92,7 @@ enum Conv2DKernel: OpKernel {
             var d = defines
             d["LX"] = "\(pixelsPerGroup)"; d["G"] = "\(g)"; d["OC4"] = "\(oc4)"
             uniforms["u_pixels"] = .int(Int32(pixels))
-            return PassSpec(label: "CONV_2D \(kh)x\(kw)/\(o.strideH) \(ic)->\(oc) [pixels, \(g) slices]",
+            return PassSpec(label: "CONV_2D \(kh)x\(kw)/\(o.strideH) \(ic)->\(oc) [pixels, \(g) slice\(g == 1 ? "" : "s")]",
                             program: try b.computeShader(pixelShader, d, output: node.output),
                             inputs: inputs, uniforms: uniforms, output: node.output,
                             groups: ((pixels + pixelsPerGroup - 1) / pixelsPerGroup, (oc4 + g - 1) / g))
