@@ -10,21 +10,8 @@
 // texel). A complete GLSL ES 3.10 compute shader body. Defines: LX, G, IC4, OC4, KH KW SY SX DY DX,
 // ACT, RESIDUAL, FORMAT (image layout), and MAXV / STORE_FP16 / NN_TEXEL_FETCH as every nn pass.
 layout(local_size_x = LX) in;
-// common.glsl's one-texel-per-invocation helpers compile as in a compute pass (unused here).
-#define COMPUTE_PASS 1
-ivec2 passTexel;
-#include "nn/common.glsl"
-uniform sampler2D u_x;
-uniform ivec4 u_xShape;
+#include "nn/pixel_pass.glsl"
 uniform sampler2D u_w;
-uniform ivec4 u_outShape;
-uniform ivec2 u_pad;
-uniform int u_pixels;  // output pixels of all replicas
-#if RESIDUAL
-uniform sampler2D u_res;
-uniform ivec4 u_resShape;
-#endif
-layout(FORMAT, binding = 0) writeonly uniform highp image2D u_out;
 
 const int KTEX = KH * KW * IC4 * 4;
 shared vec4 s_w[G][KTEX + 2];
@@ -40,9 +27,8 @@ void main() {
     barrier();
     int pixel = int(gl_WorkGroupID.x) * LX + lid;
     if (pixel >= u_pixels) return;
-    int H = u_outShape.y, W = u_outShape.z;
-    int ox = pixel % W, rest = pixel / W;
-    int oy = rest % H, nb = rest / H;
+    int nb, oy, ox;
+    outPixel(pixel, nb, oy, ox);
     vec2 xInv = invSize(u_x);
     vec4 acc[G];
     for (int g = 0; g < G; ++g) acc[g] = s_w[g][KTEX];
@@ -65,16 +51,12 @@ void main() {
     for (int g = 0; g < G; ++g) {
         int oc4 = s0 + g;
         if (oc4 >= OC4) break;
-        vec4 a = acc[g];
-#if RESIDUAL
-        // The residual may have fewer channels (a folded channel PAD): missing ones are 0.
-        if (oc4 < slices(u_resShape.w)) a += at(u_res, invSize(u_res), ox * slices(u_resShape.w) + oc4, nb * u_resShape.y + oy);
-#endif
+        vec4 a = addResidual(acc[g], nb, oy, ox, oc4);
 #if ACT == 5
         vec4 alpha = s_w[g][KTEX + 1];
 #else
         vec4 alpha = vec4(0.0);
 #endif
-        imageStore(u_out, ivec2(ox * OC4 + oc4, nb * H + oy), finish(activate(a, alpha), oc4, u_outShape.w));
+        storeSlice(nb, oy, ox, oc4, activate(a, alpha));
     }
 }

@@ -13,22 +13,9 @@
 // MAXV / STORE_FP16 / NN_TEXEL_FETCH as every nn pass. Groups: ceil(pixels / LY), laid out 2-D
 // (x * y ≥ that) so that big batches stay under the 65535 groups a dimension may hold.
 layout(local_size_x = LX, local_size_y = LY) in;
-// common.glsl's one-texel-per-invocation helpers compile as in a compute pass (unused here).
-#define COMPUTE_PASS 1
-ivec2 passTexel;
-#include "nn/common.glsl"
-uniform sampler2D u_x;
-uniform ivec4 u_xShape;
+#include "nn/pixel_pass.glsl"
 uniform sampler2D u_wd;
 uniform sampler2D u_wp;
-uniform ivec4 u_outShape;
-uniform ivec2 u_pad;
-uniform int u_pixels;  // output pixels of all replicas
-#if RESIDUAL
-uniform sampler2D u_res;
-uniform ivec4 u_resShape;
-#endif
-layout(FORMAT, binding = 0) writeonly uniform highp image2D u_out;
 
 shared vec4 s_mid[LY][IC4];
 
@@ -48,11 +35,10 @@ vec4 depthwiseActivation(vec4 x, vec4 alpha) {
 void main() {
     int lane = int(gl_LocalInvocationID.x), slot = int(gl_LocalInvocationID.y);
     int group = int(gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x);
-    int H = u_outShape.y, W = u_outShape.z;
     int pixel = group * LY + slot;
     bool inside = pixel < u_pixels;
-    int ox = pixel % W, rest = pixel / W;
-    int oy = rest % H, nb = rest / H;
+    int nb, oy, ox;
+    outPixel(pixel, nb, oy, ox);
     vec2 xInv = invSize(u_x), wdInv = invSize(u_wd), wpInv = invSize(u_wp);
     if (inside) {
         int iy0 = oy * SY - u_pad.y, ix0 = ox * SX - u_pad.x;
@@ -90,14 +76,12 @@ void main() {
                           at(u_wp, wpInv, wi + 2, oc4), at(u_wp, wpInv, wi + 3, oc4));
             acc += m * s_mid[slot][i];
         }
-#if RESIDUAL
-        if (oc4 < slices(u_resShape.w)) acc += at(u_res, invSize(u_res), ox * slices(u_resShape.w) + oc4, nb * u_resShape.y + oy);
-#endif
+        acc = addResidual(acc, nb, oy, ox, oc4);
 #if ACT == 5
         vec4 alpha = at(u_wp, wpInv, IC4 * 4 + 1, oc4);
 #else
         vec4 alpha = vec4(0.0);
 #endif
-        imageStore(u_out, ivec2(ox * OC4 + oc4, nb * H + oy), finish(activate(acc, alpha), oc4, u_outShape.w));
+        storeSlice(nb, oy, ox, oc4, activate(acc, alpha));
     }
 }
