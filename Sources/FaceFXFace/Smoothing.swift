@@ -208,48 +208,52 @@ public struct OfflineSmoother: Sendable {
     /// q[f]: process-noise density on the step ending at frame f.
     static func rts(_ y: [Double], times: [Double], r: [Double], q: [Double]) -> [Double] {
         let n = y.count
-        // State (position, velocity); covariance as (p00, p01, p11).
-        var xf = [(Double, Double)](repeating: (0, 0), count: n)
-        var pf = [(Double, Double, Double)](repeating: (0, 0, 0), count: n)
-        var xp = xf, pp = pf
-        var x = (y[0], 0.0)
-        // Unknown initial speed: a wide prior (≈ 1000 noise levels per second).
-        var p = (r[0], 0.0, r[0] * 1e6)
-        for f in 0..<n {
-            if f > 0 {
-                let dt = max(times[f] - times[f - 1], 1e-6)
-                x = (x.0 + dt * x.1, x.1)
-                let qq = q[f]
-                p = (p.0 + 2 * dt * p.1 + dt * dt * p.2 + qq * dt * dt * dt / 3,
-                     p.1 + dt * p.2 + qq * dt * dt / 2,
-                     p.2 + qq * dt)
-            }
-            xp[f] = x; pp[f] = p
-            let s = p.0 + r[f]
-            let k0 = p.0 / s, k1 = p.1 / s
-            let innov = y[f] - x.0
-            x = (x.0 + k0 * innov, x.1 + k1 * innov)
-            p = ((1 - k0) * p.0, (1 - k0) * p.1, p.2 - k1 * p.1)
-            xf[f] = x; pf[f] = p
-        }
         var out = [Double](repeating: 0, count: n)
-        var xs = xf[n - 1]
-        out[n - 1] = xs.0
-        if n == 1 { return out }
-        for f in stride(from: n - 2, through: 0, by: -1) {
-            let dt = max(times[f + 1] - times[f], 1e-6)
-            let P = pf[f], Pn = pp[f + 1]
-            // C = P Fᵀ Pn⁻¹ with F = [1 dt; 0 1].
-            let a = P.0 + dt * P.1, b = P.1        // (P Fᵀ) first column... row 0: [P00+dt P01, P01]
-            let c = P.1 + dt * P.2, d = P.2        // row 1: [P01+dt P11, P11]
-            let det = Pn.0 * Pn.2 - Pn.1 * Pn.1
-            guard abs(det) > 1e-300 else { out[f] = xf[f].0; xs = xf[f]; continue }
-            let i00 = Pn.2 / det, i01 = -Pn.1 / det, i11 = Pn.0 / det
-            let c00 = a * i00 + b * i01, c01 = a * i01 + b * i11
-            let c10 = c * i00 + d * i01, c11 = c * i01 + d * i11
-            let dx0 = xs.0 - xp[f + 1].0, dx1 = xs.1 - xp[f + 1].1
-            xs = (xf[f].0 + c00 * dx0 + c01 * dx1, xf[f].1 + c10 * dx0 + c11 * dx1)
-            out[f] = xs.0
+        guard n > 0 else { return out }
+        // Per frame, in one buffer (every series of every window runs this): the filtered state (position,
+        // velocity) and covariance (p00, p01, p11), then the predicted ones: 10 values a frame.
+        var store = [Double](repeating: 0, count: 10 * n)
+        store.withUnsafeMutableBufferPointer { m in
+            var x = (y[0], 0.0)
+            // Unknown initial speed: a wide prior (≈ 1000 noise levels per second).
+            var p = (r[0], 0.0, r[0] * 1e6)
+            for f in 0..<n {
+                if f > 0 {
+                    let dt = max(times[f] - times[f - 1], 1e-6)
+                    x = (x.0 + dt * x.1, x.1)
+                    let qq = q[f]
+                    p = (p.0 + 2 * dt * p.1 + dt * dt * p.2 + qq * dt * dt * dt / 3,
+                         p.1 + dt * p.2 + qq * dt * dt / 2,
+                         p.2 + qq * dt)
+                }
+                let k = 10 * f
+                m[k + 5] = x.0; m[k + 6] = x.1; m[k + 7] = p.0; m[k + 8] = p.1; m[k + 9] = p.2
+                let s = p.0 + r[f]
+                let k0 = p.0 / s, k1 = p.1 / s
+                let innov = y[f] - x.0
+                x = (x.0 + k0 * innov, x.1 + k1 * innov)
+                p = ((1 - k0) * p.0, (1 - k0) * p.1, p.2 - k1 * p.1)
+                m[k] = x.0; m[k + 1] = x.1; m[k + 2] = p.0; m[k + 3] = p.1; m[k + 4] = p.2
+            }
+            var xs = (m[10 * (n - 1)], m[10 * (n - 1) + 1])
+            out[n - 1] = xs.0
+            guard n > 1 else { return }
+            for f in stride(from: n - 2, through: 0, by: -1) {
+                let k = 10 * f, kn = 10 * (f + 1)
+                let dt = max(times[f + 1] - times[f], 1e-6)
+                let P = (m[k + 2], m[k + 3], m[k + 4]), Pn = (m[kn + 7], m[kn + 8], m[kn + 9])
+                // C = P Fᵀ Pn⁻¹ with F = [1 dt; 0 1].
+                let a = P.0 + dt * P.1, b = P.1        // (P Fᵀ) first column... row 0: [P00+dt P01, P01]
+                let c = P.1 + dt * P.2, d = P.2        // row 1: [P01+dt P11, P11]
+                let det = Pn.0 * Pn.2 - Pn.1 * Pn.1
+                guard abs(det) > 1e-300 else { out[f] = m[k]; xs = (m[k], m[k + 1]); continue }
+                let i00 = Pn.2 / det, i01 = -Pn.1 / det, i11 = Pn.0 / det
+                let c00 = a * i00 + b * i01, c01 = a * i01 + b * i11
+                let c10 = c * i00 + d * i01, c11 = c * i01 + d * i11
+                let dx0 = xs.0 - m[kn + 5], dx1 = xs.1 - m[kn + 6]
+                xs = (m[k] + c00 * dx0 + c01 * dx1, m[k + 1] + c10 * dx0 + c11 * dx1)
+                out[f] = xs.0
+            }
         }
         return out
     }
