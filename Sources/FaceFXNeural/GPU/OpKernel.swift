@@ -127,6 +127,9 @@ final class PassBuilder {
     var pixelMajorConv = false
     /// The invocations its split of output slices aims at (NeuralEngine.pixelMajorInvocations).
     var pixelMajorInvocations = 65536
+    /// Shared memory a compute work group may always declare: GLES 3.1's minimum GL_MAX_COMPUTE_SHARED_MEMORY_SIZE
+    /// (the kernels that use shared memory stay within it, so they run on every GLES 3.1 driver).
+    static let guaranteedSharedBytes = 16384
     /// Weight texture format (NeuralEngine.halfWeights).
     var weightFormat: TextureFormat = .rgba32f
     /// Whether a tensor is (an alias of) a network output (set by the compiler).

@@ -22,7 +22,7 @@ enum Conv2DKernel: OpKernel {
         guard b.compute, b.pixelMajorConv, !(b.fragmentOutputs && b.isNetworkOutput(node.output)), !b.isPlanar(node.inputs[0]),
               node.residual.map(b.isPlanar) != true else { return nil }
         let perSlice = (kh * kw * ic4 * 4 + 2) * 16
-        let most = min(oc4, 8, DepthwisePointwiseKernel.sharedBytes / perSlice)
+        let most = min(oc4, 8, PassBuilder.guaranteedSharedBytes / perSlice)
         guard most >= 1, (pixels + pixelsPerGroup - 1) / pixelsPerGroup <= 65535 else { return nil }
         var groups = (oc4 + most - 1) / most
         while groups < oc4 && pixels * groups < b.pixelMajorInvocations { groups += 1 }

@@ -7,8 +7,6 @@ enum DepthwisePointwiseKernel {
     static let shader = "nn/depthwise_pointwise.glsl"
     /// Invocations per work group the layout aims at (LX lanes per pixel × LY pixels).
     static let groupInvocations = 64
-    /// Shared memory the depthwise results of a group may take: GLES 3.1's guaranteed minimum.
-    static let sharedBytes = 16384
 
     /// Lanes per pixel (LX) and pixels per group (LY) for `ic4` input and `oc4` output slices: one lane per
     /// slice up to 32, the rest of the 64 invocations spread over pixels.
@@ -24,7 +22,7 @@ enum DepthwisePointwiseKernel {
               f.shape[3] == xl.c, [ActivationCode.none, .relu, .relu6, .prelu].contains(dw.activation),
               let cf = b.constant(conv.op.inputs[1]) else { return false }
         let ic4 = (xl.c + 3) / 4, oc4 = (cf.shape[0] + 3) / 4
-        return groupLayout(ic4: ic4, oc4: oc4).pixels * ic4 * 16 <= sharedBytes
+        return groupLayout(ic4: ic4, oc4: oc4).pixels * ic4 * 16 <= PassBuilder.guaranteedSharedBytes
     }
 
     static func makePass(_ node: PlanNode, _ b: PassBuilder) throws -> PassSpec {
