@@ -148,25 +148,27 @@ public final class RenderJob {
         let started = Date()
         let warnings = WarningLog(sink: onWarning)
 
-        if o.needsFaces, let models = o.modelsDirectory { FaceNetworks.prefetchGraphs(modelsDirectory: models) }
+        // The Models/ folder when filters or face records need faces.
+        let models = o.needsFaces ? try FaceStage.models(o.modelsDirectory) : nil
+        if let models { FaceNetworks.prefetchGraphs(modelsDirectory: models) }
         let (reader, shared) = try concurrently("fx.open", { try VideoReader(path: o.input, decoding: o.decoding) },
                                                 { try o.sharedGPU ?? SharedGPU(device: o.gpu, tuning: o.tuning) })
         reader.onWarning = { warnings.add($0) }
         let info = reader.info
         let gpu = shared.context
         let colour = try FrameColorConverter(context: gpu, programs: shared.programs)
-        // The canonical face mesh, for the overlay and the analyzer (filters need faces).
-        let model = o.needsFaces ? try FaceStage.loadFaceModel(modelsDirectory: try FaceStage.models(o.modelsDirectory)) : nil
+        // The canonical face mesh, for the overlay and the analyzer (filters need faces), beside its folder.
+        let mesh = try models.map { (folder: $0, model: try FaceStage.loadFaceModel(modelsDirectory: $0)) }
         let trackingSettings = o.tracking.settings(frameRate: info.averageFrameRate.doubleValue,
                                                    offlineWindow: RenderJob.renderSmoothingWindow)
         // Filters are validated (JSON, element kinds, assets) before the output is created or a frame decoded.
         // The filter pack (mostly CPU: images, meshes) and the face networks (mostly GL) are made at once.
         let (overlay, faces) = try concurrently("fx.filters", {
-            try model.flatMap { o.filters.isEmpty ? nil : try OverlayStage.prepare(filters: o.filters, folders: o.filterFolders,
-                                                                                   shared: shared, faceModel: $0) }
+            try mesh.flatMap { o.filters.isEmpty ? nil : try OverlayStage.prepare(filters: o.filters, folders: o.filterFolders,
+                                                                                  shared: shared, faceModel: $0.model) }
         }, {
-            try model.map { try FaceStage(shared: shared, settings: trackingSettings, modelsDirectory: try FaceStage.models(o.modelsDirectory),
-                                          faceModel: $0, classifier: o.classifier) }
+            try mesh.map { try FaceStage(shared: shared, settings: trackingSettings, modelsDirectory: $0.folder,
+                                         faceModel: $0.model, classifier: o.classifier) }
         })
         // Back for the next job once the pipeline's threads have ended (a set holds no state between runs).
         defer { if let faces { shared.giveBack(faces.analyzer.networks) } }
