@@ -52,6 +52,32 @@ vec4 roundToHalf(vec4 v) {
     return uintBitsToFloat(u & uvec4(0xFFFFE000u));
 }
 
+// A convolution's residual texel for output slice oc4 of pixel (nb, oy, ox); r has shape rs (per replica). It may
+// have fewer channels than the output (a folded channel PAD): 0 past them. RESIDUAL 2: the residual is the 2x2/2
+// max pool of r, computed here instead of in a pass of its own (CompiledNetwork's fusion F), rounded as the
+// pool's fp16 texture would have stored it where it would have been one (RES_POOL_FP16), so the values match.
+#ifndef RESIDUAL
+#define RESIDUAL 0
+#endif
+#ifndef RES_POOL_FP16
+#define RES_POOL_FP16 0
+#endif
+vec4 residualTexel(sampler2D r, ivec4 rs, int nb, int oy, int ox, int oc4) {
+    int S = slices(rs.w);
+    if (oc4 >= S) return vec4(0.0);
+    vec2 inv = invSize(r);
+#if RESIDUAL == 2
+    int x = 2 * ox * S + oc4, y = nb * rs.y + 2 * oy;
+    vec4 m = max(max(at(r, inv, x, y), at(r, inv, x + S, y)), max(at(r, inv, x, y + 1), at(r, inv, x + S, y + 1)));
+#if RES_POOL_FP16
+    m = roundToHalf(m);
+#endif
+    return m;
+#else
+    return at(r, inv, ox * S + oc4, nb * rs.y + oy);
+#endif
+}
+
 // Zeroes the lanes past the last channel and clamps to the storage range (no Inf in fp16);
 // STORE_FP16 (set when the target is RGBA16F) rounds to nearest first.
 vec4 finish(vec4 v, int c4, int C) {

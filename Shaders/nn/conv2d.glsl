@@ -7,7 +7,8 @@
 // Weights (uploaded once): row oc4 of u_w holds, for t = (ky*KW + kx)*IC4 + ic4, the 4 texels
 // 4t..4t+3 = the columns of the mat4 mapping input channels ic4*4+j to the 4 output channels,
 // then the bias texel at KH*KW*IC4*4 and (ACT 5) the PReLU alpha texel after it.
-// Defines: KH KW IC4 SY SX DY DX ACT RESIDUAL, X_PLANAR / RES_PLANAR (input / residual stored planar:
+// Defines: KH KW IC4 SY SX DY DX ACT RESIDUAL (0, 1, or 2: a max-pooled residual, see common.glsl's
+// residualTexel; never planar), RES_POOL_FP16, X_PLANAR / RES_PLANAR (input / residual stored planar:
 // a sampler2DArray, layer = channel slice, see GPU/BakedConv.swift).
 #include "nn/common.glsl"
 #ifndef X_PLANAR
@@ -88,12 +89,12 @@ void main() {
         }
     }
 #if RESIDUAL
-    // The residual may have fewer channels (a folded channel PAD): missing ones are 0.
 #if RES_PLANAR
+    // The residual may have fewer channels (a folded channel PAD): missing ones are 0.
     if (oc4 < slices(u_resShape.w))
         acc += texture(u_res, vec3((vec2(float(ox), float(nb * u_resShape.y + oy)) + 0.5) / vec2(textureSize(u_res, 0).xy), float(oc4)));
 #else
-    if (oc4 < slices(u_resShape.w)) acc += at(u_res, invSize(u_res), ox * slices(u_resShape.w) + oc4, nb * u_resShape.y + oy);
+    acc += residualTexel(u_res, u_resShape, nb, oy, ox, oc4);
 #endif
 #endif
 #if ACT == 5

@@ -1,7 +1,8 @@
 // Shared by the compute passes whose invocations take output pixels rather than output texels
 // (conv2d_pixels.glsl, depthwise_pointwise.glsl; included, never compiled alone): common.glsl, the
 // input, the output's shape and image, the padding, the pixel count, and the residual ADD.
-// Defines: RESIDUAL, FORMAT (the image's layout qualifier), and those common.glsl reads.
+// Defines: RESIDUAL (0, 1, or 2: a max-pooled residual, see common.glsl), RES_POOL_FP16, FORMAT (the
+// image's layout qualifier), and those common.glsl reads.
 // common.glsl's one-texel-per-invocation helpers compile as in a compute pass (unused here).
 #define COMPUTE_PASS 1
 ivec2 passTexel;
@@ -25,11 +26,10 @@ void outPixel(int pixel, out int nb, out int oy, out int ox) {
     nb = rest / u_outShape.y;
 }
 
-// `acc` plus the residual's texel for output slice oc4 of that pixel: it may have fewer channels (a
-// folded channel PAD), the missing ones 0.
+// `acc` plus the residual's texel for output slice oc4 of that pixel (common.glsl's residualTexel).
 vec4 addResidual(vec4 acc, int nb, int oy, int ox, int oc4) {
 #if RESIDUAL
-    if (oc4 < slices(u_resShape.w)) acc += at(u_res, invSize(u_res), ox * slices(u_resShape.w) + oc4, nb * u_resShape.y + oy);
+    acc += residualTexel(u_res, u_resShape, nb, oy, ox, oc4);
 #endif
     return acc;
 }

@@ -322,6 +322,62 @@ final class GPUOpTests: XCTestCase {
         }
     }
 
+    /// Fusion F: a 2x2/2 max pool read only as a convolution's residual (through a channel PAD, as in the
+    /// detector's stride-2 blocks; into a depthwise + 1x1 pass and into a plain convolution) is computed in that
+    /// convolution's pass, with the same values; a pool read by another op too, and a pool whose last window
+    /// would be clipped (odd size, SAME), keep their pass. fp16 with an fp32 pool input rounds as the pool's
+    /// fp16 texture would have (fp32ElementLimit picks which tensors are fp32).
+    func testMaxPoolFoldsIntoResidual() throws {
+        var g: Graph!
+        let dw = OpOptions.depthwiseConv2D(DepthwiseConv2DOptions(padding: .same, strideW: 2, strideH: 2, dilationW: 1, dilationH: 1,
+                                                                 depthMultiplier: 1, activation: .none))
+        func pool(_ padding: Padding) -> OpOptions {
+            .pool2D(Pool2DOptions(padding: padding, strideW: 2, strideH: 2, filterW: 2, filterH: 2, activation: .none))
+        }
+        func channelPad(_ extra: Int) -> OpOptions { .pad(PadOptions(before: [0, 0, 0, 0], after: [0, 0, 0, extra])) }
+        try both("max pool into residual") { b in
+            let x = b.input([1, 12, 8, 10])
+            // depthwise 3x3/2 + 1x1 10->16, residual = channel PAD of the pool (folded)
+            let c1 = b.op(.conv2D, conv(.same, 1), [b.op(.depthwiseConv2D, dw, [x, b.constant([1, 3, 3, 10]), b.constant([10])]),
+                                                     b.constant([16, 1, 1, 10]), b.constant([16])])
+            let p1 = b.op(.maxPool2D, pool(.valid), [x])
+            let a1 = b.op(.relu, .none, [b.op(.add, .elementwise(.none), [c1, b.op(.pad, channelPad(6), [p1])])])
+            // 2x2/2 convolution 16->16, residual = the pool itself (folded)
+            let c2 = b.op(.conv2D, conv(.valid, 2), [a1, b.constant([16, 2, 2, 16]), b.constant([16])])
+            let p2 = b.op(.maxPool2D, pool(.same), [a1])
+            let a2 = b.op(.add, .elementwise(.none), [c2, p2])
+            // odd size (3x2 → 2x1 SAME): the last window is clipped, the pool keeps its pass
+            let c3 = b.op(.conv2D, conv(.same, 2), [a2, b.constant([16, 3, 3, 16]), b.constant([16])])
+            let a3 = b.op(.add, .elementwise(.none), [c3, b.op(.maxPool2D, pool(.same), [a2])])
+            // a pool also read by another op keeps its pass
+            let p4 = b.op(.maxPool2D, pool(.valid), [a1])
+            let c4 = b.op(.conv2D, conv(.valid, 2), [a1, b.constant([16, 2, 2, 16]), b.constant([16])])
+            let a4 = b.op(.add, .elementwise(.none), [c4, p4])
+            let outs = [a3, a4, b.op(.maxPool2D, pool(.valid), [p4])]
+            g = b.graph(outputs: outs)
+            return outs
+        }
+        var rng = SeededRNG(seed: 11)
+        let input = rng.tensor([2, 12, 8, 10])
+        for p in TensorPrecision.allCases {
+            for limit in [32768, 0] {
+                func engine(fold: Bool) throws -> NeuralEngine {
+                    let e = NeuralEngine(context: try gpuContext(), precision: p, fp32ElementLimit: limit)
+                    e.passKind = .compute
+                    e.halfWeightsOverride = false
+                    e.poolResiduals = fold
+                    return e
+                }
+                let folded = try engine(fold: true).compile(g, batch: 2), separate = try engine(fold: false).compile(g, batch: 2)
+                let listing = folded.passListing()
+                XCTAssertEqual(separate.passCount - folded.passCount, 2, "two pools folded:\n\(listing)")
+                XCTAssertEqual(listing.components(separatedBy: "+MAX_POOL").count - 1, 2, listing)
+                XCTAssertEqual(try folded.run(inputs: [input]).map(\.data), try separate.run(inputs: [input]).map(\.data),
+                               "\(p), fp32 up to \(limit) elements: same values as the pool's own pass")
+            }
+        }
+    }
+
     func testResizeBilinear() throws {
         for (align, half) in [(false, true), (true, false), (false, false)] {
             try both("resize bilinear align \(align) half-pixel \(half)") { b in

@@ -51,6 +51,10 @@ public final class NeuralEngine {
     /// landmarks at batch 1 / 8 / 32: 0.92 / 1.36 / 2.01 → 0.75 / 1.03 / 1.69 ms). `GPUTuning.pixelMajorConv`
     /// (FACEFX_NN_CONV_PIXELS=0) turns it off for comparison.
     public var pixelMajorConv: Bool
+    /// Compute passes: a 2x2/2 MAX_POOL_2D read only as a convolution's residual is computed in that convolution's
+    /// pass (fusion F: the detector's and landmark network's stride-2 blocks; a pass and a dependency level
+    /// fewer each). `GPUTuning.poolResiduals` (FACEFX_NN_FUSE_POOL=0) turns it off for comparison.
+    public var poolResiduals: Bool
     /// Invocations the pixel-major kernel's split of output slices aims at (enough to fill a large GPU). Tests
     /// lower it so that small tensors take several slices an invocation.
     var pixelMajorInvocations = 65536
@@ -67,6 +71,7 @@ public final class NeuralEngine {
         halfWeightsOverride = t.halfWeights
         depthwisePointwise = t.depthwisePointwise ?? true
         pixelMajorConv = t.pixelMajorConv ?? true
+        poolResiduals = t.poolResiduals ?? true
         self.programs = programs ?? ProgramCache(context: context)
         runner = PassRunner(context: context)
     }
@@ -184,6 +189,7 @@ public final class CompiledNetwork {
         fuseResidualAdds(&plan, b)
         fuseActivations(&plan, constants: constants)
         if engine.passKind == .compute && engine.depthwisePointwise { foldDepthwiseIntoPointwise(&plan, b) }
+        if engine.passKind == .compute && engine.poolResiduals { try foldPoolsIntoResiduals(&plan, b) }
         let nodes = plan.nodes.compactMap { $0 }.sorted { $0.position < $1.position }
         let specs = scheduleByLevel(try makePasses(nodes, b))
         try recordPasses(specs.passes, levels: specs.levels, keepIntermediates: keepIntermediates)
@@ -408,6 +414,36 @@ public final class CompiledNetwork {
             plan.nodes[j]!.inputs[0] = dw.inputs[0]
             plan.nodes[j]!.fused.insert("DEPTHWISE", at: 0)
             plan.nodes[p] = nil
+            fusedOpCount += 1
+        }
+    }
+
+    /// F (compute passes, whose convolutions are never baked: they read the residual unplanar): a 2x2/2
+    /// MAX_POOL_2D without padding whose output only a convolution reads, as its residual (the MobileNet-style
+    /// stride-2 blocks: x → pool → channel PAD → ADD), is computed where that residual is read
+    /// (common.glsl's residualTexel). The pool's pass goes, and so does a dependency level: the pool read x
+    /// beside the block's depthwise, and the block's 1x1 then waited for both.
+    private func foldPoolsIntoResiduals(_ plan: inout FusionPlan, _ b: PassBuilder) throws {
+        for (k, node) in plan.nodes.enumerated() {
+            guard let node, let r = node.residual, let q = plan.producer[r], q != k, let pool = plan.nodes[q],
+                  pool.op.kind == .maxPool2D, case let .pool2D(o) = pool.op.options, pool.output == r, pool.activation == .none,
+                  o.filterH == 2, o.filterW == 2, o.strideH == 2, o.strideW == 2, !plan.outputs.contains(root(r)) else { continue }
+            let x = pool.inputs[0]
+            let xl = try b.layout(x), pl = try b.layout(r)
+            // Every window inside the input (no padding, no clipped window).
+            guard Graph.window(xl.h, filter: 2, stride: 2, dilation: 1, padding: o.padding).padBefore == 0,
+                  Graph.window(xl.w, filter: 2, stride: 2, dilation: 1, padding: o.padding).padBefore == 0,
+                  2 * pl.h <= xl.h, 2 * pl.w <= xl.w else { continue }
+            // No other node reads the pool's output (or an alias of it).
+            let readers = plan.nodes.indices.filter { j in
+                guard let n = plan.nodes[j] else { return false }
+                return (n.inputs + [n.residual].compactMap { $0 }).contains { root($0) == root(r) }
+            }
+            guard readers == [k] else { continue }
+            plan.nodes[k]!.residual = x
+            plan.nodes[k]!.residualPool = r
+            plan.nodes[k]!.fused.append("MAX_POOL")
+            plan.nodes[q] = nil
             fusedOpCount += 1
         }
     }

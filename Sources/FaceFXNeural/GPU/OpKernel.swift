@@ -32,6 +32,9 @@ struct PlanNode {
     var padBefore: (h: Int, w: Int) = (0, 0)
     /// ADD operand folded into a convolution (may have fewer channels: a folded channel PAD).
     var residual: Int?
+    /// The residual is the 2x2/2 max pool of `residual`, computed in the pass (fusion F): the tensor the folded
+    /// MAX_POOL_2D wrote, never stored now (whether it would have been fp16 decides the rounding).
+    var residualPool: Int?
     var activation: ActivationCode = .none
     /// PReLU alpha (constant tensor, one value per output channel) when activation == .prelu.
     var preluAlpha: Int?
@@ -43,6 +46,15 @@ struct PlanNode {
     /// A 1x1 CONV_2D's input computed in the same pass: the depthwise convolution that alone wrote it
     /// (compute passes, Ops/DepthwisePointwise.swift); `inputs[0]` is then the depthwise's input.
     var depthwise: FoldedDepthwise?
+}
+
+extension PlanNode {
+    /// The residual's shader defines (common.glsl's residualTexel): RESIDUAL 0 none, 1 a tensor, 2 a tensor's
+    /// 2x2/2 max pool; RES_POOL_FP16 where the pool's own texture would have been fp16.
+    func residualDefines(_ b: PassBuilder) -> [String: String] {
+        ["RESIDUAL": residual == nil ? "0" : residualPool == nil ? "1" : "2",
+         "RES_POOL_FP16": residualPool.map(b.storesHalf) == true ? "1" : "0"]
+    }
 }
 
 /// A DEPTHWISE_CONV_2D node folded into the 1x1 CONV_2D reading it: its op, the tensor it wrote (now

@@ -75,8 +75,8 @@ enum Conv2DKernel: OpKernel {
         let w = try weights(node.op, preluAlpha: node.preluAlpha, b)
         let defines = ["KH": "\(kh)", "KW": "\(kw)", "IC4": "\((ic + 3) / 4)", "SY": "\(o.strideH)", "SX": "\(o.strideW)",
                        "DY": "\(o.dilationH)", "DX": "\(o.dilationW)", "ACT": "\(node.activation.rawValue)",
-                       "RESIDUAL": node.residual == nil ? "0" : "1",
                        "X_PLANAR": b.isPlanar(x) ? "1" : "0", "RES_PLANAR": node.residual.map(b.isPlanar) == true ? "1" : "0"]
+            .merging(node.residualDefines(b)) { $1 }
         var inputs: [(String, PassSource)] = [("u_x", try b.source(x)), ("u_w", .texture(w))]
         var uniforms: [String: UniformValue] = [
             "u_xShape": xl.uniform, "u_outShape": ol.uniform,

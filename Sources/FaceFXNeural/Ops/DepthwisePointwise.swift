@@ -41,7 +41,7 @@ enum DepthwisePointwiseKernel {
         let defines = ["LX": "\(lanes)", "LY": "\(pixels)", "IC4": "\(ic4)", "OC4": "\(oc4)", "KH": "\(kh)", "KW": "\(kw)",
                        "SY": "\(d.strideH)", "SX": "\(d.strideW)", "DY": "\(d.dilationH)", "DX": "\(d.dilationW)",
                        "DACT": "\(dw.activation.rawValue)", "ACT": "\(node.activation.rawValue)",
-                       "RESIDUAL": node.residual == nil ? "0" : "1", "MID_FP16": b.storesHalf(dw.output) ? "1" : "0"]
+                       "MID_FP16": b.storesHalf(dw.output) ? "1" : "0"].merging(node.residualDefines(b)) { $1 }
         var inputs: [(String, PassSource)] = [("u_x", try b.source(x)), ("u_wd", .texture(wd)), ("u_wp", .texture(wp))]
         let total = ol.replicas * ol.n * ol.h * ol.w
         var uniforms: [String: UniformValue] = [
