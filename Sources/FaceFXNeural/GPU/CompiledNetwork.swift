@@ -52,8 +52,8 @@ public final class NeuralEngine {
     /// (FACEFX_NN_CONV_PIXELS=0) turns it off for comparison.
     public var pixelMajorConv: Bool
     /// Compute passes: a 2x2/2 MAX_POOL_2D read only as a convolution's residual is computed in that convolution's
-    /// pass (fusion F: the detector's and landmark network's stride-2 blocks; a pass and a dependency level
-    /// fewer each). `GPUTuning.poolResiduals` (FACEFX_NN_FUSE_POOL=0) turns it off for comparison.
+    /// pass (fusion F: the stride-2 blocks of the detectors and the landmark network; detector 26 → 23 passes
+    /// in 21 → 18 dependency levels, landmarks 78 → 72 passes). `GPUTuning.poolResiduals` (FACEFX_NN_FUSE_POOL=0) turns it off for comparison.
     public var poolResiduals: Bool
     /// Invocations the pixel-major kernel's split of output slices aims at (enough to fill a large GPU). Tests
     /// lower it so that small tensors take several slices an invocation.
@@ -421,8 +421,9 @@ public final class CompiledNetwork {
     /// F (compute passes, whose convolutions are never baked: they read the residual unplanar): a 2x2/2
     /// MAX_POOL_2D without padding whose output only a convolution reads, as its residual (the MobileNet-style
     /// stride-2 blocks: x → pool → channel PAD → ADD), is computed where that residual is read
-    /// (common.glsl's residualTexel). The pool's pass goes, and so does a dependency level: the pool read x
-    /// beside the block's depthwise, and the block's 1x1 then waited for both.
+    /// (common.glsl's residualTexel). The pool's pass goes, and in the detectors a dependency level with it:
+    /// there the pool read x beside the block's depthwise, and the block's 1x1 waited for both (in the landmark
+    /// network a 2x2/2 convolution runs beside the pool, so its levels stay).
     private func foldPoolsIntoResiduals(_ plan: inout FusionPlan, _ b: PassBuilder) throws {
         for (k, node) in plan.nodes.enumerated() {
             guard let node, let r = node.residual, let q = plan.producer[r], q != k, let pool = plan.nodes[q],
