@@ -325,8 +325,8 @@ final class GPUOpTests: XCTestCase {
     /// Fusion F: a 2x2/2 max pool read only as a convolution's residual (through a channel PAD, as in the
     /// detector's stride-2 blocks; into a depthwise + 1x1 pass and into a plain convolution) is computed in that
     /// convolution's pass, with the same values; a pool read by another op too, and a pool whose last window
-    /// would be clipped (odd size, SAME), keep their pass. fp16 with an fp32 pool input rounds as the pool's
-    /// fp16 texture would have (fp32ElementLimit picks which tensors are fp32).
+    /// would be clipped (odd size, SAME), keep their pass. In fp16 with every tensor but the outputs fp16
+    /// (fp32ElementLimit 0), a pool of an output (fp32) rounds as the pool's own fp16 texture would have.
     func testMaxPoolFoldsIntoResidual() throws {
         var g: Graph!
         let dw = OpOptions.depthwiseConv2D(DepthwiseConv2DOptions(padding: .same, strideW: 2, strideH: 2, dilationW: 1, dilationH: 1,
@@ -342,7 +342,7 @@ final class GPUOpTests: XCTestCase {
                                                      b.constant([16, 1, 1, 10]), b.constant([16])])
             let p1 = b.op(.maxPool2D, pool(.valid), [x])
             let a1 = b.op(.relu, .none, [b.op(.add, .elementwise(.none), [c1, b.op(.pad, channelPad(6), [p1])])])
-            // 2x2/2 convolution 16->16, residual = the pool itself (folded)
+            // 2x2/2 convolution 16->16, residual = the pool itself (folded; a1 is an output, so fp32)
             let c2 = b.op(.conv2D, conv(.valid, 2), [a1, b.constant([16, 2, 2, 16]), b.constant([16])])
             let p2 = b.op(.maxPool2D, pool(.same), [a1])
             let a2 = b.op(.add, .elementwise(.none), [c2, p2])
@@ -353,7 +353,7 @@ final class GPUOpTests: XCTestCase {
             let p4 = b.op(.maxPool2D, pool(.valid), [a1])
             let c4 = b.op(.conv2D, conv(.valid, 2), [a1, b.constant([16, 2, 2, 16]), b.constant([16])])
             let a4 = b.op(.add, .elementwise(.none), [c4, p4])
-            let outs = [a3, a4, b.op(.maxPool2D, pool(.valid), [p4])]
+            let outs = [a3, a4, b.op(.maxPool2D, pool(.valid), [p4]), a1]
             g = b.graph(outputs: outs)
             return outs
         }
