@@ -87,6 +87,11 @@ final class InputFile {
             throw MediaError.io(path: path, reason: String(cString: strerror(errno)))
         }
         if (st.st_mode & S_IFMT) == S_IFDIR { throw MediaError.notMedia(path: path, reason: "is a directory") }
+        // A pipe (`cat in.mp4 | facefx /dev/stdin …`) or device cannot be read twice or seeked in, as the input is
+        // (probe, frames, audio, segments); its size of 0 would otherwise read as an empty file.
+        if (st.st_mode & S_IFMT) != S_IFREG {
+            throw MediaError.notMedia(path: path, reason: "a pipe or device, not a file: facefx seeks in its input; save it to a file first")
+        }
         if st.st_size == 0 { throw MediaError.notMedia(path: path, reason: "file is empty") }
         guard access(path, R_OK) == 0 else {
             throw MediaError.io(path: path, reason: String(cString: strerror(errno)))

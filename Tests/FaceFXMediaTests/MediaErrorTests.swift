@@ -34,6 +34,18 @@ final class MediaErrorTests: XCTestCase {
         expectError(p, { _ = try VideoReader(path: p) }) { if case .notMedia = $0 { return true }; return false }
     }
 
+    /// A pipe (a shell's `cat in.mp4 | facefx /dev/stdin …` or a named one) is named as a pipe, not as an empty file,
+    /// and never opened (opening a FIFO without a writer would block).
+    func testPipeIsNamedAsOne() throws {
+        let p = Fixtures.dir + "/pipe.mp4"
+        unlink(p)
+        XCTAssertEqual(mkfifo(p, 0o600), 0)
+        defer { unlink(p) }
+        expectError(p, { _ = try VideoReader(path: p) }) {
+            if case let .notMedia(_, reason) = $0 { return reason.contains("pipe") }; return false
+        }
+    }
+
     func testAudioOnly() throws {
         let p = try Fixtures.fixture("audio-only.m4a") { p in
             try Fixtures.ffmpeg(["-f", "lavfi", "-i", "sine=duration=0.5", "-c:a", "aac", p])
