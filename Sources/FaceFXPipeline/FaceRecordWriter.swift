@@ -55,6 +55,7 @@ public final class FaceRecordWriter {
             for other in targets[..<k] where RenderJob.sameFile(t, other) || t == other {
                 throw PipelineError.usage("\(t): the same file is given for two outputs")
             }
+            if AtomicOutputFile.isStream(t) { continue }  // written straight through: nothing replaced, no folder used
             for input in inputs where RenderJob.sameFile(input, t) {
                 throw PipelineError.usage("\(t): output is the input file; choose another name")
             }
@@ -243,21 +244,41 @@ public final class FaceRecordWriter {
     }
 }
 
-/// A file written to `.<name>.facefx-<pid>-<random>.tmp` beside `path`, renamed onto `path` by `commit`.
+/// A file written to `.<name>.facefx-<pid>-<random>.tmp` beside `path`, renamed onto `path` by `commit`. A
+/// `path` that is a pipe or device (`--csv /dev/stdout | …`, a named pipe) is written straight through instead:
+/// a stream has nothing to replace, and renaming a file onto it would replace the pipe's name (as root,
+/// /dev/stdout itself) with a file.
 final class AtomicOutputFile {
     let path: String
-    let temporaryPath: String
+    /// The hidden file being written (nil for a stream).
+    let temporaryPath: String?
     private var fd: Int32
     private var pending: [UInt8] = []
     private static let flushSize = 1 << 20
 
+    /// Whether `path` exists and is neither a regular file nor a folder (symbolic links followed: /dev/stdout
+    /// is a pipe or a terminal).
+    static func isStream(_ path: String) -> Bool {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return false }
+        let kind = st.st_mode & S_IFMT
+        return kind != S_IFREG && kind != S_IFDIR
+    }
+
     init(path: String) throws {
         self.path = path
-        TemporaryFiles.removeStale(for: path)
-        temporaryPath = TemporaryFiles.temporaryPath(for: path)
-        fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        if fd < 0 { throw PipelineError.processing("\(path): cannot create (\(String(cString: strerror(errno))))") }
-        TemporaryFiles.register(temporaryPath)
+        if AtomicOutputFile.isStream(path) {
+            temporaryPath = nil
+            fd = open(path, O_WRONLY | O_CLOEXEC)
+            if fd < 0 { throw PipelineError.processing("\(path): cannot write (\(String(cString: strerror(errno))))") }
+        } else {
+            TemporaryFiles.removeStale(for: path)
+            let tmp = TemporaryFiles.temporaryPath(for: path)
+            temporaryPath = tmp
+            fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            if fd < 0 { throw PipelineError.processing("\(path): cannot create (\(String(cString: strerror(errno))))") }
+            TemporaryFiles.register(tmp)
+        }
         pending.reserveCapacity(Self.flushSize + 65536)
     }
 
@@ -282,6 +303,7 @@ final class AtomicOutputFile {
 
     func commit() throws {
         try flush()
+        guard let temporaryPath else { close(fd); fd = -1; return }
         if fsync(fd) != 0 { throw PipelineError.processing("\(path): write failed (\(String(cString: strerror(errno))))") }
         close(fd); fd = -1
         if rename(temporaryPath, path) != 0 {
@@ -293,10 +315,11 @@ final class AtomicOutputFile {
         TemporaryFiles.unregister(temporaryPath)
     }
 
-    /// Closes and unlinks the temporary file if it is still open.
+    /// Closes and unlinks the temporary file if it is still open (a stream is only closed: what went out is out).
     func discard() {
         guard fd >= 0 else { return }
         close(fd); fd = -1
+        guard let temporaryPath else { return }
         unlink(temporaryPath)
         TemporaryFiles.unregister(temporaryPath)
     }

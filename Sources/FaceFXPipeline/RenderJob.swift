@@ -90,6 +90,10 @@ public final class RenderJob {
         if sameFile(input, output) {
             throw PipelineError.usage("\(output): output is the input file; choose another name")
         }
+        // A video or picture is written to a hidden file and renamed when complete (an MP4's index comes last).
+        if AtomicOutputFile.isStream(output) {
+            throw PipelineError.usage("\(output): a pipe or device, not a file: the output is written whole and renamed; give a file path")
+        }
         if fm.fileExists(atPath: output, isDirectory: &isDir) {
             if isDir.boolValue { throw PipelineError.usage("\(output): is a folder") }
             if !overwrite { throw PipelineError.usage("\(output): already exists (use --overwrite to replace it)") }

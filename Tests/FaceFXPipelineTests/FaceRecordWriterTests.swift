@@ -87,4 +87,37 @@ final class FaceRecordWriterTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: csv, encoding: .utf8).components(separatedBy: "\r\n").count, 5)
         XCTAssertThrowsError(try FaceRecordWriter(csvPath: csv, jsonlPath: nil))
     }
+
+    /// A pipe as the CSV target (`--csv /dev/stdout | …`, a named pipe): rows go straight through without
+    /// `--overwrite`, no temporary file is made beside it, and the pipe stays a pipe. A video output can't be one.
+    func testPipeTargets() throws {
+        let dir = try CLI.makeTempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let pipe = dir.appendingPathComponent("rows.csv").path
+        XCTAssertEqual(mkfifo(pipe, 0o600), 0)
+        // The reader opens the pipe's other end (opening either end waits for the other).
+        final class Received: @unchecked Sendable { var data = Data() }  // written by the reader before `done`
+        let received = Received(), done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            received.data = FileHandle(forReadingAtPath: pipe)!.readDataToEndOfFile()
+            done.signal()
+        }
+        let w = try FaceRecordWriter(csvPath: pipe, jsonlPath: nil)
+        try w.write(frameIndex: 0, time: 0, faces: [face(id: 1)])
+        try w.finish()
+        XCTAssertEqual(done.wait(timeout: .now() + 10), .success)
+        let lines = String(decoding: received.data, as: UTF8.self).components(separatedBy: "\r\n")
+        XCTAssertEqual(lines.count, 3, "header, one row, \"\" after the last CRLF")
+        XCTAssertTrue(lines[1].hasPrefix("0,0.000000,1,"), lines[1])
+        XCTAssertEqual(listing(dir), ["rows.csv"])
+        var st = stat()
+        XCTAssertEqual(stat(pipe, &st), 0)
+        XCTAssertEqual(st.st_mode & S_IFMT, S_IFIFO, "still a pipe")
+
+        let input = dir.appendingPathComponent("in.mp4").path
+        _ = FileManager.default.createFile(atPath: input, contents: Data([0]))
+        XCTAssertThrowsError(try RenderJob.checkPaths(input: input, output: pipe, overwrite: true)) { e in
+            XCTAssertTrue("\(e)".contains("a pipe or device, not a file"), "\(e)")
+        }
+    }
 }
