@@ -211,7 +211,8 @@ public struct OfflineSmoother: Sendable {
         var out = [Double](repeating: 0, count: n)
         guard n > 0 else { return out }
         // Per frame, in one buffer (every series of every window runs this): the filtered state (position,
-        // velocity) and covariance (p00, p01, p11), then the predicted ones: 10 values a frame.
+        // velocity) and covariance (p00, p01, p11) at `filtered`, then the predicted ones at `predicted`.
+        let filtered = 0, predicted = 5
         var store = [Double](repeating: 0, count: 10 * n)
         store.withUnsafeMutableBufferPointer { m in
             var x = (y[0], 0.0)
@@ -226,32 +227,32 @@ public struct OfflineSmoother: Sendable {
                          p.1 + dt * p.2 + qq * dt * dt / 2,
                          p.2 + qq * dt)
                 }
-                let k = 10 * f
-                m[k + 5] = x.0; m[k + 6] = x.1; m[k + 7] = p.0; m[k + 8] = p.1; m[k + 9] = p.2
+                let kf = 10 * f + filtered, kp = 10 * f + predicted
+                m[kp] = x.0; m[kp + 1] = x.1; m[kp + 2] = p.0; m[kp + 3] = p.1; m[kp + 4] = p.2
                 let s = p.0 + r[f]
                 let k0 = p.0 / s, k1 = p.1 / s
                 let innov = y[f] - x.0
                 x = (x.0 + k0 * innov, x.1 + k1 * innov)
                 p = ((1 - k0) * p.0, (1 - k0) * p.1, p.2 - k1 * p.1)
-                m[k] = x.0; m[k + 1] = x.1; m[k + 2] = p.0; m[k + 3] = p.1; m[k + 4] = p.2
+                m[kf] = x.0; m[kf + 1] = x.1; m[kf + 2] = p.0; m[kf + 3] = p.1; m[kf + 4] = p.2
             }
-            var xs = (m[10 * (n - 1)], m[10 * (n - 1) + 1])
+            var xs = (m[10 * (n - 1) + filtered], m[10 * (n - 1) + filtered + 1])
             out[n - 1] = xs.0
             guard n > 1 else { return }
             for f in stride(from: n - 2, through: 0, by: -1) {
-                let k = 10 * f, kn = 10 * (f + 1)
+                let kf = 10 * f + filtered, kpNext = 10 * (f + 1) + predicted
                 let dt = max(times[f + 1] - times[f], 1e-6)
-                let P = (m[k + 2], m[k + 3], m[k + 4]), Pn = (m[kn + 7], m[kn + 8], m[kn + 9])
+                let P = (m[kf + 2], m[kf + 3], m[kf + 4]), Pn = (m[kpNext + 2], m[kpNext + 3], m[kpNext + 4])
                 // C = P Fᵀ Pn⁻¹ with F = [1 dt; 0 1].
                 let a = P.0 + dt * P.1, b = P.1        // (P Fᵀ) first column... row 0: [P00+dt P01, P01]
                 let c = P.1 + dt * P.2, d = P.2        // row 1: [P01+dt P11, P11]
                 let det = Pn.0 * Pn.2 - Pn.1 * Pn.1
-                guard abs(det) > 1e-300 else { out[f] = m[k]; xs = (m[k], m[k + 1]); continue }
+                guard abs(det) > 1e-300 else { out[f] = m[kf]; xs = (m[kf], m[kf + 1]); continue }
                 let i00 = Pn.2 / det, i01 = -Pn.1 / det, i11 = Pn.0 / det
                 let c00 = a * i00 + b * i01, c01 = a * i01 + b * i11
                 let c10 = c * i00 + d * i01, c11 = c * i01 + d * i11
-                let dx0 = xs.0 - m[kn + 5], dx1 = xs.1 - m[kn + 6]
-                xs = (m[k] + c00 * dx0 + c01 * dx1, m[k + 1] + c10 * dx0 + c11 * dx1)
+                let dx0 = xs.0 - m[kpNext], dx1 = xs.1 - m[kpNext + 1]
+                xs = (m[kf] + c00 * dx0 + c01 * dx1, m[kf + 1] + c10 * dx0 + c11 * dx1)
                 out[f] = xs.0
             }
         }
