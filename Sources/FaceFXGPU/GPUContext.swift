@@ -88,6 +88,8 @@ public final class GPUContext {
     /// GL_MAX_ARRAY_TEXTURE_LAYERS and GL_MAX_DRAW_BUFFERS (colour outputs of one pass).
     public private(set) var maxArrayTextureLayers = 0
     public private(set) var maxDrawBuffers = 0
+    /// GL_MAX_COMPUTE_SHARED_MEMORY_SIZE: shared memory one compute work group may declare (GLES 3.1: at least 16 KB).
+    public private(set) var maxComputeSharedBytes = 0
     /// True for CPU rasterisers (llvmpipe, softpipe, SwiftShader).
     public private(set) var isSoftware = false
     /// How the display was opened, e.g. "EGL device 0" or "surfaceless (Mesa)".
@@ -384,6 +386,8 @@ public final class GPUContext {
         glGetIntegerv(GLenum(GL_MAX_DRAW_BUFFERS), &db)
         glGetIntegerv(GLenum(GL_MAX_COLOR_ATTACHMENTS), &ca)
         maxDrawBuffers = Int(min(db, ca))
+        var sm: GLint = 0
+        glGetIntegerv(GLenum(GL_MAX_COMPUTE_SHARED_MEMORY_SIZE), &sm); maxComputeSharedBytes = Int(sm)
         var n: GLint = 0
         glGetIntegerv(GLenum(GL_NUM_EXTENSIONS), &n)
         var exts = Set<String>()

@@ -32,6 +32,8 @@ public struct GPUTuning: Sendable, Equatable {
     /// With compute passes, a max pool read only as a convolution's residual computed in that convolution's pass
     /// (nil: yes).
     public var poolResiduals: Bool?
+    /// With compute passes, chains of small convolutions as one pass, a work group per batch item (nil: yes).
+    public var itemChains: Bool?
     /// Blendshape MLP on the CPU (nil: on llvmpipe).
     public var blendshapesOnCPU: Bool?
     /// Network-input crops as compute passes (nil: on hardware GPUs).
@@ -91,6 +93,8 @@ public struct GPUTuning: Sendable, Equatable {
                  effect: "compute passes: a convolution's invocation computes several output channel slices of its pixel, weights in shared memory (0: one slice, weights fetched per invocation, for comparison)"),
         Variable(name: "FACEFX_NN_FUSE_POOL", values: "1, 0", defaultValue: "1",
                  effect: "compute passes: a 2x2 max pool read only as a convolution's residual is computed in that convolution's pass (0: a pass of its own, for comparison)"),
+        Variable(name: "FACEFX_NN_CHAIN", values: "1, 0", defaultValue: "1",
+                 effect: "compute passes: a chain of convolutions on small tensors (a network's deep layers) runs as one pass, a work group per batch item, its intermediates in shared memory (0: a pass each, for comparison)"),
         Variable(name: "FACEFX_BLENDSHAPES", values: "cpu, gpu", defaultValue: "cpu on llvmpipe, gpu elsewhere",
                  effect: "where the blendshape MLP runs"),
         Variable(name: "FACEFX_CROP_PASSES", values: "compute, fragment", defaultValue: "compute on hardware GPUs",
@@ -154,6 +158,7 @@ public struct GPUTuning: Sendable, Equatable {
         depthwisePointwise = try flag("FACEFX_NN_FUSE_DW")
         pixelMajorConv = try flag("FACEFX_NN_CONV_PIXELS")
         poolResiduals = try flag("FACEFX_NN_FUSE_POOL")
+        itemChains = try flag("FACEFX_NN_CHAIN")
         blendshapesOnCPU = try named("FACEFX_BLENDSHAPES", "cpu", "gpu")
         cropPasses = try choice("FACEFX_CROP_PASSES", Passes.self)
         readThroughPackBuffer = try flag("FACEFX_READ_PBO") ?? true

@@ -362,6 +362,19 @@ public final class ProgramCache {
         return remember(key, p)
     }
 
+    /// A generated complete compute shader: `header`, a library file (its #includes resolved), then `body`, as
+    /// GLSL ES 3.10 with the usual preamble; cached by a digest of the body (the header and defines in the key).
+    public func generatedComputeShader(header: String, body: String, defines: [String: String] = [:]) throws -> Program {
+        var h: UInt64 = 0xcbf29ce484222325
+        for byte in body.utf8 { h = (h ^ UInt64(byte)) &* 0x100000001b3 }
+        let key = "cs-generated:\(String(h, radix: 16)):\(body.utf8.count):" + ProgramCache.key(fragment: header, vertex: "", defines: defines, version: "310 es")
+        if let p = cached(key) { return p }
+        guard let library = ShaderLibrary.source(header) else { throw GPUError.shaderNotFound(header) }
+        let pre = ProgramCache.preamble(fragment: true, defines: defines, version: "310 es")
+        let p = try Program(context: context, name: key, computeSource: pre + library + "\n" + body, bodyLineOffset: ProgramCache.lineCount(pre))
+        return remember(key, p)
+    }
+
     /// A shader file's source with its #includes resolved (for generated shaders built on a library file).
     public static func librarySource(_ name: String) -> String? { ShaderLibrary.source(name) }
 

@@ -14,7 +14,7 @@ final class GPUTuningTests: XCTestCase {
         let t = try GPUTuning(environment: [
             "FACEFX_NN": "FP32", "FACEFX_NN_PASSES": "fragment", "FACEFX_NN_BAKE": "1", "FACEFX_NN_BAKE_MIN_PIXELS": "16",
             "FACEFX_NN_FETCH": "texture", "FACEFX_NN_WEIGHTS": "fp16", "FACEFX_NN_GATHER": "0", "FACEFX_NN_FUSE_DW": "0", "FACEFX_NN_CONV_PIXELS": "0",
-            "FACEFX_NN_FUSE_POOL": "0",
+            "FACEFX_NN_FUSE_POOL": "0", "FACEFX_NN_CHAIN": "0",
             "FACEFX_BLENDSHAPES": "gpu", "FACEFX_CROP_PASSES": "compute", "FACEFX_READ_PBO": "0", "FACEFX_CS_GROUP": "16x4",
             "FACEFX_FRAME_BATCH": "3", "FACEFX_TRACK_BATCH": "2", "FACEFX_READBACK_DEPTH": "1", "FACEFX_FORCE_RGBA": "1", "FACEFX_GL_PROFILE": "1",
         ])
@@ -28,6 +28,7 @@ final class GPUTuningTests: XCTestCase {
         XCTAssertEqual(t.depthwisePointwise, false)
         XCTAssertEqual(t.pixelMajorConv, false)
         XCTAssertEqual(t.poolResiduals, false)
+        XCTAssertEqual(t.itemChains, false)
         XCTAssertEqual(t.blendshapesOnCPU, false)
         XCTAssertEqual(t.cropPasses, .compute)
         XCTAssertFalse(t.readThroughPackBuffer)
@@ -37,7 +38,7 @@ final class GPUTuningTests: XCTestCase {
         XCTAssertEqual(t.readbackDepth, 1)
         XCTAssertTrue(t.forceRGBA)
         XCTAssertTrue(t.profileGLThread)
-        XCTAssertEqual(GPUTuning.variables.count, 19, "every variable above is listed once")
+        XCTAssertEqual(GPUTuning.variables.count, 20, "every variable above is listed once")
         XCTAssertEqual(Set(GPUTuning.variables.map(\.name)).count, GPUTuning.variables.count)
     }
 

@@ -118,6 +118,28 @@ final class GPUNetworkTests: XCTestCase {
         }
     }
 
+    /// Fusion G on the real networks, compute passes, batch 2: the chains (the landmark network's 4x4 and 2x2
+    /// stages, the detector's 8x8 blocks) give the values of a pass per node, with fewer passes.
+    func testItemChainsMatchSeparatePasses() throws {
+        for name in ["landmarks_astronaut", "detector_astronaut"] {
+            let g = try GoldenCase.load(name)
+            let graph = try TestModels.graph(g.modelName)
+            let input = Tensor(shape: [2] + g.input.shape.dropFirst(), data: g.input.data + g.input.data.reversed())
+            func run(chains: Bool) throws -> (CompiledNetwork, [[Float]]) {
+                let e = NeuralEngine(context: try gpuContext(), precision: .fp16)
+                e.passKind = .compute
+                e.itemChains = chains
+                let net = try e.compile(graph, batch: 2)
+                return (net, try net.run(inputs: [input]).map(\.data))
+            }
+            let (chained, a) = try run(chains: true), (separate, b) = try run(chains: false)
+            XCTAssertTrue(chained.passListing().contains("CHAIN"), chained.passListing())
+            XCTAssertLessThan(chained.passCount, separate.passCount)
+            XCTAssertEqual(a, b, name)
+            print("item chains \(name): \(separate.passCount) → \(chained.passCount) passes")
+        }
+    }
+
     /// The same crop three times in one batch: three identical results, equal to batch 1.
     func testBatchOfThreeEqualsBatchOne() throws {
         let g = try GoldenCase.load("landmarks_astronaut")

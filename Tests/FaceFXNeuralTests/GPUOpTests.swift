@@ -1,6 +1,7 @@
 // Every GPU kernel against the CPU reference on random tensors with odd shapes (13 channels,
 // 7x9 pixels, batch 3 replicas) so leftover-channel and broadcast paths run; fp32 within
-// 1e-4 x output range, fp16 within 1e-2 x range; each as fragment passes and as compute passes.
+// 1e-4 x output range, fp16 within 1e-2 x range; each as fragment passes, as compute passes, and as
+// compute passes with their convolutions chained where they can be (fusion G, one pass a chain).
 import XCTest
 @testable import FaceFXNeural
 
@@ -14,10 +15,10 @@ final class GPUOpTests: XCTestCase {
         let outs = make(&b)
         let g = b.graph(outputs: outs)
         for p in TensorPrecision.allCases {
-            for kind in NeuralEngine.PassKind.allCases {
-                let r = try checkParity(g, precision: p, kind: kind, inputRanges: b.inputRanges, label: label, file: file, line: line)
-                print(String(format: "GPU op %@ [%@ %@]: max error %.3g (range %.3g), %d passes", label, p.rawValue, kind.rawValue,
-                             r.maxError, r.range, r.passes))
+            for (kind, chains) in [(NeuralEngine.PassKind.fragment, false), (.compute, false), (.compute, true)] {
+                let r = try checkParity(g, precision: p, kind: kind, chains: chains, inputRanges: b.inputRanges, label: label, file: file, line: line)
+                print(String(format: "GPU op %@ [%@ %@%@]: max error %.3g (range %.3g), %d passes", label, p.rawValue, kind.rawValue,
+                             chains ? " chains" : "", r.maxError, r.range, r.passes))
             }
         }
     }
@@ -66,6 +67,7 @@ final class GPUOpTests: XCTestCase {
             several.passKind = .compute
             several.halfWeightsOverride = false
             several.pixelMajorInvocations = 0
+            several.itemChains = false
             let net = try several.compile(g, batch: 2)
             let listing = net.passListing()
             for label in ["5x5/2 3->24 [pixels, 6 slices]", "3x3/1 24->24 [pixels, 3 slices]", "1x1/1 24->44 [pixels, 6 slices]"] {
@@ -75,6 +77,7 @@ final class GPUOpTests: XCTestCase {
             single.passKind = .compute
             single.halfWeightsOverride = false
             single.pixelMajorConv = false
+            single.itemChains = false
             let reference = try single.compile(g, batch: 2)
             XCTAssertFalse(reference.passListing().contains("[pixels"), reference.passListing())
             var rng = SeededRNG(seed: 3)
@@ -308,11 +311,12 @@ final class GPUOpTests: XCTestCase {
         var rng = SeededRNG(seed: 9)
         let input = rng.tensor([2, 9, 11, 13])
         for p in TensorPrecision.allCases {
-            let fused = try gpuEngine(p, .compute, halfWeights: false).compile(g, batch: 2)
+            let fused = try gpuEngine(p, .compute, halfWeights: false, chains: false).compile(g, batch: 2)
             let separate = NeuralEngine(context: try gpuContext(), precision: p)
             separate.passKind = .compute
             separate.halfWeightsOverride = false
             separate.depthwisePointwise = false
+            separate.itemChains = false
             let unfused = try separate.compile(g, batch: 2)
             // 12 passes; 3 pairs folded (d4 has two readers, d5 feeds a 3x3 convolution)
             XCTAssertEqual(unfused.passCount, 12, unfused.passListing())
@@ -366,6 +370,7 @@ final class GPUOpTests: XCTestCase {
                     e.passKind = .compute
                     e.halfWeightsOverride = false
                     e.poolResiduals = fold
+                    e.itemChains = false
                     return e
                 }
                 let folded = try engine(fold: true).compile(g, batch: 2), separate = try engine(fold: false).compile(g, batch: 2)
@@ -374,6 +379,74 @@ final class GPUOpTests: XCTestCase {
                 XCTAssertEqual(listing.components(separatedBy: "+MAX_POOL").count - 1, 2, listing)
                 XCTAssertEqual(try folded.run(inputs: [input]).map(\.data), try separate.run(inputs: [input]).map(\.data),
                                "\(p), fp32 up to \(limit) elements: same values as the pool's own pass")
+            }
+        }
+    }
+
+    /// Fusion G: a chain of small convolutions as one pass, a work group per item, intermediates in shared memory
+    /// (the landmark network's tail in small: a 2x2/2 convolution with PReLU reading its input from a texture, a
+    /// depthwise + 1x1 block whose residual is the channel-PADded max pool of a texture, a 1x1 and a block whose
+    /// residual is in shared memory, a 2x2/2 convolution and a block whose residual is the max pool of a tensor in
+    /// shared memory). The same values as a pass per node, in fp32 and fp16, with fp16 intermediates too
+    /// (fp32ElementLimit 0: the roundings), and with shared memory so small that depthwise results go in rounds of a
+    /// few pixels and the chain breaks up. A head that reads the chain's last tensor beside another stays a pass of
+    /// its own; an intermediate read outside the chain ends it there.
+    func testItemChainsComputeWhatTheirPassesDo() throws {
+        var g: Graph!
+        func dw(_ s: Int, _ act: FusedActivation = .none) -> OpOptions {
+            .depthwiseConv2D(DepthwiseConv2DOptions(padding: .same, strideW: s, strideH: s, dilationW: 1, dilationH: 1,
+                                                    depthMultiplier: 1, activation: act))
+        }
+        let pool = OpOptions.pool2D(Pool2DOptions(padding: .valid, strideW: 2, strideH: 2, filterW: 2, filterH: 2, activation: .none))
+        try both("item chain") { b in
+            let x = b.input([1, 8, 8, 12])
+            func block(_ t: Int, _ c: Int, residual: Int) -> Int {
+                let d = b.op(.depthwiseConv2D, dw(1, .relu), [t, b.constant([1, 3, 3, c]), b.constant([c])])
+                let p = b.op(.conv2D, conv(.valid, 1), [d, b.constant([16, 1, 1, c]), b.constant([16])])
+                return b.op(.prelu, .none, [b.op(.add, .elementwise(.none), [p, residual]), b.constant([1, 1, 16], -0.5, 0.5)])
+            }
+            let c1 = b.op(.prelu, .none, [b.op(.conv2D, conv(.valid, 2), [x, b.constant([8, 2, 2, 12]), b.constant([8])]),
+                                          b.constant([1, 1, 8], -0.5, 0.5)])
+            let r1 = b.op(.pad, .pad(PadOptions(before: [0, 0, 0, 0], after: [0, 0, 0, 4])), [b.op(.maxPool2D, pool, [x])])
+            let a1 = block(c1, 8, residual: r1)
+            let c2 = b.op(.conv2D, conv(.valid, 1, 1, .relu), [a1, b.constant([8, 1, 1, 16]), b.constant([8])])
+            let a2 = block(c2, 8, residual: a1)
+            let c3 = b.op(.conv2D, conv(.valid, 2, 1, .relu6), [a2, b.constant([8, 2, 2, 16]), b.constant([8])])
+            let a3 = block(c3, 8, residual: b.op(.maxPool2D, pool, [a2]))
+            let heads = [b.op(.conv2D, conv(.valid, 1), [a3, b.constant([5, 2, 2, 16]), b.constant([5])]),
+                         b.op(.conv2D, conv(.same, 1, 1, .tanh), [a3, b.constant([3, 1, 1, 16]), b.constant([3])])]
+            g = b.graph(outputs: heads)
+            return heads
+        }
+        var rng = SeededRNG(seed: 17)
+        let input = rng.tensor([3, 8, 8, 12])
+        for p in TensorPrecision.allCases {
+            for limit in [32768, 0] {
+                func engine(chains: Bool, shared: Int = 32768) throws -> NeuralEngine {
+                    let e = NeuralEngine(context: try gpuContext(), precision: p, fp32ElementLimit: limit)
+                    e.passKind = .compute
+                    e.halfWeightsOverride = false
+                    e.itemChains = chains
+                    e.chainSharedBytes = shared
+                    return e
+                }
+                let separate = try engine(chains: false).compile(g, batch: 3)
+                let expected = try separate.run(inputs: [input]).map(\.data)
+                // 32 KB: one chain of the six nodes up to a3 (the heads read a3 side by side: passes of their own).
+                // 1792 bytes (112 texels): the same chain, a2's depthwise results in two rounds of 8 pixels beside a1
+                // and c2. 1 KB: a 4x4x16 tensor (64 texels) leaves no room beside it: pieces of two, not chained.
+                for (shared, chainLength) in [(32768, 6), (1792, 6), (1024, 0)] {
+                    let chained = try engine(chains: true, shared: shared).compile(g, batch: 3)
+                    let listing = chained.passListing()
+                    if chainLength > 0 {
+                        XCTAssertTrue(listing.contains("CHAIN \(chainLength):"), "\(shared) bytes:\n\(listing)")
+                        XCTAssertEqual(chained.passCount, separate.passCount - chainLength + 1, listing)
+                    } else {
+                        XCTAssertFalse(listing.contains("CHAIN"), listing)
+                    }
+                    XCTAssertEqual(try chained.run(inputs: [input]).map(\.data), expected,
+                                   "\(p), fp32 up to \(limit) elements, \(shared) bytes of shared memory: the values of a pass per node")
+                }
             }
         }
     }

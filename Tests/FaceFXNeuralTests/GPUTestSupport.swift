@@ -22,11 +22,13 @@ func gpuContext() throws -> GPUContext {
 /// One engine (program cache) per precision and pass kind (fragment / compute), shared by the tests.
 /// `halfWeights` nil: the engine's default for the pass kind (fp16 weights with compute passes);
 /// the op tests on random weights pass false (fp16 rounding of arbitrary weights is not what they test).
-func gpuEngine(_ p: TensorPrecision, _ kind: NeuralEngine.PassKind = .fragment, halfWeights: Bool? = nil) throws -> NeuralEngine {
-    let key = "\(p)-\(kind)-\(halfWeights.map(String.init) ?? "default")"
+/// `chains` false: compute passes without fusion G (ItemChainKernel), so that small test graphs run each kernel's own pass.
+func gpuEngine(_ p: TensorPrecision, _ kind: NeuralEngine.PassKind = .fragment, halfWeights: Bool? = nil, chains: Bool = true) throws -> NeuralEngine {
+    let key = "\(p)-\(kind)-\(halfWeights.map(String.init) ?? "default")-\(chains)"
     if let e = GPUShared.engines[key] { return e }
     let e = NeuralEngine(context: try gpuContext(), precision: p)
     e.passKind = kind
+    e.itemChains = chains
     if let h = halfWeights { e.halfWeightsOverride = h }
     // The standard kernels here; the baked ones (hundreds of programs to compile) have their own tests.
     e.bakedKernels = false
@@ -119,10 +121,11 @@ struct ParityResult {
 /// Runs `graph` on the GPU for `batch` random replicas and compares every output with the CPU
 /// reference run per replica. Tolerance: `tolerance` x (output range, floored at `floor`).
 @discardableResult
-func checkParity(_ graph: Graph, batch: Int = 3, precision: TensorPrecision, kind: NeuralEngine.PassKind = .fragment, tolerance: Float? = nil, floor: Float = 1e-3,
+func checkParity(_ graph: Graph, batch: Int = 3, precision: TensorPrecision, kind: NeuralEngine.PassKind = .fragment, chains: Bool = false,
+                 tolerance: Float? = nil, floor: Float = 1e-3,
                  seed: UInt64 = 7, inputRanges: [(Float, Float)]? = nil, label: String = "",
                  file: StaticString = #filePath, line: UInt = #line) throws -> ParityResult {
-    let net = try gpuEngine(precision, kind, halfWeights: false).compile(graph, batch: batch)
+    let net = try gpuEngine(precision, kind, halfWeights: false, chains: chains).compile(graph, batch: batch)
     var rng = SeededRNG(seed: seed)
     let replicaInputs: [[Tensor]] = (0..<batch).map { _ in
         graph.inputs.indices.map { k in

@@ -55,6 +55,13 @@ public final class NeuralEngine {
     /// pass (fusion F: the stride-2 blocks of the detectors and the landmark network; detector 26 → 23 passes
     /// in 21 → 18 dependency levels, landmarks 78 → 72 passes). `GPUTuning.poolResiduals` (FACEFX_NN_FUSE_POOL=0) turns it off for comparison.
     public var poolResiduals: Bool
+    /// Compute passes: a chain of convolutions on small tensors as one pass, a work group per batch item, the
+    /// intermediates in shared memory (fusion G, Ops/ItemChain.swift: the landmark network's 4x4 and 2x2 stages,
+    /// the detector's 8x8 blocks). `GPUTuning.itemChains` (FACEFX_NN_CHAIN=0) turns it off for comparison.
+    public var itemChains: Bool
+    /// Shared memory a chain may use per work group: the context's GL_MAX_COMPUTE_SHARED_MEMORY_SIZE (NVIDIA 48 KB,
+    /// llvmpipe 32 KB). Tests lower it so that chains end sooner and depthwise results go in several rounds.
+    var chainSharedBytes: Int
     /// Invocations the pixel-major kernel's split of output slices aims at (enough to fill a large GPU). Tests
     /// lower it so that small tensors take several slices an invocation.
     var pixelMajorInvocations = 65536
@@ -72,6 +79,8 @@ public final class NeuralEngine {
         depthwisePointwise = t.depthwisePointwise ?? true
         pixelMajorConv = t.pixelMajorConv ?? true
         poolResiduals = t.poolResiduals ?? true
+        itemChains = t.itemChains ?? true
+        chainSharedBytes = context.maxComputeSharedBytes
         self.programs = programs ?? ProgramCache(context: context)
         runner = PassRunner(context: context)
     }
@@ -496,8 +505,19 @@ public final class CompiledNetwork {
         planarRoots = Set(baked.map { root(plan[$0].output) })
         planarTensorCount = planarRoots.count
         b.isPlanar = { [unowned self] in self.planarRoots.contains(self.root($0)) }
+        // G: chains of small convolutions, each one pass (emitted where its last node runs).
+        let chains = engine.passKind == .compute && engine.itemChains
+            ? ItemChainKernel.chains(plan, b, sharedBytes: engine.chainSharedBytes, root: root, outputs: outputRoots) : []
+        var chainEnding: [Int: [Int]] = [:]
+        var chained = Set<Int>()
+        for c in chains { chainEnding[c.last!] = c; chained.formUnion(c) }
         var specs: [PassSpec] = []
         for (k, node) in plan.enumerated() {
+            if let c = chainEnding[k] {
+                specs.append(try ItemChainKernel.makePass(c.map { plan[$0] }, b, sharedBytes: engine.chainSharedBytes, root: root))
+                continue
+            }
+            if chained.contains(k) { continue }
             var made: [PassSpec]
             if baked.contains(k) {
                 made = try BakedConvKernel.makePasses(node, b, planar: { [unowned self] in self.planarRoots.contains(self.root($0)) })

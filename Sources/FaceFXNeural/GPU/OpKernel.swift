@@ -198,6 +198,15 @@ final class PassBuilder {
         return try programs.computeShader(shader, defines: d)
     }
 
+    /// A generated compute shader (ItemChainKernel: `body` after Shaders/nn/item_chain.glsl) writing `output`
+    /// through the image at binding 0, with the defines every nn pass gets.
+    func generatedComputeShader(_ body: String, _ defines: [String: String], output: Int) throws -> Program {
+        var d = passDefines(defines, output: output)
+        d["FORMAT"] = (storesHalf(output) ? TextureFormat.rgba16f : .rgba32f).rawValue
+        if texelFetch { d["NN_TEXEL_FETCH"] = "1" }
+        return try programs.generatedComputeShader(header: "nn/item_chain.glsl", body: body, defines: d)
+    }
+
     /// A program from generated fragment source (baked kernels), cached by a digest of the source.
     func generatedProgram(_ source: String, _ defines: [String: String], output: Int) throws -> Program {
         let d = passDefines(defines, output: output)

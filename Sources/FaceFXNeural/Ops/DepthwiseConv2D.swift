@@ -8,7 +8,7 @@ enum DepthwiseConv2DKernel: OpKernel {
 
     /// Packs a filter [1, KH, KW, OC]: row oc4 holds texel ky*KW + kx = the taps of channels oc4*4..,
     /// then the bias texel and the PReLU alpha texel. Returns (width, height, texels).
-    private static func packWeights(filter f: [Float], kh: Int, kw: Int, oc: Int, bias: [Float], alpha: [Float]) -> (Int, Int, [Float]) {
+    static func packWeights(filter f: [Float], kh: Int, kw: Int, oc: Int, bias: [Float], alpha: [Float]) -> (Int, Int, [Float]) {
         let oc4 = (oc + 3) / 4, width = kh * kw + 2
         var t = [Float](repeating: 0, count: width * oc4 * 4)
         for c in 0..<oc {

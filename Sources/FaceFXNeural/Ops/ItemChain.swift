@@ -1,0 +1,372 @@
+// Fusion G (compute passes): a chain of convolutions on small tensors as ONE compute pass, a work group per
+// batch item, the chain's intermediate tensors in the group's shared memory. The networks' deep layers are
+// tiny (the landmark network's 4x4 and 2x2 stages: 20 passes one after another; the detector's 8x8 blocks: 5)
+// and each of their passes costs a GPU a dependency level (a memory barrier and a dispatch) for a few
+// microseconds of work; in one pass they cost barriers inside a work group instead. The shader is generated
+// per chain (the ops' shapes and shared-memory offsets are constants) on top of Shaders/nn/item_chain.glsl.
+//
+// What each node computes is what its own pass computed, in the same order of operations: the weights are the
+// kernels' packed textures stacked into one atlas, the bias comes first, the taps in the same order, then the
+// residual, the activation, the clamp to the storage range and the rounding of an fp16 tensor; a folded
+// depthwise convolution's result is rounded as DepthwisePointwiseKernel rounds it.
+import FaceFXGPU
+
+enum ItemChainKernel {
+    /// Invocations per work group (one group per batch item).
+    static let invocations = 256
+    /// Nodes a chain needs at least: it saves a GPU a dependency level per node but one but runs an item's work on
+    /// one multiprocessor, so two nodes of the landmark network's 8x8 stage (1M multiply-adds an item) are not
+    /// chained for the one level they would save.
+    static let minimumNodes = 3
+    /// Output texels a node may have per item: each invocation holds at most this many / `invocations` results
+    /// in registers until every invocation has read the node's inputs (so an output may overwrite them).
+    static let maxNodeTexels = 16 * invocations
+
+    /// Where a node reads a tensor: the group's shared memory (an earlier node of the chain wrote it) or a
+    /// texture bound to the pass.
+    enum Source {
+        case shared(offset: Int)
+        case texture(uniform: String)
+    }
+
+    /// One node of a chain, resolved: shapes per item and where its operands live.
+    struct Step {
+        let node: PlanNode
+        /// Input x: height, width, slices.
+        let xh: Int, xw: Int, xs: Int
+        var x: Source = .texture(uniform: "")
+        /// Output: height, width, channels.
+        let oh: Int, ow: Int, oc: Int
+        var os: Int { (oc + 3) / 4 }
+        var outTexels: Int { oh * ow * os }
+        /// The residual's height, width and slices (the tensor read: before the folded pool, if any).
+        var residual: (h: Int, w: Int, s: Int)?
+        var res: Source = .texture(uniform: "")
+        /// Output offset in shared memory (nil: the last node, stored to the pass's image).
+        var outOffset: Int?
+        /// A folded depthwise's intermediate: pixels computed per round and their offset in shared memory.
+        var midPixels = 0, midOffset = 0
+    }
+
+    /// The chains of `plan` (indices into it, in execution order, each of at least `minimumNodes`): maximal runs of
+    /// convolutions with at most `maxNodeTexels` output texels per item, each after the first reading what an
+    /// earlier one wrote, whose intermediates fit `sharedBytes` and are read by no node outside the chain (only
+    /// the last node's output leaves it). Nodes between that read nothing of the chain stay passes of their own.
+    static func chains(_ plan: [PlanNode], _ b: PassBuilder, sharedBytes: Int, root: (Int) -> Int,
+                       outputs: Set<Int>) -> [[Int]] {
+        var readers: [Int: Set<Int>] = [:]
+        for (k, n) in plan.enumerated() {
+            for t in n.inputs + [n.residual].compactMap({ $0 }) { readers[root(t), default: []].insert(k) }
+        }
+        var chains: [[Int]] = []
+        var k = 0
+        while k < plan.count {
+            guard capable(plan[k], b) else { k += 1; continue }
+            var chain = [k]
+            var written: Set<Int> = [root(plan[k].output)]
+            var skippedOutputs = Set<Int>()
+            var j = k + 1
+            while j < plan.count {
+                let n = plan[j]
+                let reads = Set((n.inputs + [n.residual].compactMap { $0 }).map(root))
+                if reads.isDisjoint(with: written) {
+                    skippedOutputs.insert(root(n.output))
+                    j += 1
+                    continue
+                }
+                guard capable(n, b), reads.isDisjoint(with: skippedOutputs),
+                      (try? steps(chain.map { plan[$0] } + [n], b, sharedBytes: sharedBytes, root: root)) != nil else { break }
+                chain.append(j)
+                written.insert(root(n.output))
+                j += 1
+            }
+            // Only the last node's output may be read outside the chain: end the chain at the first node whose
+            // output is (again, since that leaves the nodes after it outside).
+            while let cut = chain.dropLast().firstIndex(where: { c in
+                let o = root(plan[c].output)
+                return outputs.contains(o) || !(readers[o] ?? []).isSubset(of: Set(chain))
+            }) {
+                chain = Array(chain[...cut])
+            }
+            if chain.count >= minimumNodes {
+                chains.append(chain)
+                k = chain.last! + 1
+            } else {
+                k += 1
+            }
+        }
+        return chains
+    }
+
+    /// A convolution (a folded depthwise one included) the chain shader computes: constant weights, no folded
+    /// RESHAPE, and small enough an output.
+    private static func capable(_ n: PlanNode, _ b: PassBuilder) -> Bool {
+        guard n.op.kind == .conv2D, case .conv2D = n.op.options, n.inputViews.isEmpty, b.constant(n.op.inputs[1]) != nil,
+              !b.isConstant(n.inputs[0]), n.residual.map(b.isConstant) != true,
+              let x = try? b.layout(n.inputs[0]), let o = try? b.layout(n.output), x.n == o.n, o.replicas * o.n <= 65535,
+              o.h * o.w * o.slices <= maxNodeTexels else { return false }
+        if let dw = n.depthwise { return b.constant(dw.op.inputs[1]) != nil }
+        return true
+    }
+
+    /// The chain's nodes resolved, with shared memory assigned by liveness (first fit; an output may take the
+    /// place of what its own node last reads); throws when it does not fit `sharedBytes`.
+    static func steps(_ nodes: [PlanNode], _ b: PassBuilder, sharedBytes: Int, root: (Int) -> Int) throws -> (steps: [Step], texels: Int) {
+        let capacity = sharedBytes / 16
+        var lastUse: [Int: Int] = [:]
+        for (i, n) in nodes.enumerated() {
+            for t in n.inputs.prefix(1) + [n.residual].compactMap({ $0 }) { lastUse[root(t)] = i }
+        }
+        var live: [Int: (offset: Int, size: Int)] = [:]  // root tensor -> its place in shared memory
+        var used = 0
+        func place(_ size: Int, avoiding taken: [(offset: Int, size: Int)]) -> Int? {
+            var at = 0
+            for r in taken.sorted(by: { $0.offset < $1.offset }) {
+                if r.offset - at >= size { break }
+                at = max(at, r.offset + r.size)
+            }
+            return at + size <= capacity ? at : nil
+        }
+        var steps: [Step] = []
+        for (i, n) in nodes.enumerated() {
+            let xl = try b.layout(n.inputs[0]), ol = try b.layout(n.output)
+            var s = Step(node: n, xh: xl.h, xw: xl.w, xs: xl.slices, oh: ol.h, ow: ol.w, oc: ol.c)
+            if let place = live[root(n.inputs[0])] { s.x = .shared(offset: place.offset) }
+            if let r = n.residual {
+                let rl = try b.layout(r)
+                s.residual = (rl.h, rl.w, rl.slices)
+                if let place = live[root(r)] { s.res = .shared(offset: place.offset) }
+            }
+            if let dw = n.depthwise {
+                // As many pixels a round as fit beside the live tensors (all of them when they fit).
+                let ic4 = (try b.layout(dw.output)).slices
+                let taken = Array(live.values)
+                var pixels = s.oh * s.ow
+                while pixels > 1 && place(pixels * ic4, avoiding: taken) == nil { pixels = (pixels + 1) / 2 }
+                guard let off = place(pixels * ic4, avoiding: taken) else {
+                    throw NeuralEngineError.unsupported("chain: no shared memory for a depthwise row")
+                }
+                s.midPixels = pixels
+                s.midOffset = off
+                used = max(used, off + pixels * ic4)
+            }
+            for (t, u) in lastUse where u == i { live[t] = nil }
+            if i < nodes.count - 1 {
+                guard let off = place(s.outTexels, avoiding: Array(live.values)) else {
+                    throw NeuralEngineError.unsupported("chain: intermediates exceed the shared memory")
+                }
+                live[root(n.output)] = (off, s.outTexels)
+                s.outOffset = off
+                used = max(used, off + s.outTexels)
+            }
+            steps.append(s)
+        }
+        return (steps, used)
+    }
+
+    static func makePass(_ nodes: [PlanNode], _ b: PassBuilder, sharedBytes: Int, root: (Int) -> Int) throws -> PassSpec {
+        var (steps, texels) = try steps(nodes, b, sharedBytes: sharedBytes, root: root)
+        // Textures the chain reads: a uniform per tensor from outside it.
+        var inputs: [(String, PassSource)] = []
+        var uniformOf: [Int: String] = [:]
+        func textureUniform(_ t: Int) throws -> Source {
+            if let u = uniformOf[root(t)] { return .texture(uniform: u) }
+            let u = "u_t\(uniformOf.count)"
+            uniformOf[root(t)] = u
+            inputs.append((u, try b.source(t)))
+            return .texture(uniform: u)
+        }
+        for i in steps.indices {
+            if case .texture = steps[i].x { steps[i].x = try textureUniform(steps[i].node.inputs[0]) }
+            if let r = steps[i].node.residual, case .texture = steps[i].res { steps[i].res = try textureUniform(r) }
+        }
+        // The weight atlas: each node's packed weights (a folded depthwise's first), rows stacked.
+        var blocks: [(width: Int, height: Int, texels: [Float])] = []
+        var constants: [Int?] = []
+        var rows: [(dw: Int, w: Int)] = []
+        var row = 0
+        for s in steps {
+            let n = s.node
+            var dwRow = -1
+            if let dw = n.depthwise {
+                guard let f = b.constant(dw.op.inputs[1]) else { throw b.unsupported(dw.op, "non-constant filter") }
+                let bias = dw.op.inputs.count > 2 ? dw.op.inputs[2] : nil
+                let (w, h, t) = DepthwiseConv2DKernel.packWeights(filter: f.data, kh: f.shape[1], kw: f.shape[2], oc: f.shape[3],
+                                                                  bias: try b.channelVector(bias, channels: f.shape[3]),
+                                                                  alpha: try b.channelVector(dw.preluAlpha, channels: f.shape[3]))
+                blocks.append((w, h, t)); constants += [dw.op.inputs[1], bias, dw.preluAlpha]
+                dwRow = row; row += h
+            }
+            guard let f = b.constant(n.op.inputs[1]) else { throw b.unsupported(n.op, "non-constant filter") }
+            let bias = n.op.inputs.count > 2 ? n.op.inputs[2] : nil
+            let (w, h, t) = Conv2DKernel.packWeights(filter: f.data, oc: f.shape[0], kh: f.shape[1], kw: f.shape[2], ic: f.shape[3],
+                                                     bias: try b.channelVector(bias, channels: f.shape[0]),
+                                                     alpha: try b.channelVector(n.preluAlpha, channels: f.shape[0]))
+            blocks.append((w, h, t)); constants += [n.op.inputs[1], bias, n.preluAlpha]
+            rows.append((dwRow, row)); row += h
+        }
+        let width = blocks.map(\.width).max()!
+        let atlas = try b.weightTexture(from: constants, layout: "chain " + blocks.map { "\($0.width)x\($0.height)" }.joined(separator: ",")) {
+            var texels = [Float](repeating: 0, count: width * row * 4)
+            var r0 = 0
+            for blk in blocks {
+                for r in 0..<blk.height {
+                    texels.replaceSubrange(((r0 + r) * width) * 4..<((r0 + r) * width + blk.width) * 4,
+                                           with: blk.texels[(r * blk.width * 4)..<((r + 1) * blk.width * 4)])
+                }
+                r0 += blk.height
+            }
+            return (width, row, texels)
+        }
+        inputs.insert(("u_w", .texture(atlas)), at: 0)
+
+        var body = ""
+        for (i, s) in steps.enumerated() { body += try nodeCode(i, s, rows[i], b) }
+        let last = steps.last!
+        let items = try b.layout(last.node.output).replicas * (try b.layout(last.node.output)).n
+        let samplers = uniformOf.values.sorted()
+        let source = """
+            layout(local_size_x = \(invocations)) in;
+            uniform sampler2D u_w;
+            \(samplers.map { "uniform sampler2D \($0);" }.joined(separator: "\n"))
+            layout(FORMAT, binding = 0) writeonly uniform highp image2D u_out;
+            shared vec4 s_t[\(max(texels, 1))];
+
+            void main() {
+                int lid = int(gl_LocalInvocationID.x), item = int(gl_WorkGroupID.x);
+                vec2 wInv = invSize(u_w);
+                \(samplers.map { "vec2 inv_\($0) = invSize(\($0));" }.joined(separator: " "))
+            \(body)}
+
+            """
+        let label = "CHAIN \(steps.count): " + steps.map { s in
+            let f = s.node.op.inputs[1]
+            let shape = b.constant(f)!.shape
+            return (s.node.depthwise != nil ? "DW+" : "") + "\(shape[1])x\(shape[2])->\(s.oc)"
+        }.joined(separator: ", ") + " [\(last.oh)x\(last.ow), \(texels * 16 / 1024) KB shared]"
+        return PassSpec(label: label, program: try b.generatedComputeShader(source, [:], output: last.node.output),
+                        inputs: inputs, uniforms: [:], output: last.node.output, groups: (items, 1))
+    }
+
+    /// GLSL reading texel (y, x, slice c4) of `src`, a tensor of width w and slices s in this item.
+    private static func read(_ src: Source, h: Int, w: Int, s: Int, _ y: String, _ x: String, _ c4: String) -> String {
+        switch src {
+        case let .shared(offset): return "s_t[\(offset) + ((\(y)) * \(w) + (\(x))) * \(s) + \(c4)]"
+        case let .texture(u): return "at(\(u), inv_\(u), (\(x)) * \(s) + \(c4), item * \(h) + (\(y)))"
+        }
+    }
+
+    /// GLSL applying `code` to `v` (alpha: the PReLU texel).
+    private static func activation(_ code: ActivationCode, _ v: String, alpha: String) -> String {
+        switch code {
+        case .none: return v
+        case .relu: return "max(\(v), vec4(0.0))"
+        case .reluN1To1: return "clamp(\(v), vec4(-1.0), vec4(1.0))"
+        case .relu6: return "clamp(\(v), vec4(0.0), vec4(6.0))"
+        case .tanh: return "tanh4(\(v))"
+        case .prelu: return "mix(\(alpha) * \(v), \(v), greaterThanEqual(\(v), vec4(0.0)))"
+        case .logistic: return "sigmoid4(\(v))"
+        }
+    }
+
+    /// One node: results in registers, a barrier (every input read), the results stored, a barrier.
+    private static func nodeCode(_ i: Int, _ s: Step, _ rows: (dw: Int, w: Int), _ b: PassBuilder) throws -> String {
+        let n = s.node
+        let e = s.outTexels, os = s.os, j = (e + invocations - 1) / invocations
+        let half = b.storesHalf(n.output)
+        let x = { (y: String, xx: String, c4: String) in read(s.x, h: s.xh, w: s.xw, s: s.xs, y, xx, c4) }
+        let w = { (col: String) in "at(u_w, wInv, \(col), \(rows.w) + oc4)" }
+        // After a node's sums: the residual, the activation, the clamp to the storage range, the rounding of an fp16
+        // tensor and zeros past the last channel (conv2d_pixels.glsl's addResidual, activate and finish).
+        var tail: [String] = []
+        if let r = n.residual, let rs = s.residual {
+            let at = { (y: String, xx: String) in read(s.res, h: rs.h, w: rs.w, s: rs.s, y, xx, "oc4") }
+            var value = at("oy", "ox")
+            if let pool = n.residualPool {
+                value = "max(max(\(at("2 * oy", "2 * ox")), \(at("2 * oy", "2 * ox + 1"))), max(\(at("2 * oy + 1", "2 * ox")), \(at("2 * oy + 1", "2 * ox + 1"))))"
+                if b.storesHalf(pool) { value = "roundToHalf(\(value))" }
+            }
+            tail.append("if (oc4 < \(rs.s)) acc += \(value);  // residual \(b.graph.tensors[r].name.prefix(40))")
+        }
+        let alphaColumn = n.depthwise != nil ? s.xs * 4 + 1 : (b.constant(n.op.inputs[1])!.shape[1] * b.constant(n.op.inputs[1])!.shape[2] * s.xs * 4 + 1)
+        tail.append(n.activation == .prelu ? "vec4 alpha = \(w("\(alphaColumn)"));" : "vec4 alpha = vec4(0.0);")
+        tail.append("acc = clamp(\(activation(n.activation, "acc", alpha: "alpha")), vec4(-MAXV), vec4(MAXV));")
+        tail.append("o[j] = mix(vec4(0.0), \(half ? "roundToHalf(acc)" : "acc"), lessThan(ivec4(oc4 * 4) + ivec4(0, 1, 2, 3), ivec4(\(s.oc))));")
+
+        var lines = ["{  // \(i): \(n.op.kind.rawValue)\(n.depthwise != nil ? " + depthwise" : "") -> \(s.oh)x\(s.ow)x\(s.oc)",
+                     "vec4 o[\(j)];"]
+        if let dw = n.depthwise, case let .depthwiseConv2D(d) = dw.op.options {
+            let f = b.constant(dw.op.inputs[1])!.shape
+            let (kh, kw) = (f[1], f[2])
+            let ic4 = s.xs
+            let original = try b.layout(dw.op.inputs[0])
+            let py = Graph.window(original.h, filter: kh, stride: d.strideH, dilation: d.dilationH, padding: d.padding).padBefore + dw.padBefore.h
+            let px = Graph.window(original.w, filter: kw, stride: d.strideW, dilation: d.dilationW, padding: d.padding).padBefore + dw.padBefore.w
+            let dalpha = dw.activation == .prelu ? "at(u_w, wInv, \(kh * kw + 1), \(rows.dw) + c4)" : "vec4(0.0)"
+            let pixels = s.oh * s.ow, mp = s.midPixels
+            // Rounds of `mp` pixels: their depthwise results for every slice into shared memory (rounded and clamped
+            // as the depthwise's own texture would hold them), then the 1x1 outputs of those pixels.
+            // GLSL ES 3.10 allows barrier() only outside control flow: the rounds are unrolled.
+            for p0 in stride(from: 0, to: pixels, by: mp) {
+                lines += [
+                    "for (int m = lid; m < \(min(mp, pixels - p0) * ic4); m += \(invocations)) {",
+                    "int p = \(p0) + m / \(ic4), c4 = m - (m / \(ic4)) * \(ic4);",
+                    "int oy = p / \(s.ow), ox = p - oy * \(s.ow);",
+                    "int iy0 = oy * \(d.strideH) - \(py), ix0 = ox * \(d.strideW) - \(px);",
+                    "vec4 acc = at(u_w, wInv, \(kh * kw), \(rows.dw) + c4);",
+                    "for (int ky = 0; ky < \(kh); ++ky) {",
+                    "int iy = iy0 + ky * \(d.dilationH);",
+                    "if (iy < 0 || iy >= \(s.xh)) continue;",
+                    "for (int kx = 0; kx < \(kw); ++kx) {",
+                    "int ix = ix0 + kx * \(d.dilationW);",
+                    "if (ix < 0 || ix >= \(s.xw)) continue;",
+                    "acc += at(u_w, wInv, ky * \(kw) + kx, \(rows.dw) + c4) * \(x("iy", "ix", "c4"));",
+                    "}", "}",
+                    "acc = clamp(\(activation(dw.activation, "acc", alpha: dalpha)), vec4(-MAXV), vec4(MAXV));",
+                    "s_t[\(s.midOffset) + m] = \(b.storesHalf(dw.output) ? "roundToHalf(acc)" : "acc");",
+                    "}",
+                    "barrier();",
+                    "for (int j = 0; j < \(j); ++j) {",
+                    "int e = lid + j * \(invocations), p = e / \(os);",
+                    "if (e >= \(e) || p < \(p0) || p >= \(p0 + mp)) continue;",
+                    "int oc4 = e - p * \(os), oy = p / \(s.ow), ox = p - oy * \(s.ow);",
+                    "vec4 acc = \(w("\(ic4 * 4)"));",
+                    "for (int i = 0; i < \(ic4); ++i) {",
+                    "int wi = 4 * i;",
+                    "acc += mat4(\(w("wi")), \(w("wi + 1")), \(w("wi + 2")), \(w("wi + 3"))) * s_t[\(s.midOffset) + (p - \(p0)) * \(ic4) + i];",
+                    "}",
+                ] + tail + ["}", "barrier();"]
+            }
+        } else if case let .conv2D(c) = n.op.options {
+            let f = b.constant(n.op.inputs[1])!.shape
+            let (kh, kw) = (f[1], f[2])
+            let original = try b.layout(n.op.inputs[0])
+            let py = Graph.window(original.h, filter: kh, stride: c.strideH, dilation: c.dilationH, padding: c.padding).padBefore + n.padBefore.h
+            let px = Graph.window(original.w, filter: kw, stride: c.strideW, dilation: c.dilationW, padding: c.padding).padBefore + n.padBefore.w
+            lines += [
+                "for (int j = 0; j < \(j); ++j) {",
+                "int e = lid + j * \(invocations);",
+                "if (e >= \(e)) break;",
+                "int p = e / \(os), oc4 = e - p * \(os), oy = p / \(s.ow), ox = p - oy * \(s.ow);",
+                "int iy0 = oy * \(c.strideH) - \(py), ix0 = ox * \(c.strideW) - \(px);",
+                "vec4 acc = \(w("\(kh * kw * s.xs * 4)"));",
+                "for (int ky = 0; ky < \(kh); ++ky) {",
+                "int iy = iy0 + ky * \(c.dilationH);",
+                "if (iy < 0 || iy >= \(s.xh)) continue;",
+                "for (int kx = 0; kx < \(kw); ++kx) {",
+                "int ix = ix0 + kx * \(c.dilationW);",
+                "if (ix < 0 || ix >= \(s.xw)) continue;",
+                "int t0 = (ky * \(kw) + kx) * \(s.xs * 4);",
+                "for (int i = 0; i < \(s.xs); ++i) {",
+                "vec4 v = \(x("iy", "ix", "i"));",
+                "int t = t0 + 4 * i;",
+                "acc += mat4(\(w("t")), \(w("t + 1")), \(w("t + 2")), \(w("t + 3"))) * v;",
+                "}", "}", "}",
+            ] + tail + ["}", "barrier();"]
+        }
+        let store = s.outOffset.map { "s_t[\($0) + e] = o[j];" }
+            ?? "int p = e / \(os), oc4 = e - p * \(os), oy = p / \(s.ow); imageStore(u_out, ivec2((p - oy * \(s.ow)) * \(os) + oc4, item * \(s.oh) + oy), o[j]);"
+        lines += ["for (int j = 0; j < \(j); ++j) {", "int e = lid + j * \(invocations);", "if (e < \(e)) { \(store) }", "}", "barrier();", "}"]
+        return lines.map { "    " + $0 }.joined(separator: "\n") + "\n"
+    }
+}
