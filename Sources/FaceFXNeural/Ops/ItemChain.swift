@@ -180,48 +180,63 @@ enum ItemChainKernel {
             if case .texture = steps[i].x { steps[i].x = try textureUniform(steps[i].node.inputs[0]) }
             if let r = steps[i].node.residual, case .texture = steps[i].res { steps[i].res = try textureUniform(r) }
         }
-        // The weight atlas: each node's packed weights (a folded depthwise's first), rows stacked.
+        // The weight atlas: each node's packed weights (a folded depthwise's first, then its 1x1's) placed on shelves
+        // as wide as the widest block, left to right (a 2x2 convolution's rows are 4x as wide as a 1x1's).
         var blocks: [(width: Int, height: Int, texels: [Float])] = []
         var constants: [Int?] = []
-        var rows: [(dw: Int, w: Int)] = []
-        var row = 0
         for s in steps {
             let n = s.node
-            var dwRow = -1
             if let dw = n.depthwise {
                 guard let f = b.constant(dw.op.inputs[1]) else { throw b.unsupported(dw.op, "non-constant filter") }
                 let bias = dw.op.inputs.count > 2 ? dw.op.inputs[2] : nil
-                let (w, h, t) = DepthwiseConv2DKernel.packWeights(filter: f.data, kh: f.shape[1], kw: f.shape[2], oc: f.shape[3],
-                                                                  bias: try b.channelVector(bias, channels: f.shape[3]),
-                                                                  alpha: try b.channelVector(dw.preluAlpha, channels: f.shape[3]))
-                blocks.append((w, h, t)); constants += [dw.op.inputs[1], bias, dw.preluAlpha]
-                dwRow = row; row += h
+                blocks.append(DepthwiseConv2DKernel.packWeights(filter: f.data, kh: f.shape[1], kw: f.shape[2], oc: f.shape[3],
+                                                                bias: try b.channelVector(bias, channels: f.shape[3]),
+                                                                alpha: try b.channelVector(dw.preluAlpha, channels: f.shape[3])))
+                constants += [dw.op.inputs[1], bias, dw.preluAlpha]
             }
             guard let f = b.constant(n.op.inputs[1]) else { throw b.unsupported(n.op, "non-constant filter") }
             let bias = n.op.inputs.count > 2 ? n.op.inputs[2] : nil
-            let (w, h, t) = Conv2DKernel.packWeights(filter: f.data, oc: f.shape[0], kh: f.shape[1], kw: f.shape[2], ic: f.shape[3],
-                                                     bias: try b.channelVector(bias, channels: f.shape[0]),
-                                                     alpha: try b.channelVector(n.preluAlpha, channels: f.shape[0]))
-            blocks.append((w, h, t)); constants += [n.op.inputs[1], bias, n.preluAlpha]
-            rows.append((dwRow, row)); row += h
+            blocks.append(Conv2DKernel.packWeights(filter: f.data, oc: f.shape[0], kh: f.shape[1], kw: f.shape[2], ic: f.shape[3],
+                                                   bias: try b.channelVector(bias, channels: f.shape[0]),
+                                                   alpha: try b.channelVector(n.preluAlpha, channels: f.shape[0])))
+            constants += [n.op.inputs[1], bias, n.preluAlpha]
         }
         let width = blocks.map(\.width).max()!
+        var places: [Origin] = []
+        var shelf = (y: 0, x: 0, height: 0)
+        for blk in blocks {
+            if shelf.x + blk.width > width { shelf = (shelf.y + shelf.height, 0, 0) }
+            places.append(Origin(x: shelf.x, y: shelf.y))
+            shelf.x += blk.width
+            shelf.height = max(shelf.height, blk.height)
+        }
+        let height = shelf.y + shelf.height
+        guard width <= b.context.maxTextureSize, height <= b.context.maxTextureSize else {
+            throw NeuralEngineError.unsupported("chain: weight atlas \(width)x\(height) exceeds the GL limit")
+        }
         let atlas = try b.weightTexture(from: constants, layout: "chain " + blocks.map { "\($0.width)x\($0.height)" }.joined(separator: ",")) {
-            var texels = [Float](repeating: 0, count: width * row * 4)
-            var r0 = 0
-            for blk in blocks {
+            var texels = [Float](repeating: 0, count: width * height * 4)
+            for (blk, o) in zip(blocks, places) {
                 for r in 0..<blk.height {
-                    texels.replaceSubrange(((r0 + r) * width) * 4..<((r0 + r) * width + blk.width) * 4,
+                    texels.replaceSubrange(((o.y + r) * width + o.x) * 4..<((o.y + r) * width + o.x + blk.width) * 4,
                                            with: blk.texels[(r * blk.width * 4)..<((r + 1) * blk.width * 4)])
                 }
-                r0 += blk.height
             }
-            return (width, row, texels)
+            return (width, height, texels)
+        }
+        // Each node's blocks: a depthwise's (if folded) and its own.
+        var origins: [(dw: Origin?, w: Origin)] = []
+        var next = 0
+        for s in steps {
+            let dw = s.node.depthwise != nil ? places[next] : nil
+            if dw != nil { next += 1 }
+            origins.append((dw, places[next]))
+            next += 1
         }
         inputs.insert(("u_w", .texture(atlas)), at: 0)
 
         var body = ""
-        for (i, s) in steps.enumerated() { body += try nodeCode(i, s, rows[i], b) }
+        for (i, s) in steps.enumerated() { body += try nodeCode(i, s, origins[i], b) }
         let last = steps.last!
         let items = try b.layout(last.node.output).replicas * (try b.layout(last.node.output)).n
         let samplers = uniformOf.values.sorted()
@@ -248,6 +263,9 @@ enum ItemChainKernel {
                         inputs: inputs, uniforms: [:], output: last.node.output, groups: (items, 1))
     }
 
+    /// Where a block of weights starts in the chain's atlas.
+    struct Origin { let x: Int, y: Int }
+
     /// GLSL reading texel (y, x, slice c4) of `src`, a tensor of width w and slices s in this item.
     private static func read(_ src: Source, h: Int, w: Int, s: Int, _ y: String, _ x: String, _ c4: String) -> String {
         switch src {
@@ -270,20 +288,22 @@ enum ItemChainKernel {
     }
 
     /// One node: results in registers, a barrier (every input read), the results stored, a barrier.
-    private static func nodeCode(_ i: Int, _ s: Step, _ rows: (dw: Int, w: Int), _ b: PassBuilder) throws -> String {
+    private static func nodeCode(_ i: Int, _ s: Step, _ at: (dw: Origin?, w: Origin), _ b: PassBuilder) throws -> String {
         let n = s.node
         let e = s.outTexels, os = s.os, j = (e + invocations - 1) / invocations
         let half = b.storesHalf(n.output)
         let x = { (y: String, xx: String, c4: String) in read(s.x, h: s.xh, w: s.xw, s: s.xs, y, xx, c4) }
-        let w = { (col: String) in "at(u_w, wInv, \(col), \(rows.w) + oc4)" }
+        // Weight texel `col` of output slice oc4 (the node's block), and of depthwise slice c4.
+        let w = { (col: String) in "at(u_w, wInv, \(at.w.x) + \(col), \(at.w.y) + oc4)" }
+        let wd = { (col: String) in "at(u_w, wInv, \(at.dw?.x ?? 0) + \(col), \(at.dw?.y ?? 0) + c4)" }
         // After a node's sums: the residual, the activation, the clamp to the storage range, the rounding of an fp16
         // tensor and zeros past the last channel (conv2d_pixels.glsl's addResidual, activate and finish).
         var tail: [String] = []
         if let r = n.residual, let rs = s.residual {
-            let at = { (y: String, xx: String) in read(s.res, h: rs.h, w: rs.w, s: rs.s, y, xx, "oc4") }
-            var value = at("oy", "ox")
+            let texel = { (y: String, xx: String) in read(s.res, h: rs.h, w: rs.w, s: rs.s, y, xx, "oc4") }
+            var value = texel("oy", "ox")
             if let pool = n.residualPool {
-                value = "max(max(\(at("2 * oy", "2 * ox")), \(at("2 * oy", "2 * ox + 1"))), max(\(at("2 * oy + 1", "2 * ox")), \(at("2 * oy + 1", "2 * ox + 1"))))"
+                value = "max(max(\(texel("2 * oy", "2 * ox")), \(texel("2 * oy", "2 * ox + 1"))), max(\(texel("2 * oy + 1", "2 * ox")), \(texel("2 * oy + 1", "2 * ox + 1"))))"
                 if b.storesHalf(pool) { value = "roundToHalf(\(value))" }
             }
             tail.append("if (oc4 < \(rs.s)) acc += \(value);  // residual \(b.graph.tensors[r].name.prefix(40))")
@@ -302,7 +322,7 @@ enum ItemChainKernel {
             let original = try b.layout(dw.op.inputs[0])
             let py = Graph.window(original.h, filter: kh, stride: d.strideH, dilation: d.dilationH, padding: d.padding).padBefore + dw.padBefore.h
             let px = Graph.window(original.w, filter: kw, stride: d.strideW, dilation: d.dilationW, padding: d.padding).padBefore + dw.padBefore.w
-            let dalpha = dw.activation == .prelu ? "at(u_w, wInv, \(kh * kw + 1), \(rows.dw) + c4)" : "vec4(0.0)"
+            let dalpha = dw.activation == .prelu ? wd("\(kh * kw + 1)") : "vec4(0.0)"
             let pixels = s.oh * s.ow, mp = s.midPixels
             // Rounds of `mp` pixels: their depthwise results for every slice into shared memory (rounded and clamped
             // as the depthwise's own texture would hold them), then the 1x1 outputs of those pixels.
@@ -313,14 +333,14 @@ enum ItemChainKernel {
                     "int p = \(p0) + m / \(ic4), c4 = m - (m / \(ic4)) * \(ic4);",
                     "int oy = p / \(s.ow), ox = p - oy * \(s.ow);",
                     "int iy0 = oy * \(d.strideH) - \(py), ix0 = ox * \(d.strideW) - \(px);",
-                    "vec4 acc = at(u_w, wInv, \(kh * kw), \(rows.dw) + c4);",
+                    "vec4 acc = \(wd("\(kh * kw)"));",
                     "for (int ky = 0; ky < \(kh); ++ky) {",
                     "int iy = iy0 + ky * \(d.dilationH);",
                     "if (iy < 0 || iy >= \(s.xh)) continue;",
                     "for (int kx = 0; kx < \(kw); ++kx) {",
                     "int ix = ix0 + kx * \(d.dilationW);",
                     "if (ix < 0 || ix >= \(s.xw)) continue;",
-                    "acc += at(u_w, wInv, ky * \(kw) + kx, \(rows.dw) + c4) * \(x("iy", "ix", "c4"));",
+                    "acc += \(wd("ky * \(kw) + kx")) * \(x("iy", "ix", "c4"));",
                     "}", "}",
                     "acc = clamp(\(activation(dw.activation, "acc", alpha: dalpha)), vec4(-MAXV), vec4(MAXV));",
                     "s_t[\(s.midOffset) + m] = \(b.storesHalf(dw.output) ? "roundToHalf(acc)" : "acc");",
