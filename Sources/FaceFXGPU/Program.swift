@@ -365,14 +365,19 @@ public final class ProgramCache {
     /// A generated complete compute shader: `header`, a library file (its #includes resolved), then `body`, as
     /// GLSL ES 3.10 with the usual preamble; cached by a digest of the body (the header and defines in the key).
     public func generatedComputeShader(header: String, body: String, defines: [String: String] = [:]) throws -> Program {
-        var h: UInt64 = 0xcbf29ce484222325
-        for byte in body.utf8 { h = (h ^ UInt64(byte)) &* 0x100000001b3 }
-        let key = "cs-generated:\(String(h, radix: 16)):\(body.utf8.count):" + ProgramCache.key(fragment: header, vertex: "", defines: defines, version: "310 es")
+        let key = "cs-generated:\(ProgramCache.digest(body)):" + ProgramCache.key(fragment: header, vertex: "", defines: defines, version: "310 es")
         if let p = cached(key) { return p }
         guard let library = ShaderLibrary.source(header) else { throw GPUError.shaderNotFound(header) }
         let pre = ProgramCache.preamble(fragment: true, defines: defines, version: "310 es")
         let p = try Program(context: context, name: key, computeSource: pre + library + "\n" + body, bodyLineOffset: ProgramCache.lineCount(pre))
         return remember(key, p)
+    }
+
+    /// A cache key for generated source: its 64-bit FNV-1a hash and its length.
+    public static func digest(_ source: String) -> String {
+        var h: UInt64 = 0xcbf29ce484222325
+        for byte in source.utf8 { h = (h ^ UInt64(byte)) &* 0x100000001b3 }
+        return "\(String(h, radix: 16)):\(source.utf8.count)"
     }
 
     /// A shader file's source with its #includes resolved (for generated shaders built on a library file).

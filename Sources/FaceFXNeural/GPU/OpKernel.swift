@@ -192,27 +192,27 @@ final class PassBuilder {
     /// A complete compute shader of the library writing `output` through the image at binding 0 (layout
     /// qualifier in FORMAT), with the defines every nn pass gets.
     func computeShader(_ shader: String, _ defines: [String: String], output: Int) throws -> Program {
-        var d = passDefines(defines, output: output)
-        d["FORMAT"] = (storesHalf(output) ? TextureFormat.rgba16f : .rgba32f).rawValue
-        if texelFetch { d["NN_TEXEL_FETCH"] = "1" }
-        return try programs.computeShader(shader, defines: d)
+        try programs.computeShader(shader, defines: computeShaderDefines(defines, output: output))
     }
 
     /// A generated compute shader (ItemChainKernel: `body` after Shaders/nn/item_chain.glsl) writing `output`
     /// through the image at binding 0, with the defines every nn pass gets.
     func generatedComputeShader(_ body: String, _ defines: [String: String], output: Int) throws -> Program {
+        try programs.generatedComputeShader(header: "nn/item_chain.glsl", body: body, defines: computeShaderDefines(defines, output: output))
+    }
+
+    /// The pass defines, the image's layout qualifier (FORMAT) and the fetch mode of a complete compute shader.
+    private func computeShaderDefines(_ defines: [String: String], output: Int) -> [String: String] {
         var d = passDefines(defines, output: output)
         d["FORMAT"] = (storesHalf(output) ? TextureFormat.rgba16f : .rgba32f).rawValue
         if texelFetch { d["NN_TEXEL_FETCH"] = "1" }
-        return try programs.generatedComputeShader(header: "nn/item_chain.glsl", body: body, defines: d)
+        return d
     }
 
     /// A program from generated fragment source (baked kernels), cached by a digest of the source.
     func generatedProgram(_ source: String, _ defines: [String: String], output: Int) throws -> Program {
         let d = passDefines(defines, output: output)
-        var h: UInt64 = 0xcbf29ce484222325
-        for byte in source.utf8 { h = (h ^ UInt64(byte)) &* 0x100000001b3 }
-        let key = "generated:\(String(h, radix: 16)):\(source.utf8.count)|" + d.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+        let key = "generated:\(ProgramCache.digest(source))|" + d.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
         return try programs.program(key: key, vertexBody: ProgramCache.fullscreenVertexBody, fragmentBody: source, defines: d)
     }
 
