@@ -6,7 +6,7 @@
 // per chain (the ops' shapes and shared-memory offsets are constants) on top of Shaders/nn/item_chain.glsl.
 //
 // What each node computes is what its own pass computed, in the same order of operations: the weights are the
-// kernels' packed textures stacked into one atlas, the bias comes first, the taps in the same order, then the
+// kernels' packed textures placed in one atlas, the bias comes first, the taps in the same order, then the
 // residual, the activation, the clamp to the storage range and the rounding of an fp16 tensor; a folded
 // depthwise convolution's result is rounded as DepthwisePointwiseKernel rounds it.
 import FaceFXGPU
@@ -14,16 +14,16 @@ import FaceFXGPU
 enum ItemChainKernel {
     /// Invocations per work group (one group per batch item).
     static let invocations = 256
-    /// Nodes a chain needs at least: it saves a GPU a dependency level per node but one but runs an item's work on
-    /// one multiprocessor, so two nodes of the landmark network's 8x8 stage (1M multiply-adds an item) are not
-    /// chained for the one level they would save.
+    /// Nodes a chain needs at least. A chain saves a dependency level for each node after the first, but runs an
+    /// item's whole work on one multiprocessor: two nodes of the landmark network's 8x8 stage (1M multiply-adds an
+    /// item) would save one level, not worth that.
     static let minimumNodes = 3
     /// Output texels a node may have per item: each invocation holds at most this many / `invocations` results
     /// in registers until every invocation has read the node's inputs (so an output may overwrite them).
     static let maxNodeTexels = 16 * invocations
 
     /// Where a node reads a tensor: the group's shared memory (an earlier node of the chain wrote it) or a
-    /// texture bound to the pass.
+    /// texture bound to the pass (its uniform named by `makePass`).
     enum Source {
         case shared(offset: Int)
         case texture(uniform: String)
