@@ -125,10 +125,11 @@ final class GPUNetworkTests: XCTestCase {
             let g = try GoldenCase.load(name)
             let graph = try TestModels.graph(g.modelName)
             let input = Tensor(shape: [2] + g.input.shape.dropFirst(), data: g.input.data + g.input.data.reversed())
-            func run(chains: Bool) throws -> (CompiledNetwork, [[Float]]) {
+            func run(chains: Bool, sharedBytes: Int? = nil) throws -> (CompiledNetwork, [[Float]]) {
                 let e = NeuralEngine(context: try gpuContext(), precision: .fp16)
                 e.passKind = .compute
                 e.itemChains = chains
+                if let sharedBytes { e.chainSharedBytes = sharedBytes }
                 let net = try e.compile(graph, batch: 2)
                 return (net, try net.run(inputs: [input]).map(\.data))
             }
@@ -137,6 +138,16 @@ final class GPUNetworkTests: XCTestCase {
             XCTAssertLessThan(chained.passCount, separate.passCount)
             XCTAssertEqual(a, b, name)
             print("item chains \(name): \(separate.passCount) → \(chained.passCount) passes")
+            // Planned for twice the shared memory the driver has, the chains that need more than it has fail to link
+            // and run as a pass per node: the same values, and no chain declares more than the driver's limit.
+            let limit = try gpuContext().maxComputeSharedBytes
+            let (refused, c) = try run(chains: true, sharedBytes: 2 * limit)
+            XCTAssertEqual(c, b, "\(name): chains the driver refuses")
+            for line in refused.passListing().split(separator: "\n") where line.contains("CHAIN") {
+                let kb = line.split(separator: "[").last.flatMap { Int($0.split(separator: ",").last?.split(separator: " ").first ?? "") }
+                XCTAssertLessThanOrEqual(kb ?? .max, limit / 1024, String(line))
+            }
+            print("item chains \(name), planned for \(2 * limit / 1024) KB of shared memory: \(refused.passCount) passes")
         }
     }
 

@@ -511,13 +511,8 @@ public final class CompiledNetwork {
         var chainEnding: [Int: [Int]] = [:]
         var chained = Set<Int>()
         for c in chains { chainEnding[c.last!] = c; chained.formUnion(c) }
-        var specs: [PassSpec] = []
-        for (k, node) in plan.enumerated() {
-            if let c = chainEnding[k] {
-                specs.append(try ItemChainKernel.makePass(c.map { plan[$0] }, b, sharedBytes: engine.chainSharedBytes, root: root))
-                continue
-            }
-            if chained.contains(k) { continue }
+        func passes(of k: Int) throws -> [PassSpec] {
+            let node = plan[k]
             var made: [PassSpec]
             if baked.contains(k) {
                 made = try BakedConvKernel.makePasses(node, b, planar: { [unowned self] in self.planarRoots.contains(self.root($0)) })
@@ -525,7 +520,20 @@ public final class CompiledNetwork {
                 made = [try KernelRegistry.kernel(for: node.op.kind)!.makePass(node, b)]
             }
             for i in made.indices where !node.fused.isEmpty { made[i].label += " +" + node.fused.joined(separator: "+") }
-            specs += made
+            return made
+        }
+        var specs: [PassSpec] = []
+        for k in plan.indices {
+            if let c = chainEnding[k] {
+                // A chain the driver does not compile (the shared memory it declares, say) runs as a pass per node.
+                if let chain = try? ItemChainKernel.makePass(c.map { plan[$0] }, b, sharedBytes: engine.chainSharedBytes, root: root) {
+                    specs.append(chain)
+                } else {
+                    for j in c { specs += try passes(of: j) }
+                }
+            } else if !chained.contains(k) {
+                specs += try passes(of: k)
+            }
         }
         weightTextures = b.weightTextures
         weightBytes = weightTextures.reduce(0) { $0 + $1.width * $1.height * ($1.format == .rgba16f ? 8 : 16) }

@@ -214,16 +214,6 @@ enum ItemChainKernel {
         guard width <= b.context.maxTextureSize, height <= b.context.maxTextureSize else {
             throw NeuralEngineError.unsupported("chain: weight atlas \(width)x\(height) exceeds the GL limit")
         }
-        let atlas = try b.weightTexture(from: constants, layout: "chain " + blocks.map { "\($0.width)x\($0.height)" }.joined(separator: ",")) {
-            var texels = [Float](repeating: 0, count: width * height * 4)
-            for (blk, o) in zip(blocks, places) {
-                for r in 0..<blk.height {
-                    texels.replaceSubrange(((o.y + r) * width + o.x) * 4..<((o.y + r) * width + o.x + blk.width) * 4,
-                                           with: blk.texels[(r * blk.width * 4)..<((r + 1) * blk.width * 4)])
-                }
-            }
-            return (width, height, texels)
-        }
         // Each node's blocks: a depthwise's (if folded) and its own.
         var origins: [(dw: Origin?, w: Origin)] = []
         var next = 0
@@ -233,8 +223,6 @@ enum ItemChainKernel {
             origins.append((dw, places[next]))
             next += 1
         }
-        inputs.insert(("u_w", .texture(atlas)), at: 0)
-
         var body = ""
         for (i, s) in steps.enumerated() { body += try nodeCode(i, s, origins[i], b) }
         let last = steps.last!
@@ -259,8 +247,20 @@ enum ItemChainKernel {
             let shape = b.constant(f)!.shape
             return (s.node.depthwise != nil ? "DW+" : "") + "\(shape[1])x\(shape[2])->\(s.oc)"
         }.joined(separator: ", ") + " [\(last.oh)x\(last.ow), \(texels * 16 / 1024) KB shared]"
-        return PassSpec(label: label, program: try b.generatedComputeShader(source, [:], output: last.node.output),
-                        inputs: inputs, uniforms: [:], output: last.node.output, groups: (items, 1))
+        let program = try b.generatedComputeShader(source, [:], output: last.node.output)
+        // The atlas once the driver took the program (CompiledNetwork falls back to a pass per node where it does not).
+        let atlas = try b.weightTexture(from: constants, layout: "chain " + blocks.map { "\($0.width)x\($0.height)" }.joined(separator: ",")) {
+            var texels = [Float](repeating: 0, count: width * height * 4)
+            for (blk, o) in zip(blocks, places) {
+                for r in 0..<blk.height {
+                    texels.replaceSubrange(((o.y + r) * width + o.x) * 4..<((o.y + r) * width + o.x + blk.width) * 4,
+                                           with: blk.texels[(r * blk.width * 4)..<((r + 1) * blk.width * 4)])
+                }
+            }
+            return (width, height, texels)
+        }
+        return PassSpec(label: label, program: program, inputs: [("u_w", .texture(atlas))] + inputs, uniforms: [:],
+                        output: last.node.output, groups: (items, 1))
     }
 
     /// Where a block of weights starts in the chain's atlas.
