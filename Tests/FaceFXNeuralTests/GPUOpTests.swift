@@ -366,12 +366,7 @@ final class GPUOpTests: XCTestCase {
         for p in TensorPrecision.allCases {
             for limit in [32768, 0] {
                 func engine(fold: Bool) throws -> NeuralEngine {
-                    let e = NeuralEngine(context: try gpuContext(), precision: p, fp32ElementLimit: limit)
-                    e.passKind = .compute
-                    e.halfWeightsOverride = false
-                    e.poolResiduals = fold
-                    e.itemChains = false
-                    return e
+                    try computeEngine(p, fp32ElementLimit: limit) { $0.poolResiduals = fold; $0.itemChains = false }
                 }
                 let folded = try engine(fold: true).compile(g, batch: 2), separate = try engine(fold: false).compile(g, batch: 2)
                 let listing = folded.passListing()
@@ -423,12 +418,7 @@ final class GPUOpTests: XCTestCase {
         for p in TensorPrecision.allCases {
             for limit in [32768, 0] {
                 func engine(chains: Bool, shared: Int = 32768) throws -> NeuralEngine {
-                    let e = NeuralEngine(context: try gpuContext(), precision: p, fp32ElementLimit: limit)
-                    e.passKind = .compute
-                    e.halfWeightsOverride = false
-                    e.itemChains = chains
-                    e.chainSharedBytes = shared
-                    return e
+                    try computeEngine(p, fp32ElementLimit: limit) { $0.itemChains = chains; $0.chainSharedBytes = shared }
                 }
                 let separate = try engine(chains: false).compile(g, batch: 3)
                 let expected = try separate.run(inputs: [input]).map(\.data)

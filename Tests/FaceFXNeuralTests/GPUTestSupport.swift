@@ -36,6 +36,16 @@ func gpuEngine(_ p: TensorPrecision, _ kind: NeuralEngine.PassKind = .fragment, 
     return e
 }
 
+/// A private engine with compute passes and fp32 weights (the op tests' random weights are not fp16 values), `limit`
+/// its fp32ElementLimit (0: every activation but the outputs fp16), then `configure`d.
+func computeEngine(_ p: TensorPrecision, fp32ElementLimit limit: Int = 32768, _ configure: (NeuralEngine) -> Void) throws -> NeuralEngine {
+    let e = NeuralEngine(context: try gpuContext(), precision: p, fp32ElementLimit: limit)
+    e.passKind = .compute
+    e.halfWeightsOverride = false
+    configure(e)
+    return e
+}
+
 /// An engine with baked convolutions (the default on llvmpipe), for the tests of that path.
 func bakedEngine(_ p: TensorPrecision) throws -> NeuralEngine {
     if let e = GPUShared.bakedEngines[p] { return e }
