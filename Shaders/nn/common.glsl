@@ -125,25 +125,20 @@ float tanhStable(float x) {
 vec4 sigmoid4(vec4 x) { return vec4(sigmoidStable(x.x), sigmoidStable(x.y), sigmoidStable(x.z), sigmoidStable(x.w)); }
 vec4 tanh4(vec4 x) { return vec4(tanhStable(x.x), tanhStable(x.y), tanhStable(x.z), tanhStable(x.w)); }
 
-// Fused activation selected by ACT: 0 none, 1 relu, 2 relu_n1_to_1, 3 relu6, 4 tanh, 5 prelu
-// (alpha per channel, passed in), 6 logistic.
+// Activation `code` (ActivationCode in GPU/OpKernel.swift): 0 none, 1 relu, 2 relu_n1_to_1, 3 relu6, 4 tanh,
+// 5 prelu (alpha per channel, passed in), 6 logistic. Called with a constant code, so it compiles to that one.
+vec4 activation(int code, vec4 x, vec4 alpha) {
+    if (code == 1) return max(x, vec4(0.0));
+    if (code == 2) return clamp(x, vec4(-1.0), vec4(1.0));
+    if (code == 3) return clamp(x, vec4(0.0), vec4(6.0));
+    if (code == 4) return tanh4(x);
+    if (code == 5) return mix(alpha * x, x, greaterThanEqual(x, vec4(0.0)));
+    if (code == 6) return sigmoid4(x);
+    return x;
+}
+
+// The pass's fused activation (ACT).
 #ifndef ACT
 #define ACT 0
 #endif
-vec4 activate(vec4 x, vec4 alpha) {
-#if ACT == 1
-    return max(x, vec4(0.0));
-#elif ACT == 2
-    return clamp(x, vec4(-1.0), vec4(1.0));
-#elif ACT == 3
-    return clamp(x, vec4(0.0), vec4(6.0));
-#elif ACT == 4
-    return tanh4(x);
-#elif ACT == 5
-    return mix(alpha * x, x, greaterThanEqual(x, vec4(0.0)));
-#elif ACT == 6
-    return sigmoid4(x);
-#else
-    return x;
-#endif
-}
+vec4 activate(vec4 x, vec4 alpha) { return activation(ACT, x, alpha); }

@@ -19,19 +19,6 @@ uniform sampler2D u_wp;
 
 shared vec4 s_mid[LY][IC4];
 
-// The depthwise activation (its own ACT; common.glsl's activate() uses the 1x1's).
-vec4 depthwiseActivation(vec4 x, vec4 alpha) {
-#if DACT == 1
-    return max(x, vec4(0.0));
-#elif DACT == 3
-    return clamp(x, vec4(0.0), vec4(6.0));
-#elif DACT == 5
-    return mix(alpha * x, x, greaterThanEqual(x, vec4(0.0)));
-#else
-    return x;
-#endif
-}
-
 void main() {
     int lane = int(gl_LocalInvocationID.x), slot = int(gl_LocalInvocationID.y);
     int group = int(gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x);
@@ -59,7 +46,7 @@ void main() {
 #else
             vec4 alpha = vec4(0.0);
 #endif
-            acc = clamp(depthwiseActivation(acc, alpha), vec4(-MAXV), vec4(MAXV));
+            acc = clamp(activation(DACT, acc, alpha), vec4(-MAXV), vec4(MAXV));
 #if MID_FP16
             acc = roundToHalf(acc);
 #endif

@@ -15,12 +15,11 @@ enum DepthwisePointwiseKernel {
         return (lanes, max(1, groupInvocations / lanes))
     }
 
-    /// Whether the pair can run as one pass: a depthwise of multiplier 1 whose activation the shader
-    /// knows, and its results for a group fitting the shared memory.
+    /// Whether the pair can run as one pass: a depthwise of multiplier 1, and its results for a group fitting the
+    /// shared memory.
     static func fits(_ dw: PlanNode, _ conv: PlanNode, _ b: PassBuilder) -> Bool {
         guard case .depthwiseConv2D = dw.op.options, let f = b.constant(dw.op.inputs[1]), let xl = try? b.layout(dw.inputs[0]),
-              f.shape[3] == xl.c, [ActivationCode.none, .relu, .relu6, .prelu].contains(dw.activation),
-              let cf = b.constant(conv.op.inputs[1]) else { return false }
+              f.shape[3] == xl.c, let cf = b.constant(conv.op.inputs[1]) else { return false }
         let ic4 = (xl.c + 3) / 4, oc4 = (cf.shape[0] + 3) / 4
         return groupLayout(ic4: ic4, oc4: oc4).pixels * ic4 * 16 <= PassBuilder.guaranteedSharedBytes
     }

@@ -274,19 +274,6 @@ enum ItemChainKernel {
         }
     }
 
-    /// GLSL applying `code` to `v` (alpha: the PReLU texel).
-    private static func activation(_ code: ActivationCode, _ v: String, alpha: String) -> String {
-        switch code {
-        case .none: return v
-        case .relu: return "max(\(v), vec4(0.0))"
-        case .reluN1To1: return "clamp(\(v), vec4(-1.0), vec4(1.0))"
-        case .relu6: return "clamp(\(v), vec4(0.0), vec4(6.0))"
-        case .tanh: return "tanh4(\(v))"
-        case .prelu: return "mix(\(alpha) * \(v), \(v), greaterThanEqual(\(v), vec4(0.0)))"
-        case .logistic: return "sigmoid4(\(v))"
-        }
-    }
-
     /// One node: results in registers, a barrier (every input read), the results stored, a barrier.
     private static func nodeCode(_ i: Int, _ s: Step, _ at: (dw: Origin?, w: Origin), _ b: PassBuilder) throws -> String {
         let n = s.node
@@ -310,7 +297,7 @@ enum ItemChainKernel {
         }
         let alphaColumn = n.depthwise != nil ? s.xs * 4 + 1 : (b.constant(n.op.inputs[1])!.shape[1] * b.constant(n.op.inputs[1])!.shape[2] * s.xs * 4 + 1)
         tail.append(n.activation == .prelu ? "vec4 alpha = \(w("\(alphaColumn)"));" : "vec4 alpha = vec4(0.0);")
-        tail.append("acc = clamp(\(activation(n.activation, "acc", alpha: "alpha")), vec4(-MAXV), vec4(MAXV));")
+        tail.append("acc = clamp(activation(\(n.activation.rawValue), acc, alpha), vec4(-MAXV), vec4(MAXV));")
         tail.append("o[j] = mix(vec4(0.0), \(half ? "roundToHalf(acc)" : "acc"), lessThan(ivec4(oc4 * 4) + ivec4(0, 1, 2, 3), ivec4(\(s.oc))));")
 
         var lines = ["{  // \(i): \(n.op.kind.rawValue)\(n.depthwise != nil ? " + depthwise" : "") -> \(s.oh)x\(s.ow)x\(s.oc)",
@@ -342,7 +329,7 @@ enum ItemChainKernel {
                     "if (ix < 0 || ix >= \(s.xw)) continue;",
                     "acc += \(wd("ky * \(kw) + kx")) * \(x("iy", "ix", "c4"));",
                     "}", "}",
-                    "acc = clamp(\(activation(dw.activation, "acc", alpha: dalpha)), vec4(-MAXV), vec4(MAXV));",
+                    "acc = clamp(activation(\(dw.activation.rawValue), acc, \(dalpha)), vec4(-MAXV), vec4(MAXV));",
                     "s_t[\(s.midOffset) + m] = \(b.storesHalf(dw.output) ? "roundToHalf(acc)" : "acc");",
                     "}",
                     "barrier();",
