@@ -363,18 +363,16 @@ final class GPUOpTests: XCTestCase {
         }
         var rng = SeededRNG(seed: 11)
         let input = rng.tensor([2, 12, 8, 10])
-        for p in TensorPrecision.allCases {
-            for limit in [32768, 0] {
-                func engine(fold: Bool) throws -> NeuralEngine {
-                    try computeEngine(p, fp32ElementLimit: limit) { $0.poolResiduals = fold; $0.itemChains = false }
-                }
-                let folded = try engine(fold: true).compile(g, batch: 2), separate = try engine(fold: false).compile(g, batch: 2)
-                let listing = folded.passListing()
-                XCTAssertEqual(separate.passCount - folded.passCount, 2, "two pools folded:\n\(listing)")
-                XCTAssertEqual(listing.components(separatedBy: "+MAX_POOL").count - 1, 2, listing)
-                XCTAssertEqual(try folded.run(inputs: [input]).map(\.data), try separate.run(inputs: [input]).map(\.data),
-                               "\(p), fp32 up to \(limit) elements: same values as the pool's own pass")
+        try forEachPrecisionAndFP32Limit { p, limit, engine in
+            func compile(fold: Bool) throws -> CompiledNetwork {
+                try engine { $0.poolResiduals = fold; $0.itemChains = false }.compile(g, batch: 2)
             }
+            let folded = try compile(fold: true), separate = try compile(fold: false)
+            let listing = folded.passListing()
+            XCTAssertEqual(separate.passCount - folded.passCount, 2, "two pools folded:\n\(listing)")
+            XCTAssertEqual(listing.components(separatedBy: "+MAX_POOL").count - 1, 2, listing)
+            XCTAssertEqual(try folded.run(inputs: [input]).map(\.data), try separate.run(inputs: [input]).map(\.data),
+                           "\(p), fp32 up to \(limit) elements: same values as the pool's own pass")
         }
     }
 
@@ -415,28 +413,26 @@ final class GPUOpTests: XCTestCase {
         }
         var rng = SeededRNG(seed: 17)
         let input = rng.tensor([3, 8, 8, 12])
-        for p in TensorPrecision.allCases {
-            for limit in [32768, 0] {
-                func engine(chains: Bool, shared: Int = 32768) throws -> NeuralEngine {
-                    try computeEngine(p, fp32ElementLimit: limit) { $0.itemChains = chains; $0.chainSharedBytes = shared }
+        try forEachPrecisionAndFP32Limit { p, limit, engine in
+            func compile(chains: Bool, shared: Int = 32768) throws -> CompiledNetwork {
+                try engine { $0.itemChains = chains; $0.chainSharedBytes = shared }.compile(g, batch: 3)
+            }
+            let separate = try compile(chains: false)
+            let expected = try separate.run(inputs: [input]).map(\.data)
+            // 32 KB: one chain of the six nodes up to a3 (the heads read a3 side by side: passes of their own).
+            // 1792 bytes (112 texels): the same chain, a2's depthwise results in two rounds of 8 pixels beside a1
+            // and c2. 1 KB: a 4x4x16 tensor (64 texels) leaves no room beside it: pieces of two, not chained.
+            for (shared, chainLength) in [(32768, 6), (1792, 6), (1024, 0)] {
+                let chained = try compile(chains: true, shared: shared)
+                let listing = chained.passListing()
+                if chainLength > 0 {
+                    XCTAssertTrue(listing.contains("CHAIN \(chainLength):"), "\(shared) bytes:\n\(listing)")
+                    XCTAssertEqual(chained.passCount, separate.passCount - chainLength + 1, listing)
+                } else {
+                    XCTAssertFalse(listing.contains("CHAIN"), listing)
                 }
-                let separate = try engine(chains: false).compile(g, batch: 3)
-                let expected = try separate.run(inputs: [input]).map(\.data)
-                // 32 KB: one chain of the six nodes up to a3 (the heads read a3 side by side: passes of their own).
-                // 1792 bytes (112 texels): the same chain, a2's depthwise results in two rounds of 8 pixels beside a1
-                // and c2. 1 KB: a 4x4x16 tensor (64 texels) leaves no room beside it: pieces of two, not chained.
-                for (shared, chainLength) in [(32768, 6), (1792, 6), (1024, 0)] {
-                    let chained = try engine(chains: true, shared: shared).compile(g, batch: 3)
-                    let listing = chained.passListing()
-                    if chainLength > 0 {
-                        XCTAssertTrue(listing.contains("CHAIN \(chainLength):"), "\(shared) bytes:\n\(listing)")
-                        XCTAssertEqual(chained.passCount, separate.passCount - chainLength + 1, listing)
-                    } else {
-                        XCTAssertFalse(listing.contains("CHAIN"), listing)
-                    }
-                    XCTAssertEqual(try chained.run(inputs: [input]).map(\.data), expected,
-                                   "\(p), fp32 up to \(limit) elements, \(shared) bytes of shared memory: the values of a pass per node")
-                }
+                XCTAssertEqual(try chained.run(inputs: [input]).map(\.data), expected,
+                               "\(p), fp32 up to \(limit) elements, \(shared) bytes of shared memory: the values of a pass per node")
             }
         }
     }

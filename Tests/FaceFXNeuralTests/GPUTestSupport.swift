@@ -36,14 +36,22 @@ func gpuEngine(_ p: TensorPrecision, _ kind: NeuralEngine.PassKind = .fragment, 
     return e
 }
 
-/// A private engine with compute passes and fp32 weights (the op tests' random weights are not fp16 values), `limit`
-/// its fp32ElementLimit (0: every activation but the outputs fp16), then `configure`d.
-func computeEngine(_ p: TensorPrecision, fp32ElementLimit limit: Int = 32768, _ configure: (NeuralEngine) -> Void) throws -> NeuralEngine {
-    let e = NeuralEngine(context: try gpuContext(), precision: p, fp32ElementLimit: limit)
-    e.passKind = .compute
-    e.halfWeightsOverride = false
-    configure(e)
-    return e
+/// Runs `body` for each precision with the default fp32ElementLimit and with 0 (every activation but the outputs
+/// fp16: the fp16 roundings), giving it a maker of private engines with compute passes and fp32 weights (the op
+/// tests' random weights are not fp16 values), each set up by the closure passed to it.
+func forEachPrecisionAndFP32Limit(_ body: (_ p: TensorPrecision, _ limit: Int,
+                                           _ engine: ((NeuralEngine) -> Void) throws -> NeuralEngine) throws -> Void) throws {
+    for p in TensorPrecision.allCases {
+        for limit in [32768, 0] {
+            try body(p, limit) { configure in
+                let e = NeuralEngine(context: try gpuContext(), precision: p, fp32ElementLimit: limit)
+                e.passKind = .compute
+                e.halfWeightsOverride = false
+                configure(e)
+                return e
+            }
+        }
+    }
 }
 
 /// An engine with baked convolutions (the default on llvmpipe), for the tests of that path.

@@ -39,9 +39,9 @@ enum ItemChainKernel {
         let oh: Int, ow: Int, oc: Int
         var os: Int { (oc + 3) / 4 }
         var outTexels: Int { oh * ow * os }
-        /// The residual's height, width and slices (the tensor read: before the folded pool, if any).
-        var residual: (h: Int, w: Int, s: Int)?
-        var res: Source = .texture(uniform: "")
+        /// The residual's height, width and slices (the tensor read: before the folded pool, if any), and where it is.
+        var residualShape: (h: Int, w: Int, s: Int)?
+        var residual: Source = .texture(uniform: "")
         /// Output offset in shared memory (nil: the last node, stored to the pass's image).
         var outOffset: Int?
         /// A folded depthwise's intermediate: pixels computed per round and their offset in shared memory.
@@ -134,8 +134,8 @@ enum ItemChainKernel {
             if let place = live[root(n.inputs[0])] { s.x = .shared(offset: place.offset) }
             if let r = n.residual {
                 let rl = try b.layout(r)
-                s.residual = (rl.h, rl.w, rl.slices)
-                if let place = live[root(r)] { s.res = .shared(offset: place.offset) }
+                s.residualShape = (rl.h, rl.w, rl.slices)
+                if let place = live[root(r)] { s.residual = .shared(offset: place.offset) }
             }
             if let dw = n.depthwise {
                 // As many pixels a round as fit beside the live tensors (all of them when they fit).
@@ -178,7 +178,7 @@ enum ItemChainKernel {
         }
         for i in steps.indices {
             if case .texture = steps[i].x { steps[i].x = try textureUniform(steps[i].node.inputs[0]) }
-            if let r = steps[i].node.residual, case .texture = steps[i].res { steps[i].res = try textureUniform(r) }
+            if let r = steps[i].node.residual, case .texture = steps[i].residual { steps[i].residual = try textureUniform(r) }
         }
         // The weight atlas: each node's packed weights (a folded depthwise's first, then its 1x1's) placed on shelves
         // as wide as the widest block, left to right (a 2x2 convolution's rows are 4x as wide as a 1x1's).
@@ -279,6 +279,10 @@ enum ItemChainKernel {
         let n = s.node
         let e = s.outTexels, os = s.os, j = (e + invocations - 1) / invocations
         let half = b.storesHalf(n.output)
+        // The node's block (Conv2DKernel.packWeights; a folded depthwise's 1x1 is 1x1 over the depthwise's slices):
+        // the taps' mat4 columns, then the bias texel at `ktex` and the PReLU alpha texel.
+        let filter = b.constant(n.op.inputs[1])!.shape
+        let ktex = filter[1] * filter[2] * s.xs * 4
         let x = { (y: String, xx: String, c4: String) in read(s.x, h: s.xh, w: s.xw, s: s.xs, y, xx, c4) }
         // Weight texel `col` of output slice oc4 (the node's block), and of depthwise slice c4.
         let w = { (col: String) in "at(u_w, wInv, \(at.w.x) + \(col), \(at.w.y) + oc4)" }
@@ -286,8 +290,8 @@ enum ItemChainKernel {
         // After a node's sums: the residual, the activation, the clamp to the storage range, the rounding of an fp16
         // tensor and zeros past the last channel (conv2d_pixels.glsl's addResidual, activate and finish).
         var tail: [String] = []
-        if let r = n.residual, let rs = s.residual {
-            let texel = { (y: String, xx: String) in read(s.res, h: rs.h, w: rs.w, s: rs.s, y, xx, "oc4") }
+        if let r = n.residual, let rs = s.residualShape {
+            let texel = { (y: String, xx: String) in read(s.residual, h: rs.h, w: rs.w, s: rs.s, y, xx, "oc4") }
             var value = texel("oy", "ox")
             if let pool = n.residualPool {
                 value = "max(max(\(texel("2 * oy", "2 * ox")), \(texel("2 * oy", "2 * ox + 1"))), max(\(texel("2 * oy + 1", "2 * ox")), \(texel("2 * oy + 1", "2 * ox + 1"))))"
@@ -295,8 +299,7 @@ enum ItemChainKernel {
             }
             tail.append("if (oc4 < \(rs.s)) acc += \(value);  // residual \(b.graph.tensors[r].name.prefix(40))")
         }
-        let alphaColumn = n.depthwise != nil ? s.xs * 4 + 1 : (b.constant(n.op.inputs[1])!.shape[1] * b.constant(n.op.inputs[1])!.shape[2] * s.xs * 4 + 1)
-        tail.append(n.activation == .prelu ? "vec4 alpha = \(w("\(alphaColumn)"));" : "vec4 alpha = vec4(0.0);")
+        tail.append(n.activation == .prelu ? "vec4 alpha = \(w("\(ktex + 1)"));" : "vec4 alpha = vec4(0.0);")
         tail.append("acc = clamp(activation(\(n.activation.rawValue), acc, alpha), vec4(-MAXV), vec4(MAXV));")
         tail.append("o[j] = mix(vec4(0.0), \(half ? "roundToHalf(acc)" : "acc"), lessThan(ivec4(oc4 * 4) + ivec4(0, 1, 2, 3), ivec4(\(s.oc))));")
 
@@ -337,7 +340,7 @@ enum ItemChainKernel {
                     "int e = lid + j * \(invocations), p = e / \(os);",
                     "if (e >= \(e) || p < \(p0) || p >= \(p0 + mp)) continue;",
                     "int oc4 = e - p * \(os), oy = p / \(s.ow), ox = p - oy * \(s.ow);",
-                    "vec4 acc = \(w("\(ic4 * 4)"));",
+                    "vec4 acc = \(w("\(ktex)"));",
                     "for (int i = 0; i < \(ic4); ++i) {",
                     "int wi = 4 * i;",
                     "acc += mat4(\(w("wi")), \(w("wi + 1")), \(w("wi + 2")), \(w("wi + 3"))) * s_t[\(s.midOffset) + (p - \(p0)) * \(ic4) + i];",
@@ -356,7 +359,7 @@ enum ItemChainKernel {
                 "if (e >= \(e)) break;",
                 "int p = e / \(os), oc4 = e - p * \(os), oy = p / \(s.ow), ox = p - oy * \(s.ow);",
                 "int iy0 = oy * \(c.strideH) - \(py), ix0 = ox * \(c.strideW) - \(px);",
-                "vec4 acc = \(w("\(kh * kw * s.xs * 4)"));",
+                "vec4 acc = \(w("\(ktex)"));",
                 "for (int ky = 0; ky < \(kh); ++ky) {",
                 "int iy = iy0 + ky * \(c.dilationH);",
                 "if (iy < 0 || iy >= \(s.xh)) continue;",
