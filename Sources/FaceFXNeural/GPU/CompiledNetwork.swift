@@ -56,12 +56,15 @@ public final class NeuralEngine {
     /// in 21 → 18 dependency levels, landmarks 78 → 72 passes). `GPUTuning.poolResiduals` (FACEFX_NN_FUSE_POOL=0) turns it off for comparison.
     public var poolResiduals: Bool
     /// Compute passes: a chain of convolutions on small tensors as one pass, a work group per batch item, the
-    /// intermediates in shared memory (fusion G, Ops/ItemChain.swift: the landmark network's 4x4 and 2x2 stages,
-    /// the detector's 8x8 blocks). `GPUTuning.itemChains` (FACEFX_NN_CHAIN=0) turns it off for comparison.
+    /// intermediates in shared memory (fusion G, Ops/ItemChain.swift: the landmark network's 4x4 and 2x2 stages).
+    /// `GPUTuning.itemChains` (FACEFX_NN_CHAIN=0) turns it off for comparison.
     public var itemChains: Bool
     /// Shared memory a chain may use per work group: the context's GL_MAX_COMPUTE_SHARED_MEMORY_SIZE (NVIDIA 48 KB,
     /// llvmpipe 32 KB). Tests lower it so that chains end sooner and depthwise results go in several rounds.
     var chainSharedBytes: Int
+    /// Output texels a chained node may have per item (ItemChainKernel.defaultNodeTexels). Tests raise it so that
+    /// the detector's 8x8 blocks chain too and chains need more shared memory than the driver grants.
+    var chainNodeTexels = ItemChainKernel.defaultNodeTexels
     /// Invocations the pixel-major kernel's split of output slices aims at (enough to fill a large GPU). Tests
     /// lower it so that small tensors take several slices an invocation.
     var pixelMajorInvocations = 65536
@@ -507,7 +510,8 @@ public final class CompiledNetwork {
         b.isPlanar = { [unowned self] in self.planarRoots.contains(self.root($0)) }
         // G: chains of small convolutions, each one pass (emitted where its last node runs).
         let chains = engine.passKind == .compute && engine.itemChains
-            ? ItemChainKernel.chains(plan, b, sharedBytes: engine.chainSharedBytes, root: root, outputs: outputRoots) : []
+            ? ItemChainKernel.chains(plan, b, sharedBytes: engine.chainSharedBytes, nodeTexels: engine.chainNodeTexels,
+                                   root: root, outputs: outputRoots) : []
         var chainEnding: [Int: [Int]] = [:]
         var chained = Set<Int>()
         for c in chains { chainEnding[c.last!] = c; chained.formUnion(c) }

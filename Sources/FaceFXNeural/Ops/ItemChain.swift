@@ -1,8 +1,8 @@
 // Fusion G (compute passes): a chain of convolutions on small tensors as ONE compute pass, a work group per
 // batch item, the chain's intermediate tensors in the group's shared memory. The networks' deep layers are
-// tiny (the landmark network's 4x4 and 2x2 stages: 20 passes one after another; the detector's 8x8 blocks: 5)
-// and each of their passes costs a GPU a dependency level (a memory barrier and a dispatch) for a few
-// microseconds of work; in one pass they cost barriers inside a work group instead. The shader is generated
+// tiny (the landmark network's 4x4 and 2x2 stages: 20 passes one after another) and each of their passes
+// costs a GPU a dependency level (a memory barrier and a dispatch) for a few microseconds of work; in one pass
+// they cost barriers inside a work group instead. The shader is generated
 // per chain (the ops' shapes and shared-memory offsets are constants) on top of Shaders/nn/item_chain.glsl.
 //
 // What each node computes is what its own pass computed, in the same order of operations: the weights are the
@@ -18,9 +18,14 @@ enum ItemChainKernel {
     /// item's whole work on one multiprocessor: two nodes of the landmark network's 8x8 stage (1M multiply-adds an
     /// item) would save one level, not worth that.
     static let minimumNodes = 3
-    /// Output texels a node may have per item: each invocation holds at most this many / `invocations` results
-    /// in registers until every invocation has read the node's inputs (so an output may overwrite them).
-    static let maxNodeTexels = 16 * invocations
+    /// Output texels a node may have per item (NeuralEngine.chainNodeTexels): two rounds of the group's
+    /// invocations. A chain runs an item on one multiprocessor, which pays only where the nodes are small (H100,
+    /// FACEFX_NN_CHAIN=1|0 with 4096 texels, bench/results/h100-stop30-chains.txt: the landmark network's 4x4 and
+    /// 2x2 stages, 32–512 texels a node, 0.555 → 0.497 ms at batch 1, 0.044 → 0.043 ms an item at batch 32; the
+    /// detector's 8x8 blocks, 1536 texels a node, 0.167 → 0.216 ms at batch 1, 0.0126 → 0.0138 at 32, so they
+    /// stay passes). Each invocation holds its results in registers until every invocation has read the node's
+    /// inputs (so an output may overwrite them).
+    static let defaultNodeTexels = 2 * invocations
 
     /// Where a node reads a tensor: the group's shared memory (an earlier node of the chain wrote it) or a
     /// texture bound to the pass (its uniform named by `makePass`).
@@ -49,10 +54,10 @@ enum ItemChainKernel {
     }
 
     /// The chains of `plan` (indices into it, in execution order, each of at least `minimumNodes`): maximal runs of
-    /// convolutions with at most `maxNodeTexels` output texels per item, each after the first reading what an
+    /// convolutions with at most `nodeTexels` output texels per item, each after the first reading what an
     /// earlier one wrote, whose intermediates fit `sharedBytes` and are read by no node outside the chain (only
     /// the last node's output leaves it). Nodes between that read nothing of the chain stay passes of their own.
-    static func chains(_ plan: [PlanNode], _ b: PassBuilder, sharedBytes: Int, root: (Int) -> Int,
+    static func chains(_ plan: [PlanNode], _ b: PassBuilder, sharedBytes: Int, nodeTexels: Int, root: (Int) -> Int,
                        outputs: Set<Int>) -> [[Int]] {
         var readers: [Int: Set<Int>] = [:]
         for (k, n) in plan.enumerated() {
@@ -61,7 +66,7 @@ enum ItemChainKernel {
         var chains: [[Int]] = []
         var k = 0
         while k < plan.count {
-            guard capable(plan[k], b) else { k += 1; continue }
+            guard capable(plan[k], b, nodeTexels) else { k += 1; continue }
             var chain = [k]
             var written: Set<Int> = [root(plan[k].output)]
             var skippedOutputs = Set<Int>()
@@ -74,7 +79,7 @@ enum ItemChainKernel {
                     j += 1
                     continue
                 }
-                guard capable(n, b), reads.isDisjoint(with: skippedOutputs),
+                guard capable(n, b, nodeTexels), reads.isDisjoint(with: skippedOutputs),
                       (try? steps(chain.map { plan[$0] } + [n], b, sharedBytes: sharedBytes, root: root)) != nil else { break }
                 chain.append(j)
                 written.insert(root(n.output))
@@ -100,11 +105,11 @@ enum ItemChainKernel {
 
     /// A convolution (a folded depthwise one included) the chain shader computes: constant weights, no folded
     /// RESHAPE, and small enough an output.
-    private static func capable(_ n: PlanNode, _ b: PassBuilder) -> Bool {
+    private static func capable(_ n: PlanNode, _ b: PassBuilder, _ nodeTexels: Int) -> Bool {
         guard n.op.kind == .conv2D, case .conv2D = n.op.options, n.inputViews.isEmpty, b.constant(n.op.inputs[1]) != nil,
               !b.isConstant(n.inputs[0]), n.residual.map(b.isConstant) != true,
               let x = try? b.layout(n.inputs[0]), let o = try? b.layout(n.output), x.n == o.n, o.replicas * o.n <= 65535,
-              o.h * o.w * o.slices <= maxNodeTexels else { return false }
+              o.h * o.w * o.slices <= nodeTexels else { return false }
         if let dw = n.depthwise { return b.constant(dw.op.inputs[1]) != nil }
         return true
     }
