@@ -2,8 +2,8 @@
 // batch item, the chain's intermediate tensors in the group's shared memory. The networks' deep layers are
 // tiny (the landmark network's 4x4 and 2x2 stages: 20 passes one after another) and each of their passes
 // costs a GPU a dependency level (a memory barrier and a dispatch) for a few microseconds of work; in one pass
-// they cost barriers inside a work group instead. The shader is generated
-// per chain (the ops' shapes and shared-memory offsets are constants) on top of Shaders/nn/item_chain.glsl.
+// they cost barriers inside a work group instead. The shader is generated per chain (the ops' shapes and
+// shared-memory offsets are constants) on top of Shaders/nn/item_chain.glsl.
 //
 // What each node computes is what its own pass computed, in the same order of operations: the weights are the
 // kernels' packed textures placed in one atlas, the bias comes first, the taps in the same order, then the
