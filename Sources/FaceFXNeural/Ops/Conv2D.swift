@@ -29,13 +29,17 @@ enum Conv2DKernel: OpKernel {
         return (oc4 + groups - 1) / groups
     }
 
+    /// The size of `packWeights`' block: KH·KW·IC4 mat4 columns, the bias and the alpha texel; a row per 4 outputs.
+    static func packedSize(oc: Int, kh: Int, kw: Int, ic: Int) -> (width: Int, height: Int) {
+        (kh * kw * ((ic + 3) / 4) * 4 + 2, (oc + 3) / 4)
+    }
+
     /// Packs a filter [OC, KH, KW, IC] into rows of mat4 columns (see conv2d.glsl), then the
     /// bias texel and the PReLU alpha texel. Returns (width, height, texels).
     static func packWeights(filter f: [Float], oc: Int, kh: Int, kw: Int, ic: Int,
                             bias: [Float], alpha: [Float]) -> (Int, Int, [Float]) {
-        let ic4 = (ic + 3) / 4, oc4 = (oc + 3) / 4
-        let ktex = kh * kw * ic4 * 4
-        let width = ktex + 2
+        let ic4 = (ic + 3) / 4, (width, oc4) = packedSize(oc: oc, kh: kh, kw: kw, ic: ic)
+        let ktex = width - 2
         var t = [Float](repeating: 0, count: width * oc4 * 4)
         for o in 0..<oc {
             let row = o / 4, q = o % 4

@@ -6,10 +6,13 @@ enum DepthwiseConv2DKernel: OpKernel {
     static let kinds: [OpKind] = [.depthwiseConv2D]
     static let shader = "nn/depthwise_conv2d.glsl"
 
+    /// The size of `packWeights`' block: the KH·KW taps, the bias and the alpha texel; a row per 4 channels.
+    static func packedSize(kh: Int, kw: Int, oc: Int) -> (width: Int, height: Int) { (kh * kw + 2, (oc + 3) / 4) }
+
     /// Packs a filter [1, KH, KW, OC]: row oc4 holds texel ky*KW + kx = the taps of channels oc4*4..,
     /// then the bias texel and the PReLU alpha texel. Returns (width, height, texels).
     static func packWeights(filter f: [Float], kh: Int, kw: Int, oc: Int, bias: [Float], alpha: [Float]) -> (Int, Int, [Float]) {
-        let oc4 = (oc + 3) / 4, width = kh * kw + 2
+        let (width, oc4) = packedSize(kh: kh, kw: kw, oc: oc)
         var t = [Float](repeating: 0, count: width * oc4 * 4)
         for c in 0..<oc {
             let row = c / 4, q = c % 4
